@@ -1,0 +1,183 @@
+import Type from 'typebox';
+import { PolicyRule } from './policy-rule.ts';
+
+// The sidecar's configuration file: the contract between operator (which renders it into a
+// ConfigMap) and sidecar (which validates and enforces it). Owned here; the operator imports it.
+
+export const CONFIG_API_VERSION = 'sidecar.portcullis.dev/v1alpha1';
+
+const port = (description: string) => Type.Integer({ minimum: 1, maximum: 65535, description });
+const ms = (description: string, defaultMs: number) =>
+  Type.Integer({ minimum: 1, maximum: 3_600_000, default: defaultMs, description: `${description} (ms)` });
+
+export const Listen = Type.Object(
+  {
+    host: Type.String({ default: '0.0.0.0' }),
+    port: port('Port the MCP endpoint listens on.'),
+    path: Type.String({ pattern: '^/', default: '/mcp', description: 'Path of the MCP endpoint.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const Admin = Type.Object(
+  {
+    host: Type.String({ default: '0.0.0.0' }),
+    port: port('Port for /metrics, /healthz and /readyz, apart from MCP traffic.'),
+  },
+  { additionalProperties: false },
+);
+
+export const Upstream = Type.Object(
+  {
+    transport: Type.Union([Type.Literal('streamable-http'), Type.Literal('sse'), Type.Literal('stdio')]),
+    url: Type.Optional(
+      Type.String({ pattern: '^https?://', description: 'Upstream MCP endpoint (streamable-http, sse).' }),
+    ),
+    command: Type.Optional(Type.String({ minLength: 1, description: 'Program to spawn (stdio).' })),
+    args: Type.Optional(Type.Array(Type.String())),
+    env: Type.Optional(Type.Record(Type.String(), Type.String())),
+    headers: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1 }),
+            valueFrom: Type.Object(
+              {
+                env: Type.Optional(Type.String({ minLength: 1 })),
+                file: Type.Optional(Type.String({ minLength: 1 })),
+              },
+              { additionalProperties: false, minProperties: 1, maxProperties: 1 },
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          description:
+            "Credentials the sidecar adds to upstream requests. The caller's token is never forwarded.",
+        },
+      ),
+    ),
+    connectTimeoutMs: ms('Upstream connect timeout', 5_000),
+    requestTimeoutMs: ms('Time allowed for an upstream response to start', 60_000),
+  },
+  { additionalProperties: false },
+);
+
+export const Limits = Type.Object(
+  {
+    maxBodyBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+    maxJsonDepth: Type.Integer({ minimum: 2, maximum: 1000, default: 64 }),
+    maxHeaderBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 }),
+    maxBatchSize: Type.Integer({ minimum: 1, default: 100 }),
+    requestTimeoutMs: ms('Time a client has to send its request', 30_000),
+  },
+  { additionalProperties: false },
+);
+
+const Oidc = Type.Object(
+  {
+    issuer: Type.String({
+      pattern: '^https?://',
+      description: 'Issuer; discovery at /.well-known/openid-configuration.',
+    }),
+    jwksUri: Type.Optional(
+      Type.String({ pattern: '^https?://', description: 'Overrides the discovered JWKS URI.' }),
+    ),
+    audiences: Type.Optional(
+      Type.Array(Type.String(), { description: "Accepted audiences; default: the server's canonical URI." }),
+    ),
+    algorithms: Type.Array(Type.String(), { default: ['RS256', 'ES256', 'PS256', 'EdDSA'] }),
+    clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
+    usernameClaim: Type.String({ default: 'sub' }),
+    groupsClaim: Type.String({ default: 'groups' }),
+    caFile: Type.Optional(Type.String({ description: 'CA bundle for the issuer and JWKS endpoints.' })),
+  },
+  { additionalProperties: false },
+);
+
+const ServiceAccounts = Type.Object(
+  {
+    issuer: Type.String({
+      description: "The cluster's service-account issuer (kube-apiserver --service-account-issuer).",
+    }),
+    jwksUri: Type.Optional(Type.String({ pattern: '^https?://' })),
+    audiences: Type.Optional(Type.Array(Type.String())),
+    caFile: Type.Optional(Type.String()),
+    tokenFile: Type.Optional(
+      Type.String({ description: 'Token the sidecar presents when fetching the JWKS from the API server.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ApiKey = Type.Object(
+  {
+    id: Type.String({ minLength: 1, description: 'Key id, shown in audit events; never the key.' }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Hex SHA-256 of the key.' }),
+    subject: Type.String({ minLength: 1 }),
+    groups: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+
+export const Authentication = Type.Object(
+  {
+    allowAnonymous: Type.Boolean({
+      default: false,
+      description: 'Admit unauthenticated callers (off by default).',
+    }),
+    requiredScopes: Type.Optional(Type.Array(Type.String())),
+    authorizationServers: Type.Optional(
+      Type.Array(Type.String(), { description: 'Advertised in the RFC 9728 protected-resource metadata.' }),
+    ),
+    oidc: Type.Optional(Type.Array(Oidc)),
+    serviceAccounts: Type.Optional(ServiceAccounts),
+    apiKeys: Type.Optional(Type.Array(ApiKey)),
+    apiKeysFile: Type.Optional(
+      Type.String({ description: 'File of API keys (same shape as apiKeys), reloaded on change.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfiguredRule = Type.Intersect([
+  PolicyRule,
+  Type.Object({
+    policy: Type.String({ description: "The McpPolicy that holds this rule, as 'namespace/name'." }),
+  }),
+]);
+
+export const Authorization = Type.Object(
+  { rules: Type.Array(ConfiguredRule, { default: [] }) },
+  { additionalProperties: false },
+);
+
+export const SidecarConfig = Type.Object(
+  {
+    apiVersion: Type.Literal(CONFIG_API_VERSION),
+    kind: Type.Literal('SidecarConfig'),
+    server: Type.Object(
+      {
+        name: Type.String({ minLength: 1 }),
+        namespace: Type.Optional(Type.String()),
+        canonicalUri: Type.String({
+          pattern: '^https?://',
+          description: 'This MCP server URI (RFC 8707 resource): the audience tokens must carry.',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    listen: Listen,
+    admin: Admin,
+    upstream: Upstream,
+    limits: Type.Optional(Limits),
+    allowedOrigins: Type.Optional(Type.Array(Type.String())),
+    authentication: Authentication,
+    authorization: Authorization,
+    // Audit and telemetry sections are defined by their own modules as they grow.
+    audit: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    telemetry: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+export type SidecarConfig = Type.Static<typeof SidecarConfig>;
