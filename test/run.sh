@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every check and test of Portcullis on a bare machine: installs the Debian packages the tests
+# use, the npm packages (Node 24 comes with them), builds the Kubernetes control-plane binaries from
+# the Go module proxy (cached), then typecheck, lint and all vitest projects. Prints each phase's time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+phase_start=0
+phase() { phase_start=$(date +%s); echo "::: $1"; }
+phase_done() { echo "::: $1 took $(( $(date +%s) - phase_start )) s"; }
+
+phase "debian packages"
+mapfile -t wanted < <(grep -vE '^\s*(#|$)' test/debian-packages.txt)
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+phase_done "debian packages"
+
+phase "npm packages"
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.portcullis-lock 2>/dev/null)" != "$lock_sum" ]; then
+  npm ci --no-audit --no-fund
+  echo "$lock_sum" > node_modules/.portcullis-lock
+fi
+phase_done "npm packages"
+
+phase "control-plane binaries"
+command -v go >/dev/null || { echo "Go is needed to build the control plane (see README)"; exit 1; }
+npm run --silent cluster:binaries
+phase_done "control-plane binaries"
+
+phase "typecheck, lint, tests"
+npm test
+phase_done "typecheck, lint, tests"
+
+# No process of the control plane may outlive the run.
+leftover=$(pgrep -af 'portcullis/cluster/' || true)
+if [ -n "$leftover" ]; then
+  echo "control-plane processes outlived the tests:"; echo "$leftover"; exit 1
+fi
