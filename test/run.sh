@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 phase_start=0
+# Marks every process this run starts, so the final check finds only our own leftovers.
+export PORTCULLIS_TEST_RUN="run-$$-$(date +%s)"
 phase() { phase_start=$(date +%s); echo "::: $1"; }
 phase_done() { echo "::: $1 took $(( $(date +%s) - phase_start )) s"; }
 
@@ -41,7 +43,13 @@ npm test
 phase_done "typecheck, lint, tests"
 
 # No process of the control plane may outlive the run.
-leftover=$(pgrep -af 'portcullis/cluster/' || true)
+leftover=""
+for pid in $(pgrep -f 'portcullis/cluster/' || true); do
+  if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "PORTCULLIS_TEST_RUN=$PORTCULLIS_TEST_RUN"; then
+    leftover+="$(ps -o pid=,args= -p "$pid" | cut -c1-160)"$'\n'
+  fi
+done
 if [ -n "$leftover" ]; then
   echo "control-plane processes outlived the tests:"; echo "$leftover"; exit 1
 fi
+echo "no control-plane process outlived the tests"
