@@ -1,4 +1,6 @@
 import Type from 'typebox';
+import { AuditConfig } from '../audit/config.ts';
+import { TelemetryConfig } from '../telemetry/config.ts';
 import { PolicyRule } from './policy-rule.ts';
 
 // The sidecar's configuration file: the contract between operator (which renders it into a
@@ -12,7 +14,10 @@ const ms = (description: string, defaultMs: number) =>
 
 export const Listen = Type.Object(
   {
-    host: Type.String({ default: '0.0.0.0' }),
+    host: Type.String({
+      default: '0.0.0.0',
+      description: 'Address to listen on; on a loopback address the Host header is checked too.',
+    }),
     port: port('Port the MCP endpoint listens on.'),
     path: Type.String({ pattern: '^/', default: '/mcp', description: 'Path of the MCP endpoint.' }),
   },
@@ -65,10 +70,27 @@ export const Upstream = Type.Object(
 
 export const Limits = Type.Object(
   {
-    maxBodyBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
-    maxJsonDepth: Type.Integer({ minimum: 2, maximum: 1000, default: 64 }),
-    maxHeaderBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 }),
-    maxBatchSize: Type.Integer({ minimum: 1, default: 100 }),
+    maxBodyBytes: Type.Integer({
+      minimum: 1024,
+      default: 4 * 1024 * 1024,
+      description: 'Request body size limit (413 above it).',
+    }),
+    maxJsonDepth: Type.Integer({
+      minimum: 2,
+      maximum: 1000,
+      default: 64,
+      description: 'Deepest JSON nesting accepted in a request body.',
+    }),
+    maxHeaderBytes: Type.Integer({
+      minimum: 1024,
+      default: 32 * 1024,
+      description: 'Request header size limit (431 above it); room for a 16 KiB token and the rest.',
+    }),
+    maxBatchSize: Type.Integer({
+      minimum: 1,
+      default: 100,
+      description: 'Most messages in one JSON-RPC batch (2025-03-26 only; later revisions have no batches).',
+    }),
     requestTimeoutMs: ms('Time a client has to send its request', 30_000),
   },
   { additionalProperties: false },
@@ -140,12 +162,14 @@ export const Authentication = Type.Object(
   { additionalProperties: false },
 );
 
-export const ConfiguredRule = Type.Intersect([
-  PolicyRule,
-  Type.Object({
+// One object (not an intersection): PolicyRule forbids unknown fields, which would refuse `policy`.
+export const ConfiguredRule = Type.Object(
+  {
+    ...PolicyRule.properties,
     policy: Type.String({ description: "The McpPolicy that holds this rule, as 'namespace/name'." }),
-  }),
-]);
+  },
+  { additionalProperties: false },
+);
 
 export const Authorization = Type.Object(
   { rules: Type.Array(ConfiguredRule, { default: [] }) },
@@ -171,12 +195,17 @@ export const SidecarConfig = Type.Object(
     admin: Admin,
     upstream: Upstream,
     limits: Type.Optional(Limits),
-    allowedOrigins: Type.Optional(Type.Array(Type.String())),
+    allowedOrigins: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          "Browser origins allowed to call (DNS-rebinding protection), e.g. 'https://app.example.com'; '*' admits all. Default: loopback origins and the canonical URI's own origin.",
+      }),
+    ),
     authentication: Authentication,
     authorization: Authorization,
     // Audit and telemetry sections are defined by their own modules as they grow.
-    audit: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    telemetry: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    audit: Type.Optional(AuditConfig),
+    telemetry: Type.Optional(TelemetryConfig),
   },
   { additionalProperties: false },
 );

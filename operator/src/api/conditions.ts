@@ -1,0 +1,58 @@
+// Condition types and reasons of the Portcullis kinds. Each reason is documented because it is what
+// a person reads in `kubectl describe`; the message says what to do about it.
+
+/** Condition types of an McpServer. */
+export const ServerCondition = {
+  /** The endpoint serves calls: every child object applied and the pods available. */
+  Ready: 'Ready',
+  /** The McpPolicies selecting the server were read and rendered into its sidecar configuration. */
+  PoliciesResolved: 'PoliciesResolved',
+  /** The server runs, but with less than it should (some pods unavailable, a policy kept at its last good version). */
+  Degraded: 'Degraded',
+} as const;
+export type ServerConditionType = (typeof ServerCondition)[keyof typeof ServerCondition];
+
+/** Reasons of McpServer conditions. */
+export const ServerReason = {
+  /** Ready=True: all replicas available behind the sidecar. */
+  Available: 'Available',
+  /** Ready=False: children applied, pods not yet available (rollout in progress). */
+  Progressing: 'Progressing',
+  /** Ready=False: replicas is 0. */
+  ScaledToZero: 'ScaledToZero',
+  /** Ready=False: the spec passed the API server but cannot be rendered (e.g. a port clash); see the message. */
+  InvalidSpec: 'InvalidSpec',
+  /** Ready=False: the source or transport is valid in the API but not implemented by this operator version. */
+  Unsupported: 'Unsupported',
+  /** Ready=False: the API server refused a child object; the message has its answer. */
+  ApplyFailed: 'ApplyFailed',
+  /** PoliciesResolved=True: the selected policies are all accepted and in force. */
+  Resolved: 'Resolved',
+  /** PoliciesResolved=True: no McpPolicy selects the server, so every call is denied. */
+  NoPolicies: 'NoPolicies',
+  /** PoliciesResolved=False / Degraded=True: a selected policy is not accepted; its last good version stays in force. */
+  PolicyNotAccepted: 'PolicyNotAccepted',
+  /** Degraded=True: some replicas are unavailable. */
+  ReplicasUnavailable: 'ReplicasUnavailable',
+  /** Degraded=False: nothing is wrong. */
+  Healthy: 'Healthy',
+} as const;
+export type ServerReason = (typeof ServerReason)[keyof typeof ServerReason];
+
+/** Condition types of an McpPolicy. */
+export const PolicyCondition = {
+  /** The operator compiled every rule; the policy is in force on the servers it selects. */
+  Accepted: 'Accepted',
+} as const;
+export type PolicyConditionType = (typeof PolicyCondition)[keyof typeof PolicyCondition];
+
+/** Reasons of McpPolicy conditions. */
+export const PolicyReason = {
+  /** Accepted=True: every rule compiled. */
+  Valid: 'Valid',
+  /** Accepted=False: a rule does not compile (CEL `when`, a pattern, its shape); the message names the rule. */
+  InvalidRule: 'InvalidRule',
+  /** Accepted=False: spec.servers is not a valid label selector. */
+  InvalidSelector: 'InvalidSelector',
+} as const;
+export type PolicyReason = (typeof PolicyReason)[keyof typeof PolicyReason];

@@ -1,0 +1,91 @@
+import { Compile } from 'typebox/compile';
+import { PolicyCompileError } from '../../../sidecar/src/authz/errors.ts';
+import { compilePolicy } from '../../../sidecar/src/authz/policy.ts';
+import { PolicyRule } from '../../../sidecar/src/config/policy-rule.ts';
+import { PolicyReason } from '../api/conditions.ts';
+import type { McpPolicy } from '../api/mcp-policy.ts';
+import { selectorProblems } from './policy-selection.ts';
+import { policyRef } from './sidecar-config.ts';
+
+// Checks an McpPolicy the way the sidecar will: each rule goes through the sidecar's own compiler
+// (CEL `when` parsed and type-checked, globs, subjects), so a policy the operator accepts is one
+// every sidecar accepts. What the CRD schema already refused is checked again here, for objects
+// that did not come through it. The result is the input of the Accepted condition.
+
+export type PolicyIssue = {
+  /** The rule at fault; absent for problems of the policy as a whole (its selector). */
+  rule?: string;
+  /** Field inside the rule, or the policy field. */
+  field: string;
+  message: string;
+};
+
+const ruleSchema = Compile(PolicyRule);
+const MAX_PROBLEMS = 30_000;
+
+function ruleIssues(policy: McpPolicy): PolicyIssue[] {
+  const issues: PolicyIssue[] = [];
+  const seen = new Set<string>();
+  policy.spec.rules.forEach((rule, i) => {
+    const name = typeof rule?.name === 'string' && rule.name !== '' ? rule.name : `#${i + 1}`;
+    if (!ruleSchema.Check(rule)) {
+      for (const e of ruleSchema.Errors(rule)) {
+        issues.push({
+          rule: name,
+          field: e.instancePath.slice(1).replaceAll('/', '.') || '.',
+          message: e.message,
+        });
+      }
+      return;
+    }
+    if (seen.has(rule.name)) {
+      issues.push({ rule: name, field: 'name', message: 'another rule of this policy has the same name' });
+      return;
+    }
+    seen.add(rule.name);
+    try {
+      compilePolicy([{ ...rule, policy: policyRef(policy) }]);
+    } catch (err) {
+      if (!(err instanceof PolicyCompileError)) throw err;
+      const detail = err.message.slice(err.message.indexOf(`${err.field}: `) + err.field.length + 2);
+      issues.push({ rule: name, field: err.field, message: detail });
+    }
+  });
+  return issues;
+}
+
+/** Pure: every problem of the policy, each naming its rule; empty when the policy can be enforced. */
+export function validatePolicy(policy: McpPolicy): PolicyIssue[] {
+  return [
+    ...selectorProblems(policy.spec.servers).map((message) => ({ field: 'spec.servers', message })),
+    ...ruleIssues(policy),
+  ];
+}
+
+export type AcceptedInput = {
+  status: 'True' | 'False';
+  reason: PolicyReason;
+  message: string;
+};
+
+/** Pure: the Accepted condition for a policy with these issues. */
+export function acceptedCondition(issues: readonly PolicyIssue[]): AcceptedInput {
+  if (issues.length === 0) {
+    return {
+      status: 'True',
+      reason: PolicyReason.Valid,
+      message: 'All rules compiled; the policy is in force.',
+    };
+  }
+  const describe = (i: PolicyIssue) =>
+    i.rule === undefined ? `${i.field}: ${i.message}` : `rule "${i.rule}": ${i.field}: ${i.message}`;
+  const selector = issues.some((i) => i.rule === undefined);
+  let problems = issues.map(describe).join('; ');
+  // Condition messages hold at most 32768 characters.
+  if (problems.length > MAX_PROBLEMS) problems = `${problems.slice(0, MAX_PROBLEMS)}...`;
+  return {
+    status: 'False',
+    reason: selector ? PolicyReason.InvalidSelector : PolicyReason.InvalidRule,
+    message: `${problems}. The servers keep the last accepted version of this policy; fix it and apply again.`,
+  };
+}

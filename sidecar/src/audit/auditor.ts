@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import type { SidecarMetrics } from '../telemetry/metrics.ts';
+import { buildEvent } from './build-event.ts';
+import { createChain } from './chain.ts';
+import type { AuditConfig } from './config.ts';
+import { createDeliveryQueue, type DeliveryAck, type DeliveryQueue } from './delivery-queue.ts';
+import { AuditError, AuditUnavailableError } from './errors.ts';
+import type { AuditInput } from './event.ts';
+import { toOcsf } from './ocsf.ts';
+import { compilePayloadCapture } from './payload.ts';
+import { createSinks, type SinkDeps } from './sinks/index.ts';
+import type { AuditLogger, AuditSink } from './sinks/sink.ts';
+
+// The audit stage's entry point. record() turns one message into one event, seals it into this
+// instance's hash chain, serialises it once per format and offers it to every sink's queue.
+//
+// failureMode open: record() resolves at once; an event a full queue cannot take is dropped and
+// counted. failureMode closed: a sink that is failing or full refuses at once (no sequence number is
+// spent, so the chain has no hole); otherwise record() resolves when every sink has delivered the
+// event, and rejects with AuditUnavailableError if that takes longer than ackTimeoutMs.
+
+export interface Auditor {
+  record(input: AuditInput): Promise<void>;
+  /** closed mode: false while any sink is failing or full, so the proxy can refuse before forwarding. */
+  accepting(): boolean;
+  close(): Promise<void>;
+}
+
+export interface AuditorDeps {
+  now?: () => Date;
+  logger: AuditLogger;
+  metrics: SidecarMetrics;
+  instanceId: string;
+  /** Sinks built by the caller (tests, embedding); default: built from cfg.sinks. */
+  sinks?: AuditSink[];
+  sinkDeps?: Omit<SinkDeps, 'instance'>;
+  random?: () => number;
+}
+
+/** The scope of one hash chain: this pod (or host) and this process start. */
+export function defaultInstanceId(hostname: string, startedAt: Date): string {
+  return `${hostname}/${startedAt.toISOString()}`;
+}
+
+export function createAuditor(cfg: AuditConfig, deps: AuditorDeps): Auditor {
+  const now = deps.now ?? (() => new Date());
+  const closedMode = cfg.failureMode === 'closed';
+  const q = cfg.queue ?? {};
+  const ackTimeoutMs = q.ackTimeoutMs ?? 5_000;
+  const closeTimeoutMs = q.closeTimeoutMs ?? 10_000;
+  const payloads = compilePayloadCapture(cfg.payloads);
+  const chain = createChain();
+  const m = deps.metrics;
+  const sinks =
+    deps.sinks ??
+    createSinks(cfg.sinks ?? [{ type: 'stdout' }], { ...deps.sinkDeps, instance: deps.instanceId });
+  if (sinks.length === 0) throw new AuditError('AUDIT_CONFIG', 'audit.sinks: at least one sink is required');
+
+  const counters = {
+    delivered: (sink: string, n: number) => m.auditEvents.inc({ sink, result: 'delivered' }, n),
+    retried: (sink: string, n: number) => m.auditEvents.inc({ sink, result: 'retried' }, n),
+    dropped: (sink: string, n: number) => m.auditEvents.inc({ sink, result: 'dropped' }, n),
+    depth: (sink: string, depth: number) => m.auditQueueDepth.set({ sink }, depth),
+  };
+  const queueOptions = {
+    maxEvents: q.maxEvents ?? 10_000,
+    maxBatch: q.maxBatch ?? 500,
+    retryInitialMs: q.retryInitialMs ?? 100,
+    retryMaxMs: q.retryMaxMs ?? 5_000,
+    ...(deps.random ? { random: deps.random } : {}),
+  };
+  const queues: DeliveryQueue[] = sinks.map((s) =>
+    createDeliveryQueue(s, queueOptions, counters, deps.logger),
+  );
+  for (const s of sinks) {
+    for (const result of ['delivered', 'retried', 'dropped', 'refused'] as const)
+      m.auditEvents.inc({ sink: s.name, result }, 0);
+    m.auditQueueDepth.set({ sink: s.name }, 0);
+  }
+  const needsOcsf = sinks.some((s) => s.format === 'ocsf');
+  let closing = false;
+
+  function unavailable(): DeliveryQueue | undefined {
+    return queues.find((x) => !x.healthy || x.full);
+  }
+
+  function refuse(queue: DeliveryQueue, why: string): Promise<void> {
+    m.auditEvents.inc({ sink: queue.sink.name, result: 'refused' });
+    return Promise.reject(new AuditUnavailableError(queue.sink.name, why));
+  }
+
+  return {
+    record(input) {
+      if (closing) return Promise.reject(new AuditError('AUDIT_CLOSED', 'auditor is closed'));
+      if (closedMode) {
+        const down = unavailable();
+        if (down) return refuse(down, down.full ? 'queue full' : 'sink failing');
+      }
+      const event = chain.seal(
+        buildEvent(input, { id: randomUUID(), instance: deps.instanceId, now: now(), payloads }),
+      );
+      const native = JSON.stringify(event);
+      const ocsf = needsOcsf ? JSON.stringify(toOcsf(event)) : native;
+
+      if (!closedMode) {
+        for (const queue of queues)
+          queue.offer({ event, json: queue.sink.format === 'ocsf' ? ocsf : native });
+        return Promise.resolve();
+      }
+
+      return new Promise<void>((resolve, reject) => {
+        const waiting = new Set(queues);
+        let settled = false;
+        const finish = (err?: Error) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve();
+        };
+        const timer = setTimeout(() => {
+          // Sinks that did not take the event in time count as failing: later calls are refused at once.
+          for (const late of waiting) late.markFailing();
+          const name = waiting.values().next().value?.sink.name ?? 'unknown';
+          finish(new AuditUnavailableError(name, `not delivered within ${ackTimeoutMs} ms`));
+        }, ackTimeoutMs);
+        for (const queue of queues) {
+          const ack: DeliveryAck = {
+            resolve: () => {
+              waiting.delete(queue);
+              if (waiting.size === 0) finish();
+            },
+            reject: (err) => finish(err),
+          };
+          if (!queue.offer({ event, json: queue.sink.format === 'ocsf' ? ocsf : native }, ack)) {
+            finish(new AuditUnavailableError(queue.sink.name, 'queue full'));
+          }
+        }
+      });
+    },
+    accepting() {
+      return !closedMode || unavailable() === undefined;
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      await Promise.all(queues.map((x) => x.close(closeTimeoutMs)));
+    },
+  };
+}

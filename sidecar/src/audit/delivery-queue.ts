@@ -1,0 +1,188 @@
+import { AuditError } from './errors.ts';
+import type { AuditLogger, AuditSink, SinkRecord } from './sinks/sink.ts';
+
+// A bounded queue in front of one sink, drained by one loop: take what is queued (up to maxBatch),
+// write it, and on failure keep the batch, back off (exponential, jittered) and retry, for as long as
+// it takes. Nothing is dropped for being old: only an event that arrives while the queue is full is
+// refused (and counted), so an outage loses nothing the queue can hold.
+
+export interface DeliveryAck {
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+interface Entry {
+  record: SinkRecord;
+  ack: DeliveryAck | undefined;
+}
+
+export interface DeliveryCounters {
+  delivered(sink: string, n: number): void;
+  retried(sink: string, n: number): void;
+  dropped(sink: string, n: number): void;
+  depth(sink: string, depth: number): void;
+}
+
+export interface DeliveryOptions {
+  maxEvents: number;
+  maxBatch: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  random?: () => number;
+}
+
+export interface DeliveryQueue {
+  readonly sink: AuditSink;
+  readonly depth: number;
+  /** False from a failed (or too slow) write until the next successful one. */
+  readonly healthy: boolean;
+  /** An event waited too long for this sink: count it as failing until a write succeeds. */
+  markFailing(): void;
+  readonly full: boolean;
+  offer(record: SinkRecord, ack?: DeliveryAck): boolean;
+  /** Waits until the queue is empty or the time is up; then stops, dropping (and counting) the rest. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+export function createDeliveryQueue(
+  sink: AuditSink,
+  opts: DeliveryOptions,
+  counters: DeliveryCounters,
+  logger: AuditLogger,
+): DeliveryQueue {
+  const random = opts.random ?? Math.random;
+  let items: Entry[] = [];
+  let head = 0;
+  let running = false;
+  let scheduled = false;
+  let stopped = false;
+  let healthy = true;
+  let wake: (() => void) | undefined;
+  let idle: (() => void) | undefined;
+
+  const depth = () => items.length - head;
+
+  const take = (n: number) => {
+    const batch = items.slice(head, head + n);
+    head += batch.length;
+    if (head > 1024 && head * 2 > items.length) {
+      items = items.slice(head);
+      head = 0;
+    }
+    return batch;
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  async function drain(): Promise<void> {
+    running = true;
+    let backoff = opts.retryInitialMs;
+    let batch: Entry[] = [];
+    try {
+      while (!stopped) {
+        if (batch.length === 0) {
+          if (depth() === 0) break;
+          batch = take(opts.maxBatch);
+        }
+        try {
+          await sink.write(batch.map((e) => e.record));
+        } catch (err) {
+          if (healthy)
+            logger.warn(
+              { err, sink: sink.name, queued: depth() + batch.length },
+              'audit sink failed; retrying',
+            );
+          healthy = false;
+          counters.retried(sink.name, batch.length);
+          await sleep(backoff * (0.5 + random() / 2));
+          backoff = Math.min(backoff * 2, opts.retryMaxMs);
+          continue;
+        }
+        if (!healthy) logger.info({ sink: sink.name }, 'audit sink recovered');
+        healthy = true;
+        backoff = opts.retryInitialMs;
+        counters.delivered(sink.name, batch.length);
+        for (const e of batch) e.ack?.resolve();
+        batch = [];
+        counters.depth(sink.name, depth());
+      }
+    } finally {
+      // Stopped with a batch in hand: put it back so close() counts it as dropped.
+      if (batch.length > 0) {
+        items = [...batch, ...items.slice(head)];
+        head = 0;
+      }
+      running = false;
+      idle?.();
+    }
+  }
+
+  return {
+    sink,
+    get depth() {
+      return depth();
+    },
+    get healthy() {
+      return healthy;
+    },
+    markFailing() {
+      if (healthy && depth() + (running ? 1 : 0) > 0) {
+        logger.warn({ sink: sink.name, queued: depth() }, 'audit sink too slow; counted as failing');
+        healthy = false;
+      }
+    },
+    get full() {
+      return depth() >= opts.maxEvents;
+    },
+    offer(record, ack) {
+      if (stopped || depth() >= opts.maxEvents) {
+        counters.dropped(sink.name, 1);
+        return false;
+      }
+      items.push({ record, ack });
+      counters.depth(sink.name, depth());
+      // Drain on the next turn of the event loop, not inside the caller's request: sink work stays off
+      // the request path and events recorded meanwhile go out in the same batch.
+      if (!running && !scheduled) {
+        scheduled = true;
+        setImmediate(() => {
+          scheduled = false;
+          void drain();
+        });
+      }
+      return true;
+    },
+    async close(timeoutMs) {
+      if (running || scheduled) {
+        const done = new Promise<void>((resolve) => {
+          idle = resolve;
+        });
+        const timer = setTimeout(() => {
+          stopped = true;
+          wake?.();
+        }, timeoutMs);
+        await done;
+        clearTimeout(timer);
+      }
+      stopped = true;
+      const left = items.slice(head);
+      items = [];
+      head = 0;
+      if (left.length > 0) {
+        counters.dropped(sink.name, left.length);
+        logger.error({ sink: sink.name, dropped: left.length }, 'audit events undelivered at shutdown');
+        const err = new AuditError('AUDIT_CLOSED', 'auditor closed before the event was delivered');
+        for (const e of left) e.ack?.reject(err);
+      }
+      counters.depth(sink.name, 0);
+      await sink.close();
+    },
+  };
+}

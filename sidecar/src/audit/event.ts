@@ -1,0 +1,179 @@
+import Type from 'typebox';
+import { CaptureLevel } from './config.ts';
+
+// The audit event, version 1: the published contract with SIEMs. The JSON Schema file
+// sidecar/audit-event.v1.schema.json is generated from this definition (npm run audit:schema) and a
+// unit test fails when it is stale. Add fields only as optional; anything else is a v2.
+
+export const AUDIT_SCHEMA_ID = 'portcullis.dev/audit/v1';
+export const GENESIS_HASH = '0'.repeat(64);
+
+const hex64 = (description: string) => Type.String({ pattern: '^[0-9a-f]{64}$', description });
+const JsonRpcId = Type.Union([Type.String(), Type.Number(), Type.Null()]);
+
+export const AuditPrincipal = Type.Object(
+  {
+    subject: Type.String(),
+    name: Type.Optional(Type.String()),
+    groups: Type.Array(Type.String()),
+    method: Type.Union([
+      Type.Literal('oidc'),
+      Type.Literal('service-account'),
+      Type.Literal('api-key'),
+      Type.Literal('anonymous'),
+    ]),
+    issuer: Type.Optional(Type.String()),
+    serviceAccount: Type.Optional(Type.String()),
+    apiKeyId: Type.Optional(Type.String()),
+    clientId: Type.Optional(Type.String({ description: 'OAuth client (azp / client_id claim).' })),
+  },
+  { additionalProperties: false },
+);
+export type AuditPrincipal = Type.Static<typeof AuditPrincipal>;
+
+export const AuditOutcome = Type.Union(
+  [Type.Literal('allowed'), Type.Literal('denied'), Type.Literal('failed'), Type.Literal('unauthenticated')],
+  {
+    description:
+      'allowed: forwarded and answered; denied: refused by policy; failed: refused or failed for another ' +
+      'reason (upstream error, audit unavailable, bad input); unauthenticated: authentication failed.',
+  },
+);
+export type AuditOutcome = Type.Static<typeof AuditOutcome>;
+
+export const AuditEvent = Type.Object(
+  {
+    schema: Type.Literal(AUDIT_SCHEMA_ID),
+    id: Type.String({ description: 'Unique event id (UUID).' }),
+    time: Type.String({ format: 'date-time', description: 'When the message arrived (RFC 3339, UTC).' }),
+    instance: Type.String({
+      minLength: 1,
+      description: 'Sidecar instance (pod name + start); scope of seq.',
+    }),
+    seq: Type.Integer({ minimum: 1, description: 'Per-instance sequence number, contiguous from 1.' }),
+    prevHash: hex64('hash of the previous event of this instance; 64 zeros for seq 1.'),
+    hash: hex64('SHA-256 (hex) of the RFC 8785 canonical JSON of this event without its hash field.'),
+    type: Type.Union([Type.Literal('mcp.message'), Type.Literal('authn.failure')]),
+    outcome: AuditOutcome,
+    server: Type.Object(
+      { name: Type.String(), namespace: Type.Optional(Type.String()) },
+      { additionalProperties: false },
+    ),
+    principal: Type.Optional(AuditPrincipal),
+    client: Type.Optional(
+      Type.Object(
+        { name: Type.Optional(Type.String()), version: Type.Optional(Type.String()) },
+        { additionalProperties: false, description: 'MCP clientInfo from initialize.' },
+      ),
+    ),
+    source: Type.Object(
+      {
+        address: Type.String(),
+        port: Type.Optional(Type.Integer()),
+        userAgent: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+    session: Type.Optional(Type.String({ description: 'Mcp-Session-Id.' })),
+    protocolVersion: Type.Optional(Type.String()),
+    method: Type.String({ description: "JSON-RPC method, e.g. 'tools/call'; 'http' for authn failures." }),
+    jsonrpcId: Type.Optional(JsonRpcId),
+    target: Type.Optional(
+      Type.Object(
+        {
+          tool: Type.Optional(Type.String()),
+          resource: Type.Optional(Type.String()),
+          prompt: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    toolDigest: Type.Optional(Type.String({ description: 'Digest of the tool definition, where known.' })),
+    decision: Type.Optional(
+      Type.Object(
+        {
+          effect: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
+          rule: Type.Optional(Type.String()),
+          policy: Type.Optional(Type.String()),
+          reason: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    payload: Type.Optional(
+      Type.Object(
+        {
+          capture: CaptureLevel,
+          bytes: Type.Integer({ minimum: 0, description: 'Size of the arguments as received (JSON bytes).' }),
+          keys: Type.Optional(Type.Array(Type.String(), { description: 'Top-level argument names.' })),
+          arguments: Type.Optional(Type.Unknown()),
+          preview: Type.Optional(
+            Type.String({ description: 'Start of the arguments JSON when over the cap.' }),
+          ),
+          truncated: Type.Optional(Type.Boolean()),
+          redacted: Type.Optional(
+            Type.Array(Type.String(), { description: 'Paths whose values were replaced.' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    result: Type.Optional(
+      Type.Object(
+        {
+          isError: Type.Boolean(),
+          bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+          errorCode: Type.Optional(Type.Integer()),
+          errorMessage: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    httpStatus: Type.Optional(Type.Integer()),
+    reason: Type.Optional(Type.String({ description: 'Why a message failed or was refused (detail).' })),
+    latencyMs: Type.Number({ minimum: 0 }),
+    upstreamLatencyMs: Type.Optional(Type.Number({ minimum: 0 })),
+    trace: Type.Optional(
+      Type.Object(
+        {
+          traceId: Type.String({ pattern: '^[0-9a-f]{32}$' }),
+          spanId: Type.String({ pattern: '^[0-9a-f]{16}$' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    $id: 'https://portcullis.dev/schemas/audit-event.v1.json',
+    title: 'Portcullis audit event v1',
+  },
+);
+export type AuditEvent = Type.Static<typeof AuditEvent>;
+
+/** What the proxy hands the auditor for one MCP message; the auditor adds id, seq and hashes. */
+export interface AuditInput {
+  type?: AuditEvent['type'];
+  outcome: AuditOutcome;
+  /** When the message arrived; default: now. */
+  time?: Date;
+  server: AuditEvent['server'];
+  principal?: AuditPrincipal | undefined;
+  client?: AuditEvent['client'];
+  source: AuditEvent['source'];
+  session?: string | undefined;
+  protocolVersion?: string | undefined;
+  method: string;
+  jsonrpcId?: string | number | null;
+  target?: AuditEvent['target'];
+  toolDigest?: string | undefined;
+  decision?: AuditEvent['decision'];
+  /** The raw params.arguments (tools/call, prompts/get); captured per the configured level. */
+  arguments?: unknown;
+  result?: AuditEvent['result'];
+  httpStatus?: number;
+  reason?: string;
+  latencyMs: number;
+  upstreamLatencyMs?: number;
+  trace?: AuditEvent['trace'];
+}

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type Type from 'typebox';
+import { Compile } from 'typebox/compile';
+import Value from 'typebox/value';
+import { parseDocument } from 'yaml';
+import { type Limits, SidecarConfig } from './schema.ts';
+
+// Reads a configuration file (YAML or JSON: YAML is a superset), applies the schema's defaults and
+// validates it. Every fault is reported with the JSON path of the offending value, so an operator
+// reading a log line knows which field to fix.
+
+export type LimitsConfig = Type.Static<typeof Limits>;
+/** The configuration after defaults: sections with defaults are always present. */
+export type EffectiveConfig = Omit<SidecarConfig, 'limits'> & { limits: LimitsConfig };
+
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: EffectiveConfig; readonly digest: string }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly digest: string };
+
+const validator = Compile(SidecarConfig);
+
+export function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Parses, defaults and validates configuration text. Pure. */
+export function parseConfig(text: string): ConfigResult {
+  const digest = digestOf(text);
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      digest,
+      issues: doc.errors.map((e) => ({ path: '', message: `syntax: ${e.message}` })),
+    };
+  }
+  return validateConfig(doc.toJS({ maxAliasCount: 100 }), digest);
+}
+
+export function validateConfig(input: unknown, digest = digestOf(JSON.stringify(input))): ConfigResult {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return { ok: false, digest, issues: [{ path: '', message: 'must be an object' }] };
+  }
+  const value = structuredClone(input) as Record<string, unknown>;
+  // Optional sections with defaults inside: give them a body so their defaults apply.
+  value.limits ??= {};
+  value.authorization ??= {};
+  const withDefaults = Value.Default(SidecarConfig, value);
+  if (!validator.Check(withDefaults)) {
+    return { ok: false, digest, issues: schemaIssues(withDefaults) };
+  }
+  const config = withDefaults as EffectiveConfig;
+  const issues = semanticIssues(config);
+  return issues.length > 0 ? { ok: false, digest, issues } : { ok: true, config, digest };
+}
+
+function schemaIssues(value: unknown): ConfigIssue[] {
+  const seen = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  for (const e of validator.Errors(value)) {
+    // "schema is false" repeats an additionalProperties error with less context.
+    if (e.keyword === 'boolean') continue;
+    let path = e.instancePath || '/';
+    let message = e.message;
+    if (e.keyword === 'additionalProperties') {
+      const extra = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+      path = `${e.instancePath}/${extra.join(',')}`;
+      message = 'unknown field';
+    } else if (e.keyword === 'required') {
+      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+      path = `${e.instancePath}/${missing.join(',')}`;
+      message = 'required field missing';
+    }
+    const key = `${path} ${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    issues.push({ path, message });
+  }
+  return issues.length > 0 ? issues : [{ path: '/', message: 'invalid configuration' }];
+}
+
+/** Rules the schema cannot say: which upstream fields each transport needs. */
+function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const up = config.upstream;
+  if (up.transport === 'stdio') {
+    if (!up.command) issues.push({ path: '/upstream/command', message: 'required for the stdio transport' });
+    if (up.url) issues.push({ path: '/upstream/url', message: 'not allowed for the stdio transport' });
+  } else if (!up.url) {
+    issues.push({ path: '/upstream/url', message: `required for the ${up.transport} transport` });
+  }
+  for (const [i, h] of (up.headers ?? []).entries()) {
+    const lower = h.name.toLowerCase();
+    if (HOP_OR_PROTOCOL_HEADERS.has(lower)) {
+      issues.push({ path: `/upstream/headers/${i}/name`, message: `header ${h.name} cannot be injected` });
+    }
+  }
+  const names = new Set<string>();
+  for (const [i, rule] of config.authorization.rules.entries()) {
+    const key = `${rule.policy}/${rule.name}`;
+    if (names.has(key)) {
+      issues.push({ path: `/authorization/rules/${i}/name`, message: `duplicate rule ${key}` });
+    }
+    names.add(key);
+  }
+  return issues;
+}
+
+const HOP_OR_PROTOCOL_HEADERS = new Set([
+  'host',
+  'connection',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'mcp-method',
+  'mcp-name',
+]);
+
+export async function loadConfigFile(file: string): Promise<ConfigResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return {
+      ok: false,
+      digest: '',
+      issues: [{ path: '', message: `cannot read ${file}: ${(err as Error).message}` }],
+    };
+  }
+  return parseConfig(text);
+}
+
+export function formatIssues(issues: readonly ConfigIssue[]): string {
+  return issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ');
+}

@@ -1,0 +1,113 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthnErrorCode } from '../authn/errors.ts';
+import type { Principal } from '../authn/principal.ts';
+import type { JsonRpcId, ProxyErrorCode } from '../errors.ts';
+import type { ClientMessage } from '../transport/jsonrpc.ts';
+import type { McpRecord, McpTarget } from './record.ts';
+import type { Runtime } from './runtime.ts';
+import type { ExchangeTrace } from './trace.ts';
+
+// The state of one HTTP exchange as it moves through the stages. Every field exists from the start
+// (undefined until a stage fills it) so the object keeps one shape.
+
+export interface MessageState {
+  readonly msg: ClientMessage;
+  readonly record: McpRecord;
+}
+
+/** A stage's decision to answer the exchange itself instead of passing it on. */
+export interface Refusal {
+  /** The proxy's code, or the authenticator's (e.g. 'expired') for a 401/403. */
+  readonly code: ProxyErrorCode | AuthnErrorCode;
+  readonly httpStatus: number;
+  readonly outcome: McpRecord['outcome'];
+  readonly reason: string;
+  /** Response body (JSON-RPC error(s)); none for 202/204. */
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface Exchange {
+  readonly startedAt: number;
+  readonly startedHr: number;
+  readonly runtime: Runtime;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly transport: McpRecord['transport'];
+  body: string | undefined;
+  /** The parsed body (object or array), kept for rewriting params._meta. */
+  parsed: unknown;
+  batch: boolean;
+  messages: MessageState[];
+  principal: Principal | undefined;
+  sessionId: string | undefined;
+  protocolVersion: string | undefined;
+  /** Ids of requests whose replies carry lists to filter, by JSON-RPC id. */
+  filterIds: Map<string | number, string> | undefined;
+  refusal: Refusal | undefined;
+  /** GET/DELETE carry no MCP message: they are recorded only when refused. */
+  recordOnlyRefusals: boolean;
+  trace: ExchangeTrace | undefined;
+}
+
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function newRecord(ex: Exchange, msg: ClientMessage | undefined): McpRecord {
+  const ua = header(ex.req, 'user-agent');
+  const record: McpRecord = {
+    startedAt: ex.startedAt,
+    outcome: 'allowed',
+    transport: ex.transport,
+    httpMethod: ex.req.method ?? 'POST',
+    source: { address: ex.req.socket.remoteAddress ?? '', port: ex.req.socket.remotePort },
+    method: msg && msg.kind !== 'response' ? msg.method : msg ? 'response' : 'http',
+    latencyMs: 0,
+  };
+  if (ua !== undefined) record.source.userAgent = ua.slice(0, 256);
+  if (msg === undefined) return record;
+  record.kind = msg.kind;
+  if (msg.kind !== 'notification') record.jsonrpcId = msg.id;
+  if (msg.kind === 'response') return record;
+  const target = targetOf(msg.method, msg.params);
+  if (target) record.target = target;
+  const args = msg.params?.arguments;
+  if (args !== undefined) record.arguments = args;
+  if (msg.method === 'initialize') {
+    const requested = msg.params?.protocolVersion;
+    if (typeof requested === 'string') record.protocolVersion = requested.slice(0, 32);
+    const info = msg.params?.clientInfo as { name?: unknown; version?: unknown } | undefined;
+    if (info && typeof info === 'object') {
+      record.client = {};
+      if (typeof info.name === 'string') record.client.name = info.name.slice(0, 128);
+      if (typeof info.version === 'string') record.client.version = info.version.slice(0, 64);
+    }
+  }
+  return record;
+}
+
+/** What a method touches, for policy and audit. */
+export function targetOf(
+  method: string,
+  params: Readonly<Record<string, unknown>> | undefined,
+): McpTarget | undefined {
+  switch (method) {
+    case 'tools/call':
+      return typeof params?.name === 'string' ? { tool: params.name } : {};
+    case 'prompts/get':
+      return typeof params?.name === 'string' ? { prompt: params.name } : {};
+    case 'resources/read':
+    case 'resources/subscribe':
+    case 'resources/unsubscribe':
+      return typeof params?.uri === 'string' ? { resource: params.uri } : {};
+    default:
+      return undefined;
+  }
+}
+
+export function idsOf(ex: Exchange): JsonRpcId {
+  const first = ex.messages[0]?.msg;
+  return !ex.batch && first && first.kind === 'request' ? first.id : null;
+}

@@ -1,0 +1,75 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Authenticator } from '../authn/index.ts';
+import { jsonRpcError } from '../errors.ts';
+import type { Runtime } from '../pipeline/runtime.ts';
+import { legacySseHandlers } from './legacy-sse.ts';
+import { streamableHandlers } from './streamable.ts';
+
+// The MCP-facing HTTP server. Routes are fixed at start (listen path, transport); everything a
+// request needs is read from the current Runtime, which a reload swaps without touching connections.
+
+export interface RuntimeHolder {
+  runtime: Runtime;
+  authenticator: Authenticator;
+}
+
+export interface AppOptions {
+  readonly holder: RuntimeHolder;
+  readonly legacyPaths?: { readonly sse: string; readonly message: string };
+}
+
+export const DEFAULT_LEGACY_PATHS = { sse: '/sse', message: '/message' } as const;
+
+export function createApp(opts: AppOptions): FastifyInstance {
+  const { holder } = opts;
+  const config = holder.runtime.config;
+  const app = Fastify({
+    logger: false,
+    http: { maxHeaderSize: config.limits.maxHeaderBytes },
+    requestTimeout: config.limits.requestTimeoutMs,
+    bodyLimit: config.limits.maxBodyBytes,
+    // Long-lived SSE streams must not keep shutdown waiting forever.
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  // The pipeline reads bodies itself (its limit follows reloads, its refusals are recorded).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+
+  const hijacked =
+    (handler: (runtime: Runtime, req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
+    async (request: { raw: IncomingMessage }, reply: { hijack(): void; raw: ServerResponse }) => {
+      reply.hijack();
+      await handler(holder.runtime, request.raw, reply.raw);
+    };
+
+  const path = config.listen.path;
+  if (config.upstream.transport === 'sse') {
+    const legacy = legacySseHandlers(opts.legacyPaths ?? DEFAULT_LEGACY_PATHS);
+    const paths = opts.legacyPaths ?? DEFAULT_LEGACY_PATHS;
+    app.get(paths.sse, hijacked(legacy.stream));
+    app.post(paths.message, hijacked(legacy.message));
+  } else {
+    const h = streamableHandlers();
+    app.post(path, hijacked(h.post));
+    app.get(path, hijacked(h.get));
+    app.delete(path, hijacked(h.delete));
+  }
+
+  // RFC 9728 protected-resource metadata, in both the path-suffixed and the root form.
+  for (const p of holder.authenticator.protectedResource.paths) {
+    app.get(p, async (_request, reply) => {
+      reply.header('cache-control', 'max-age=300').send(holder.authenticator.protectedResource.document);
+    });
+  }
+
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).send(jsonRpcError('INVALID_REQUEST', null, { reason: 'not an MCP endpoint' }));
+  });
+  app.setErrorHandler((err: { statusCode?: number }, _request, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500;
+    reply.code(status).send(jsonRpcError(status === 413 ? 'BODY_TOO_LARGE' : 'INTERNAL', null));
+  });
+  return app;
+}

@@ -1,0 +1,84 @@
+import type { Logger } from 'pino';
+import { createAuthenticator } from '../authn/authenticator.ts';
+import type { Authenticator } from '../authn/index.ts';
+import { compilePolicy, decide, filterListResult } from '../authz/index.ts';
+import { classifyMethod } from '../authz/methods.ts';
+import type { EffectiveConfig } from '../config/load.ts';
+import type { PolicyPort } from '../pipeline/ports.ts';
+import type { Recorder } from '../pipeline/record.ts';
+import type { Runtime } from '../pipeline/runtime.ts';
+import type { SessionBindings } from '../pipeline/sessions.ts';
+import type { McpTracing } from '../telemetry/tracing.ts';
+import { compileOriginPolicy } from '../transport/headers.ts';
+import { resolveInjectedHeaders } from '../upstream/headers.ts';
+import type { UpstreamClient } from '../upstream/http.ts';
+
+// Compiles one configuration into a Runtime: authenticator, policy, origins, upstream credentials.
+// Throws (naming the config path) when anything cannot be compiled, so a bad reload changes nothing.
+
+export interface RuntimeDeps {
+  readonly sessions: SessionBindings;
+  readonly recorder: Recorder;
+  /** The upstream client for this configuration's upstream (reused across reloads when unchanged). */
+  readonly upstream: UpstreamClient;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly fetch?: typeof fetch;
+  readonly logger?: Logger | undefined;
+  /** Sees the upstream's own tools/list answers (before filtering), e.g. for metric labels. */
+  readonly onToolList?: (names: Iterable<string>) => void;
+  readonly tracing?: McpTracing | undefined;
+}
+
+export interface BuiltRuntime {
+  readonly runtime: Runtime;
+  readonly authenticator: Authenticator;
+}
+
+export function policyPort(
+  config: EffectiveConfig,
+  onToolList?: (names: Iterable<string>) => void,
+): PolicyPort {
+  const policy = compilePolicy(config.authorization.rules);
+  const server = config.server.name;
+  return {
+    decide(principal, request) {
+      const d = decide(policy, principal, request);
+      return d.rule === undefined
+        ? { effect: d.effect, reason: d.reason }
+        : { effect: d.effect, reason: d.reason, rule: d.rule.name, policy: d.rule.policy };
+    },
+    filtersReplies: (method) => classifyMethod(method).kind === 'list',
+    filterResult(principal, method, result) {
+      if (onToolList !== undefined && method === 'tools/list') onToolList(toolNames(result));
+      return filterListResult(policy, principal, method, result, server);
+    },
+  };
+}
+
+function* toolNames(result: unknown): Iterable<string> {
+  const tools = (result as { tools?: unknown } | null)?.tools;
+  if (!Array.isArray(tools)) return;
+  for (const t of tools)
+    if (typeof (t as { name?: unknown })?.name === 'string') yield (t as { name: string }).name;
+}
+
+export function buildRuntime(config: EffectiveConfig, deps: RuntimeDeps): BuiltRuntime {
+  const policy = policyPort(config, deps.onToolList);
+  const upstreamHeaders = resolveInjectedHeaders(config, deps.env);
+  const authDeps: Parameters<typeof createAuthenticator>[1] = { canonicalUri: config.server.canonicalUri };
+  if (deps.fetch) authDeps.fetch = deps.fetch;
+  if (deps.logger) authDeps.logger = deps.logger;
+  const authenticator = createAuthenticator(config.authentication, authDeps);
+  const runtime: Runtime = {
+    config,
+    authenticator,
+    policy,
+    upstream: deps.upstream,
+    upstreamHeaders,
+    origins: compileOriginPolicy(config.allowedOrigins, config.server.canonicalUri, config.listen.host),
+    recorder: deps.recorder,
+    sessions: deps.sessions,
+    tracing: config.telemetry?.tracing?.enabled === false ? undefined : deps.tracing,
+  };
+  return { runtime, authenticator };
+}

@@ -1,0 +1,213 @@
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { type Auditor, createAuditor } from '../audit/auditor.ts';
+import { createAuditRecorder } from '../audit/recorder.ts';
+import { type ConfigResult, type EffectiveConfig, formatIssues } from '../config/load.ts';
+import { type ConfigWatcher, watchConfigFile } from '../config/watch.ts';
+import { fanOut, type Recorder } from '../pipeline/record.ts';
+import { SessionBindings } from '../pipeline/sessions.ts';
+import { createToolLabels } from '../telemetry/labels.ts';
+import { createSidecarMetrics, type SidecarMetrics } from '../telemetry/metrics.ts';
+import { createMetricsRecorder } from '../telemetry/metrics-recorder.ts';
+import { createMcpTracing } from '../telemetry/tracing.ts';
+import { createUpstreamClient, type UpstreamClient } from '../upstream/http.ts';
+import { type StdioBridge, startStdioBridge } from '../upstream/stdio-bridge.ts';
+import { createAdminApp } from './admin.ts';
+import { createApp, type RuntimeHolder } from './app.ts';
+import { buildRuntime } from './runtime.ts';
+
+// Assembles a running sidecar from a validated configuration: upstream (HTTP pool, or a stdio
+// bridge), runtime, the MCP server, the admin server, and the config watcher that swaps runtimes.
+
+export interface SidecarOptions {
+  readonly config: EffectiveConfig;
+  readonly digest?: string;
+  readonly configFile?: string;
+  readonly logger?: Logger;
+  /** An extra observer of every record (tests, embedding), after audit and metrics. */
+  readonly recorder?: Recorder;
+  /** 'off' only for tests that assert on records themselves; the default audits per config. */
+  readonly audit?: 'config' | 'off';
+  readonly registry?: Registry;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly fetch?: typeof fetch;
+  /** Listen on this port instead of the configured one (0: any free port, for tests). */
+  readonly portOverride?: number;
+  readonly adminPortOverride?: number;
+}
+
+export interface RunningSidecar {
+  /** Base URL of the MCP endpoint, e.g. http://127.0.0.1:8080/mcp (or the legacy /sse). */
+  readonly url: string;
+  readonly origin: string;
+  readonly adminUrl: string;
+  readonly metrics: SidecarMetrics;
+  /** Applies a new configuration result; false (and the old runtime stays) when it is refused. */
+  reload(result: ConfigResult): boolean;
+  close(): Promise<void>;
+}
+
+const SILENT = { info() {}, warn() {}, error() {} };
+
+/** Tool names worth a metric label: the literal (non-glob) tool names of the rules. */
+function knownTools(config: EffectiveConfig): string[] {
+  return config.authorization.rules.flatMap((r) => (r.tools ?? []).filter((t) => !/[*?]/.test(t)));
+}
+
+export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar> {
+  const { config, logger } = opts;
+  const env = opts.env ?? process.env;
+  const registry = opts.registry ?? new Registry();
+  const metrics = createSidecarMetrics(registry);
+  const sessions = new SessionBindings();
+  const instanceId = process.env.POD_NAME ?? `${hostname()}-${process.pid}-${Date.now()}`;
+  const toolLabels = createToolLabels({ limit: 200, known: knownTools(config) });
+  const recorders: Recorder[] = [];
+  let auditor: Auditor | undefined;
+  if (opts.audit !== 'off') {
+    // Audit destinations are cluster-owned: fixed at start, not changed by a reload.
+    auditor = createAuditor(config.audit ?? {}, { logger: logger ?? SILENT, metrics, instanceId });
+    recorders.push(createAuditRecorder(auditor, { server: config.server, logger: logger ?? SILENT }));
+  }
+  recorders.push(createMetricsRecorder(metrics, { server: config.server.name, tools: toolLabels }));
+  if (opts.recorder) recorders.push(opts.recorder);
+  const recorder = fanOut(recorders);
+
+  let bridge: StdioBridge | undefined;
+  let upstreamUrl = config.upstream.url;
+  if (config.upstream.transport === 'stdio') {
+    bridge = await startStdioBridge(config.upstream, { logger });
+    upstreamUrl = bridge.url;
+  }
+  const newUpstream = (url: string, cfg: EffectiveConfig): UpstreamClient =>
+    createUpstreamClient({
+      url,
+      connectTimeoutMs: cfg.upstream.connectTimeoutMs,
+      requestTimeoutMs: cfg.upstream.requestTimeoutMs,
+    });
+  let upstream = newUpstream(upstreamUrl as string, config);
+
+  const onToolList = (names: Iterable<string>) => toolLabels.observe(names);
+  const tracing = createMcpTracing();
+  const built = buildRuntime(config, {
+    sessions,
+    recorder,
+    upstream,
+    env,
+    fetch: opts.fetch,
+    logger,
+    onToolList,
+    tracing,
+  });
+  void built.authenticator.warm();
+  const holder: RuntimeHolder = { runtime: built.runtime, authenticator: built.authenticator };
+  let ready = false;
+  let closing: Promise<void> | undefined;
+
+  const app = createApp({ holder });
+  const admin = createAdminApp({ registry, ready: () => ready });
+  await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
+  await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });
+  ready = true;
+
+  const reload = (result: ConfigResult): boolean => {
+    if (!result.ok) {
+      metrics.configReloads.inc({ result: 'failure' });
+      metrics.configLastReloadSuccess.set(0);
+      logger?.error(
+        { issues: result.issues },
+        `configuration refused, keeping the last good one: ${formatIssues(result.issues)}`,
+      );
+      return false;
+    }
+    const next = result.config;
+    const old = holder.runtime.config;
+    if (
+      next.listen.port !== old.listen.port ||
+      next.listen.path !== old.listen.path ||
+      next.upstream.transport !== old.upstream.transport
+    ) {
+      logger?.warn('listen and upstream.transport changes take effect at the next restart');
+    }
+    try {
+      const sameUpstream =
+        bridge !== undefined ||
+        (next.upstream.url === old.upstream.url &&
+          next.upstream.connectTimeoutMs === old.upstream.connectTimeoutMs &&
+          next.upstream.requestTimeoutMs === old.upstream.requestTimeoutMs);
+      const nextUpstream = sameUpstream ? upstream : newUpstream(next.upstream.url as string, next);
+      const rebuilt = buildRuntime(next, {
+        sessions,
+        recorder,
+        upstream: nextUpstream,
+        env,
+        fetch: opts.fetch,
+        logger,
+        onToolList,
+        tracing,
+      });
+      const previous = holder.authenticator;
+      const previousUpstream = upstream;
+      holder.runtime = rebuilt.runtime;
+      holder.authenticator = rebuilt.authenticator;
+      void rebuilt.authenticator.warm();
+      previous.close();
+      if (!sameUpstream) {
+        upstream = nextUpstream;
+        // in-flight streams on the old pool finish; new requests use the new one
+        void previousUpstream.close().catch(() => {});
+      }
+    } catch (err) {
+      metrics.configReloads.inc({ result: 'failure' });
+      metrics.configLastReloadSuccess.set(0);
+      logger?.error({ err }, `configuration refused, keeping the last good one: ${(err as Error).message}`);
+      return false;
+    }
+    metrics.configReloads.inc({ result: 'success' });
+    metrics.configLastReloadSuccess.set(1);
+    metrics.configLastReloadSuccessTimestamp.set(Date.now() / 1000);
+    logger?.info({ digest: result.digest }, 'configuration reloaded');
+    return true;
+  };
+  metrics.configLastReloadSuccess.set(1);
+  metrics.configLastReloadSuccessTimestamp.set(Date.now() / 1000);
+
+  let watcher: ConfigWatcher | undefined;
+  if (opts.configFile !== undefined) {
+    watcher = watchConfigFile(opts.configFile, {
+      initialDigest: opts.digest ?? '',
+      onResult: reload,
+      onError: (err) => logger?.error({ err }, 'configuration watch failed'),
+    });
+  }
+
+  const address = app.server.address() as AddressInfo;
+  const adminAddress = admin.server.address() as AddressInfo;
+  const host = config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host;
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  const path = config.upstream.transport === 'sse' ? '/sse' : config.listen.path;
+  return {
+    url: `${origin}${path}`,
+    origin,
+    adminUrl: `http://127.0.0.1:${adminAddress.port}`,
+    metrics,
+    reload,
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+
+  async function shutdown(): Promise<void> {
+    ready = false;
+    watcher?.close();
+    await app.close();
+    await admin.close();
+    holder.authenticator.close();
+    await upstream.close().catch(() => {});
+    await bridge?.close();
+    await auditor?.close();
+  }
+}

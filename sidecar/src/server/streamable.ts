@@ -1,0 +1,224 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ERROR_SPECS, jsonRpcError, ProxyError } from '../errors.ts';
+import type { Refusal } from '../pipeline/exchange.ts';
+import { type Exchange, header, idsOf } from '../pipeline/exchange.ts';
+import { principalKey } from '../pipeline/ports.ts';
+import { exchangeReplyContext, inspectReply, mayBeResponse } from '../pipeline/reply.ts';
+import type { Runtime } from '../pipeline/runtime.ts';
+import {
+  postStages,
+  refuse,
+  runExchange,
+  sendRefusal,
+  streamStages,
+  type TransportBinding,
+} from '../pipeline/stages.ts';
+import { traceUpstream } from '../pipeline/trace.ts';
+import { formatEvent } from '../transport/sse.ts';
+import { clientResponseHeaders, upstreamRequestHeaders } from '../upstream/headers.ts';
+import type { UpstreamResponse } from '../upstream/http.ts';
+import { pipeBody, readAll, relaySse } from './relay.ts';
+
+// The Streamable HTTP transport (2025-03-26 .. 2026-07-28) in front of a Streamable HTTP upstream:
+// POST carries messages (JSON or SSE replies), GET opens the server's stream, DELETE ends a session.
+
+const MAX_JSON_REPLY_BYTES = 64 * 1024 * 1024;
+
+export function newExchange(
+  runtime: Runtime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  transport: Exchange['transport'],
+): Exchange {
+  return {
+    startedAt: Date.now(),
+    startedHr: performance.now(),
+    runtime,
+    req,
+    res,
+    transport,
+    body: undefined,
+    parsed: undefined,
+    batch: false,
+    messages: [],
+    principal: undefined,
+    sessionId: undefined,
+    protocolVersion: undefined,
+    filterIds: undefined,
+    refusal: undefined,
+    recordOnlyRefusals: false,
+    trace: undefined,
+  };
+}
+
+/** Answers an upstream failure with a JSON-RPC error per request, carrying each request's id. */
+export function upstreamFailure(ex: Exchange, err: unknown): void {
+  const e = err instanceof ProxyError ? err : new ProxyError('UPSTREAM_UNAVAILABLE', (err as Error).message);
+  const requests = ex.messages.filter((m) => m.msg.kind === 'request');
+  // Notifications get no JSON-RPC answer, only the HTTP status.
+  const body =
+    requests.length === 0 && ex.messages.length > 0
+      ? undefined
+      : ex.batch
+        ? requests.map((m) => jsonRpcError(e.code, m.msg.kind === 'request' ? m.msg.id : null))
+        : jsonRpcError(e.code, idsOf(ex));
+  ex.refusal = {
+    code: e.code,
+    httpStatus: ERROR_SPECS[e.code].httpStatus,
+    outcome: 'failed',
+    reason: e.message,
+    body,
+  };
+  sendRefusal(ex, ex.refusal);
+}
+
+function abortOnClientClose(ex: Exchange): AbortSignal {
+  const ac = new AbortController();
+  ex.res.once('close', () => {
+    if (!ex.res.writableFinished) ac.abort();
+  });
+  return ac.signal;
+}
+
+/** Status the client sees: an upstream that rejects the sidecar's own credentials is a gateway fault. */
+function clientStatus(up: UpstreamResponse): number {
+  return up.statusCode === 401 || up.statusCode === 403 ? 502 : up.statusCode;
+}
+
+async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
+  const headers = clientResponseHeaders(up.headers);
+  const status = clientStatus(up);
+  const type = headers['content-type'] ?? '';
+  const ctx = exchangeReplyContext(ex);
+  if (type.startsWith('text/event-stream')) {
+    ex.res.writeHead(status, headers);
+    ex.res.flushHeaders();
+    await relaySse(up.body, ex.res, (ev) => {
+      if (!mayBeResponse(ev.data)) return undefined;
+      const replaced = inspectReply(ctx, ev.data);
+      return replaced === undefined ? undefined : formatEvent({ event: ev.event, id: ev.id, data: replaced });
+    });
+    return;
+  }
+  if (type.startsWith('application/json')) {
+    const text = await readAll(up.body, MAX_JSON_REPLY_BYTES);
+    if (text === undefined)
+      return upstreamFailure(ex, new ProxyError('UPSTREAM_PROTOCOL', 'reply too large'));
+    const out = (mayBeResponse(text) ? inspectReply(ctx, text) : undefined) ?? text;
+    headers['content-length'] = String(Buffer.byteLength(out));
+    ex.res.writeHead(status, headers).end(out);
+    return;
+  }
+  ex.res.writeHead(status, headers);
+  await pipeBody(up.body, ex.res);
+}
+
+export function streamableBinding(): TransportBinding {
+  return {
+    sessionOf: (ex) => header(ex.req, 'mcp-session-id'),
+    // Stateless servers and 2026-07-28 have no sessions; a request without one is checked on its own.
+    sessionOptional: () => true,
+    async forward(ex: Exchange, denied: Refusal | undefined) {
+      if (denied !== undefined) return sendRefusal(ex, denied);
+      const { runtime } = ex;
+      const headers = upstreamRequestHeaders(ex.req.headers, runtime.upstreamHeaders);
+      const span =
+        ex.trace && runtime.tracing ? traceUpstream(ex, runtime.tracing, ex.trace, headers) : undefined;
+      const t0 = performance.now();
+      let up: UpstreamResponse;
+      try {
+        up = await runtime.upstream.request({
+          method: 'POST',
+          headers,
+          body: ex.body as string,
+          signal: abortOnClientClose(ex),
+        });
+      } catch (err) {
+        if (span)
+          runtime.tracing?.end(span, {
+            errorType: err instanceof ProxyError ? err.code : 'UPSTREAM_UNAVAILABLE',
+          });
+        return upstreamFailure(ex, err);
+      }
+      const upstreamLatencyMs = performance.now() - t0;
+      for (const m of ex.messages) m.record.upstreamLatencyMs = upstreamLatencyMs;
+      const sid = up.headers['mcp-session-id'];
+      const initialized = ex.messages.some((m) => m.msg.kind === 'request' && m.msg.method === 'initialize');
+      if (typeof sid === 'string' && initialized && up.statusCode < 300 && ex.principal !== undefined) {
+        runtime.sessions.bind(sid, principalKey(ex.principal));
+        ex.sessionId = sid;
+      } else if (up.statusCode === 404 && ex.sessionId !== undefined) {
+        runtime.sessions.remove(ex.sessionId);
+      }
+      if (up.statusCode >= 400) {
+        for (const m of ex.messages) {
+          m.record.outcome = 'failed';
+          m.record.reason = `upstream answered HTTP ${up.statusCode}`;
+        }
+      }
+      await relayReply(ex, up);
+      if (span)
+        runtime.tracing?.end(span, up.statusCode >= 400 ? { errorType: String(up.statusCode) } : undefined);
+    },
+  };
+}
+
+/** GET (server stream) and DELETE (end of session): authenticated, bound to the session's owner. */
+export function streamableControlBinding(method: 'GET' | 'DELETE'): TransportBinding {
+  return {
+    sessionOf: (ex) => header(ex.req, 'mcp-session-id'),
+    sessionOptional: () => false,
+    async forward(ex: Exchange) {
+      const { runtime } = ex;
+      let up: UpstreamResponse;
+      try {
+        up = await runtime.upstream.request({
+          method,
+          headers: upstreamRequestHeaders(ex.req.headers, runtime.upstreamHeaders),
+          signal: abortOnClientClose(ex),
+        });
+      } catch (err) {
+        ex.refusal = refuse(
+          err instanceof ProxyError ? err.code : 'UPSTREAM_UNAVAILABLE',
+          (err as Error).message,
+          null,
+        );
+        return sendRefusal(ex, ex.refusal);
+      }
+      if (method === 'DELETE' && up.statusCode < 300 && ex.sessionId !== undefined)
+        runtime.sessions.remove(ex.sessionId);
+      if (up.statusCode === 404 && ex.sessionId !== undefined) runtime.sessions.remove(ex.sessionId);
+      ex.res.writeHead(clientStatus(up), clientResponseHeaders(up.headers));
+      ex.res.flushHeaders();
+      await pipeBody(up.body, ex.res);
+    },
+  };
+}
+
+export interface StreamableHandlers {
+  post(runtime: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void>;
+  get(runtime: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void>;
+  delete(runtime: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+export function streamableHandlers(): StreamableHandlers {
+  const post = streamableBinding();
+  const postOrder = postStages(post);
+  const get = streamableControlBinding('GET');
+  const getOrder = streamStages(get);
+  const del = streamableControlBinding('DELETE');
+  const delOrder = streamStages(del);
+  const control =
+    (binding: TransportBinding, order: typeof getOrder) =>
+    (runtime: Runtime, req: IncomingMessage, res: ServerResponse) => {
+      const ex = newExchange(runtime, req, res, 'streamable-http');
+      ex.recordOnlyRefusals = true;
+      return runExchange(ex, order, binding);
+    };
+  return {
+    post: (runtime, req, res) =>
+      runExchange(newExchange(runtime, req, res, 'streamable-http'), postOrder, post),
+    get: control(get, getOrder),
+    delete: control(del, delOrder),
+  };
+}

@@ -1,0 +1,85 @@
+// Bounded label values. Metric labels come only from these functions, so a caller can never create a
+// new series by sending a new tool name, method or session: unknown values fold into "other".
+
+export const OTHER = 'other';
+
+/** MCP methods as they appear in the method label; anything else is "other". */
+export const MCP_METHODS: ReadonlySet<string> = new Set([
+  'initialize',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/read',
+  'resources/templates/list',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'prompts/list',
+  'prompts/get',
+  'completion/complete',
+  'logging/setLevel',
+  'tasks/get',
+  'tasks/list',
+  'tasks/result',
+  'tasks/cancel',
+  'notifications/initialized',
+  'notifications/cancelled',
+  'notifications/progress',
+  'notifications/roots/list_changed',
+  'sampling/createMessage',
+  'elicitation/create',
+  'roots/list',
+  'http',
+]);
+
+export function methodLabel(method: string): string {
+  return MCP_METHODS.has(method) ? method : OTHER;
+}
+
+/**
+ * Tool names are learned from configuration and from upstream tools/list answers (the server's own
+ * list, not what callers send) up to a cap; names after the cap, and names never listed, are "other".
+ */
+export interface ToolLabels {
+  observe(names: Iterable<string>): void;
+  label(name: string | undefined): string;
+  readonly size: number;
+}
+
+export function createToolLabels(opts: { limit: number; known?: Iterable<string> }): ToolLabels {
+  const names = new Set<string>();
+  const observe = (list: Iterable<string>) => {
+    for (const n of list) {
+      if (names.size >= opts.limit) return;
+      if (n.length > 0 && n.length <= 128) names.add(n);
+    }
+  };
+  observe(opts.known ?? []);
+  return {
+    observe,
+    label: (name) => (name === undefined ? '' : names.has(name) ? name : OTHER),
+    get size() {
+      return names.size;
+    },
+  };
+}
+
+/** The authenticator's failure codes (sidecar/src/authn/errors.ts), the only values of `reason`. */
+export const AUTHN_REASONS: ReadonlySet<string> = new Set([
+  'missing_credentials',
+  'unsupported_scheme',
+  'malformed_token',
+  'token_too_large',
+  'algorithm_not_allowed',
+  'unknown_key',
+  'invalid_signature',
+  'untrusted_issuer',
+  'invalid_audience',
+  'expired',
+  'not_yet_valid',
+  'invalid_claims',
+  'invalid_api_key',
+  'insufficient_scope',
+  'invalid_token',
+  'issuer_unavailable',
+]);

@@ -1,0 +1,37 @@
+import type { McpRecord, Recorder } from '../pipeline/record.ts';
+import { AUTHN_REASONS, methodLabel, type ToolLabels } from './labels.ts';
+import type { SidecarMetrics } from './metrics.ts';
+
+// Plugs the metrics into the pipeline: each record counts once in requests, duration, decisions and
+// authentication failures, with label values only from the bounded sets in labels.ts.
+
+export function createMetricsRecorder(
+  metrics: SidecarMetrics,
+  opts: { server: string; tools: ToolLabels },
+): Recorder {
+  const server = opts.server;
+  return {
+    record(r: McpRecord) {
+      const method = methodLabel(r.method);
+      const tool = opts.tools.label(r.target?.tool);
+      const labels = { server, method, tool, outcome: r.outcome };
+      metrics.requests.inc(labels);
+      metrics.requestDuration.observe(labels, r.latencyMs / 1000);
+      if (r.upstreamLatencyMs !== undefined) {
+        metrics.upstreamDuration.observe({ server, method, tool }, r.upstreamLatencyMs / 1000);
+      }
+      if (r.decision) metrics.decisions.inc({ server, method, tool, decision: r.decision.effect });
+      if (r.outcome === 'unauthenticated') metrics.authnFailures.inc({ server, reason: authnReason(r) });
+      if (typeof r.errorCode === 'string' && r.errorCode.startsWith('UPSTREAM_')) {
+        metrics.upstreamErrors.inc({ server, method });
+      }
+    },
+  };
+}
+
+function authnReason(r: McpRecord): string {
+  if (typeof r.errorCode === 'string' && AUTHN_REASONS.has(r.errorCode)) return r.errorCode;
+  // The pipeline may carry the authenticator's code at the start of the reason ("expired: ...").
+  const head = r.reason?.split(/[:\s]/, 1)[0];
+  return head !== undefined && AUTHN_REASONS.has(head) ? head : 'other';
+}

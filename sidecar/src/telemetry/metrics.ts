@@ -1,0 +1,109 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+// Every Prometheus metric of the sidecar, with its labels, in one place (listed in docs/metrics.md).
+// Labels are bounded: server (one per sidecar), method and tool through labels.ts, decision, outcome,
+// sink and result from closed unions. Never user ids, session ids, arguments or URIs.
+
+const PREFIX = 'portcullis_sidecar_';
+
+// Sidecar-added latency lives well under a millisecond; upstream calls run to seconds.
+const REQUEST_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+type RequestLabels = 'server' | 'method' | 'tool' | 'outcome';
+
+export interface SidecarMetrics {
+  readonly registry: Registry;
+  readonly requests: Counter<RequestLabels>;
+  readonly requestDuration: Histogram<RequestLabels>;
+  readonly upstreamDuration: Histogram<'server' | 'method' | 'tool'>;
+  readonly decisions: Counter<'server' | 'method' | 'tool' | 'decision'>;
+  readonly authnFailures: Counter<'server' | 'reason'>;
+  readonly auditEvents: Counter<'sink' | 'result'>;
+  readonly auditQueueDepth: Gauge<'sink'>;
+  readonly configReloads: Counter<'result'>;
+  readonly configLastReloadSuccess: Gauge;
+  readonly configLastReloadSuccessTimestamp: Gauge;
+  readonly upstreamErrors: Counter<'server' | 'method'>;
+  readonly activeSessions: Gauge<'server'>;
+}
+
+export function createSidecarMetrics(registry: Registry): SidecarMetrics {
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({
+      name: `${PREFIX}requests_total`,
+      help: 'MCP messages handled, by outcome.',
+      labelNames: ['server', 'method', 'tool', 'outcome'],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: `${PREFIX}request_duration_seconds`,
+      help: 'Time from a message arriving to its answer starting, including the upstream call.',
+      labelNames: ['server', 'method', 'tool', 'outcome'],
+      buckets: REQUEST_BUCKETS,
+      registers,
+    }),
+    upstreamDuration: new Histogram({
+      name: `${PREFIX}upstream_duration_seconds`,
+      help: 'Time the upstream MCP server took to start answering.',
+      labelNames: ['server', 'method', 'tool'],
+      buckets: REQUEST_BUCKETS,
+      registers,
+    }),
+    decisions: new Counter({
+      name: `${PREFIX}decisions_total`,
+      help: 'Authorization decisions.',
+      labelNames: ['server', 'method', 'tool', 'decision'],
+      registers,
+    }),
+    authnFailures: new Counter({
+      name: `${PREFIX}authn_failures_total`,
+      help: 'Requests refused by authentication, by reason.',
+      labelNames: ['server', 'reason'],
+      registers,
+    }),
+    auditEvents: new Counter({
+      name: `${PREFIX}audit_events_total`,
+      help: 'Audit events per sink: delivered, retried (counted per attempt), dropped, refused (closed mode).',
+      labelNames: ['sink', 'result'],
+      registers,
+    }),
+    auditQueueDepth: new Gauge({
+      name: `${PREFIX}audit_queue_depth`,
+      help: 'Audit events waiting for delivery, per sink.',
+      labelNames: ['sink'],
+      registers,
+    }),
+    configReloads: new Counter({
+      name: `${PREFIX}config_reloads_total`,
+      help: 'Configuration reload attempts.',
+      labelNames: ['result'],
+      registers,
+    }),
+    configLastReloadSuccess: new Gauge({
+      name: `${PREFIX}config_last_reload_success`,
+      help: '1 if the last configuration reload succeeded, 0 if the last good configuration is still in force.',
+      registers,
+    }),
+    configLastReloadSuccessTimestamp: new Gauge({
+      name: `${PREFIX}config_last_reload_success_timestamp_seconds`,
+      help: 'Unix time of the last successful configuration load.',
+      registers,
+    }),
+    upstreamErrors: new Counter({
+      name: `${PREFIX}upstream_errors_total`,
+      help: 'Upstream calls that failed (connect, timeout, invalid reply).',
+      labelNames: ['server', 'method'],
+      registers,
+    }),
+    activeSessions: new Gauge({
+      name: `${PREFIX}active_sessions`,
+      help: 'MCP sessions open through this sidecar.',
+      labelNames: ['server'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,52 @@
+import type { IncomingMessage } from 'node:http';
+import type { ProxyErrorCode } from '../errors.ts';
+
+// Reads a request body up to a byte limit. A declared Content-Length over the limit is refused
+// before a byte is read; a chunked body is cut off as soon as it passes the limit.
+
+export type BodyResult =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly code: ProxyErrorCode; readonly detail: string };
+
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (declared > maxBytes) {
+    req.resume();
+    return Promise.resolve({
+      ok: false,
+      code: 'BODY_TOO_LARGE',
+      detail: `content-length ${declared} > ${maxBytes}`,
+    });
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (r: BodyResult) => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      resolve(r);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.resume(); // drain the rest so the 413 can be written
+        finish({ ok: false, code: 'BODY_TOO_LARGE', detail: `body over ${maxBytes} bytes` });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      const text =
+        chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      finish({ ok: true, text });
+    });
+    req.once('error', (err) => finish({ ok: false, code: 'INVALID_REQUEST', detail: err.message }));
+    // A client that goes away mid-body ends here rather than leaving the exchange waiting.
+    req.once('close', () =>
+      finish({ ok: false, code: 'INVALID_REQUEST', detail: 'client closed the request' }),
+    );
+  });
+}

@@ -1,0 +1,121 @@
+import type { JsonRpcId, ProxyErrorCode } from '../errors.ts';
+
+// Parses and classifies a JSON-RPC 2.0 body. Nesting depth is checked on the raw text before
+// JSON.parse so a hostile body costs one linear scan and no deep object graph.
+
+export type ClientMessage =
+  | {
+      readonly kind: 'request';
+      readonly id: string | number;
+      readonly method: string;
+      readonly params: Params;
+    }
+  | { readonly kind: 'notification'; readonly method: string; readonly params: Params }
+  | { readonly kind: 'response'; readonly id: JsonRpcId; readonly isError: boolean };
+
+export type Params = Readonly<Record<string, unknown>> | undefined;
+
+export type ParseResult =
+  | {
+      readonly ok: true;
+      readonly batch: boolean;
+      readonly messages: readonly ClientMessage[];
+      readonly raw: unknown;
+    }
+  | { readonly ok: false; readonly code: ProxyErrorCode; readonly id: JsonRpcId; readonly detail: string };
+
+export interface ParseLimits {
+  readonly maxJsonDepth: number;
+  readonly maxBatchSize: number;
+}
+
+/** Depth of the deepest array/object nesting in JSON text, stopping early past `limit`. */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped char
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+export function parseJsonRpc(text: string, limits: ParseLimits): ParseResult {
+  if (jsonDepthExceeds(text, limits.maxJsonDepth)) {
+    return {
+      ok: false,
+      code: 'JSON_TOO_DEEP',
+      id: null,
+      detail: `nesting deeper than ${limits.maxJsonDepth}`,
+    };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, code: 'PARSE_ERROR', id: null, detail: (err as Error).message };
+  }
+  if (Array.isArray(raw)) {
+    if (raw.length === 0) return { ok: false, code: 'INVALID_REQUEST', id: null, detail: 'empty batch' };
+    if (raw.length > limits.maxBatchSize) {
+      return {
+        ok: false,
+        code: 'BATCH_TOO_LARGE',
+        id: null,
+        detail: `more than ${limits.maxBatchSize} messages`,
+      };
+    }
+    const messages: ClientMessage[] = [];
+    for (const [i, element] of raw.entries()) {
+      const m = classify(element);
+      if (typeof m === 'string') {
+        return { ok: false, code: 'INVALID_REQUEST', id: idOf(element), detail: `batch element ${i}: ${m}` };
+      }
+      messages.push(m);
+    }
+    return { ok: true, batch: true, messages, raw };
+  }
+  const m = classify(raw);
+  if (typeof m === 'string') return { ok: false, code: 'INVALID_REQUEST', id: idOf(raw), detail: m };
+  return { ok: true, batch: false, messages: [m], raw };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function isId(v: unknown): v is string | number {
+  return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/** Returns the classified message, or why it is not a valid JSON-RPC 2.0 message. */
+export function classify(v: unknown): ClientMessage | string {
+  if (!isObject(v)) return 'not an object';
+  if (v.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
+  if ('method' in v) {
+    if (typeof v.method !== 'string' || v.method.length === 0) return 'method must be a non-empty string';
+    if (v.params !== undefined && !isObject(v.params)) return 'params must be an object';
+    const params = v.params as Params;
+    if (!('id' in v)) return { kind: 'notification', method: v.method, params };
+    if (!isId(v.id)) return 'id must be a string or a number';
+    return { kind: 'request', id: v.id, method: v.method, params };
+  }
+  if ('result' in v || 'error' in v) {
+    if ('result' in v && 'error' in v) return 'a response has result or error, not both';
+    if (!(isId(v.id) || v.id === null)) return 'id must be a string, a number or null';
+    if ('error' in v && !isObject(v.error)) return 'error must be an object';
+    return { kind: 'response', id: v.id, isError: 'error' in v };
+  }
+  return 'neither a request, a notification nor a response';
+}
+
+function idOf(v: unknown): JsonRpcId {
+  return isObject(v) && isId(v.id) ? v.id : null;
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { EffectiveConfig } from '../config/load.ts';
+
+// Which request headers reach the upstream server. An allow-list, not a deny-list: the caller's
+// Authorization, X-API-Key and cookies are never forwarded (no token passthrough); the sidecar's
+// own upstream credentials are injected instead.
+
+const FORWARDED_REQUEST_HEADERS = [
+  'content-type',
+  'accept',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'mcp-method',
+  'mcp-name',
+  'last-event-id',
+  'traceparent',
+  'tracestate',
+  'baggage',
+  'user-agent',
+] as const;
+
+export function upstreamRequestHeaders(
+  incoming: IncomingHttpHeaders,
+  injected: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const v = incoming[name];
+    if (typeof v === 'string') out[name] = v;
+  }
+  // 2026-07-28 mirrors tool arguments as Mcp-Param-* headers: forward them as sent.
+  for (const name in incoming) {
+    const v = incoming[name];
+    if (name.startsWith('mcp-param-') && typeof v === 'string') out[name] = v;
+  }
+  for (const name in injected) out[name] = injected[name] as string;
+  return out;
+}
+
+const FORWARDED_RESPONSE_HEADERS = [
+  'content-type',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'cache-control',
+  'last-event-id',
+] as const;
+
+export function clientResponseHeaders(
+  upstream: Readonly<Record<string, string | string[] | undefined>>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of FORWARDED_RESPONSE_HEADERS) {
+    const v = upstream[name];
+    if (typeof v === 'string') out[name] = v;
+  }
+  return out;
+}
+
+/** Resolves configured upstream credentials once per configuration load. Throws naming the header. */
+export function resolveInjectedHeaders(
+  config: EffectiveConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [i, h] of (config.upstream.headers ?? []).entries()) {
+    let value: string | undefined;
+    if (h.valueFrom.env !== undefined) value = env[h.valueFrom.env];
+    else if (h.valueFrom.file !== undefined) value = readFileSync(h.valueFrom.file, 'utf8').trim();
+    if (value === undefined)
+      throw new Error(`/upstream/headers/${i}: environment variable ${h.valueFrom.env} is not set`);
+    out[h.name.toLowerCase()] = value;
+  }
+  return out;
+}

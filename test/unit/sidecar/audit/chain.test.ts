@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { buildEvent } from '../../../../sidecar/src/audit/build-event.ts';
+import { createChain, eventHash } from '../../../../sidecar/src/audit/chain.ts';
+import { GENESIS_HASH } from '../../../../sidecar/src/audit/event.ts';
+import { compilePayloadCapture } from '../../../../sidecar/src/audit/payload.ts';
+import { verifyText } from '../../../../sidecar/src/audit/verify.ts';
+import { callInput } from './builders.ts';
+
+const payloads = compilePayloadCapture({ capture: 'redacted' });
+
+function stream(n: number, instance = 'pod-a'): string[] {
+  const chain = createChain();
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const body = buildEvent(callInput({ jsonrpcId: i }), {
+      id: `id-${instance}-${i}`,
+      instance,
+      now: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
+      payloads,
+    });
+    lines.push(JSON.stringify(chain.seal(body)));
+  }
+  return lines;
+}
+
+describe('hash chain', () => {
+  it('numbers events from 1 and links each to the previous hash', () => {
+    const events = stream(3).map((l) => JSON.parse(l));
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(events[0].prevHash).toBe(GENESIS_HASH);
+    expect(events[1].prevHash).toBe(events[0].hash);
+    expect(events[2].prevHash).toBe(events[1].hash);
+    for (const e of events) expect(eventHash(e)).toBe(e.hash);
+  });
+
+  it('hashes the canonical form, so key order in the written JSON does not matter', () => {
+    const [line] = stream(1);
+    const event = JSON.parse(line as string);
+    const reordered = Object.fromEntries(Object.entries(event).reverse());
+    expect(eventHash(reordered as typeof event)).toBe(event.hash);
+  });
+});
+
+type Tamper = (lines: string[]) => string[];
+const edit =
+  (i: number, f: (e: Record<string, unknown>) => void): Tamper =>
+  (lines) =>
+    lines.map((l, j) => {
+      if (j !== i) return l;
+      const e = JSON.parse(l);
+      f(e);
+      return JSON.stringify(e);
+    });
+
+const cases: Array<{ name: string; tamper: Tamper; line: number; problem: RegExp }> = [
+  {
+    name: 'an edited field',
+    tamper: edit(4, (e) => (e.outcome = 'denied')),
+    line: 5,
+    problem: /hash mismatch/,
+  },
+  {
+    name: 'an edited field with a recomputed hash',
+    tamper: edit(4, (e) => {
+      e.outcome = 'denied';
+      e.hash = eventHash(e as never);
+    }),
+    line: 6,
+    problem: /prevHash/,
+  },
+  {
+    name: 'a deleted line',
+    tamper: (l) => l.filter((_, i) => i !== 4),
+    line: 5,
+    problem: /gap: seq 5\.\.5 missing/,
+  },
+  { name: 'a deleted first line', tamper: (l) => l.slice(1), line: 1, problem: /expected 1/ },
+  {
+    name: 'swapped lines',
+    tamper: (l) => [...l.slice(0, 3), l[4] as string, l[3] as string, ...l.slice(5)],
+    line: 4,
+    problem: /gap/,
+  },
+  {
+    name: 'a duplicated line',
+    tamper: (l) => [...l.slice(0, 5), l[4] as string, ...l.slice(5)],
+    line: 6,
+    problem: /duplicate/,
+  },
+  {
+    name: 'a truncated line',
+    tamper: (l) => l.map((x, i) => (i === 2 ? x.slice(0, 40) : x)),
+    line: 3,
+    problem: /not JSON/,
+  },
+  {
+    name: 'an event missing a field',
+    tamper: edit(1, (e) => delete e.method),
+    line: 2,
+    problem: /not a valid event/,
+  },
+];
+
+describe('verify', () => {
+  it('accepts an intact stream and skips other log lines', () => {
+    const lines = stream(10);
+    lines.splice(3, 0, '{"level":30,"msg":"unrelated log line"}');
+    const state = verifyText(`${lines.join('\n')}\n`);
+    expect(state.failure).toBeUndefined();
+    expect(state.events).toBe(10);
+    expect(state.skipped).toBe(1);
+  });
+
+  it('verifies interleaved instances independently', () => {
+    const a = stream(5, 'pod-a');
+    const b = stream(5, 'pod-b');
+    const mixed = a.flatMap((l, i) => [l, b[i] as string]);
+    const state = verifyText(mixed.join('\n'));
+    expect(state.failure).toBeUndefined();
+    expect(state.instances.get('pod-b')?.seq).toBe(5);
+  });
+
+  it.each(cases)('names the first problem: $name', ({ tamper, line, problem }) => {
+    const state = verifyText(tamper(stream(10)).join('\n'));
+    expect(state.failure?.line).toBe(line);
+    expect(state.failure?.problem).toMatch(problem);
+  });
+
+  it('accepts a stream that starts mid-chain when asked to (rotated files)', () => {
+    const lines = stream(10).slice(4);
+    expect(verifyText(lines.join('\n')).failure?.line).toBe(1);
+    expect(verifyText(lines.join('\n'), { partial: true }).failure).toBeUndefined();
+  });
+});

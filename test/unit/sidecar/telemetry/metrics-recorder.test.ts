@@ -1,0 +1,58 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { McpRecord } from '../../../../sidecar/src/pipeline/record.ts';
+import { createToolLabels } from '../../../../sidecar/src/telemetry/labels.ts';
+import { createSidecarMetrics } from '../../../../sidecar/src/telemetry/metrics.ts';
+import { createMetricsRecorder } from '../../../../sidecar/src/telemetry/metrics-recorder.ts';
+
+const record = (overrides: Partial<McpRecord>): McpRecord => ({
+  startedAt: 0,
+  outcome: 'allowed',
+  transport: 'streamable-http',
+  httpMethod: 'POST',
+  source: { address: '10.1.2.3' },
+  method: 'tools/call',
+  latencyMs: 2,
+  ...overrides,
+});
+
+describe('metrics recorder', () => {
+  it('counts each record with bounded labels only', async () => {
+    const registry = new Registry();
+    const m = createSidecarMetrics(registry);
+    const recorder = createMetricsRecorder(m, {
+      server: 'gh',
+      tools: createToolLabels({ limit: 10, known: ['search'] }),
+    });
+    recorder.record(
+      record({ target: { tool: 'search' }, decision: { effect: 'allow' }, upstreamLatencyMs: 1 }),
+    );
+    recorder.record(
+      record({ target: { tool: 'made-up-by-caller' }, outcome: 'denied', decision: { effect: 'deny' } }),
+    );
+    recorder.record(
+      record({
+        method: 'http',
+        outcome: 'unauthenticated',
+        errorCode: 'AUTHN',
+        reason: 'expired: exp in the past',
+        principal: undefined,
+      }),
+    );
+    recorder.record(record({ method: 'x/unknown', outcome: 'failed', errorCode: 'UPSTREAM_TIMEOUT' }));
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'portcullis_sidecar_requests_total{server="gh",method="tools/call",tool="search",outcome="allowed"} 1',
+    );
+    expect(text).toContain(
+      'portcullis_sidecar_decisions_total{server="gh",method="tools/call",tool="other",decision="deny"} 1',
+    );
+    expect(text).toContain('portcullis_sidecar_authn_failures_total{server="gh",reason="expired"} 1');
+    expect(text).toContain('portcullis_sidecar_upstream_errors_total{server="gh",method="other"} 1');
+    expect(text).toContain(
+      'portcullis_sidecar_upstream_duration_seconds_count{server="gh",method="tools/call",tool="search"} 1',
+    );
+    expect(text).not.toContain('made-up-by-caller');
+    expect(text).not.toContain('10.1.2.3');
+  });
+});

@@ -1,0 +1,81 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { createToolLabels, methodLabel } from '../../../../sidecar/src/telemetry/labels.ts';
+import { createSidecarMetrics } from '../../../../sidecar/src/telemetry/metrics.ts';
+
+describe('sidecar metrics', () => {
+  it('registers every documented metric with its labels in its own registry', async () => {
+    const registry = new Registry();
+    const m = createSidecarMetrics(registry);
+    m.requests.inc({ server: 's', method: 'tools/call', tool: 'echo', outcome: 'allowed' });
+    m.decisions.inc({ server: 's', method: 'tools/call', tool: 'echo', decision: 'deny' });
+    m.auditEvents.inc({ sink: 'stdout', result: 'delivered' }, 3);
+    m.configLastReloadSuccess.set(1);
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'portcullis_sidecar_requests_total{server="s",method="tools/call",tool="echo",outcome="allowed"} 1',
+    );
+    expect(text).toContain(
+      'portcullis_sidecar_decisions_total{server="s",method="tools/call",tool="echo",decision="deny"} 1',
+    );
+    expect(text).toContain('portcullis_sidecar_audit_events_total{sink="stdout",result="delivered"} 3');
+    expect(text).toContain('portcullis_sidecar_config_last_reload_success 1');
+    const names = (await registry.getMetricsAsJSON()).map((x) => x.name).sort();
+    expect(names).toEqual([
+      'portcullis_sidecar_active_sessions',
+      'portcullis_sidecar_audit_events_total',
+      'portcullis_sidecar_audit_queue_depth',
+      'portcullis_sidecar_authn_failures_total',
+      'portcullis_sidecar_config_last_reload_success',
+      'portcullis_sidecar_config_last_reload_success_timestamp_seconds',
+      'portcullis_sidecar_config_reloads_total',
+      'portcullis_sidecar_decisions_total',
+      'portcullis_sidecar_request_duration_seconds',
+      'portcullis_sidecar_requests_total',
+      'portcullis_sidecar_upstream_duration_seconds',
+      'portcullis_sidecar_upstream_errors_total',
+    ]);
+  });
+
+  it('uses no label that could carry a user or session id', async () => {
+    const registry = new Registry();
+    createSidecarMetrics(registry);
+    const allowed = new Set(['server', 'method', 'tool', 'decision', 'outcome', 'sink', 'result', 'reason']);
+    for (const metric of await registry.getMetricsAsJSON()) {
+      const labelNames = (registry.getSingleMetric(metric.name) as unknown as { labelNames: string[] })
+        .labelNames;
+      for (const l of labelNames) expect(allowed, `${metric.name}{${l}}`).toContain(l);
+    }
+  });
+
+  it('two sidecars in one process keep separate registries', () => {
+    expect(() => {
+      createSidecarMetrics(new Registry());
+      createSidecarMetrics(new Registry());
+    }).not.toThrow();
+  });
+});
+
+describe('bounded labels', () => {
+  it.each([
+    { method: 'tools/call', label: 'tools/call' },
+    { method: 'resources/read', label: 'resources/read' },
+    { method: 'x/made-up-by-a-caller', label: 'other' },
+  ])('method $method → $label', ({ method, label }) => {
+    expect(methodLabel(method)).toBe(label);
+  });
+
+  it('keeps configured and observed tool names up to the cap and folds the rest into "other"', () => {
+    const tools = createToolLabels({ limit: 3, known: ['a'] });
+    tools.observe(['b', 'c', 'd', 'e']);
+    expect(['a', 'b', 'c', 'd', 'never-listed'].map((t) => tools.label(t))).toEqual([
+      'a',
+      'b',
+      'c',
+      'other',
+      'other',
+    ]);
+    expect(tools.size).toBe(3);
+    expect(tools.label(undefined)).toBe('');
+  });
+});

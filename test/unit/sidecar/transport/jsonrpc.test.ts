@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { classify, jsonDepthExceeds, parseJsonRpc } from '../../../../sidecar/src/transport/jsonrpc.ts';
+
+const limits = { maxJsonDepth: 8, maxBatchSize: 3 };
+
+describe('jsonDepthExceeds', () => {
+  it.each([
+    ['flat object', '{"a":1}', 1, false],
+    ['at the limit', '[[[]]]', 3, false],
+    ['one past the limit', '[[[[]]]]', 3, true],
+    ['brackets inside strings do not count', '{"a":"[[[[[[[["}', 1, false],
+    ['escaped quote keeps the string open', '{"a":"\\"[[[["}', 1, false],
+  ])('%s', (_name, text, limit, expected) => {
+    expect(jsonDepthExceeds(text, limit)).toBe(expected);
+  });
+});
+
+describe('classify', () => {
+  it.each([
+    ['request', { jsonrpc: '2.0', id: 1, method: 'ping' }, { kind: 'request', id: 1, method: 'ping' }],
+    ['notification', { jsonrpc: '2.0', method: 'notifications/initialized' }, { kind: 'notification' }],
+    ['result response', { jsonrpc: '2.0', id: 'a', result: {} }, { kind: 'response', isError: false }],
+    [
+      'error response',
+      { jsonrpc: '2.0', id: null, error: { code: 1, message: 'x' } },
+      { kind: 'response', isError: true },
+    ],
+  ])('accepts a %s', (_name, input, expected) => {
+    expect(classify(input)).toMatchObject(expected);
+  });
+
+  it.each([
+    ['an array', []],
+    ['no jsonrpc', { id: 1, method: 'ping' }],
+    ['empty method', { jsonrpc: '2.0', id: 1, method: '' }],
+    ['null id on a request', { jsonrpc: '2.0', id: null, method: 'ping' }],
+    ['boolean id', { jsonrpc: '2.0', id: true, method: 'ping' }],
+    ['params not an object', { jsonrpc: '2.0', id: 1, method: 'ping', params: 'x' }],
+    ['neither method nor result', { jsonrpc: '2.0', id: 1 }],
+  ])('rejects %s', (_name, input) => {
+    expect(typeof classify(input)).toBe('string');
+  });
+});
+
+describe('parseJsonRpc', () => {
+  it.each([
+    ['syntax error', '{', 'PARSE_ERROR', null],
+    [
+      'too deep',
+      `{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":${'['.repeat(10)}${']'.repeat(10)}}}`,
+      'JSON_TOO_DEEP',
+      null,
+    ],
+    ['empty batch', '[]', 'INVALID_REQUEST', null],
+    [
+      'batch too large',
+      JSON.stringify(Array(4).fill({ jsonrpc: '2.0', method: 'n' })),
+      'BATCH_TOO_LARGE',
+      null,
+    ],
+    ['invalid element keeps its id', '[{"jsonrpc":"2.0","id":7,"method":1}]', 'INVALID_REQUEST', 7],
+    [
+      'invalid single message keeps its id',
+      '{"jsonrpc":"1.0","id":"x","method":"ping"}',
+      'INVALID_REQUEST',
+      'x',
+    ],
+  ])('%s -> %s', (_name, text, code, id) => {
+    const r = parseJsonRpc(text, limits);
+    expect(r).toMatchObject({ ok: false, code, id });
+  });
+
+  it('parses a batch into classified messages', () => {
+    const r = parseJsonRpc('[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"b"}]', limits);
+    expect(r.ok && r.batch && r.messages.map((m) => m.kind)).toEqual(['request', 'notification']);
+  });
+});
