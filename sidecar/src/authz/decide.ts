@@ -17,6 +17,8 @@ export interface AuthzRequest {
   tool?: string;
   resource?: string;
   prompt?: string;
+  /** subscriptions/listen: resource URIs, each decided as resources/subscribe. */
+  subscriptions?: readonly string[];
   arguments?: unknown;
 }
 
@@ -36,6 +38,10 @@ const MISSING: Record<TargetKind | 'ref', Decision> = {
   prompt: freeze('deny', 'the request names no prompt'),
   ref: freeze('deny', 'the completion request names no prompt or resource'),
 };
+const SUBSCRIPTIONS = freeze('allow', 'the caller may use every resource it subscribes to');
+const BAD_SUBSCRIPTIONS = freeze('deny', 'the subscription request is malformed or names too many resources');
+/** More subscriptions than this on one stream are refused: each costs a decision. */
+export const MAX_SUBSCRIPTIONS = 1024;
 const TOO_LONG = freeze('deny', 'the tool, resource or prompt name is too long');
 /** Longer names are refused outright: real ones are far shorter, and matching cost grows with length. */
 export const MAX_TARGET_NAME = 8 * 1024;
@@ -136,6 +142,24 @@ export function decide(policy: CompiledPolicy, principal: Principal, request: Au
         request.arguments,
         'call',
       );
+    }
+    case 'subscriptions': {
+      const uris = request.subscriptions;
+      if (uris === undefined || uris.length > MAX_SUBSCRIPTIONS) return BAD_SUBSCRIPTIONS;
+      for (const uri of uris) {
+        const d = decideTarget(
+          policy,
+          principal,
+          'resource',
+          uri,
+          'resources/subscribe',
+          request.server,
+          undefined,
+          'call',
+        );
+        if (d.effect === 'deny') return d;
+      }
+      return SUBSCRIPTIONS;
     }
     case 'completion': {
       const kind: TargetKind | undefined = request.prompt

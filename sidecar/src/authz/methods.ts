@@ -11,6 +11,8 @@ export type MethodClass =
   | { kind: 'target'; target: TargetKind }
   /** completion/complete: decided on the prompt or resource its `ref` names. */
   | { kind: 'completion' }
+  /** subscriptions/listen (2026-07-28): each resource it subscribes to is decided as resources/subscribe. */
+  | { kind: 'subscriptions' }
   /** A list whose items are filtered to those the caller may use. */
   | {
       kind: 'list';
@@ -33,6 +35,7 @@ const UNKNOWN: MethodClass = { kind: 'unknown' };
  */
 const TABLE: ReadonlyMap<string, MethodClass> = new Map<string, MethodClass>([
   ['initialize', OPEN],
+  ['server/discover', OPEN], // 2026-07-28: replaces the initialize handshake
   ['ping', OPEN],
   ['logging/setLevel', OPEN],
   ['tasks/get', OPEN],
@@ -45,6 +48,7 @@ const TABLE: ReadonlyMap<string, MethodClass> = new Map<string, MethodClass>([
   ['resources/unsubscribe', { kind: 'target', target: 'resource' }],
   ['prompts/get', { kind: 'target', target: 'prompt' }],
   ['completion/complete', { kind: 'completion' }],
+  ['subscriptions/listen', { kind: 'subscriptions' }],
   ['tools/list', { kind: 'list', target: 'tool', field: 'tools', itemKey: 'name', callMethod: 'tools/call' }],
   [
     'prompts/list',
@@ -80,6 +84,8 @@ export interface MessageTarget {
   tool?: string;
   resource?: string;
   prompt?: string;
+  /** subscriptions/listen: the resource URIs it subscribes to (undefined when malformed). */
+  subscriptions?: readonly string[];
   arguments?: unknown;
 }
 
@@ -109,6 +115,11 @@ export function targetOf(method: string, params: unknown): MessageTarget {
     const argument = p.argument;
     if (ref.type === 'ref/prompt') return { prompt: str(ref.name), arguments: argument };
     if (ref.type === 'ref/resource') return { resource: str(ref.uri), arguments: argument };
+  }
+  if (cls.kind === 'subscriptions') {
+    const uris = (p.notifications as { resourceSubscriptions?: unknown } | undefined)?.resourceSubscriptions;
+    if (uris === undefined) return { subscriptions: [] };
+    if (Array.isArray(uris) && uris.every((u) => typeof u === 'string')) return { subscriptions: uris };
   }
   return {};
 }

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthnErrorCode } from '../authn/errors.ts';
 import type { Principal } from '../authn/principal.ts';
+import { targetOf } from '../authz/methods.ts';
 import type { JsonRpcId, ProxyErrorCode } from '../errors.ts';
 import type { ClientMessage } from '../transport/jsonrpc.ts';
-import type { McpRecord, McpTarget } from './record.ts';
+import type { McpRecord } from './record.ts';
 import type { Runtime } from './runtime.ts';
 import type { ExchangeTrace } from './trace.ts';
 
@@ -71,9 +72,11 @@ export function newRecord(ex: Exchange, msg: ClientMessage | undefined): McpReco
   record.kind = msg.kind;
   if (msg.kind !== 'notification') record.jsonrpcId = msg.id;
   if (msg.kind === 'response') return record;
-  const target = targetOf(msg.method, msg.params);
-  if (target) record.target = target;
-  const args = msg.params?.arguments;
+  // The authorization method table says what a method touches (completion/complete names its
+  // prompt or resource in `ref`, its arguments in `argument`).
+  const { arguments: args, ...target } = targetOf(msg.method, msg.params);
+  if (target.tool !== undefined || target.resource !== undefined || target.prompt !== undefined)
+    record.target = target;
   if (args !== undefined) record.arguments = args;
   if (msg.method === 'initialize') {
     const requested = msg.params?.protocolVersion;
@@ -86,25 +89,6 @@ export function newRecord(ex: Exchange, msg: ClientMessage | undefined): McpReco
     }
   }
   return record;
-}
-
-/** What a method touches, for policy and audit. */
-export function targetOf(
-  method: string,
-  params: Readonly<Record<string, unknown>> | undefined,
-): McpTarget | undefined {
-  switch (method) {
-    case 'tools/call':
-      return typeof params?.name === 'string' ? { tool: params.name } : {};
-    case 'prompts/get':
-      return typeof params?.name === 'string' ? { prompt: params.name } : {};
-    case 'resources/read':
-    case 'resources/subscribe':
-    case 'resources/unsubscribe':
-      return typeof params?.uri === 'string' ? { resource: params.uri } : {};
-    default:
-      return undefined;
-  }
 }
 
 export function idsOf(ex: Exchange): JsonRpcId {

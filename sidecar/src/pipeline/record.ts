@@ -11,6 +11,7 @@ export interface McpTarget {
   tool?: string;
   resource?: string;
   prompt?: string;
+  subscriptions?: readonly string[];
 }
 
 export interface McpRecord {

@@ -136,7 +136,7 @@ export const authorize: Stage = (ex) => {
       method: msg.method,
       server: config.server.name,
       ...record.target,
-      arguments: msg.params?.arguments,
+      arguments: record.arguments,
     });
     record.decision = { effect: decision.effect, reason: decision.reason };
     if (decision.rule !== undefined) record.decision.rule = decision.rule;

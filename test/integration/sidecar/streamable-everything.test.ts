@@ -27,6 +27,7 @@ beforeAll(async () => {
           tools: ['echo', 'get-sum', 'get-env'],
         }),
         allow('sales-echo', { subjects: [{ group: 'sales' }], tools: ['echo'] }),
+        allow('engineers-prompts', { subjects: [{ group: 'engineering' }], prompts: ['completable-prompt'] }),
         deny('no-env', { tools: ['get-env'] }),
       ],
     }),
@@ -117,5 +118,31 @@ describe('records', () => {
     const echo = recorder.records.find((r) => r.target?.tool === 'echo' && r.outcome === 'allowed');
     expect(echo?.result?.isError).toBe(false);
     expect(echo?.session).toBeTruthy();
+  });
+});
+
+describe('completion/complete', () => {
+  // Completions are decided on the prompt (or resource) their `ref` names.
+  const complete = async (key: string) => {
+    const client = new ClientV1({ name: 'v1', version: '1' });
+    await client.connect(
+      new StreamableV1(new URL(sidecar.url), { requestInit: { headers: { 'x-api-key': key } } }),
+    );
+    try {
+      return await client.complete({
+        ref: { type: 'ref/prompt', name: 'completable-prompt' },
+        argument: { name: 'department', value: 'Eng' },
+      });
+    } finally {
+      await client.close();
+    }
+  };
+
+  it('completes an argument of a prompt the caller may use', async () => {
+    expect((await complete(KEYS.alice)).completion.values).toEqual(['Engineering']);
+  });
+
+  it('refuses a completion for a prompt the caller may not use, decided on the prompt it names', async () => {
+    await expect(complete(KEYS.bob)).rejects.toThrow(/-32003: Forbidden by policy/);
   });
 });

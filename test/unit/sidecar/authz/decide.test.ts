@@ -14,7 +14,50 @@ interface Case {
   reason?: RegExp;
 }
 
+const listen = (resourceSubscriptions?: string[]): AuthzRequest => ({
+  method: 'subscriptions/listen',
+  server: 'github',
+  ...(resourceSubscriptions ? { subscriptions: resourceSubscriptions } : {}),
+});
+
 const cases: Case[] = [
+  {
+    name: 'subscriptions/listen to resources the caller may use is allowed',
+    rules: [rule({ name: 'repos', resources: ['repo://acme/*'] })],
+    principal: alice,
+    request: listen(['repo://acme/a', 'repo://acme/b']),
+    effect: 'allow',
+  },
+  {
+    name: 'subscriptions/listen is denied when one resource is not allowed',
+    rules: [rule({ name: 'repos', resources: ['repo://acme/*'] })],
+    principal: alice,
+    request: listen(['repo://acme/a', 'repo://other/b']),
+    effect: 'deny',
+    reason: /no rule allows this caller to use this resource/,
+  },
+  {
+    name: 'subscriptions/listen to list changes only needs no resource decision',
+    rules: [],
+    principal: alice,
+    request: listen([]),
+    effect: 'allow',
+  },
+  {
+    name: 'a malformed subscriptions/listen is denied',
+    rules: [rule({ name: 'repos', resources: ['*'] })],
+    principal: alice,
+    request: listen(),
+    effect: 'deny',
+    reason: /malformed/,
+  },
+  {
+    name: 'server/discover is open',
+    rules: [],
+    principal: alice,
+    request: { method: 'server/discover', server: 'github' },
+    effect: 'allow',
+  },
   {
     name: 'allow rule matching user and tool allows',
     rules: [rule({ name: 'alice-search', subjects: [{ user: 'alice@example.com' }], tools: ['search'] })],

@@ -4,6 +4,8 @@ import { classifyMethod, targetOf } from '../../../../sidecar/src/authz/methods.
 describe('classifyMethod', () => {
   it.each([
     ['initialize', 'open'],
+    ['server/discover', 'open'],
+    ['subscriptions/listen', 'subscriptions'],
     ['ping', 'open'],
     ['logging/setLevel', 'open'],
     ['notifications/initialized', 'open'],
@@ -38,6 +40,23 @@ describe('targetOf', () => {
     },
     { method: 'tools/call', params: { name: 7 }, expected: { tool: undefined, arguments: undefined } },
     { method: 'resources/read', params: { uri: 'file:///a' }, expected: { resource: 'file:///a' } },
+    {
+      method: 'subscriptions/listen',
+      params: {
+        notifications: { toolsListChanged: true, resourceSubscriptions: ['file:///a', 'file:///b'] },
+      },
+      expected: { subscriptions: ['file:///a', 'file:///b'] },
+    },
+    {
+      method: 'subscriptions/listen',
+      params: { notifications: { toolsListChanged: true } },
+      expected: { subscriptions: [] },
+    },
+    {
+      method: 'subscriptions/listen',
+      params: { notifications: { resourceSubscriptions: [1] } },
+      expected: {},
+    },
     {
       method: 'prompts/get',
       params: { name: 'p', arguments: { a: 'b' } },
