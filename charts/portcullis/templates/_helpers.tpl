@@ -1,0 +1,94 @@
+{{/* Names, labels and the derived values every template shares. */}}
+
+{{- define "portcullis.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "portcullis.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains (include "portcullis.name" .) .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name (include "portcullis.name" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "portcullis.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "portcullis.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: portcullis
+{{- end -}}
+
+{{- define "portcullis.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "portcullis.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{- define "portcullis.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "portcullis.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "portcullis.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "portcullis.sidecarImage" -}}
+{{- printf "%s:%s" .Values.sidecar.image.repository (default .Chart.AppVersion .Values.sidecar.image.tag) -}}
+{{- end -}}
+
+{{/* The namespaces the operator watches in namespace mode; fails early on an empty list. */}}
+{{- define "portcullis.watchedNamespaces" -}}
+{{- if eq .Values.watch.mode "namespaces" -}}
+{{- if not .Values.watch.namespaces -}}
+{{- fail "watch.mode=namespaces needs at least one namespace in watch.namespaces" -}}
+{{- end -}}
+{{- join "," .Values.watch.namespaces -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The operator's --defaults file: values.config with the sidecar image filled in. */}}
+{{- define "portcullis.defaultsFile" -}}
+{{- $config := deepCopy .Values.config -}}
+{{- $sidecar := mergeOverwrite (default (dict) (get $config "sidecar")) (dict "image" (include "portcullis.sidecarImage" .)) -}}
+{{- $_ := set $config "sidecar" $sidecar -}}
+{{- toYaml $config -}}
+{{- end -}}
+
+{{/*
+The rules of the operator's own role: exactly the requests it makes (operator/src/kube, controller,
+leader). Watched kinds: list + watch (informers). Owned children: created and updated with
+server-side apply (patch; create when the object is new) and deleted when no longer desired.
+Status: applied to the status subresource. Events: created. Leases live in a Role of their own.
+*/}}
+{{- define "portcullis.operatorRules" -}}
+- apiGroups: ["portcullis.dev"]
+  resources: ["mcpservers", "mcppolicies"]
+  verbs: ["list", "watch"]
+- apiGroups: ["portcullis.dev"]
+  resources: ["mcpservers/status", "mcppolicies/status"]
+  verbs: ["patch"]
+- apiGroups: [""]
+  resources: ["serviceaccounts", "configmaps", "services"]
+  verbs: ["list", "watch", "create", "patch", "delete"]
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["list", "watch", "create", "patch", "delete"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies"]
+  verbs: ["list", "watch", "create", "patch", "delete"]
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["list", "watch", "create", "patch", "delete"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create"]
+{{- end -}}

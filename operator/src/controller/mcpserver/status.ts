@@ -1,0 +1,185 @@
+import { ServerCondition, ServerReason } from '../../api/conditions.ts';
+import type { McpServerStatus, ServerPhase } from '../../api/mcp-server.ts';
+import { type Condition, type ConditionUpdate, setConditions } from '../conditions.ts';
+
+// The McpServer status, computed purely from what the reconcile observed: checks in a fixed order
+// (can it render? did the apply succeed? are the policies good? is the rollout done?) turn into
+// conditions with a reason and a message a person can act on, then into a phase.
+
+export interface DeploymentState {
+  generation?: number;
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+export interface ServerObservation {
+  name: string;
+  generation: number;
+  previous: McpServerStatus | undefined;
+  url: string | undefined;
+  /** Why the spec cannot be rendered, when it cannot. */
+  renderError?: { reason: 'InvalidSpec' | 'Unsupported'; message: string };
+  /** The API server's answer when a child was refused. */
+  applyError?: string;
+  desiredReplicas: number;
+  deployment: DeploymentState | undefined;
+  /** Policies in force, by name; and those not accepted (their last good version stays in force). */
+  policies: string[];
+  rejectedPolicies: { name: string; message: string }[];
+}
+
+interface Rollout {
+  done: boolean;
+  available: number;
+  ready: number;
+  failed?: string;
+}
+
+export function rolloutOf(deployment: DeploymentState | undefined, desired: number): Rollout {
+  const s = deployment?.status;
+  const available = s?.availableReplicas ?? 0;
+  const ready = s?.readyReplicas ?? 0;
+  const current = (s?.observedGeneration ?? -1) >= (deployment?.generation ?? 0);
+  const updated = s?.updatedReplicas ?? 0;
+  const total = s?.replicas ?? 0;
+  const done =
+    deployment !== undefined && current && updated >= desired && total <= desired && available >= desired;
+  const stuck = s?.conditions?.find(
+    (c) =>
+      (c.type === 'Progressing' && c.status === 'False') ||
+      (c.type === 'ReplicaFailure' && c.status === 'True'),
+  );
+  return {
+    done,
+    available,
+    ready,
+    failed: stuck ? `${stuck.reason ?? stuck.type}: ${stuck.message ?? ''}` : undefined,
+  };
+}
+
+function readyCondition(o: ServerObservation, rollout: Rollout, gen: number): ConditionUpdate {
+  const c = (status: Condition['status'], reason: string, message: string): ConditionUpdate => ({
+    type: ServerCondition.Ready,
+    status,
+    reason,
+    message,
+    observedGeneration: gen,
+  });
+  if (o.renderError)
+    return c('False', o.renderError.reason, `${o.renderError.message}. Fix spec and apply again.`);
+  if (o.applyError) {
+    return c('False', ServerReason.ApplyFailed, `The API server refused a child object: ${o.applyError}`);
+  }
+  if (o.desiredReplicas === 0) {
+    return c(
+      'False',
+      ServerReason.ScaledToZero,
+      'spec.hosted.replicas is 0; set it to 1 or more to serve calls.',
+    );
+  }
+  if (!rollout.done) {
+    const why = rollout.failed
+      ? ` The rollout is stuck (${rollout.failed}); see kubectl describe deployment ${o.name}.`
+      : '';
+    return c(
+      'False',
+      ServerReason.Progressing,
+      `${rollout.available} of ${o.desiredReplicas} pods available; waiting for Deployment ${o.name} to roll out.${why}`,
+    );
+  }
+  return c(
+    'True',
+    ServerReason.Available,
+    `${rollout.available} of ${o.desiredReplicas} pods available at ${o.url}.`,
+  );
+}
+
+function policiesCondition(o: ServerObservation, gen: number): ConditionUpdate {
+  const base = { type: ServerCondition.PoliciesResolved, observedGeneration: gen };
+  if (o.rejectedPolicies.length > 0) {
+    const list = o.rejectedPolicies.map((p) => `${p.name} (${p.message})`).join('; ');
+    return {
+      ...base,
+      status: 'False',
+      reason: ServerReason.PolicyNotAccepted,
+      message: `Not accepted: ${list}. Their last good versions stay in force; fix them (kubectl describe mcppolicy).`,
+    };
+  }
+  if (o.policies.length === 0) {
+    return {
+      ...base,
+      status: 'True',
+      reason: ServerReason.NoPolicies,
+      message:
+        'No McpPolicy selects this server, so every call is denied. Create one whose spec.servers matches its labels.',
+    };
+  }
+  return {
+    ...base,
+    status: 'True',
+    reason: ServerReason.Resolved,
+    message: `In force: ${o.policies.join(', ')}.`,
+  };
+}
+
+function degradedCondition(o: ServerObservation, rollout: Rollout, gen: number): ConditionUpdate {
+  const base = { type: ServerCondition.Degraded, observedGeneration: gen };
+  if (o.rejectedPolicies.length > 0) {
+    return {
+      ...base,
+      status: 'True',
+      reason: ServerReason.PolicyNotAccepted,
+      message: `McpPolicy ${o.rejectedPolicies.map((p) => p.name).join(', ')} not accepted; the last good version stays in force.`,
+    };
+  }
+  // A rollout in progress is not degradation; pods lost after it, or a stuck rollout, are.
+  const rolledOut = (o.deployment?.status?.updatedReplicas ?? 0) >= o.desiredReplicas;
+  if (
+    o.deployment &&
+    o.desiredReplicas > 0 &&
+    (rollout.failed || (rolledOut && rollout.available < o.desiredReplicas && rollout.available > 0))
+  ) {
+    return {
+      ...base,
+      status: 'True',
+      reason: ServerReason.ReplicasUnavailable,
+      message: `${rollout.available} of ${o.desiredReplicas} pods available${rollout.failed ? ` (${rollout.failed})` : ''}; see kubectl describe deployment ${o.name}.`,
+    };
+  }
+  return { ...base, status: 'False', reason: ServerReason.Healthy, message: 'Nothing is wrong.' };
+}
+
+export function phaseOf(conditions: readonly ConditionUpdate[], o: ServerObservation): ServerPhase {
+  const get = (type: string) => conditions.find((c) => c.type === type);
+  if (o.renderError || o.applyError) return 'Failed';
+  if (get(ServerCondition.Degraded)?.status === 'True') return 'Degraded';
+  if (get(ServerCondition.Ready)?.status === 'True') return 'Ready';
+  return o.deployment && o.desiredReplicas > 0 ? 'Progressing' : 'Pending';
+}
+
+export function serverStatus(o: ServerObservation, now: Date): McpServerStatus {
+  const rollout = rolloutOf(o.deployment, o.desiredReplicas);
+  const gen = o.generation;
+  const updates = [
+    readyCondition(o, rollout, gen),
+    policiesCondition(o, gen),
+    degradedCondition(o, rollout, gen),
+  ];
+  const status: McpServerStatus = {
+    phase: phaseOf(updates, o),
+    source: 'hosted',
+    observedGeneration: gen,
+    conditions: setConditions((o.previous?.conditions ?? []) as Condition[], updates, now),
+    policies: [...o.policies].sort(),
+    replicas: o.deployment?.status?.replicas ?? 0,
+    readyReplicas: rollout.ready,
+  };
+  if (o.url) status.url = o.url;
+  return status;
+}

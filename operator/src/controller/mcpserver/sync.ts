@@ -1,0 +1,174 @@
+import type { Logger } from 'pino';
+import { ServerCondition } from '../../api/conditions.ts';
+import type { McpPolicy } from '../../api/mcp-policy.ts';
+import type { McpServer, McpServerStatus } from '../../api/mcp-server.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { isKubeError } from '../../kube/errors.ts';
+import { type KubeObject, splitKey } from '../../kube/object.ts';
+import { resourceOf } from '../../kube/resources.ts';
+import { applyDecision, withAppliedHash } from '../apply-decision.ts';
+import { isTrue } from '../conditions.ts';
+import type { ReconcileOutcome } from '../controller.ts';
+import type { EventRecorder } from '../events.ts';
+import { deepEqual } from '../json.ts';
+import { withOwnership } from '../ownership.ts';
+import type { Store } from '../store.ts';
+import { ownerServerKey } from './checks.ts';
+import { type DeploymentState, serverStatus } from './status.ts';
+
+// Reconcile of one McpServer: read everything from the caches -> render the desired children ->
+// apply only those that are missing, changed or drifted -> delete children no longer desired ->
+// write the status once, at the end, if it changed.
+
+export interface PolicyResolution {
+  /** Policies to render: accepted ones as they are, rejected ones at their last good version. */
+  render: McpPolicy[];
+  inForce: string[];
+  rejected: { name: string; message: string }[];
+}
+
+export type Rendered =
+  | { ok: true; objects: KubeObject[]; url: string; replicas: number }
+  | { ok: false; reason: 'InvalidSpec' | 'Unsupported'; message: string };
+
+export interface ServerSyncDeps {
+  client: KubeClient;
+  fieldManager: string;
+  servers: Store<McpServer>;
+  /** Child stores by kind. */
+  children: ReadonlyMap<string, Store<KubeObject>>;
+  /** Selected policies of a server, resolved against the last good configuration in its live children. */
+  resolvePolicies: (server: McpServer, liveChildren: ReadonlyMap<string, KubeObject>) => PolicyResolution;
+  /** Pure renderer: the children in apply order, or why the spec cannot be rendered. */
+  render: (server: McpServer, policies: readonly McpPolicy[]) => Rendered;
+  events: EventRecorder;
+  log: Logger;
+  now: () => Date;
+}
+
+function liveChildrenOf(deps: ServerSyncDeps, key: string): Map<string, KubeObject> {
+  const { namespace, name } = splitKey(key);
+  const live = new Map<string, KubeObject>();
+  for (const [kind, store] of deps.children) {
+    // Children take the server's name; ownership is checked so a stranger's object is never adopted.
+    const object = store.get(namespace, name);
+    if (object && ownerServerKey(object) === key) live.set(kind, object);
+  }
+  return live;
+}
+
+export async function syncServer(deps: ServerSyncDeps, key: string): Promise<ReconcileOutcome | undefined> {
+  const { namespace, name } = splitKey(key);
+  const server = deps.servers.get(namespace, name);
+  // Gone or going: the garbage collector removes the children through their owner references.
+  if (!server || server.metadata.deletionTimestamp) return undefined;
+
+  const live = liveChildrenOf(deps, key);
+  const policies = deps.resolvePolicies(server, live);
+
+  const result = deps.render(server, policies.render);
+  const rendered = result.ok ? result : undefined;
+  const renderError = result.ok ? undefined : { reason: result.reason, message: result.message };
+
+  let applyError: string | undefined;
+  let deployment = live.get('Deployment') as DeploymentState | undefined;
+  const wrote: string[] = [];
+  if (rendered) {
+    const plans = rendered.objects.map((object) => {
+      const desired = withAppliedHash(withOwnership(object, server));
+      const kind = desired.kind ?? '';
+      return { desired, kind, decision: applyDecision(desired, live.get(kind), deps.fieldManager) };
+    });
+    // The children do not depend on each other at apply time (pods wait for their ConfigMap and
+    // ServiceAccount), so they are applied together: one round trip of latency, not six.
+    const pending = plans.filter((p) => p.decision.apply);
+    const results = await Promise.allSettled(
+      pending.map((p) =>
+        deps.client.apply<KubeObject>(p.desired, { fieldManager: deps.fieldManager, force: true }),
+      ),
+    );
+    let retryable: unknown;
+    for (const [i, outcome] of results.entries()) {
+      const { desired, kind, decision } = pending[i] as (typeof pending)[number];
+      if (!decision.apply) continue;
+      if (outcome.status === 'fulfilled') {
+        deps.children.get(kind)?.upsert({ ...outcome.value, apiVersion: desired.apiVersion, kind });
+        if (kind === 'Deployment') deployment = outcome.value as DeploymentState;
+        const what =
+          decision.reason === 'Missing'
+            ? 'created'
+            : decision.reason === 'Drifted'
+              ? `reverted (${decision.detail})`
+              : 'updated';
+        wrote.push(`${kind} ${what}`);
+        deps.log.debug({ key, kind, reason: decision.reason, detail: decision.detail }, 'applied');
+      } else if (isKubeError(outcome.reason, 'INVALID') || isKubeError(outcome.reason, 'FORBIDDEN')) {
+        // A refusal will not go away by retrying; report it in status and wait for a spec change.
+        applyError ??= `${kind} ${desired.metadata.name}: ${outcome.reason.message}`;
+      } else {
+        retryable ??= outcome.reason;
+      }
+    }
+    if (retryable) throw retryable;
+    if (!applyError) await deleteUnwanted(deps, live, new Set(plans.map((p) => p.kind)), wrote);
+  }
+
+  if (wrote.length > 0) {
+    const drift = wrote.some((w) => w.includes('reverted'));
+    deps.events.record(server, 'Normal', drift ? 'DriftCorrected' : 'Applied', 'Reconcile', wrote.join('; '));
+  }
+  if (applyError) deps.events.record(server, 'Warning', 'ApplyFailed', 'Reconcile', applyError);
+  if (renderError)
+    deps.events.record(server, 'Warning', renderError.reason, 'Reconcile', renderError.message);
+
+  const status = serverStatus(
+    {
+      name,
+      generation: server.metadata.generation ?? 0,
+      previous: server.status,
+      url: rendered?.url ?? server.status?.url,
+      renderError,
+      applyError,
+      desiredReplicas: rendered?.replicas ?? server.spec.hosted?.replicas ?? 1,
+      deployment,
+      policies: policies.inForce,
+      rejectedPolicies: policies.rejected,
+    },
+    deps.now(),
+  );
+  await writeStatus(deps, server, status);
+  return undefined;
+}
+
+async function deleteUnwanted(
+  deps: ServerSyncDeps,
+  live: ReadonlyMap<string, KubeObject>,
+  desiredKinds: ReadonlySet<string>,
+  wrote: string[],
+): Promise<void> {
+  for (const [kind, object] of live) {
+    if (desiredKinds.has(kind)) continue;
+    const r = resourceOf(object.apiVersion ?? '', kind);
+    if (!r) continue;
+    await deps.client.delete(r, object.metadata.namespace, object.metadata.name);
+    wrote.push(`${kind} deleted`);
+  }
+}
+
+async function writeStatus(deps: ServerSyncDeps, server: McpServer, status: McpServerStatus): Promise<void> {
+  if (deepEqual(status, server.status ?? {})) return;
+  const becameReady =
+    isTrue(status.conditions, ServerCondition.Ready) &&
+    !isTrue(server.status?.conditions, ServerCondition.Ready);
+  const result = await deps.client.apply<McpServer>(
+    {
+      apiVersion: server.apiVersion,
+      kind: server.kind,
+      metadata: { name: server.metadata.name, namespace: server.metadata.namespace },
+      status,
+    },
+    { fieldManager: deps.fieldManager, force: true, subresource: 'status' },
+  );
+  deps.servers.upsert({ ...result, apiVersion: server.apiVersion, kind: server.kind });
+  if (becameReady) deps.events.record(server, 'Normal', 'Ready', 'Reconcile', `Serving at ${status.url}`);
+}

@@ -1,0 +1,51 @@
+import pino from 'pino';
+import { OptionsError, parseOptions } from './controller/options.ts';
+import { runOperator } from './controller/run.ts';
+
+// Entry point: `node operator/src/main.ts [flags]` (npm run start:operator). SIGTERM/SIGINT stop
+// taking work, finish what is in flight, release the leader lease and exit 0. SIGHUP queues every
+// object again (a resync), e.g. to check that an unchanged cluster makes no writes.
+
+let options: ReturnType<typeof parseOptions>;
+try {
+  options = parseOptions(process.argv.slice(2), process.env);
+} catch (err) {
+  if (
+    !(err instanceof OptionsError) &&
+    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') !== true
+  )
+    throw err;
+  process.stderr.write(`portcullis-operator: ${(err as Error).message}\n`);
+  process.exit(2);
+}
+
+const log = pino({ level: options.logLevel, name: 'portcullis-operator' });
+const running = await runOperator(options, {
+  log,
+  onLostLeadership: () => {
+    log.error('lost the leader lease; exiting so the pod restarts as a candidate');
+    process.exit(1);
+  },
+  onFatal: () => process.exit(1),
+});
+
+process.on('SIGHUP', () => {
+  log.info('SIGHUP: resync');
+  running.operator.resync();
+});
+
+let signalled = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (signalled) return;
+    signalled = true;
+    log.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'unclean shutdown');
+        process.exit(1);
+      },
+    );
+  });
+}

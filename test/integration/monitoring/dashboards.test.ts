@@ -1,0 +1,179 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashboardQueries, metricNames } from '../../../charts/scripts/dashboard-queries.ts';
+import { type HealthServer, startHealthServer } from '../../../operator/src/health/server.ts';
+import { createMetrics } from '../../../operator/src/metrics/metrics.ts';
+import { validateConfig } from '../../../sidecar/src/config/load.ts';
+import {
+  type EverythingServer,
+  freePort,
+  startEverything,
+} from '../../../sidecar/src/quickstart/everything.ts';
+import { type RunningSidecar, startSidecar } from '../../../sidecar/src/server/sidecar.ts';
+import { allow, deny, KEYS, rawConfig } from '../sidecar/support/harness.ts';
+import { exposedNames, type RunningPrometheus, startPrometheus } from './prometheus.ts';
+
+// The Grafana dashboards against real parts: two running sidecars (one in front of the everything
+// server, one whose upstream is down) and the operator's metrics endpoint, scraped every second by
+// Debian's prometheus. Every dashboard expression parses in Prometheus, every metric it names is on
+// a live /metrics page, and under light traffic every sidecar panel's query returns data. (The
+// operator's panels need reconciles, hence a cluster: only parsing and names are checked here.)
+
+const queries = dashboardQueries();
+const SIDECAR_DASHBOARDS = ['mcp-overview.json', 'security.json'];
+
+let everything: EverythingServer;
+let healthy: RunningSidecar;
+let broken: RunningSidecar;
+let operatorMetrics: HealthServer;
+let prometheus: RunningPrometheus;
+
+async function sidecar(name: string, upstreamUrl: string, deadSinkPort: number): Promise<RunningSidecar> {
+  const dir = await mkdtemp(join(tmpdir(), `portcullis-dash-${name}-`));
+  const raw = rawConfig({
+    upstream: { transport: 'streamable-http', url: upstreamUrl },
+    rules: [
+      allow('engineers-tools', {
+        subjects: [{ group: 'engineering' }],
+        tools: ['echo', 'get-sum', 'get-env'],
+      }),
+      deny('no-env', { tools: ['get-env'] }),
+    ],
+    audit: {
+      // One sink that works and one whose receiver is down with room for one event: drops.
+      queue: { maxEvents: 1, retryInitialMs: 10, retryMaxMs: 50 },
+      sinks: [
+        { type: 'file', name: 'file', path: join(dir, 'audit.ndjson') },
+        { type: 'http', name: 'siem', url: `http://127.0.0.1:${deadSinkPort}/services/collector/event` },
+      ],
+    },
+  });
+  raw.server.name = name;
+  const result = validateConfig(raw);
+  if (!result.ok) throw new Error(`config: ${JSON.stringify(result.issues)}`);
+  return startSidecar({ config: result.config, audit: 'config', portOverride: 0, adminPortOverride: 0 });
+}
+
+async function traffic(url: string, key: string) {
+  const client = new Client({ name: 'dashboard-test', version: '1' });
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: { headers: { 'x-api-key': key } },
+  });
+  try {
+    await client.connect(transport);
+    await client.listTools();
+    await client.callTool({ name: 'echo', arguments: { message: 'hi' } });
+    await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } });
+    await client.callTool({ name: 'get-env', arguments: {} }).catch(() => undefined); // denied
+  } catch {
+    // the broken sidecar fails at initialize: that is the traffic wanted there
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+async function unauthenticated(url: string) {
+  for (const headers of [{}, { 'x-api-key': 'not-a-key-0123456789' }]) {
+    await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...headers,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    }).then((r) => r.text());
+  }
+}
+
+beforeAll(async () => {
+  const deadPort = await freePort();
+  everything = await startEverything('streamableHttp');
+  healthy = await sidecar('everything', everything.url, deadPort);
+  broken = await sidecar('broken', `http://127.0.0.1:${deadPort}/mcp`, deadPort);
+  operatorMetrics = await startHealthServer(
+    '127.0.0.1',
+    0,
+    { live: () => true, ready: () => ({ ok: true, reason: 'test' }) },
+    createMetrics().registry,
+  );
+  const target = (u: string) => new URL(u).host;
+  prometheus = await startPrometheus([
+    { job: 'portcullis-sidecars', targets: [target(healthy.adminUrl), target(broken.adminUrl)] },
+    { job: 'portcullis-operator', targets: [`127.0.0.1:${operatorMetrics.port}`] },
+  ]);
+  // Light traffic over a few scrapes, so that rates have samples on both sides.
+  for (let round = 0; round < 4; round++) {
+    await traffic(healthy.url, KEYS.alice);
+    await traffic(healthy.url, KEYS.bob);
+    await traffic(broken.url, KEYS.alice);
+    await unauthenticated(healthy.url);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await waitForScrapes(3);
+}, 120_000);
+
+/** Waits until Prometheus has scraped every target at least n times since the traffic. */
+async function waitForScrapes(n: number) {
+  for (let i = 0; i < 100; i++) {
+    const r = await prometheus.query('min(count_over_time(up[10s]))');
+    const v = Number((r.data?.result[0] as { value?: [number, string] } | undefined)?.value?.[1] ?? 0);
+    if (v >= n) {
+      await new Promise((res) => setTimeout(res, 2000));
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  throw new Error('prometheus did not scrape the targets');
+}
+
+afterAll(async () => {
+  await prometheus?.stop();
+  await healthy?.close();
+  await broken?.close();
+  await operatorMetrics?.close();
+  await everything?.close();
+});
+
+describe('Grafana dashboards against a real Prometheus', () => {
+  it('scrapes every target', async () => {
+    const r = await prometheus.query('up');
+    expect(r.data?.result).toHaveLength(3);
+    for (const s of (r.data?.result ?? []) as { value: [number, string] }[]) expect(s.value[1]).toBe('1');
+  });
+
+  it.each(queries.map((q) => [`${q.dashboard} / ${q.panel} / ${q.refId}`, q] as const))(
+    '%s parses in Prometheus',
+    async (_name, q) => {
+      const r = await prometheus.query(q.promql);
+      expect(r.error, q.promql).toBeUndefined();
+      expect(r.httpStatus).toBe(200);
+    },
+  );
+
+  it('names only metrics that a live sidecar or operator /metrics exposes', async () => {
+    const pages = await Promise.all(
+      [`${healthy.adminUrl}/metrics`, `http://127.0.0.1:${operatorMetrics.port}/metrics`].map((u) =>
+        fetch(u).then((r) => r.text()),
+      ),
+    );
+    const live = new Set(pages.flatMap((p) => [...exposedNames(p)]));
+    for (const q of queries) {
+      for (const m of metricNames(q.promql))
+        expect(live.has(m), `${q.dashboard} / ${q.panel}: ${m}`).toBe(true);
+    }
+  });
+
+  it.each(
+    queries
+      .filter((q) => SIDECAR_DASHBOARDS.includes(q.dashboard))
+      .map((q) => [`${q.dashboard} / ${q.panel} / ${q.refId}`, q] as const),
+  )('%s returns data from the scraped sidecars', async (_name, q) => {
+    const r = await prometheus.query(q.promql);
+    expect(r.data?.result.length, q.promql).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNamespace, eventually, KubectlError, kubectl, kubectlJson } from '../../support/kube.ts';
+import {
+  applyCrds,
+  applyManifest,
+  condition,
+  exists,
+  getJson,
+  hostedServer,
+  type InProcessOperator,
+  type ServerView,
+  serverReady,
+  startOperator,
+} from './harness.ts';
+
+// One operator (in-process, namespace-scoped) against the real control plane: the examples become
+// running, Ready servers; drift is reverted; deletion garbage-collects; an unchanged resync writes
+// nothing.
+
+const EXAMPLES = new URL('../../../examples/', import.meta.url).pathname;
+const CHILDREN = ['serviceaccount', 'configmap', 'deployment', 'service', 'networkpolicy'];
+
+let ns: { name: string; remove: () => Promise<void> };
+let op: InProcessOperator;
+
+beforeAll(async () => {
+  await applyCrds();
+  ns = await createNamespace('op-reconcile');
+  op = await startOperator(ns.name);
+});
+
+afterAll(async () => {
+  await op?.stop();
+  await ns?.remove();
+});
+
+const writes = async () => {
+  const metric = await op.metrics.apiWrites.get();
+  return metric.values.filter((v) => v.labels.resource !== 'leases').reduce((n, v) => n + v.value, 0);
+};
+
+const reconciles = async () => {
+  const metric = await op.metrics.reconciles.get();
+  return metric.values.filter((v) => v.labels.kind === 'McpServer').reduce((n, v) => n + v.value, 0);
+};
+
+describe('McpServer reconcile', () => {
+  it('applies the examples, renders every child and reports Ready with the in-cluster URL', async () => {
+    await kubectl(['-n', ns.name, 'apply', '-f', EXAMPLES]);
+    const server = await serverReady(ns.name, 'everything');
+    expect(server.status?.url).toBe(`http://everything.${ns.name}.svc.cluster.local/mcp`);
+    expect(server.status?.phase).toBe('Ready');
+    expect(server.status?.policies).toEqual(['engineers-read', 'guardrails']);
+    for (const kind of CHILDREN) {
+      const child = await kubectlJson<{
+        metadata: { ownerReferences?: { uid: string; controller?: boolean }[] };
+      }>(['-n', ns.name, 'get', `${kind}/everything`]);
+      expect(child.metadata.ownerReferences?.[0]).toMatchObject({
+        uid: server.metadata.uid,
+        controller: true,
+      });
+    }
+    // replicas: 1, so no PodDisruptionBudget
+    expect(await exists(ns.name, 'poddisruptionbudget/everything')).toBe(false);
+    const table = await kubectl(['-n', ns.name, 'get', 'mcps']);
+    expect(table.split('\n')[0]).toMatch(/NAME\s+TYPE\s+URL\s+POLICIES\s+READY\s+AGE/);
+    expect(table).toContain(`http://everything.${ns.name}.svc.cluster.local/mcp`);
+    const policy = await getJson<ServerView & { status: { servers?: string[] } }>(
+      ns.name,
+      'mcppolicy/guardrails',
+    );
+    expect(condition(policy, 'Accepted')?.status).toBe('True');
+    expect(policy.status.servers).toEqual(['everything']);
+  });
+
+  it('renders a PodDisruptionBudget when replicas > 1 and removes it when scaled back to 1', async () => {
+    await applyManifest(ns.name, hostedServer('scaled', {}, 2));
+    await serverReady(ns.name, 'scaled');
+    expect(await exists(ns.name, 'poddisruptionbudget/scaled')).toBe(true);
+    await applyManifest(ns.name, hostedServer('scaled', {}, 1));
+    await eventually('PDB removed', async () =>
+      (await exists(ns.name, 'poddisruptionbudget/scaled')) ? undefined : true,
+    );
+    await serverReady(ns.name, 'scaled');
+  });
+
+  it('reverts a hand edit of the Deployment', async () => {
+    await serverReady(ns.name, 'everything');
+    await kubectl(['-n', ns.name, 'scale', 'deployment/everything', '--replicas=3']);
+    await kubectl(['-n', ns.name, 'set', 'image', 'deployment/everything', 'mcp-server=evil/image:1']);
+    const deployment = await eventually('Deployment reverted', async () => {
+      const d = await kubectlJson<{
+        spec: { replicas: number; template: { spec: { containers: { name: string; image: string }[] } } };
+      }>(['-n', ns.name, 'get', 'deployment/everything']);
+      const image = d.spec.template.spec.containers.find((c) => c.name === 'mcp-server')?.image;
+      return d.spec.replicas === 1 && image === 'mcp/everything:latest' ? d : undefined;
+    });
+    expect(deployment.spec.replicas).toBe(1);
+  });
+
+  it('recreates a deleted Service', async () => {
+    const before = await kubectlJson<{ metadata: { uid: string } }>([
+      '-n',
+      ns.name,
+      'get',
+      'service/everything',
+    ]);
+    await kubectl(['-n', ns.name, 'delete', 'service/everything']);
+    const after = await eventually('Service recreated', async () => {
+      const s = await kubectlJson<{ metadata: { uid: string } }>([
+        '-n',
+        ns.name,
+        'get',
+        'service/everything',
+      ]).catch(() => undefined);
+      return s && s.metadata.uid !== before.metadata.uid ? s : undefined;
+    });
+    expect(after.metadata.uid).not.toBe(before.metadata.uid);
+  });
+
+  it.each([
+    {
+      name: 'two sources',
+      spec: { hosted: { image: 'x', port: 3000 }, external: {} },
+      message: 'set exactly one of spec.hosted, spec.external, spec.compose',
+    },
+    { name: 'a bad port', spec: { hosted: { image: 'x', port: 70000 } }, message: 'spec.hosted.port' },
+    {
+      name: 'an unknown transport',
+      spec: { hosted: { image: 'x', port: 3000, transport: 'carrier-pigeon' } },
+      message: 'spec.hosted.transport',
+    },
+  ])('the API server refuses an McpServer with $name', async ({ spec, message }) => {
+    const manifest = JSON.stringify({
+      apiVersion: 'portcullis.dev/v1alpha1',
+      kind: 'McpServer',
+      metadata: { name: 'invalid' },
+      spec,
+    });
+    const err = await applyManifest(ns.name, manifest).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(KubectlError);
+    expect(String((err as Error).message)).toContain(message);
+  });
+
+  it('a resync of the unchanged cluster makes zero writes', async () => {
+    await serverReady(ns.name, 'everything');
+    await serverReady(ns.name, 'scaled');
+    // Let the events of earlier tests settle (rollouts finish, status written).
+    await eventually('queue idle', async () =>
+      op.operator.serverController.queue.length === 0 ? true : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    const before = await writes();
+    const reconciled = await reconciles();
+    op.operator.resync();
+    await eventually('every server reconciled again', async () =>
+      (await reconciles()) >= reconciled + 2 && op.operator.serverController.queue.length === 0
+        ? true
+        : undefined,
+    );
+    expect(await writes()).toBe(before);
+  });
+
+  it('deleting an McpServer garbage-collects its children', async () => {
+    await applyManifest(ns.name, hostedServer('doomed'));
+    await serverReady(ns.name, 'doomed');
+    await kubectl(['-n', ns.name, 'delete', 'mcpserver/doomed', '--wait=true']);
+    await eventually(
+      'children collected',
+      async () => {
+        for (const kind of CHILDREN) if (await exists(ns.name, `${kind}/doomed`)) return undefined;
+        return true;
+      },
+      // The garbage collector of a busy control plane can take a while to get to them.
+      { timeoutMs: 170_000 },
+    );
+  }, 180_000);
+
+  it('serves /healthz, /readyz and the metrics', async () => {
+    const base = `http://127.0.0.1:${op.health.port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const name of [
+      'portcullis_operator_reconciles_total',
+      'portcullis_operator_reconcile_duration_seconds',
+      'portcullis_operator_workqueue_depth',
+      'portcullis_operator_mcpservers{phase="Ready"}',
+      'portcullis_operator_api_writes_total',
+    ]) {
+      expect(metrics).toContain(name);
+    }
+  });
+});

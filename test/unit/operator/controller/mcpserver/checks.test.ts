@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import {
+  policyEventMatters,
+  policyKeysForServerEvent,
+  serverKeysForPolicyEvent,
+} from '../../../../../operator/src/controller/mcppolicy/checks.ts';
+import {
+  serverEventMatters,
+  serverKeysForChildEvent,
+} from '../../../../../operator/src/controller/mcpserver/checks.ts';
+import { child, policy, server } from '../builders.ts';
+
+describe('serverKeysForChildEvent', () => {
+  it.each([
+    {
+      name: 'a Deployment of a server queues that server',
+      object: child('Deployment', 'a', { kind: 'McpServer', name: 'a' }),
+      keys: ['team/a'],
+    },
+    {
+      name: 'a deleted Service queues its server',
+      object: child('Service', 'b', { kind: 'McpServer', name: 'b' }),
+      type: 'delete' as const,
+      keys: ['team/b'],
+    },
+    { name: 'an object without owner queues nothing', object: child('ConfigMap', 'c'), keys: [] },
+    {
+      name: 'an object owned by another kind queues nothing',
+      object: child('ConfigMap', 'd', { kind: 'Other', name: 'd' }),
+      keys: [],
+    },
+  ])('$name', ({ object, type, keys }) => {
+    const event = type === 'delete' ? { type, object } : { type: 'add' as const, object };
+    expect(serverKeysForChildEvent(event)).toEqual(keys);
+  });
+});
+
+describe('serverEventMatters', () => {
+  it.each([
+    { name: 'a new server', event: { type: 'add' as const, object: server('a') }, matters: true },
+    { name: 'a deleted server', event: { type: 'delete' as const, object: server('a') }, matters: true },
+    {
+      name: 'a spec change (generation)',
+      event: { type: 'update' as const, old: server('a'), object: server('a', {}, 2) },
+      matters: true,
+    },
+    {
+      name: 'a label change (policy selection)',
+      event: { type: 'update' as const, old: server('a'), object: server('a', { team: 'x' }) },
+      matters: true,
+    },
+    {
+      name: 'our own status write',
+      event: {
+        type: 'update' as const,
+        old: server('a'),
+        object: { ...server('a'), status: { phase: 'Ready' as const } },
+      },
+      matters: false,
+    },
+  ])('$name: $matters', ({ event, matters }) => {
+    expect(serverEventMatters(event)).toBe(matters);
+  });
+});
+
+describe('policy events', () => {
+  const servers = [
+    server('pay-1', { team: 'payments' }),
+    server('pay-2', { team: 'payments' }),
+    server('web', { team: 'web' }),
+  ];
+
+  it.each([
+    {
+      name: 'a new policy queues the servers it selects',
+      event: { type: 'add' as const, object: policy('p', { team: 'payments' }) },
+      keys: ['team/pay-1', 'team/pay-2'],
+    },
+    {
+      name: 'a selector change queues servers selected before and after',
+      event: {
+        type: 'update' as const,
+        old: policy('p', { team: 'payments' }),
+        object: policy('p', { team: 'web' }, 2),
+      },
+      keys: ['team/pay-1', 'team/pay-2', 'team/web'],
+    },
+    {
+      name: 'a deleted policy queues the servers it selected',
+      event: { type: 'delete' as const, object: policy('p', { team: 'web' }) },
+      keys: ['team/web'],
+    },
+    {
+      name: 'a policy selecting nobody queues nothing',
+      event: { type: 'add' as const, object: policy('p', { team: 'none' }) },
+      keys: [],
+    },
+    {
+      name: 'a policy in another namespace queues nothing here',
+      event: { type: 'add' as const, object: policy('p', { team: 'web' }, 1, [], 'other') },
+      keys: [],
+    },
+  ])('$name', ({ event, keys }) => {
+    expect(serverKeysForPolicyEvent(event, servers)).toEqual(keys);
+  });
+
+  it.each([
+    {
+      name: 'spec change',
+      event: { type: 'update' as const, old: policy('p', {}), object: policy('p', {}, 2) },
+      matters: true,
+    },
+    {
+      name: 'status-only change',
+      event: { type: 'update' as const, old: policy('p', {}), object: policy('p', {}) },
+      matters: false,
+    },
+    { name: 'creation', event: { type: 'add' as const, object: policy('p', {}) }, matters: true },
+  ])('policyEventMatters: $name', ({ event, matters }) => {
+    expect(policyEventMatters(event)).toBe(matters);
+  });
+
+  it('a server event queues the policies of its namespace only', () => {
+    const policies = [policy('a', {}), policy('b', {}), policy('c', {}, 1, [], 'other')];
+    expect(policyKeysForServerEvent({ type: 'add', object: server('s') }, policies)).toEqual([
+      'team/a',
+      'team/b',
+    ]);
+  });
+});

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type DeploymentState,
+  type ServerObservation,
+  serverStatus,
+} from '../../../../../operator/src/controller/mcpserver/status.ts';
+
+const now = new Date('2026-03-01T12:00:00Z');
+const URL = 'http://echo.team.svc.cluster.local/mcp';
+
+const deployment = (
+  available: number,
+  updated = available,
+  generation = 1,
+  observed = 1,
+): DeploymentState => ({
+  generation,
+  status: {
+    observedGeneration: observed,
+    replicas: updated,
+    updatedReplicas: updated,
+    readyReplicas: available,
+    availableReplicas: available,
+  },
+});
+
+const observation = (o: Partial<ServerObservation> = {}): ServerObservation => ({
+  name: 'echo',
+  generation: 3,
+  previous: undefined,
+  url: URL,
+  desiredReplicas: 2,
+  deployment: deployment(2),
+  policies: ['read'],
+  rejectedPolicies: [],
+  ...o,
+});
+
+const cond = (s: ReturnType<typeof serverStatus>, type: string) => s.conditions?.find((c) => c.type === type);
+
+describe('serverStatus', () => {
+  it.each([
+    {
+      name: 'all pods available',
+      o: observation(),
+      phase: 'Ready',
+      ready: ['True', 'Available'],
+      degraded: 'False',
+    },
+    {
+      name: 'no Deployment yet',
+      o: observation({ deployment: undefined }),
+      phase: 'Pending',
+      ready: ['False', 'Progressing'],
+      degraded: 'False',
+    },
+    {
+      name: 'rollout in progress',
+      o: observation({ deployment: deployment(1, 1) }),
+      phase: 'Progressing',
+      ready: ['False', 'Progressing'],
+      degraded: 'False',
+    },
+    {
+      name: 'Deployment controller has not seen the new spec',
+      o: observation({ deployment: deployment(2, 2, 2, 1) }),
+      phase: 'Progressing',
+      ready: ['False', 'Progressing'],
+      degraded: 'False',
+    },
+    {
+      name: 'a pod lost after rollout',
+      o: observation({ deployment: deployment(1, 2) }),
+      phase: 'Degraded',
+      ready: ['False', 'Progressing'],
+      degraded: 'True',
+    },
+    {
+      name: 'scaled to zero',
+      o: observation({ desiredReplicas: 0, deployment: deployment(0) }),
+      phase: 'Pending',
+      ready: ['False', 'ScaledToZero'],
+      degraded: 'False',
+    },
+    {
+      name: 'spec cannot be rendered',
+      o: observation({ renderError: { reason: 'InvalidSpec', message: 'port 8080 is the sidecar port' } }),
+      phase: 'Failed',
+      ready: ['False', 'InvalidSpec'],
+      degraded: 'False',
+    },
+    {
+      name: 'API server refused a child',
+      o: observation({ applyError: 'Deployment echo: bad' }),
+      phase: 'Failed',
+      ready: ['False', 'ApplyFailed'],
+      degraded: 'False',
+    },
+    {
+      name: 'a selected policy is not accepted',
+      o: observation({ rejectedPolicies: [{ name: 'bad', message: 'rule x: when: syntax error' }] }),
+      phase: 'Degraded',
+      ready: ['True', 'Available'],
+      degraded: 'True',
+    },
+  ])('$name: phase $phase', ({ o, phase, ready, degraded }) => {
+    const s = serverStatus(o, now);
+    expect(s.phase).toBe(phase);
+    expect([cond(s, 'Ready')?.status, cond(s, 'Ready')?.reason]).toEqual(ready);
+    expect(cond(s, 'Degraded')?.status).toBe(degraded);
+    expect(s.observedGeneration).toBe(3);
+    expect(s.conditions?.every((c) => c.observedGeneration === 3)).toBe(true);
+  });
+
+  it.each([
+    {
+      name: 'no policies: every call is denied, and it says how to fix that',
+      o: observation({ policies: [] }),
+      status: 'True',
+      reason: 'NoPolicies',
+      text: 'every call is denied',
+    },
+    {
+      name: 'policies in force are listed',
+      o: observation({ policies: ['b', 'a'] }),
+      status: 'True',
+      reason: 'Resolved',
+      text: 'In force: b, a',
+    },
+    {
+      name: 'a rejected policy names the error and what stays in force',
+      o: observation({ rejectedPolicies: [{ name: 'bad', message: 'rule x: when: syntax error' }] }),
+      status: 'False',
+      reason: 'PolicyNotAccepted',
+      text: 'bad (rule x: when: syntax error)',
+    },
+  ])('PoliciesResolved: $name', ({ o, status, reason, text }) => {
+    const c = cond(serverStatus(o, now), 'PoliciesResolved');
+    expect([c?.status, c?.reason]).toEqual([status, reason]);
+    expect(c?.message).toContain(text);
+  });
+
+  it('reports the URL, sorted policies and replica counts', () => {
+    const s = serverStatus(observation({ policies: ['b', 'a'] }), now);
+    expect(s).toMatchObject({
+      url: URL,
+      policies: ['a', 'b'],
+      replicas: 2,
+      readyReplicas: 2,
+      source: 'hosted',
+    });
+  });
+
+  it('recomputing an unchanged observation gives an identical status (so no write)', () => {
+    const first = serverStatus(observation(), now);
+    const again = serverStatus(observation({ previous: first }), new Date('2026-03-01T13:00:00Z'));
+    expect(again).toEqual(first);
+  });
+
+  it('a flip moves only the flipped condition’s transition time', () => {
+    const first = serverStatus(observation({ deployment: deployment(1, 1) }), now);
+    const later = new Date('2026-03-01T12:10:00Z');
+    const second = serverStatus(observation({ previous: first }), later);
+    expect(cond(second, 'Ready')?.lastTransitionTime).toBe('2026-03-01T12:10:00Z');
+    expect(cond(second, 'PoliciesResolved')?.lastTransitionTime).toBe('2026-03-01T12:00:00Z');
+  });
+});
