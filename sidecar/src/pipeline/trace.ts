@@ -60,9 +60,16 @@ export function traceUpstream(
   if (ex.runtime.config.telemetry?.tracing?.propagateToUpstream !== false) {
     tracing.inject(client.context, headers);
     // params._meta carries the context too (the MCP convention); rewriting the body costs a
-    // serialization, so only for a single request whose span is actually recorded.
+    // serialization, so only for a single request or notification (a response has no params: adding
+    // them makes it invalid) whose span is actually recorded.
     const body = ex.parsed as { params?: Record<string, unknown> } | undefined;
-    if (client.span.isRecording() && !ex.batch && body !== undefined && typeof body === 'object') {
+    if (
+      client.span.isRecording() &&
+      !ex.batch &&
+      record.kind !== 'response' &&
+      body !== undefined &&
+      typeof body === 'object'
+    ) {
       const params = body.params ?? {};
       const meta = tracing.inject(
         client.context,
