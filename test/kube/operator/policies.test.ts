@@ -83,15 +83,21 @@ describe('McpPolicy', () => {
     expect(server.status?.policies).toEqual(['payments-read']);
   });
 
-  it('editing a policy updates its servers and leaves the others alone', async () => {
+  it('editing a policy updates its servers and leaves the others alone, without restarting pods', async () => {
     await settle();
     const web = await configOf('web');
+    const generation = async () =>
+      (await kubectlJson<{ metadata: { generation: number } }>(['-n', ns.name, 'get', 'deployment/pay-b']))
+        .metadata.generation;
+    const before = await generation();
     await applyManifest(ns.name, policyManifest('payments-read', { team: 'payments' }, ['get_*', 'list_*']));
     await eventually('pay-b updated', async () =>
       policyRules((await configOf('pay-b')).rules)[0]?.tools?.includes('list_*') ? true : undefined,
     );
     await settle();
     expect((await configOf('web')).rv).toBe(web.rv);
+    // The sidecar reloads its mounted configuration; the pod template (and so the pods) stay.
+    expect(await generation()).toBe(before);
   });
 
   it('an invalid policy is Accepted=False with the error, and the servers keep the last good version', async () => {
