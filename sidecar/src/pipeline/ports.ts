@@ -1,5 +1,6 @@
 import type { AuthnError } from '../authn/errors.ts';
 import type { Principal } from '../authn/principal.ts';
+import type { AuthzRequest } from '../authz/decide.ts';
 
 // The pipeline's view of authentication and authorization: narrow ports the runtime fills from the
 // authn and authz modules, so the proxy never depends on how they decide.
@@ -15,14 +16,7 @@ export interface AuthenticatorPort {
   authenticate(input: CredentialInput): Promise<AuthnResult>;
 }
 
-export interface AuthzRequest {
-  method: string;
-  server: string;
-  tool?: string;
-  resource?: string;
-  prompt?: string;
-  arguments?: unknown;
-}
+export type { AuthzRequest } from '../authz/decide.ts';
 
 export interface Decision {
   effect: 'allow' | 'deny';
