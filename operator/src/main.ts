@@ -1,21 +1,28 @@
 import pino from 'pino';
 import { OptionsError, parseOptions } from './controller/options.ts';
 import { runOperator } from './controller/run.ts';
+import { operatorUsage, wantsHelp } from './usage.ts';
 
 // Entry point: `node operator/src/main.ts [flags]` (npm run start:operator). SIGTERM/SIGINT stop
 // taking work, finish what is in flight, release the leader lease and exit 0. SIGHUP queues every
 // object again (a resync), e.g. to check that an unchanged cluster makes no writes.
 
+const argv = process.argv.slice(2);
+if (wantsHelp(argv)) {
+  process.stdout.write(operatorUsage());
+  process.exit(0);
+}
+
 let options: ReturnType<typeof parseOptions>;
 try {
-  options = parseOptions(process.argv.slice(2), process.env);
+  options = parseOptions(argv, process.env);
 } catch (err) {
   if (
     !(err instanceof OptionsError) &&
     (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') !== true
   )
     throw err;
-  process.stderr.write(`portcullis-operator: ${(err as Error).message}\n`);
+  process.stderr.write(`portcullis-operator: ${(err as Error).message}\nRun with --help for the flags.\n`);
   process.exit(2);
 }
 

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { type Logger, pino } from 'pino';
+import { parseCli } from './cli.ts';
 import { formatIssues, loadConfigFile } from './config/load.ts';
 import { runQuickstart } from './quickstart/run.ts';
 import { startSidecar } from './server/sidecar.ts';
@@ -49,20 +49,21 @@ async function quickstart(stdio: boolean, logger: Logger): Promise<Stop> {
   return () => qs.close();
 }
 
-const { values } = parseArgs({
-  options: {
-    config: { type: 'string', short: 'c' },
-    stdio: { type: 'boolean', default: false },
-  },
-});
+const cli = parseCli(process.argv.slice(2));
+if (cli.kind === 'help') {
+  process.stdout.write(cli.text);
+  process.exit(0);
+}
+if (cli.kind === 'error') {
+  process.stderr.write(`portcullis-sidecar: ${cli.message}\n`);
+  process.exit(2);
+}
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 
 let stop: Stop;
 try {
   stop =
-    values.config !== undefined
-      ? await fromConfigFile(values.config, logger)
-      : await quickstart(values.stdio, logger);
+    cli.config !== undefined ? await fromConfigFile(cli.config, logger) : await quickstart(cli.stdio, logger);
 } catch (err) {
   logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
   process.exit(1);

@@ -1,5 +1,4 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -7,7 +6,11 @@ import { Registry } from 'prom-client';
 import { createAuditor } from '../../sidecar/src/audit/auditor.ts';
 import type { AuditConfig, AuditSinkConfig } from '../../sidecar/src/audit/config.ts';
 import { createSidecarMetrics } from '../../sidecar/src/telemetry/metrics.ts';
-import { startHecReceiver, startOtlpLogsReceiver } from '../integration/audit/receivers.ts';
+import {
+  startHecReceiver,
+  startOtlpLogsReceiver,
+  startSyslogTcpReceiver,
+} from '../support/audit-receivers.ts';
 import { callInput } from '../unit/sidecar/audit/builders.ts';
 
 // npm run bench:audit: the audit cost per call for each sink on its own. open: time the proxy spends
@@ -19,9 +22,8 @@ const N = Number(process.env.BENCH_AUDIT_EVENTS ?? 20_000);
 const silent = { info() {}, warn() {}, error() {} };
 const dir = mkdtempSync(join(tmpdir(), 'bench-audit-'));
 
-const syslogServer = createNetServer((s) => s.resume());
-await new Promise<void>((r) => syslogServer.listen(0, '127.0.0.1', r));
-const syslogPort = (syslogServer.address() as { port: number }).port;
+const syslog = await startSyslogTcpReceiver();
+const syslogPort = syslog.port;
 const hec = await startHecReceiver('bench');
 const otlp = await startOtlpLogsReceiver();
 
@@ -103,7 +105,7 @@ writeFileSync(
   `${JSON.stringify({ events: N, node: process.version, results }, null, 2)}\n`,
 );
 
-syslogServer.close();
+await syslog.stop();
 await hec.stop();
 await otlp.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -1,154 +1,186 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
 import { stringify } from 'yaml';
+import type { AuditSinkConfig } from '../../sidecar/src/audit/config.ts';
+import type { SidecarConfig } from '../../sidecar/src/config/schema.ts';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
-import { allow, initializeBody, KEYS, rawConfig } from '../integration/sidecar/support/harness.ts';
+import { allow, KEYS, rawConfig } from '../integration/sidecar/support/harness.ts';
+import { type LoadResult, runLoad } from './load.ts';
+import { startProcess, stopProcess, waitReady } from './processes.ts';
 
-// npm run bench:sidecar — the same upstream measured directly and through the sidecar (API-key
-// authentication, a compiled policy and audit to a file sink all on), side by side in one run, at
-// several concurrencies. Prints p50/p99/throughput and the ratio to direct; writes
-// bench-results/sidecar.json. Targets (ARCHITECTURE §6): added p50 < 0.5 ms, p99 < 2 ms, >= 70%.
-// Upstream, sidecar and load generator run in three processes, as they would in a pod.
+// npm run bench:sidecar — the same upstream measured directly and through the sidecar, side by side
+// in one run. Part 1: API-key authentication, a compiled policy with CEL and audit to a file sink, at
+// several concurrencies (targets, ARCHITECTURE §6: added p50 < 0.5 ms, p99 < 2 ms, >= 70% of direct).
+// Part 2: the audit cost per sink at one concurrency: audit off, stdout, file, syslog (TCP), HTTP
+// (HEC) and OTLP logs, the network sinks' receivers in their own process. Upstream, sidecar,
+// receivers and load generator are separate processes, as in a pod. Writes bench-results/sidecar.json.
+//
+// Knobs: BENCH_CONCURRENCY (1,8,32), BENCH_DURATION_MS (4000) for part 1; BENCH_SINKS
+// (off,stdout,file,syslog,http,otlp; empty skips part 2), BENCH_SINK_CONCURRENCY (8),
+// BENCH_SINK_DURATION_MS (BENCH_DURATION_MS); BENCH_AUDIT_SINK=stdout, BENCH_TRACING=off,
+// BENCH_CPU_PROF=DIR for part 1's sidecar.
 
-const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
+const list = (v: string) => v.split(',').filter((s) => s.trim() !== '');
+const CONCURRENCY = list(process.env.BENCH_CONCURRENCY ?? '1,8,32').map(Number);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
+const SINKS = list(process.env.BENCH_SINKS ?? 'off,stdout,file,syslog,http,otlp');
+const SINK_CONCURRENCY = Number(process.env.BENCH_SINK_CONCURRENCY ?? 8);
+const SINK_DURATION_MS = Number(process.env.BENCH_SINK_DURATION_MS ?? DURATION_MS);
 const WARMUP = 300;
+const SIDECAR_ENV = { OTEL_SDK_DISABLED: 'true', ...process.env, LOG_LEVEL: 'warn' };
 
-interface Result {
-  target: 'direct' | 'sidecar';
-  concurrency: number;
-  requests: number;
-  errors: number;
-  p50Ms: number;
-  p99Ms: number;
-  rps: number;
-  /** Sidecar process CPU time per request (user+system), independent of machine load. */
-  sidecarCpuUsPerRequest?: number;
+interface Receivers {
+  syslogPort: number;
+  hecUrl: string;
+  hecToken: string;
+  otlpUrl: string;
 }
 
-const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-
-async function openSession(
-  pool: Pool,
-  path: string,
-  auth: Record<string, string>,
-): Promise<Record<string, string>> {
-  const res = await pool.request({
-    method: 'POST',
-    path,
-    headers: { ...HEADERS, ...auth },
-    body: initializeBody(1, '2025-06-18'),
-  });
-  await res.body.text();
-  const sid = res.headers['mcp-session-id'];
-  if (typeof sid !== 'string') throw new Error(`no session from ${path}: HTTP ${res.statusCode}`);
-  const h = { ...HEADERS, ...auth, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
-  const n = await pool.request({
-    method: 'POST',
-    path,
-    headers: h,
-    body: '{"jsonrpc":"2.0","method":"notifications/initialized"}',
-  });
-  await n.body.text();
-  return h;
-}
-
-/** utime + stime of a process in microseconds (Linux /proc, clock ticks of 10 ms). */
-async function cpuMicros(pid: number | undefined): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return undefined;
-  }
-}
-
-async function run(
-  target: Result['target'],
-  url: string,
-  auth: Record<string, string>,
-  concurrency: number,
-  sidecarPid?: number,
-): Promise<Result> {
-  const u = new URL(url);
-  const pool = new Pool(u.origin, { connections: concurrency, pipelining: 1 });
-  const headers = await openSession(pool, u.pathname, auth);
-  let id = 10;
-  const body = () =>
-    `{"jsonrpc":"2.0","id":${id++},"method":"tools/call","params":{"name":"alpha","arguments":{"n":1}}}`;
-  const one = async (): Promise<boolean> => {
-    const res = await pool.request({ method: 'POST', path: u.pathname, headers, body: body() });
-    const text = await res.body.text();
-    return res.statusCode === 200 && text.includes('"result"');
-  };
-  for (let i = 0; i < WARMUP; i++) await one();
-  const latencies: number[] = [];
-  let errors = 0;
-  const cpuBefore = await cpuMicros(sidecarPid);
-  const until = performance.now() + DURATION_MS;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        const ok = await one();
-        latencies.push(performance.now() - t0);
-        if (!ok) errors++;
-      }
-    }),
-  );
-  const elapsed = performance.now() - started;
-  const cpuAfter = await cpuMicros(sidecarPid);
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
-  const result: Result = {
-    target,
-    concurrency,
-    requests: latencies.length,
-    errors,
-    p50Ms: q(0.5),
-    p99Ms: q(0.99),
-    rps: (latencies.length / elapsed) * 1000,
-  };
-  if (cpuBefore !== undefined && cpuAfter !== undefined) {
-    result.sidecarCpuUsPerRequest = (cpuAfter - cpuBefore) / latencies.length;
-  }
-  return result;
+interface Compared {
+  direct: LoadResult;
+  sidecar: LoadResult;
+  addedP50Ms: number;
+  addedP99Ms: number;
+  throughputRatio: number;
 }
 
 const fmt = (n: number, d = 3) => n.toFixed(d);
 
-function startProcess(args: string[]): { child: ChildProcess; firstLine: Promise<string> } {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const firstLine = new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buf += chunk.toString();
-      const nl = buf.indexOf('\n');
-      if (nl !== -1) resolve(buf.slice(0, nl));
-    });
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
+async function sidecarConfigFile(
+  dir: string,
+  name: string,
+  upstreamUrl: string,
+  sinks: AuditSinkConfig[] | undefined,
+): Promise<{ file: string; url: string; adminUrl: string }> {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const cfg: SidecarConfig = rawConfig({
+    upstream: { transport: 'streamable-http', url: upstreamUrl },
+    rules: [
+      allow('alice-alpha', { subjects: [{ user: 'alice' }], tools: ['alpha'], when: 'arguments.n < 10' }),
+    ],
+    ...(sinks ? { audit: { sinks } } : {}),
   });
-  return { child, firstLine };
+  if (process.env.BENCH_TRACING === 'off') cfg.telemetry = { tracing: { enabled: false } };
+  cfg.listen = { host: '127.0.0.1', port, path: '/mcp' };
+  cfg.admin = { host: '127.0.0.1', port: adminPort };
+  const file = join(dir, `${name}.yaml`);
+  await writeFile(file, stringify(cfg));
+  return { file, url: `http://127.0.0.1:${port}/mcp`, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
 
-async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
+/** Direct, then through the sidecar, at one concurrency: the pair every row compares. */
+async function compare(upstreamUrl: string, sidecarUrl: string, c: number, ms: number, pid?: number) {
+  const direct = await runLoad({
+    target: 'direct',
+    url: upstreamUrl,
+    auth: {},
+    concurrency: c,
+    durationMs: ms,
+    warmup: WARMUP,
+  });
+  const sidecar = await runLoad({
+    target: 'sidecar',
+    url: sidecarUrl,
+    auth: { 'x-api-key': KEYS.alice },
+    concurrency: c,
+    durationMs: ms,
+    warmup: WARMUP,
+    pid,
+  });
+  return {
+    direct,
+    sidecar,
+    addedP50Ms: sidecar.p50Ms - direct.p50Ms,
+    addedP99Ms: sidecar.p99Ms - direct.p99Ms,
+    throughputRatio: sidecar.rps / direct.rps,
+  } satisfies Compared;
+}
+
+function sinkConfig(kind: string, dir: string, r: Receivers): AuditSinkConfig[] | undefined {
+  switch (kind) {
+    case 'off':
+      return undefined;
+    case 'stdout':
+      return [{ type: 'stdout' }];
+    case 'file':
+      return [{ type: 'file', path: join(dir, 'audit-file.ndjson'), maxBytes: 256 * 1024 * 1024 }];
+    case 'syslog':
+      return [{ type: 'syslog', host: '127.0.0.1', port: r.syslogPort, transport: 'tcp' }];
+    case 'http':
+      return [{ type: 'http', url: r.hecUrl, token: { env: 'BENCH_HEC_TOKEN' } }];
+    case 'otlp':
+      return [{ type: 'otlp', endpoint: r.otlpUrl }];
+    default:
+      throw new Error(`BENCH_SINKS: unknown sink '${kind}' (off, stdout, file, syslog, http, otlp)`);
   }
-  throw new Error(`${url} never became ready`);
+}
+
+/** Audit events per result once the sidecar's queues are empty (or after 15 s). */
+async function auditCounts(
+  adminUrl: string,
+): Promise<{ delivered: number; dropped: number; queued: number }> {
+  const sum = (page: string, prefix: string, match = '') =>
+    page
+      .split('\n')
+      .filter((l) => l.startsWith(prefix) && l.includes(match))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  let page = '';
+  for (let i = 0; i < 150; i++) {
+    page = await fetch(`${adminUrl}/metrics`).then((r) => r.text());
+    if (sum(page, 'portcullis_sidecar_audit_queue_depth') === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const events = 'portcullis_sidecar_audit_events_total{';
+  return {
+    delivered: sum(page, events, 'result="delivered"'),
+    dropped: sum(page, events, 'result="dropped"'),
+    queued: sum(page, 'portcullis_sidecar_audit_queue_depth'),
+  };
+}
+
+async function perSink(dir: string, upstreamUrl: string, children: ChildProcess[]) {
+  const rec = startProcess(['test/bench/audit-receivers-process.ts']);
+  children.push(rec.child);
+  const receivers = JSON.parse(await rec.firstLine) as Receivers;
+  const rows = [];
+  for (const kind of SINKS) {
+    const sc = await sidecarConfigFile(dir, `sink-${kind}`, upstreamUrl, sinkConfig(kind, dir, receivers));
+    const args = [
+      'test/bench/sidecar-process.ts',
+      '--config',
+      sc.file,
+      '--audit',
+      kind === 'off' ? 'off' : 'config',
+    ];
+    const { child } = startProcess(args, {
+      env: { ...SIDECAR_ENV, BENCH_HEC_TOKEN: receivers.hecToken },
+      stdout: 'ignore',
+    });
+    children.push(child);
+    await waitReady(`${sc.adminUrl}/readyz`, child);
+    const pair = await compare(upstreamUrl, sc.url, SINK_CONCURRENCY, SINK_DURATION_MS, child.pid);
+    // Every message through the sidecar is one event: initialize, initialized, warm-up and measured calls.
+    const expected = pair.sidecar.requests + WARMUP + 2;
+    const audit = kind === 'off' ? undefined : { expected, ...(await auditCounts(sc.adminUrl)) };
+    await stopProcess(child);
+    rows.push({ sink: kind, ...pair, ...(audit ? { audit } : {}) });
+  }
+  const off = rows.find((r) => r.sink === 'off');
+  return rows.map((r) => ({
+    ...r,
+    // The audit's own share: this sink's sidecar against the sidecar with audit off.
+    ...(off && r !== off
+      ? {
+          auditP50Ms: r.sidecar.p50Ms - off.sidecar.p50Ms,
+          auditP99Ms: r.sidecar.p99Ms - off.sidecar.p99Ms,
+          auditCpuUsPerRequest:
+            (r.sidecar.sidecarCpuUsPerRequest ?? Number.NaN) -
+            (off.sidecar.sidecarCpuUsPerRequest ?? Number.NaN),
+        }
+      : {}),
+  }));
 }
 
 async function main(): Promise<void> {
@@ -158,58 +190,28 @@ async function main(): Promise<void> {
     const up = startProcess(['test/bench/echo-upstream-process.ts']);
     children.push(up.child);
     const upstreamUrl = (await up.firstLine).slice(4);
-    const [port, adminPort] = [await freePort(), await freePort()];
-    const cfg = rawConfig({
-      upstream: { transport: 'streamable-http', url: upstreamUrl },
-      rules: [
-        allow('alice-alpha', { subjects: [{ user: 'alice' }], tools: ['alpha'], when: 'arguments.n < 10' }),
-      ],
-      audit: {
-        sinks: [
-          process.env.BENCH_AUDIT_SINK === 'stdout'
-            ? { type: 'stdout' }
-            : { type: 'file', path: join(dir, 'audit.ndjson') },
-        ],
-      },
-    });
-    if (process.env.BENCH_TRACING === 'off') cfg.telemetry = { tracing: { enabled: false } };
-    cfg.listen = { host: '127.0.0.1', port, path: '/mcp' };
-    cfg.admin = { host: '127.0.0.1', port: adminPort };
-    await writeFile(join(dir, 'config.yaml'), stringify(cfg));
+
+    // Part 1: the real entry point (main.ts), authn + policy + audit, at each concurrency.
+    const part1Sink: AuditSinkConfig =
+      process.env.BENCH_AUDIT_SINK === 'stdout'
+        ? { type: 'stdout' }
+        : { type: 'file', path: join(dir, 'audit.ndjson') };
+    const sc = await sidecarConfigFile(dir, 'main', upstreamUrl, [part1Sink]);
     const prof = process.env.BENCH_CPU_PROF
       ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
       : [];
-    const sc = spawn(
-      process.execPath,
-      [...prof, 'sidecar/src/main.ts', '--config', join(dir, 'config.yaml')],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        // No collector here: span export stays off (trace context is still propagated upstream).
-        env: { OTEL_SDK_DISABLED: 'true', ...process.env, LOG_LEVEL: 'warn' },
-      },
-    );
-    children.push(sc);
-    await waitReady(`http://127.0.0.1:${adminPort}/readyz`);
-    const sidecarUrl = `http://127.0.0.1:${port}/mcp`;
-    const results: Result[] = [];
-    for (const c of CONCURRENCY) {
-      results.push(await run('direct', upstreamUrl, {}, c));
-      results.push(await run('sidecar', sidecarUrl, { 'x-api-key': KEYS.alice }, c, sc.pid));
-    }
-    const rows = CONCURRENCY.map((c) => {
-      const d = results.find((r) => r.target === 'direct' && r.concurrency === c) as Result;
-      const s = results.find((r) => r.target === 'sidecar' && r.concurrency === c) as Result;
-      return {
-        concurrency: c,
-        direct: d,
-        sidecar: s,
-        addedP50Ms: s.p50Ms - d.p50Ms,
-        addedP99Ms: s.p99Ms - d.p99Ms,
-        throughputRatio: s.rps / d.rps,
-      };
+    const main = startProcess([...prof, 'sidecar/src/main.ts', '--config', sc.file], {
+      env: SIDECAR_ENV,
+      stdout: 'ignore',
     });
+    children.push(main.child);
+    await waitReady(`${sc.adminUrl}/readyz`, main.child);
+    const rows = [];
+    for (const c of CONCURRENCY)
+      rows.push({ concurrency: c, ...(await compare(upstreamUrl, sc.url, c, DURATION_MS, main.child.pid)) });
+    await stopProcess(main.child);
     console.log(
-      '\ntools/call, same upstream, direct vs through the sidecar (authn + policy with CEL + audit to file)\n',
+      `\ntools/call, same upstream, direct vs through the sidecar (authn + policy with CEL + audit to ${part1Sink.type})\n`,
     );
     console.log(
       'conc | direct p50/p99 ms  rps   | sidecar p50/p99 ms  rps   | added p50/p99 ms | ratio | sidecar CPU/req | errors',
@@ -222,6 +224,30 @@ async function main(): Promise<void> {
           `${fmt(r.sidecar.sidecarCpuUsPerRequest ?? Number.NaN, 0)} us | ${r.direct.errors + r.sidecar.errors}`,
       );
     }
+
+    // Part 2: one sidecar per sink, same load.
+    const sinkRows = SINKS.length > 0 ? await perSink(dir, upstreamUrl, children) : [];
+    if (sinkRows.length > 0) {
+      console.log(
+        `\naudit cost per sink: tools/call at concurrency ${SINK_CONCURRENCY}, ${SINK_DURATION_MS} ms each; ` +
+          'added = sidecar - direct; audit = sidecar - sidecar with audit off\n',
+      );
+      console.log(
+        'sink   | sidecar p50/p99 ms  rps   | added p50/p99 ms | ratio | audit p50/p99 ms | CPU/req (audit) | events delivered/expected (dropped) | errors',
+      );
+      for (const r of sinkRows) {
+        const audit = 'auditP50Ms' in r ? `${fmt(r.auditP50Ms ?? 0)}/${fmt(r.auditP99Ms ?? 0)}` : '-';
+        const cpuAudit = 'auditCpuUsPerRequest' in r ? ` (${fmt(r.auditCpuUsPerRequest ?? 0, 0)})` : '';
+        const events = r.audit ? `${r.audit.delivered}/${r.audit.expected} (${r.audit.dropped})` : '-';
+        console.log(
+          `${r.sink.padEnd(6)} | ${fmt(r.sidecar.p50Ms)}/${fmt(r.sidecar.p99Ms)} ${fmt(r.sidecar.rps, 0).padStart(6)} | ` +
+            `${fmt(r.addedP50Ms)}/${fmt(r.addedP99Ms)} | ${fmt(r.throughputRatio * 100, 1)}% | ${audit.padEnd(16)} | ` +
+            `${fmt(r.sidecar.sidecarCpuUsPerRequest ?? Number.NaN, 0)} us${cpuAudit} | ${events} | ` +
+            `${r.direct.errors + r.sidecar.errors}`,
+        );
+      }
+    }
+
     await mkdir('bench-results', { recursive: true });
     const out = {
       benchmark: 'sidecar',
@@ -231,20 +257,12 @@ async function main(): Promise<void> {
       loadAverage: (await readFile('/proc/loadavg', 'utf8').catch(() => '')).trim(),
       targets: { addedP50Ms: 0.5, addedP99Ms: 2, throughputRatio: 0.7 },
       rows,
+      sinks: { concurrency: SINK_CONCURRENCY, durationMs: SINK_DURATION_MS, rows: sinkRows },
     };
     await writeFile('bench-results/sidecar.json', `${JSON.stringify(out, null, 2)}\n`);
     console.log('\nwrote bench-results/sidecar.json');
   } finally {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(children.map(stopProcess));
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,7 @@
 // Binds each MCP session id to the principal that opened it, so a session id seen by someone else
 // (a log, a shared proxy) cannot be replayed under another identity. Bounded in size and idle time.
+// Every change of the number of sessions (bind, remove, idle expiry, eviction) is reported through
+// `onSizeChange`, which feeds the active-sessions gauge.
 
 export type SessionCheck = 'owner' | 'unknown' | 'foreign';
 
@@ -7,6 +9,8 @@ export interface SessionBindingsOptions {
   readonly maxSessions?: number;
   readonly idleMs?: number;
   readonly now?: () => number;
+  /** Called with the new count whenever it changes. */
+  readonly onSizeChange?: (size: number) => void;
 }
 
 interface Binding {
@@ -19,16 +23,25 @@ export class SessionBindings {
   readonly #max: number;
   readonly #idleMs: number;
   readonly #now: () => number;
+  readonly #onSizeChange: ((size: number) => void) | undefined;
 
   constructor(opts: SessionBindingsOptions = {}) {
     this.#max = opts.maxSessions ?? 100_000;
     this.#idleMs = opts.idleMs ?? 24 * 3600_000;
     this.#now = opts.now ?? Date.now;
+    this.#onSizeChange = opts.onSizeChange;
+  }
+
+  /** How long a session may stay unused before it is forgotten. */
+  get idleMs(): number {
+    return this.#idleMs;
   }
 
   bind(sessionId: string, owner: string): void {
-    if (this.#byId.size >= this.#max) this.#evict();
+    const before = this.#byId.size;
+    if (before >= this.#max && !this.#byId.has(sessionId)) this.#evict();
     this.#byId.set(sessionId, { owner, lastSeen: this.#now() });
+    this.#changed(before);
   }
 
   check(sessionId: string, owner: string): SessionCheck {
@@ -37,6 +50,7 @@ export class SessionBindings {
     const now = this.#now();
     if (now - b.lastSeen > this.#idleMs) {
       this.#byId.delete(sessionId);
+      this.#changed(this.#byId.size + 1);
       return 'unknown';
     }
     if (b.owner !== owner) return 'foreign';
@@ -45,7 +59,14 @@ export class SessionBindings {
   }
 
   remove(sessionId: string): void {
-    this.#byId.delete(sessionId);
+    if (this.#byId.delete(sessionId)) this.#changed(this.#byId.size + 1);
+  }
+
+  /** Forgets sessions idle for longer than idleMs; run periodically so the count does not go stale. */
+  sweep(): void {
+    const before = this.#byId.size;
+    this.#dropIdle(this.#now());
+    this.#changed(before);
   }
 
   get size(): number {
@@ -54,13 +75,20 @@ export class SessionBindings {
 
   /** Drops idle sessions, then the oldest tenth if still full (Map keeps insertion order). */
   #evict(): void {
-    const now = this.#now();
-    for (const [id, b] of this.#byId) if (now - b.lastSeen > this.#idleMs) this.#byId.delete(id);
+    this.#dropIdle(this.#now());
     if (this.#byId.size < this.#max) return;
     let drop = Math.max(1, Math.floor(this.#max / 10));
     for (const id of this.#byId.keys()) {
       if (drop-- <= 0) break;
       this.#byId.delete(id);
     }
+  }
+
+  #dropIdle(now: number): void {
+    for (const [id, b] of this.#byId) if (now - b.lastSeen > this.#idleMs) this.#byId.delete(id);
+  }
+
+  #changed(before: number): void {
+    if (this.#byId.size !== before) this.#onSizeChange?.(this.#byId.size);
   }
 }

@@ -8,7 +8,7 @@ import { type ConfigResult, type EffectiveConfig, formatIssues } from '../config
 import { type ConfigWatcher, watchConfigFile } from '../config/watch.ts';
 import { fanOut, type Recorder } from '../pipeline/record.ts';
 import { SessionBindings } from '../pipeline/sessions.ts';
-import { createToolLabels } from '../telemetry/labels.ts';
+import { createRuleLabels, createToolLabels, RULE_LABEL_LIMIT } from '../telemetry/labels.ts';
 import { createSidecarMetrics, type SidecarMetrics } from '../telemetry/metrics.ts';
 import { createMetricsRecorder } from '../telemetry/metrics-recorder.ts';
 import { createMcpTracing } from '../telemetry/tracing.ts';
@@ -61,9 +61,17 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   const env = opts.env ?? process.env;
   const registry = opts.registry ?? new Registry();
   const metrics = createSidecarMetrics(registry);
-  const sessions = new SessionBindings();
+  const sessionLabels = { server: config.server.name };
+  const sessions = new SessionBindings({
+    onSizeChange: (n) => metrics.activeSessions.set(sessionLabels, n),
+  });
+  metrics.activeSessions.set(sessionLabels, 0);
   const instanceId = process.env.POD_NAME ?? `${hostname()}-${process.pid}-${Date.now()}`;
-  const toolLabels = createToolLabels({ limit: 200, known: knownTools(config) });
+  const toolLabels = createToolLabels({
+    limit: config.telemetry?.metrics?.toolLabelLimit ?? 100,
+    known: knownTools(config),
+  });
+  const ruleLabels = createRuleLabels({ limit: RULE_LABEL_LIMIT, known: config.authorization.rules });
   const recorders: Recorder[] = [];
   let auditor: Auditor | undefined;
   if (opts.audit !== 'off') {
@@ -71,7 +79,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     auditor = createAuditor(config.audit ?? {}, { logger: logger ?? SILENT, metrics, instanceId });
     recorders.push(createAuditRecorder(auditor, { server: config.server, logger: logger ?? SILENT }));
   }
-  recorders.push(createMetricsRecorder(metrics, { server: config.server.name, tools: toolLabels }));
+  recorders.push(
+    createMetricsRecorder(metrics, { server: config.server.name, tools: toolLabels, rules: ruleLabels }),
+  );
   if (opts.recorder) recorders.push(opts.recorder);
   const recorder = fanOut(recorders);
 
@@ -111,6 +121,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
   await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });
   ready = true;
+  // Idle sessions are otherwise only noticed when reused; the sweep keeps the gauge honest.
+  const sweeper = setInterval(() => sessions.sweep(), Math.min(sessions.idleMs, 60_000));
+  sweeper.unref();
 
   const reload = (result: ConfigResult): boolean => {
     if (!result.ok) {
@@ -148,6 +161,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
         onToolList,
         tracing,
       });
+      ruleLabels.observe(next.authorization.rules);
+      toolLabels.observe(knownTools(next));
       const previous = holder.authenticator;
       const previousUpstream = upstream;
       holder.runtime = rebuilt.runtime;
@@ -202,6 +217,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
 
   async function shutdown(): Promise<void> {
     ready = false;
+    clearInterval(sweeper);
     watcher?.close();
     await app.close();
     await admin.close();

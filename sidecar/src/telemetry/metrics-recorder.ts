@@ -1,5 +1,5 @@
 import type { McpRecord, Recorder } from '../pipeline/record.ts';
-import { AUTHN_REASONS, methodLabel, type ToolLabels } from './labels.ts';
+import { AUTHN_REASONS, methodLabel, type RuleLabels, type ToolLabels } from './labels.ts';
 import type { SidecarMetrics } from './metrics.ts';
 
 // Plugs the metrics into the pipeline: each record counts once in requests, duration, decisions and
@@ -7,7 +7,7 @@ import type { SidecarMetrics } from './metrics.ts';
 
 export function createMetricsRecorder(
   metrics: SidecarMetrics,
-  opts: { server: string; tools: ToolLabels },
+  opts: { server: string; tools: ToolLabels; rules: RuleLabels },
 ): Recorder {
   const server = opts.server;
   return {
@@ -20,7 +20,10 @@ export function createMetricsRecorder(
       if (r.upstreamLatencyMs !== undefined) {
         metrics.upstreamDuration.observe({ server, method, tool }, r.upstreamLatencyMs / 1000);
       }
-      if (r.decision) metrics.decisions.inc({ server, method, tool, decision: r.decision.effect });
+      if (r.decision) {
+        const rule = opts.rules.label(r.decision, r.method);
+        metrics.decisions.inc({ server, method, tool, decision: r.decision.effect, rule });
+      }
       if (r.outcome === 'unauthenticated') metrics.authnFailures.inc({ server, reason: authnReason(r) });
       if (typeof r.errorCode === 'string' && r.errorCode.startsWith('UPSTREAM_')) {
         metrics.upstreamErrors.inc({ server, method });

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 // Every Prometheus metric of the sidecar, with its labels, in one place (listed in docs/metrics.md).
 // Labels are bounded: server (one per sidecar), method and tool through labels.ts, decision, outcome,
-// sink and result from closed unions. Never user ids, session ids, arguments or URIs.
+// sink and result from closed unions; rule from configuration, capped. Never user ids, session ids, arguments or URIs.
 
 const PREFIX = 'portcullis_sidecar_';
 
@@ -18,7 +18,7 @@ export interface SidecarMetrics {
   readonly requests: Counter<RequestLabels>;
   readonly requestDuration: Histogram<RequestLabels>;
   readonly upstreamDuration: Histogram<'server' | 'method' | 'tool'>;
-  readonly decisions: Counter<'server' | 'method' | 'tool' | 'decision'>;
+  readonly decisions: Counter<'server' | 'method' | 'tool' | 'decision' | 'rule'>;
   readonly authnFailures: Counter<'server' | 'reason'>;
   readonly auditEvents: Counter<'sink' | 'result'>;
   readonly auditQueueDepth: Gauge<'sink'>;
@@ -55,8 +55,8 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
     }),
     decisions: new Counter({
       name: `${PREFIX}decisions_total`,
-      help: 'Authorization decisions.',
-      labelNames: ['server', 'method', 'tool', 'decision'],
+      help: 'Authorization decisions, by the rule that made them (policy/rule, default-deny, method-denied).',
+      labelNames: ['server', 'method', 'tool', 'decision', 'rule'],
       registers,
     }),
     authnFailures: new Counter({

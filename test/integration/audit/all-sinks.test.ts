@@ -9,8 +9,13 @@ import { createAuditor } from '../../../sidecar/src/audit/auditor.ts';
 import type { AuditConfig } from '../../../sidecar/src/audit/config.ts';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
 import { createSidecarMetrics } from '../../../sidecar/src/telemetry/metrics.ts';
+import {
+  type OtlpLogRecord,
+  type Receiver,
+  startHecReceiver,
+  startOtlpLogsReceiver,
+} from '../../support/audit-receivers.ts';
 import { callInput } from '../../unit/sidecar/audit/builders.ts';
-import { type OtlpLogRecord, type Receiver, startHecReceiver, startOtlpLogsReceiver } from './receivers.ts';
 import { type Rsyslog, startRsyslog } from './rsyslog.ts';
 
 // 10,000 mixed calls (allowed and denied) through one auditor into every kind of sink at once: each

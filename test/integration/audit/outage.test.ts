@@ -8,8 +8,8 @@ import type { AuditConfig } from '../../../sidecar/src/audit/config.ts';
 import { AuditUnavailableError } from '../../../sidecar/src/audit/errors.ts';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
 import { createSidecarMetrics } from '../../../sidecar/src/telemetry/metrics.ts';
+import { type Receiver, startHecReceiver } from '../../support/audit-receivers.ts';
 import { callInput } from '../../unit/sidecar/audit/builders.ts';
-import { type Receiver, startHecReceiver } from './receivers.ts';
 import { type Rsyslog, startRsyslog } from './rsyslog.ts';
 
 // A sink that goes away for a while and comes back: with room in the queue nothing is lost; beyond the

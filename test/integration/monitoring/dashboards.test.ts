@@ -168,6 +168,17 @@ describe('Grafana dashboards against a real Prometheus', () => {
     }
   });
 
+  it('security / Denials by rule names the deny rule and the default deny', async () => {
+    const q = queries.find((x) => x.dashboard === 'security.json' && x.panel === 'Denials by rule');
+    expect(q).toBeDefined();
+    const r = await prometheus.query(q?.promql ?? '');
+    const rules = ((r.data?.result ?? []) as { metric: { rule?: string } }[])
+      .map((s) => s.metric.rule)
+      .sort();
+    // alice's get-env hits the deny rule; bob (sales) is allowed nothing, so no rule decides for him
+    expect(rules).toEqual(['default-deny', 'test/policy/no-env']);
+  });
+
   it.each(
     queries
       .filter((q) => SIDECAR_DASHBOARDS.includes(q.dashboard))

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // The chart's crds/ folder holds copies of crds/ (generated from operator/src/api); one source of
-// truth, so a copy that drifts fails here. Fix: `npm run crds:generate && npm run chart:crds`.
+// truth, so a copy that drifts fails here. Fix: `npm run crds:generate`, which refreshes both.
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const yamlFiles = (dir: string) =>
@@ -22,5 +22,15 @@ describe('chart CRDs', () => {
 
   it.each(yamlFiles(source))('%s is a byte-for-byte copy (npm run chart:crds)', (file) => {
     expect(readFileSync(join(chart, file), 'utf8')).toBe(readFileSync(join(source, file), 'utf8'));
+  });
+
+  it('are refreshed by `npm run crds:generate` itself, after the generator succeeds', () => {
+    const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<
+      string,
+      string
+    >;
+    const steps = (scripts['crds:generate'] ?? '').split('&&').map((s) => s.trim());
+    expect(steps).toEqual(['node operator/src/api/generate-crds.ts', 'npm run chart:crds']);
+    expect(scripts['chart:crds']).toBe('node charts/scripts/sync-crds.ts');
   });
 });

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { McpRecord } from '../../../../sidecar/src/pipeline/record.ts';
-import { createToolLabels } from '../../../../sidecar/src/telemetry/labels.ts';
+import { createRuleLabels, createToolLabels } from '../../../../sidecar/src/telemetry/labels.ts';
 import { createSidecarMetrics } from '../../../../sidecar/src/telemetry/metrics.ts';
 import { createMetricsRecorder } from '../../../../sidecar/src/telemetry/metrics-recorder.ts';
 
@@ -23,9 +23,14 @@ describe('metrics recorder', () => {
     const recorder = createMetricsRecorder(m, {
       server: 'gh',
       tools: createToolLabels({ limit: 10, known: ['search'] }),
+      rules: createRuleLabels({ limit: 10, known: [{ policy: 'gh/readers', name: 'search' }] }),
     });
     recorder.record(
-      record({ target: { tool: 'search' }, decision: { effect: 'allow' }, upstreamLatencyMs: 1 }),
+      record({
+        target: { tool: 'search' },
+        decision: { effect: 'allow', policy: 'gh/readers', rule: 'search' },
+        upstreamLatencyMs: 1,
+      }),
     );
     recorder.record(
       record({ target: { tool: 'made-up-by-caller' }, outcome: 'denied', decision: { effect: 'deny' } }),
@@ -40,12 +45,19 @@ describe('metrics recorder', () => {
       }),
     );
     recorder.record(record({ method: 'x/unknown', outcome: 'failed', errorCode: 'UPSTREAM_TIMEOUT' }));
+    recorder.record(record({ method: 'x/unknown', outcome: 'denied', decision: { effect: 'deny' } }));
     const text = await registry.metrics();
     expect(text).toContain(
       'portcullis_sidecar_requests_total{server="gh",method="tools/call",tool="search",outcome="allowed"} 1',
     );
     expect(text).toContain(
-      'portcullis_sidecar_decisions_total{server="gh",method="tools/call",tool="other",decision="deny"} 1',
+      'portcullis_sidecar_decisions_total{server="gh",method="tools/call",tool="other",decision="deny",rule="default-deny"} 1',
+    );
+    expect(text).toContain(
+      'portcullis_sidecar_decisions_total{server="gh",method="tools/call",tool="search",decision="allow",rule="gh/readers/search"} 1',
+    );
+    expect(text).toContain(
+      'portcullis_sidecar_decisions_total{server="gh",method="other",tool="",decision="deny",rule="method-denied"} 1',
     );
     expect(text).toContain('portcullis_sidecar_authn_failures_total{server="gh",reason="expired"} 1');
     expect(text).toContain('portcullis_sidecar_upstream_errors_total{server="gh",method="other"} 1');

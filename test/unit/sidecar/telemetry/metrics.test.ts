@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createToolLabels, methodLabel } from '../../../../sidecar/src/telemetry/labels.ts';
+import { createRuleLabels, createToolLabels, methodLabel } from '../../../../sidecar/src/telemetry/labels.ts';
 import { createSidecarMetrics } from '../../../../sidecar/src/telemetry/metrics.ts';
 
 describe('sidecar metrics', () => {
@@ -8,7 +8,7 @@ describe('sidecar metrics', () => {
     const registry = new Registry();
     const m = createSidecarMetrics(registry);
     m.requests.inc({ server: 's', method: 'tools/call', tool: 'echo', outcome: 'allowed' });
-    m.decisions.inc({ server: 's', method: 'tools/call', tool: 'echo', decision: 'deny' });
+    m.decisions.inc({ server: 's', method: 'tools/call', tool: 'echo', decision: 'deny', rule: 'p/r' });
     m.auditEvents.inc({ sink: 'stdout', result: 'delivered' }, 3);
     m.configLastReloadSuccess.set(1);
     const text = await registry.metrics();
@@ -16,7 +16,7 @@ describe('sidecar metrics', () => {
       'portcullis_sidecar_requests_total{server="s",method="tools/call",tool="echo",outcome="allowed"} 1',
     );
     expect(text).toContain(
-      'portcullis_sidecar_decisions_total{server="s",method="tools/call",tool="echo",decision="deny"} 1',
+      'portcullis_sidecar_decisions_total{server="s",method="tools/call",tool="echo",decision="deny",rule="p/r"} 1',
     );
     expect(text).toContain('portcullis_sidecar_audit_events_total{sink="stdout",result="delivered"} 3');
     expect(text).toContain('portcullis_sidecar_config_last_reload_success 1');
@@ -40,7 +40,17 @@ describe('sidecar metrics', () => {
   it('uses no label that could carry a user or session id', async () => {
     const registry = new Registry();
     createSidecarMetrics(registry);
-    const allowed = new Set(['server', 'method', 'tool', 'decision', 'outcome', 'sink', 'result', 'reason']);
+    const allowed = new Set([
+      'server',
+      'method',
+      'tool',
+      'decision',
+      'rule',
+      'outcome',
+      'sink',
+      'result',
+      'reason',
+    ]);
     for (const metric of await registry.getMetricsAsJSON()) {
       const labelNames = (registry.getSingleMetric(metric.name) as unknown as { labelNames: string[] })
         .labelNames;
@@ -77,5 +87,57 @@ describe('bounded labels', () => {
     ]);
     expect(tools.size).toBe(3);
     expect(tools.label(undefined)).toBe('');
+  });
+});
+
+describe('rule labels', () => {
+  const rules = createRuleLabels({
+    limit: 2,
+    known: [
+      { policy: 'team/readers', name: 'read' },
+      { policy: 'team/guards', name: 'no-env' },
+      { policy: 'team/late', name: 'over-the-cap' },
+    ],
+  });
+
+  it.each([
+    {
+      name: 'a configured rule',
+      d: { effect: 'deny', policy: 'team/guards', rule: 'no-env' },
+      method: 'tools/call',
+      want: 'team/guards/no-env',
+    },
+    {
+      name: 'an allow rule',
+      d: { effect: 'allow', policy: 'team/readers', rule: 'read' },
+      method: 'tools/call',
+      want: 'team/readers/read',
+    },
+    {
+      name: 'a rule past the cap',
+      d: { effect: 'deny', policy: 'team/late', rule: 'over-the-cap' },
+      method: 'tools/call',
+      want: 'other',
+    },
+    {
+      name: 'a rule never configured',
+      d: { effect: 'deny', policy: 'x', rule: 'y' },
+      method: 'tools/call',
+      want: 'other',
+    },
+    { name: 'no rule allowed the call', d: { effect: 'deny' }, method: 'tools/call', want: 'default-deny' },
+    { name: 'a call naming no tool', d: { effect: 'deny' }, method: 'prompts/get', want: 'default-deny' },
+    { name: 'a method outside the table', d: { effect: 'deny' }, method: 'x/made-up', want: 'method-denied' },
+    { name: 'an open method', d: { effect: 'allow' }, method: 'ping', want: '' },
+  ] as const)('$name → "$want"', ({ d, method, want }) => {
+    expect(rules.label(d, method)).toBe(want);
+  });
+
+  it('learns rules of a reload only up to the cap', () => {
+    const r = createRuleLabels({ limit: 1, known: [] });
+    r.observe([{ policy: 'p', name: 'a' }]);
+    r.observe([{ policy: 'p', name: 'b' }]);
+    expect([r.label({ effect: 'deny', policy: 'p', rule: 'a' }, 'tools/call'), r.size]).toEqual(['p/a', 1]);
+    expect(r.label({ effect: 'deny', policy: 'p', rule: 'b' }, 'tools/call')).toBe('other');
   });
 });

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 
-// Real peers for the HTTP-based sinks, written with node:http: servers that parse what arrives the way
-// a Splunk HTTP Event Collector and an OTLP/HTTP (JSON) logs receiver do, and can be taken down and
-// brought back on the same port.
+// Real peers for the network audit sinks, shared by the audit tests and the benchmarks: servers that
+// parse what arrives the way a Splunk HTTP Event Collector and an OTLP/HTTP (JSON) logs receiver do
+// (and can be taken down and brought back on the same port), and a counting syslog TCP receiver.
 
 export interface Receiver {
   url: string;
@@ -109,4 +110,54 @@ export function startOtlpLogsReceiver(records: OtlpLogRecord[] = []): Promise<Re
         }
     return out;
   });
+}
+
+export interface SyslogTcpReceiver {
+  readonly port: number;
+  /** RFC 5424 messages received so far (RFC 6587 octet-counted frames). */
+  readonly messages: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A syslog-over-TCP peer that counts octet-counted frames without keeping them: enough for load
+ * (benchmarks); tests that read the messages use Debian's rsyslog (test/integration/audit/rsyslog.ts).
+ */
+export async function startSyslogTcpReceiver(): Promise<SyslogTcpReceiver> {
+  let messages = 0;
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    let pending: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      let at = 0;
+      for (;;) {
+        const space = pending.indexOf(0x20, at);
+        if (space === -1) break;
+        const len = Number(pending.toString('latin1', at, space));
+        if (!Number.isInteger(len) || len <= 0) {
+          socket.destroy(); // not octet counting: a real syslog server would drop the peer too
+          return;
+        }
+        if (pending.length < space + 1 + len) break;
+        messages += 1;
+        at = space + 1 + len;
+      }
+      pending = pending.subarray(at);
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get messages() {
+      return messages;
+    },
+    stop() {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
