@@ -28,7 +28,12 @@ export function relaySse(body: Readable, res: ServerResponse, rewrite: EventRewr
       }
       let out = '';
       for (const ev of events) out += rewrite(ev) ?? ev.raw;
-      if (out !== '' && !res.write(out)) {
+      if (out === '') return;
+      // Corked until the next tick, so an event and the end of the stream that follows it in the
+      // same read go out in one write.
+      res.cork();
+      process.nextTick(() => res.uncork());
+      if (!res.write(out)) {
         body.pause();
         res.once('drain', () => body.resume());
       }

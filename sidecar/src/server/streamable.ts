@@ -91,8 +91,9 @@ async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
   const type = headers['content-type'] ?? '';
   const ctx = exchangeReplyContext(ex);
   if (type.startsWith('text/event-stream')) {
+    // No flushHeaders: a POST's reply stream usually holds one event and ends at once, and the
+    // headers then leave with it in one write instead of three (headers, event, final chunk).
     ex.res.writeHead(status, headers);
-    ex.res.flushHeaders();
     await relaySse(up.body, ex.res, (ev) => {
       if (!mayBeResponse(ev.data)) return undefined;
       const replaced = inspectReply(ctx, ev.data);

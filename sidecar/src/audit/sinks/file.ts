@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AuditSink, SinkFormat, SinkRecord } from './sink.ts';
@@ -44,14 +45,17 @@ export function createFileSink(opts: FileSinkOptions): AuditSink {
     async write(batch: readonly SinkRecord[]) {
       let text = '';
       for (const r of batch) text += `${r.json}\n`;
-      const bytes = Buffer.byteLength(text);
+      const buf = Buffer.from(text);
+      const bytes = buf.length;
       try {
         let h = await ensureOpen();
         if (size > 0 && size + bytes > opts.maxBytes) {
           await rotate();
           h = await ensureOpen();
         }
-        await h.appendFile(text);
+        // A synchronous append (to the page cache) costs a few microseconds; the promise API's
+        // round trip through the thread pool cost ten times that per batch on the request path.
+        for (let off = 0; off < bytes; ) off += writeSync(h.fd, buf, off);
         size += bytes;
         if (opts.fsync) await h.datasync();
       } catch (err) {
