@@ -41,7 +41,12 @@ export function createLoadClient(url: string, connections: number): LoadClient {
       const init = await post({ ...HEADERS, 'x-api-key': apiKey }, initializeBody(1, PROTOCOL));
       const sid = init.headers['mcp-session-id'];
       if (typeof sid !== 'string') throw new Error(`no session: HTTP ${init.status} ${init.text}`);
-      const session = { ...HEADERS, 'x-api-key': apiKey, 'mcp-session-id': sid, 'mcp-protocol-version': PROTOCOL };
+      const session = {
+        ...HEADERS,
+        'x-api-key': apiKey,
+        'mcp-session-id': sid,
+        'mcp-protocol-version': PROTOCOL,
+      };
       const note = await post(session, '{"jsonrpc":"2.0","method":"notifications/initialized"}');
       if (note.status !== 202) throw new Error(`notifications/initialized: HTTP ${note.status} ${note.text}`);
       return session;

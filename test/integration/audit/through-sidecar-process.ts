@@ -57,7 +57,7 @@ export async function startAuditedSidecar(input: AuditedSidecarInput): Promise<A
   const file = join(input.dir, 'sidecar.yaml');
   await writeFile(file, stringify(config));
   const stdoutFile = join(input.dir, 'sidecar.stdout');
-  const out = openSync(stdoutFile, 'w');
+  const out = openSync(stdoutFile, 'a');
   // No OTEL_* from the test's environment: the OTLP sink's endpoint is the config's.
   const env: Record<string, string | undefined> = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')),
