@@ -29,24 +29,3 @@ export function startProcess(
   firstLine.catch(() => {}); // awaited only for helpers that announce themselves
   return { child, firstLine };
 }
-
-export async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`${url}: the process exited with ${child.exitCode}`);
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${url} never became ready`);
-}
-
-export function stopProcess(c: ChildProcess): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    c.once('exit', () => resolve());
-    c.kill('SIGTERM');
-  });
-}

@@ -7,8 +7,9 @@ import type { AuditSinkConfig } from '../../sidecar/src/audit/config.ts';
 import type { SidecarConfig } from '../../sidecar/src/config/schema.ts';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
 import { allow, KEYS, rawConfig } from '../integration/sidecar/support/harness.ts';
+import { stopChild, waitUntilServing } from '../support/child-process.ts';
 import { type LoadResult, runLoad } from './load.ts';
-import { startProcess, stopProcess, waitReady } from './processes.ts';
+import { startProcess } from './processes.ts';
 
 // npm run bench:sidecar — the same upstream measured directly and through the sidecar, side by side
 // in one run. Part 1: API-key authentication, a compiled policy with CEL and audit to a file sink, at
@@ -159,12 +160,12 @@ async function perSink(dir: string, upstreamUrl: string, children: ChildProcess[
       stdout: 'ignore',
     });
     children.push(child);
-    await waitReady(`${sc.adminUrl}/readyz`, child);
+    await waitUntilServing(child, `${sc.adminUrl}/readyz`);
     const pair = await compare(upstreamUrl, sc.url, SINK_CONCURRENCY, SINK_DURATION_MS, child.pid);
     // Every message through the sidecar is one event: initialize, initialized, warm-up and measured calls.
     const expected = pair.sidecar.requests + WARMUP + 2;
     const audit = kind === 'off' ? undefined : { expected, ...(await auditCounts(sc.adminUrl)) };
-    await stopProcess(child);
+    await stopChild(child);
     rows.push({ sink: kind, ...pair, ...(audit ? { audit } : {}) });
   }
   const off = rows.find((r) => r.sink === 'off');
@@ -205,11 +206,11 @@ async function main(): Promise<void> {
       stdout: 'ignore',
     });
     children.push(main.child);
-    await waitReady(`${sc.adminUrl}/readyz`, main.child);
+    await waitUntilServing(main.child, `${sc.adminUrl}/readyz`);
     const rows = [];
     for (const c of CONCURRENCY)
       rows.push({ concurrency: c, ...(await compare(upstreamUrl, sc.url, c, DURATION_MS, main.child.pid)) });
-    await stopProcess(main.child);
+    await stopChild(main.child);
     console.log(
       `\ntools/call, same upstream, direct vs through the sidecar (authn + policy with CEL + audit to ${part1Sink.type})\n`,
     );
@@ -262,7 +263,7 @@ async function main(): Promise<void> {
     await writeFile('bench-results/sidecar.json', `${JSON.stringify(out, null, 2)}\n`);
     console.log('\nwrote bench-results/sidecar.json');
   } finally {
-    await Promise.all(children.map(stopProcess));
+    await Promise.all(children.map((c) => stopChild(c)));
     await rm(dir, { recursive: true, force: true });
   }
 }

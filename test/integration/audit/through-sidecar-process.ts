@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import type { AuditConfig } from '../../../sidecar/src/audit/config.ts';
 import { formatIssues, validateConfig } from '../../../sidecar/src/config/load.ts';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
+import { stopChild, waitUntilServing } from '../../support/child-process.ts';
 import { type Rule, rawConfig } from '../sidecar/support/harness.ts';
 
 // The sidecar as it is deployed, for audit tests: `node sidecar/src/main.ts --config FILE` as a child
@@ -78,11 +79,11 @@ export async function startAuditedSidecar(input: AuditedSidecarInput): Promise<A
   const stdout = () => (existsSync(stdoutFile) ? readFileSync(stdoutFile, 'utf8') : '');
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const close = async () => {
-    await stop(child);
+    await stopChild(child, 15_000);
     process.off('exit', killChild);
   };
   try {
-    await waitReady(child, `${adminUrl}/readyz`, () => `${stdout().slice(-10_000)}\n${stderr}`);
+    await waitUntilServing(child, `${adminUrl}/readyz`, () => `${stdout().slice(-10_000)}\n${stderr}`);
   } catch (err) {
     await close();
     throw err;
@@ -118,27 +119,4 @@ export function sumSamples(text: string, name: string, labels: Record<string, st
     }
   }
   return sum;
-}
-
-async function waitReady(child: ChildProcess, readyz: string, output: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`sidecar exited with ${child.exitCode}:\n${output()}`);
-    const ok = await fetch(readyz).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`sidecar not ready after 20 s:\n${output()}`);
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-  });
 }

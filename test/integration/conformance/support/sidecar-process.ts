@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { formatIssues, validateConfig } from '../../../../sidecar/src/config/load.ts';
 import { CONFIG_API_VERSION, type SidecarConfig } from '../../../../sidecar/src/config/schema.ts';
 import { freePort } from '../../../../sidecar/src/quickstart/everything.ts';
+import { stopChild, waitUntilServing } from '../../../support/child-process.ts';
 
 // The sidecar as a user runs it: `node sidecar/src/main.ts --config FILE` as a child process, with a
 // YAML file written for the test, in front of an upstream the test started.
@@ -89,39 +90,16 @@ export async function startSidecarProcess(input: SidecarProcessInput): Promise<S
   const killChild = () => child.kill('SIGKILL');
   process.once('exit', killChild);
   const close = async () => {
-    await stop(child);
+    await stopChild(child);
     process.off('exit', killChild);
     await rm(dir, { recursive: true, force: true });
   };
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   try {
-    await waitReady(child, `${adminUrl}/readyz`, () => output);
+    await waitUntilServing(child, `${adminUrl}/readyz`, () => output);
   } catch (err) {
     await close();
     throw err;
   }
   return { url: `http://127.0.0.1:${port}/mcp`, adminUrl, output: () => output, close };
-}
-
-async function waitReady(child: ChildProcess, readyz: string, output: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`sidecar exited with ${child.exitCode}:\n${output()}`);
-    const ok = await fetch(readyz).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`sidecar not ready after 20 s:\n${output()}`);
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  });
 }
