@@ -135,7 +135,10 @@ export function buildValuesSchema(): Schema {
           leaseDurationSeconds: int('Lease duration.', 2, 300),
         }),
         healthPort: int('Port of /healthz, /readyz and /metrics.', 1024, 65535),
-        heapMiB: int('V8 old-space limit (MiB); keep it below the memory limit. 160 fits about 2,000 McpServers.', 64),
+        heapMiB: int(
+          'V8 old-space limit (MiB); keep it below the memory limit. 160 fits about 2,000 McpServers.',
+          64,
+        ),
       }),
       resources: anyObject('Resources of the operator container.'),
       podAnnotations: map('Extra pod annotations.'),
