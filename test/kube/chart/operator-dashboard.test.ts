@@ -67,6 +67,26 @@ describe('the operator dashboard with a real Prometheus', () => {
     // An admission policy that refuses every status write in one namespace: the operator's
     // reconciles there fail for real, as they would behind a too-strict policy engine.
     await kubectl(['apply', '-f', '-'], blockStatusWrites(blocked.name));
+    // The API server enforces a new admission policy a moment after it is stored: wait until a status
+    // write is really refused, or the operator's first status write could still pass.
+    await kubectl(['apply', '-n', blocked.name, '-f', join(ROOT, 'examples', 'everything-server.yaml')]);
+    await eventually('status writes refused in the blocked namespace', async () => {
+      const refused = await kubectl([
+        'patch',
+        'mcpserver',
+        'everything',
+        '-n',
+        blocked.name,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        '{"status":{"phase":"Pending"}}',
+      ]).then(
+        () => false,
+        (err: unknown) => String(err).includes('status writes are blocked'),
+      );
+      return refused ? true : undefined;
+    });
     const options = parseOptions(
       [
         `--kubeconfig=${inject('kubeconfig')}`,
