@@ -16,6 +16,7 @@ import {
   startOtlpLogsReceiver,
 } from '../../support/audit-receivers.ts';
 import { callInput } from '../../unit/sidecar/audit/builders.ts';
+import { everySink } from './every-sink.ts';
 import { type Rsyslog, startRsyslog } from './rsyslog.ts';
 
 // 10,000 mixed calls (allowed and denied) through one auditor into every kind of sink at once: each
@@ -46,22 +47,13 @@ beforeAll(async () => {
   const cfg: AuditConfig = {
     payloads: { capture: 'redacted' },
     queue: { maxEvents: N, maxBatch: 500 },
-    sinks: [
-      { type: 'stdout' },
-      { type: 'file', path: auditFile, maxBytes: 1024 * 1024, maxFiles: 50 },
-      { type: 'otlp', endpoint: otlp.url },
-      { type: 'syslog', name: 'syslog-tcp', host: '127.0.0.1', port: rsyslog.tcpPort, transport: 'tcp' },
-      {
-        type: 'syslog',
-        name: 'syslog-tls',
-        host: '127.0.0.1',
-        port: rsyslog.tlsPort,
-        transport: 'tls',
-        caFile: rsyslog.caFile,
-        serverName: 'localhost',
-      },
-      { type: 'http', url: hec.url, token: { env: 'TEST_HEC_TOKEN' } },
-    ],
+    sinks: everySink({
+      auditFile,
+      otlpUrl: otlp.url,
+      hecUrl: hec.url,
+      rsyslog,
+      fileRotation: { maxBytes: 1024 * 1024, maxFiles: 50 },
+    }),
   };
   const auditor = createAuditor(cfg, {
     logger: silent,

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { AuditConfig } from '../../../sidecar/src/audit/config.ts';
 import type { AuditEvent } from '../../../sidecar/src/audit/event.ts';
 import { type Receiver, startHecReceiver } from '../../support/audit-receivers.ts';
+import { type EchoUpstream, startEchoUpstream } from '../sidecar/support/echo-upstream.ts';
 import { allow } from '../sidecar/support/harness.ts';
 import { type AuditedSidecar, startAuditedSidecar } from './through-sidecar-process.ts';
-import { type CountingUpstream, startCountingUpstream } from './through-sidecar-upstream.ts';
 
 // A sidecar process whose only audit sink is an HTTP (HEC) receiver the test can take down, in front
 // of its own counting upstream: the setting of the outage tests. alice (engineering) may call any tool.
@@ -20,7 +20,7 @@ export const fastRetry = { retryInitialMs: 50, retryMaxMs: 500 };
 export interface HecSidecar {
   readonly dir: string;
   readonly hec: Receiver;
-  readonly upstream: CountingUpstream;
+  readonly upstream: EchoUpstream;
   readonly sidecar: AuditedSidecar;
   /** The events the receiver holds, parsed. */
   events(): AuditEvent[];
@@ -32,7 +32,7 @@ export interface HecSidecar {
 export async function startHecSidecar(name: string, audit: Omit<AuditConfig, 'sinks'>): Promise<HecSidecar> {
   const dir = mkdtempSync(join(tmpdir(), `portcullis-outage-${name}-`));
   const hec = await startHecReceiver(TOKEN);
-  const upstream = await startCountingUpstream();
+  const upstream = await startEchoUpstream();
   const cleanup = async () => {
     await hec.stop();
     await upstream.close();

@@ -7,11 +7,12 @@ import type { AuditEvent } from '../../../sidecar/src/audit/event.ts';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
 import { ERROR_SPECS } from '../../../sidecar/src/errors.ts';
 import { type Receiver, startHecReceiver, startOtlpLogsReceiver } from '../../support/audit-receivers.ts';
+import { type EchoUpstream, startEchoUpstream } from '../sidecar/support/echo-upstream.ts';
 import { allow, KEYS } from '../sidecar/support/harness.ts';
+import { everySink } from './every-sink.ts';
 import { type Rsyslog, startRsyslog } from './rsyslog.ts';
 import { createLoadClient, until } from './through-sidecar-client.ts';
 import { type AuditedSidecar, startAuditedSidecar } from './through-sidecar-process.ts';
-import { type CountingUpstream, startCountingUpstream } from './through-sidecar-upstream.ts';
 
 // Issue #5, "done when", through the real sidecar: 10,000 mixed tools/call (alice's allowed, bob's
 // denied by policy), 32 in flight over 4 sessions, through ONE sidecar process whose config has every
@@ -29,7 +30,7 @@ let dir: string;
 let rsyslog: Rsyslog | undefined;
 let hec: Receiver | undefined;
 let otlp: Receiver | undefined;
-let upstream: CountingUpstream | undefined;
+let upstream: EchoUpstream | undefined;
 let sidecar: AuditedSidecar | undefined;
 let auditFile: string;
 let stdoutText = '';
@@ -42,7 +43,7 @@ beforeAll(async () => {
   rsyslog = await startRsyslog(dir);
   hec = await startHecReceiver(TOKEN);
   otlp = await startOtlpLogsReceiver();
-  upstream = await startCountingUpstream();
+  upstream = await startEchoUpstream();
   auditFile = join(dir, 'audit.ndjson');
   sidecar = await startAuditedSidecar({
     dir,
@@ -53,22 +54,7 @@ beforeAll(async () => {
       payloads: { capture: 'redacted' },
       // Room for the whole run in every queue: nothing may be dropped for a slow sink.
       queue: { maxEvents: 4 * N },
-      sinks: [
-        { type: 'stdout' },
-        { type: 'file', path: auditFile },
-        { type: 'otlp', endpoint: otlp.url },
-        { type: 'syslog', name: 'syslog-tcp', host: '127.0.0.1', port: rsyslog.tcpPort, transport: 'tcp' },
-        {
-          type: 'syslog',
-          name: 'syslog-tls',
-          host: '127.0.0.1',
-          port: rsyslog.tlsPort,
-          transport: 'tls',
-          caFile: rsyslog.caFile,
-          serverName: 'localhost',
-        },
-        { type: 'http', url: hec.url, token: { env: 'TEST_HEC_TOKEN' } },
-      ],
+      sinks: everySink({ auditFile, otlpUrl: otlp.url, hecUrl: hec.url, rsyslog }),
     },
   });
 

@@ -7,18 +7,21 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprot
 
 // A small SDK-built upstream for tests: tools/list is paginated (page size 3 over `tools`), and the
 // `headers` tool answers with the HTTP headers the server received, so a test can see exactly
-// what the sidecar forwarded. Every raw request's headers are also kept in `seen`.
+// what the sidecar forwarded. Every raw request's headers are also kept in `seen`, and the `n`
+// argument of every tools/call that arrived in `calls` (-1 when absent), so a test can tell exactly
+// which calls the sidecar forwarded and which it refused.
 
 export interface EchoUpstream {
   readonly url: string;
   readonly seen: IncomingHttpHeaders[];
+  readonly calls: number[];
   close(): Promise<void>;
 }
 
 export const ECHO_TOOLS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'headers'] as const;
 const PAGE = 3;
 
-function mcpServer(): Server {
+function mcpServer(calls: number[]): Server {
   const server = new Server({ name: 'echo-upstream', version: '1.0.0' }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, async (req) => {
     const start = Number(req.params?.cursor ?? 0);
@@ -31,6 +34,8 @@ function mcpServer(): Server {
     return next === undefined ? { tools: page } : { tools: page, nextCursor: next };
   });
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const n = (req.params.arguments as { n?: unknown } | undefined)?.n;
+    calls.push(typeof n === 'number' ? n : -1);
     const text =
       req.params.name === 'headers'
         ? JSON.stringify(extra.requestInfo?.headers ?? {})
@@ -43,6 +48,7 @@ function mcpServer(): Server {
 export async function startEchoUpstream(): Promise<EchoUpstream> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const seen: IncomingHttpHeaders[] = [];
+  const calls: number[] = [];
   const http: HttpServer = createServer(async (req, res) => {
     seen.push(req.headers);
     const sid = req.headers['mcp-session-id'];
@@ -57,7 +63,7 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
       enableJsonResponse: true,
       onsessioninitialized: (id) => void sessions.set(id, transport),
     });
-    await mcpServer().connect(transport);
+    await mcpServer(calls).connect(transport);
     await transport.handleRequest(req, res);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -65,6 +71,7 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     seen,
+    calls,
     async close() {
       for (const t of sessions.values()) await t.close();
       http.closeAllConnections();
