@@ -2,13 +2,23 @@ import { readFile } from 'node:fs/promises';
 import { Pool } from 'undici';
 import { initializeBody } from '../integration/sidecar/support/harness.ts';
 
-// The benchmark's load generator: one MCP session, then `tools/call` from `concurrency` workers over
-// keep-alive connections for a fixed time. Latency per call, throughput, and the CPU the measured
-// process (the sidecar) spent per call, which is steadier than wall time on a shared machine.
+// The benchmark's load generator: one MCP session per target, then `tools/call` over keep-alive
+// connections for a fixed time, in one of two shapes:
+// - closed loop: `concurrency` workers, each sending its next call when the last one is answered.
+//   With one target this finds the throughput; once the machine is saturated, latency is mostly
+//   waiting for a core.
+// - open loop: calls start at a fixed `rate` whether or not earlier ones were answered (as many
+//   independent clients would send them), so latency is measured below saturation.
+// With several targets, calls alternate between them, so a pause anywhere else on the machine (the
+// upstream's garbage collector, another process) lands on both alike and the difference is the proxy's.
+// Reports latency per call, throughput, and the CPU the measured process (the sidecar) spent per
+// call, which is steadier than wall time on a shared machine.
 
 export interface LoadResult {
   target: string;
   concurrency: number;
+  /** Calls per second offered (open loop); absent for a closed loop. */
+  rate?: number;
   requests: number;
   errors: number;
   p50Ms: number;
@@ -18,15 +28,23 @@ export interface LoadResult {
   sidecarCpuUsPerRequest?: number;
 }
 
-export interface LoadOptions {
-  readonly target: string;
+export interface LoadTarget {
+  readonly name: string;
   readonly url: string;
   readonly auth: Record<string, string>;
+  /** Process whose CPU time is charged per request of this target (the sidecar). */
+  readonly pid?: number | undefined;
+}
+
+export interface LoadOptions {
+  /** Several targets are interleaved call by call, so whatever else the machine does hits all alike. */
+  readonly targets: readonly LoadTarget[];
+  /** Closed loop: workers; open loop: connections per target. */
   readonly concurrency: number;
+  /** Open loop: calls started per second and per target. */
+  readonly rate?: number | undefined;
   readonly durationMs: number;
   readonly warmup: number;
-  /** Process whose CPU time is charged per request (the sidecar). */
-  readonly pid?: number | undefined;
 }
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -68,51 +86,90 @@ async function cpuMicros(pid: number | undefined): Promise<number | undefined> {
   }
 }
 
-export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const u = new URL(o.url);
-  const pool = new Pool(u.origin, { connections: o.concurrency, pipelining: 1 });
-  const headers = await openSession(pool, u.pathname, o.auth);
+interface Client {
+  readonly target: LoadTarget;
+  readonly pool: Pool;
+  readonly latencies: number[];
+  errors: number;
+  cpuBefore?: number | undefined;
+  call(): Promise<void>;
+}
+
+async function client(target: LoadTarget, connections: number): Promise<Client> {
+  const u = new URL(target.url);
+  const pool = new Pool(u.origin, { connections, pipelining: 1 });
+  const headers = await openSession(pool, u.pathname, target.auth);
   let id = 10;
-  const body = () =>
-    `{"jsonrpc":"2.0","id":${id++},"method":"tools/call","params":{"name":"alpha","arguments":{"n":1}}}`;
   const one = async (): Promise<boolean> => {
-    const res = await pool.request({ method: 'POST', path: u.pathname, headers, body: body() });
+    const body = `{"jsonrpc":"2.0","id":${id++},"method":"tools/call","params":{"name":"alpha","arguments":{"n":1}}}`;
+    const res = await pool.request({ method: 'POST', path: u.pathname, headers, body });
     const text = await res.body.text();
     return res.statusCode === 200 && text.includes('"result"');
   };
-  for (let i = 0; i < o.warmup; i++) await one();
-  const latencies: number[] = [];
-  let errors = 0;
-  const cpuBefore = await cpuMicros(o.pid);
-  const until = performance.now() + o.durationMs;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: o.concurrency }, async () => {
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        const ok = await one();
-        latencies.push(performance.now() - t0);
-        if (!ok) errors++;
-      }
-    }),
-  );
-  const elapsed = performance.now() - started;
-  const cpuAfter = await cpuMicros(o.pid);
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
-  const result: LoadResult = {
-    target: o.target,
-    concurrency: o.concurrency,
-    requests: latencies.length,
-    errors,
-    p50Ms: q(0.5),
-    p99Ms: q(0.99),
-    rps: (latencies.length / elapsed) * 1000,
+  const c: Client = {
+    target,
+    pool,
+    latencies: [],
+    errors: 0,
+    async call() {
+      const t0 = performance.now();
+      const ok = await one().catch(() => false);
+      c.latencies.push(performance.now() - t0);
+      if (!ok) c.errors++;
+    },
   };
-  if (cpuBefore !== undefined && cpuAfter !== undefined) {
-    result.sidecarCpuUsPerRequest = (cpuAfter - cpuBefore) / latencies.length;
+  return c;
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
+  const clients = await Promise.all(o.targets.map((t) => client(t, o.concurrency)));
+  for (const c of clients) {
+    for (let i = 0; i < o.warmup; i++) await c.call();
+    c.latencies.length = 0;
+    c.errors = 0;
   }
-  return result;
+  for (const c of clients) c.cpuBefore = await cpuMicros(c.target.pid);
+  const started = performance.now();
+  const until = started + o.durationMs;
+  if (o.rate === undefined) {
+    await Promise.all(
+      Array.from({ length: o.concurrency }, async (_, worker) => {
+        for (let i = worker; performance.now() < until; i++)
+          await (clients[i % clients.length] as Client).call();
+      }),
+    );
+  } else {
+    const interval = 1000 / (o.rate * clients.length);
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; started + i * interval < until; i++) {
+      const wait = started + i * interval - performance.now();
+      if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+      inFlight.push((clients[i % clients.length] as Client).call());
+    }
+    await Promise.all(inFlight);
+  }
+  const elapsed = performance.now() - started;
+  const results: LoadResult[] = [];
+  for (const c of clients) {
+    const cpuAfter = await cpuMicros(c.target.pid);
+    await c.pool.close();
+    const latencies = c.latencies.sort((a, b) => a - b);
+    const q = (p: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
+    const result: LoadResult = {
+      target: c.target.name,
+      concurrency: o.concurrency,
+      ...(o.rate === undefined ? {} : { rate: o.rate }),
+      requests: latencies.length,
+      errors: c.errors,
+      p50Ms: q(0.5),
+      p99Ms: q(0.99),
+      rps: (latencies.length / elapsed) * 1000,
+    };
+    if (c.cpuBefore !== undefined && cpuAfter !== undefined) {
+      result.sidecarCpuUsPerRequest = (cpuAfter - c.cpuBefore) / latencies.length;
+    }
+    results.push(result);
+  }
+  return results;
 }

@@ -60,7 +60,6 @@ export function createAuditor(cfg: AuditConfig, deps: AuditorDeps): Auditor {
     delivered: (sink: string, n: number) => m.auditEvents.inc({ sink, result: 'delivered' }, n),
     retried: (sink: string, n: number) => m.auditEvents.inc({ sink, result: 'retried' }, n),
     dropped: (sink: string, n: number) => m.auditEvents.inc({ sink, result: 'dropped' }, n),
-    depth: (sink: string, depth: number) => m.auditQueueDepth.set({ sink }, depth),
   };
   const queueOptions = {
     maxEvents: q.maxEvents ?? 10_000,
@@ -75,8 +74,8 @@ export function createAuditor(cfg: AuditConfig, deps: AuditorDeps): Auditor {
   for (const s of sinks) {
     for (const result of ['delivered', 'retried', 'dropped', 'refused'] as const)
       m.auditEvents.inc({ sink: s.name, result }, 0);
-    m.auditQueueDepth.set({ sink: s.name }, 0);
   }
+  for (const queue of queues) m.auditQueueDepthOf(queue.sink.name, () => queue.depth);
   const needsOcsf = sinks.some((s) => s.format === 'ocsf');
   let closing = false;
 

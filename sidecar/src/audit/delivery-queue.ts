@@ -20,7 +20,6 @@ export interface DeliveryCounters {
   delivered(sink: string, n: number): void;
   retried(sink: string, n: number): void;
   dropped(sink: string, n: number): void;
-  depth(sink: string, depth: number): void;
 }
 
 export interface DeliveryOptions {
@@ -52,7 +51,6 @@ export function createDeliveryQueue(
 ): DeliveryQueue {
   const random = opts.random ?? Math.random;
   let items: Entry[] = [];
-  let head = 0;
   let running = false;
   let scheduled = false;
   let stopped = false;
@@ -60,17 +58,11 @@ export function createDeliveryQueue(
   let wake: (() => void) | undefined;
   let idle: (() => void) | undefined;
 
-  const depth = () => items.length - head;
+  const depth = () => items.length;
 
-  const take = (n: number) => {
-    const batch = items.slice(head, head + n);
-    head += batch.length;
-    if (head > 1024 && head * 2 > items.length) {
-      items = items.slice(head);
-      head = 0;
-    }
-    return batch;
-  };
+  // splice, not a moving head: a delivered event must not stay reachable from the array, or every
+  // event outlives a few young-generation collections and the whole stream is promoted to old space.
+  const take = (n: number) => items.splice(0, n);
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -111,13 +103,11 @@ export function createDeliveryQueue(
         counters.delivered(sink.name, batch.length);
         for (const e of batch) e.ack?.resolve();
         batch = [];
-        counters.depth(sink.name, depth());
       }
     } finally {
       // Stopped with a batch in hand: put it back so close() counts it as dropped.
       if (batch.length > 0) {
-        items = [...batch, ...items.slice(head)];
-        head = 0;
+        items = [...batch, ...items];
       }
       running = false;
       idle?.();
@@ -147,7 +137,6 @@ export function createDeliveryQueue(
         return false;
       }
       items.push({ record, ack });
-      counters.depth(sink.name, depth());
       // Drain on the next turn of the event loop, not inside the caller's request: sink work stays off
       // the request path and events recorded meanwhile go out in the same batch.
       if (!running && !scheduled) {
@@ -172,16 +161,14 @@ export function createDeliveryQueue(
         clearTimeout(timer);
       }
       stopped = true;
-      const left = items.slice(head);
+      const left = items;
       items = [];
-      head = 0;
       if (left.length > 0) {
         counters.dropped(sink.name, left.length);
         logger.error({ sink: sink.name, dropped: left.length }, 'audit events undelivered at shutdown');
         const err = new AuditError('AUDIT_CLOSED', 'auditor closed before the event was delivered');
         for (const e of left) e.ack?.reject(err);
       }
-      counters.depth(sink.name, 0);
       await sink.close();
     },
   };

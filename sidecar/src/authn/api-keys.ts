@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { Principal } from './principal.ts';
 
 // API keys are configured as hex SHA-256 digests; the key itself is never stored. A presented key is
@@ -20,7 +20,7 @@ export interface ApiKeyTable {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return hash('sha256', key);
 }
 
 interface CompiledKey {
@@ -50,7 +50,7 @@ export function compileApiKeys(entries: readonly ApiKeyEntry[]): ApiKeyTable {
   return {
     size: keys.length,
     find(presentedKey) {
-      const digest = createHash('sha256').update(presentedKey, 'utf8').digest();
+      const digest = hash('sha256', presentedKey, 'buffer');
       let found: Principal | undefined;
       for (const k of keys) {
         // Evaluate every comparison; remember the first hit without leaving the loop early.

@@ -22,6 +22,8 @@ export interface SidecarMetrics {
   readonly authnFailures: Counter<'server' | 'reason'>;
   readonly auditEvents: Counter<'sink' | 'result'>;
   readonly auditQueueDepth: Gauge<'sink'>;
+  /** Reports a sink's queue depth when scraped (the queue changes on every event; a scrape is rare). */
+  auditQueueDepthOf(sink: string, depth: () => number): void;
   readonly configReloads: Counter<'result'>;
   readonly configLastReloadSuccess: Gauge;
   readonly configLastReloadSuccessTimestamp: Gauge;
@@ -31,6 +33,7 @@ export interface SidecarMetrics {
 
 export function createSidecarMetrics(registry: Registry): SidecarMetrics {
   const registers = [registry];
+  const auditQueues = new Map<string, () => number>();
   return {
     registry,
     requests: new Counter({
@@ -76,7 +79,11 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       help: 'Audit events waiting for delivery, per sink.',
       labelNames: ['sink'],
       registers,
+      collect() {
+        for (const [sink, depth] of auditQueues) this.set({ sink }, depth());
+      },
     }),
+    auditQueueDepthOf: (sink, depth) => void auditQueues.set(sink, depth),
     configReloads: new Counter({
       name: `${PREFIX}config_reloads_total`,
       help: 'Configuration reload attempts.',

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createAuditor } from '../../../../sidecar/src/audit/auditor.ts';
@@ -32,6 +34,30 @@ const until = async (cond: () => boolean) => {
 };
 
 describe('auditor, failureMode open', () => {
+  it('keeps no delivered event reachable', async () => {
+    // A queue that still referenced delivered events made every event outlive a few young-generation
+    // collections at load: the whole stream was promoted and scavenges took milliseconds.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const delivered: Array<WeakRef<object>> = [];
+    const sink = memorySink();
+    const write = sink.write;
+    sink.write = (batch) => {
+      for (const r of batch) delivered.push(new WeakRef(r.event));
+      return write(batch);
+    };
+    const { auditor, metrics } = setup({}, [sink]);
+    for (let i = 0; i < 100; i++) await auditor.record(callInput());
+    await until(() => delivered.length === 100);
+    expect((await metrics.auditQueueDepth.get()).values).toEqual([
+      expect.objectContaining({ labels: { sink: 'memory' }, value: 0 }),
+    ]);
+    await new Promise((r) => setTimeout(r, 0)); // WeakRef targets are held until the job ends
+    gc();
+    expect(delivered.filter((w) => w.deref() !== undefined)).toHaveLength(0);
+    await auditor.close();
+  });
+
   it('delivers one chained event per record to every sink', async () => {
     const [a, b] = [memorySink('a'), memorySink('b')];
     const { auditor, count } = setup({}, [a, b]);

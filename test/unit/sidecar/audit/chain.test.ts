@@ -1,6 +1,7 @@
+import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import { buildEvent } from '../../../../sidecar/src/audit/build-event.ts';
-import { createChain, eventHash } from '../../../../sidecar/src/audit/chain.ts';
+import { canonicalJson, createChain, eventHash } from '../../../../sidecar/src/audit/chain.ts';
 import { GENESIS_HASH } from '../../../../sidecar/src/audit/event.ts';
 import { compilePayloadCapture } from '../../../../sidecar/src/audit/payload.ts';
 import { verifyText } from '../../../../sidecar/src/audit/verify.ts';
@@ -130,5 +131,78 @@ describe('verify', () => {
     const lines = stream(10).slice(4);
     expect(verifyText(lines.join('\n')).failure?.line).toBe(1);
     expect(verifyText(lines.join('\n'), { partial: true }).failure).toBeUndefined();
+  });
+});
+
+describe('canonicalJson', () => {
+  // A seeded stream of JSON values with the keys and numbers RFC 8785 is particular about: code-unit
+  // key order (non-ASCII, surrogate pairs, digits), exponent forms, -0, escapes.
+  function randomJson(seed: number): () => unknown {
+    let s = seed;
+    const rnd = () => {
+      s = (s * 1103515245 + 12345) % 2 ** 31;
+      return s / 2 ** 31;
+    };
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const keys = ['a', 'B', 'b', '10', '9', 'é', '€', '😀', 'ﬀ', '\u0000', 'hash', '', 'aa', 'Z'];
+    const numbers = [
+      0,
+      -0,
+      1,
+      -1,
+      0.1,
+      1e21,
+      1e-7,
+      123456789.123,
+      2 ** 53,
+      -1.5e-300,
+      Number('333333333.33333329'),
+    ];
+    const strings: unknown[] = [
+      new Date(0),
+      '',
+      'plain',
+      'quote " and \\',
+      'line\nbreak\t',
+      '\u001f',
+      '€😀',
+      '\u2028',
+    ];
+    const value = (depth: number): unknown => {
+      const r = rnd();
+      if (depth > 3 || r < 0.4) return pick([...numbers, ...strings, true, false, null]);
+      if (r < 0.6) return Array.from({ length: Math.floor(rnd() * 4) }, () => value(depth + 1));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(rnd() * 6) }, () => [pick(keys), value(depth + 1)]),
+      );
+    };
+    return () => value(0);
+  }
+
+  it('is byte for byte what the reference implementation (canonicalize) produces', () => {
+    const next = randomJson(42);
+    for (let i = 0; i < 2_000; i++) {
+      const v = next();
+      expect(canonicalJson(v)).toBe(canonicalize(v));
+    }
+  });
+
+  it('matches the number and key-order examples of RFC 8785', () => {
+    expect(
+      canonicalJson({
+        numbers: [Number('333333333.33333329'), 1e30, 4.5, 2e-3, 0.000000000000000000000000001],
+      }),
+    ).toBe('{"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27]}');
+    expect(
+      canonicalJson({
+        '\u20ac': 'Euro',
+        '\r': 'CR',
+        '\ufb33': 'Hebrew',
+        '1': 'One',
+        '\ud83d\ude00': 'Emoji',
+        '\u0080': 'Control',
+        '\u00f6': 'o',
+      }),
+    ).toBe('{"\\r":"CR","1":"One","\u0080":"Control","ö":"o","€":"Euro","😀":"Emoji","\ufb33":"Hebrew"}');
   });
 });
