@@ -271,11 +271,13 @@ async function main(): Promise<void> {
     console.log(
       'load         | direct p50/p99 ms  rps   | sidecar p50/p99 ms  rps   | added p50/p99 ms | ratio | sidecar CPU/req | errors',
     );
+    // Paired rows share one load generator between both targets: their throughput ratio means nothing.
+    const ratio = (r: Row) => (latencyRows.includes(r) ? '   -  ' : `${fmt(r.throughputRatio * 100, 1)}%`);
     const line = (r: Row) =>
       console.log(
         `${r.load.padEnd(12)} | ${fmt(r.direct.p50Ms)}/${fmt(r.direct.p99Ms)} ${fmt(r.direct.rps, 0).padStart(6)} | ` +
           `${fmt(r.sidecar.p50Ms)}/${fmt(r.sidecar.p99Ms)} ${fmt(r.sidecar.rps, 0).padStart(6)} | ` +
-          `${fmt(r.addedP50Ms)}/${fmt(r.addedP99Ms)} | ${fmt(r.throughputRatio * 100, 1)}% | ` +
+          `${fmt(r.addedP50Ms)}/${fmt(r.addedP99Ms)} | ${ratio(r)} | ` +
           `${fmt(r.sidecar.sidecarCpuUsPerRequest ?? Number.NaN, 0)} us | ${r.direct.errors + r.sidecar.errors}`,
       );
     for (const r of [...latencyRows, ...throughputRows]) line(r);

@@ -33,28 +33,41 @@ export function createApp(opts: AppOptions): FastifyInstance {
     forceCloseConnections: true,
     return503OnClosing: true,
   });
-  // The pipeline reads bodies itself (its limit follows reloads, its refusals are recorded).
+  // The pipeline reads bodies itself (its limit follows reloads, its refusals are recorded); other
+  // routes (the metadata, not-found) have no use for a body either.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
 
-  const hijacked =
-    (handler: (runtime: Runtime, req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
-    async (request: { raw: IncomingMessage }, reply: { hijack(): void; raw: ServerResponse }) => {
-      reply.hijack();
-      await handler(holder.runtime, request.raw, reply.raw);
-    };
+  // MCP routes take the request over in onRequest: fastify has routed it, and the pipeline does the
+  // rest itself, so content-type parsing and the later hooks would only cost time (about 25 µs a call).
+  const mcpRoute = (
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    handler: (runtime: Runtime, req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  ) =>
+    app.route({
+      method,
+      url,
+      onRequest: (request, reply, done) => {
+        reply.hijack();
+        // The pipeline answers its own failures; this only keeps a bug from crashing the process.
+        handler(holder.runtime, request.raw, reply.raw).catch(() => reply.raw.destroy());
+        done();
+      },
+      handler: async () => {},
+    });
 
-  const path = config.listen.path;
   if (config.upstream.transport === 'sse') {
-    const legacy = legacySseHandlers(opts.legacyPaths ?? DEFAULT_LEGACY_PATHS);
     const paths = opts.legacyPaths ?? DEFAULT_LEGACY_PATHS;
-    app.get(paths.sse, hijacked(legacy.stream));
-    app.post(paths.message, hijacked(legacy.message));
+    const legacy = legacySseHandlers(paths);
+    mcpRoute('GET', paths.sse, legacy.stream);
+    mcpRoute('POST', paths.message, legacy.message);
   } else {
     const h = streamableHandlers();
-    app.post(path, hijacked(h.post));
-    app.get(path, hijacked(h.get));
-    app.delete(path, hijacked(h.delete));
+    const path = config.listen.path;
+    mcpRoute('POST', path, h.post);
+    mcpRoute('GET', path, h.get);
+    mcpRoute('DELETE', path, h.delete);
   }
 
   // RFC 9728 protected-resource metadata, in both the path-suffixed and the root form.
