@@ -1,8 +1,8 @@
 import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import { buildEvent } from '../../../../sidecar/src/audit/build-event.ts';
-import { canonicalJson, createChain, eventHash } from '../../../../sidecar/src/audit/chain.ts';
-import { GENESIS_HASH } from '../../../../sidecar/src/audit/event.ts';
+import { createChain, eventHash } from '../../../../sidecar/src/audit/chain.ts';
+import { AuditEvent, GENESIS_HASH } from '../../../../sidecar/src/audit/event.ts';
 import { compilePayloadCapture } from '../../../../sidecar/src/audit/payload.ts';
 import { verifyText } from '../../../../sidecar/src/audit/verify.ts';
 import { callInput } from './builders.ts';
@@ -134,9 +134,9 @@ describe('verify', () => {
   });
 });
 
-describe('canonicalJson', () => {
+describe('sealing', () => {
   // A seeded stream of JSON values with the keys and numbers RFC 8785 is particular about: code-unit
-  // key order (non-ASCII, surrogate pairs, digits), exponent forms, -0, escapes.
+  // key order (non-ASCII, surrogate pairs, digits), exponent forms, -0, escapes, a Date.
   function randomJson(seed: number): () => unknown {
     let s = seed;
     const rnd = () => {
@@ -179,30 +179,45 @@ describe('canonicalJson', () => {
     return () => value(0);
   }
 
-  it('is byte for byte what the reference implementation (canonicalize) produces', () => {
+  const full = compilePayloadCapture({ capture: 'full', detectors: false });
+  const sealOne = (chain: ReturnType<typeof createChain>, args: unknown) =>
+    chain.seal(
+      buildEvent(callInput({ arguments: { value: args } }), {
+        id: 'id-1',
+        instance: 'pod-a',
+        now: new Date(0),
+        payloads: full,
+      }),
+    );
+
+  it('gives every event the hash the reference implementation (canonicalize) computes', () => {
     const next = randomJson(42);
+    const chain = createChain();
     for (let i = 0; i < 2_000; i++) {
-      const v = next();
-      expect(canonicalJson(v)).toBe(canonicalize(v));
+      const line = JSON.stringify(sealOne(chain, next()));
+      const event = JSON.parse(line);
+      expect(eventHash(event)).toBe(event.hash);
     }
   });
 
-  it('matches the number and key-order examples of RFC 8785', () => {
-    expect(
-      canonicalJson({
-        numbers: [Number('333333333.33333329'), 1e30, 4.5, 2e-3, 0.000000000000000000000000001],
+  it('writes each event as its RFC 8785 form with the hash appended', () => {
+    // Every field of the schema present, so a new field cannot escape the key order.
+    const body = buildEvent(
+      callInput({
+        protocolVersion: '2025-06-18',
+        toolDigest: 'sha256:abc',
+        httpStatus: 200,
+        reason: 'r',
+        upstreamLatencyMs: 0.5,
+        trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) },
+        arguments: { numbers: [Number('333333333.33333329'), 1e30, 4.5, 2e-3, 1e-27], z: { b: 1, a: 2 } },
       }),
-    ).toBe('{"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27]}');
-    expect(
-      canonicalJson({
-        '\u20ac': 'Euro',
-        '\r': 'CR',
-        '\ufb33': 'Hebrew',
-        '1': 'One',
-        '\ud83d\ude00': 'Emoji',
-        '\u0080': 'Control',
-        '\u00f6': 'o',
-      }),
-    ).toBe('{"\\r":"CR","1":"One","\u0080":"Control","ö":"o","€":"Euro","😀":"Emoji","\ufb33":"Hebrew"}');
+      { id: 'id-1', instance: 'pod-a', now: new Date(0), payloads: full },
+    );
+    const line = JSON.stringify(createChain().seal(body));
+    const { hash, ...rest } = JSON.parse(line);
+    expect(Object.keys({ ...rest, hash }).sort()).toEqual(Object.keys(AuditEvent.properties).sort());
+    expect(line).toBe(`${canonicalize(rest)?.slice(0, -1)},"hash":"${hash}"}`);
+    expect(line).toContain('"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27]');
   });
 });
