@@ -44,6 +44,7 @@ export interface LoadOptions {
   /** Open loop: calls started per second and per target. */
   readonly rate?: number | undefined;
   readonly durationMs: number;
+  /** Calls per target before measuring, sent by `concurrency` callers. */
   readonly warmup: number;
 }
 
@@ -123,8 +124,14 @@ async function client(target: LoadTarget, connections: number): Promise<Client> 
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
   const clients = await Promise.all(o.targets.map((t) => client(t, o.concurrency)));
+  // Warm-up with every connection open on both hops, so opening them is not measured.
   for (const c of clients) {
-    for (let i = 0; i < o.warmup; i++) await c.call();
+    let left = o.warmup;
+    await Promise.all(
+      Array.from({ length: Math.min(o.concurrency, o.warmup) }, async () => {
+        while (left-- > 0) await c.call();
+      }),
+    );
     c.latencies.length = 0;
     c.errors = 0;
   }

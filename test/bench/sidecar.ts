@@ -8,7 +8,7 @@ import type { SidecarConfig } from '../../sidecar/src/config/schema.ts';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
 import { allow, KEYS, rawConfig } from '../integration/sidecar/support/harness.ts';
 import { stopChild, waitUntilServing } from '../support/child-process.ts';
-import { type LoadResult, runLoad } from './load.ts';
+import { type LoadResult, type LoadTarget, runLoad } from './load.ts';
 import { startProcess } from './processes.ts';
 
 // npm run bench:sidecar — the same upstream measured directly and through the sidecar, side by side
@@ -17,8 +17,9 @@ import { startProcess } from './processes.ts';
 //   - latency, paired: direct and sidecar calls alternate in one run, one caller at a time and at
 //     fixed rates below saturation, so a pause elsewhere on the machine hits both alike and what a
 //     call adds is the proxy's own, not a queue. The latency targets apply to these rows.
-//   - throughput: direct, then the sidecar, each alone at several concurrencies; the highest
-//     saturates the machine and is the row the throughput target applies to. With the load
+//   - throughput: direct, then the sidecar, each alone at several concurrencies, in rounds (the
+//     ratio is the median round's); the highest concurrency saturates the machine and is the row the
+//     throughput target applies to. With the load
 //     generator, upstream and sidecar sharing a few cores, latency in these rows is mostly waiting
 //     for a core.
 // Part 2: the audit cost per sink at one concurrency: audit off, stdout, file, syslog (TCP), HTTP
@@ -26,13 +27,16 @@ import { startProcess } from './processes.ts';
 // receivers and load generator are separate processes, as in a pod. Writes bench-results/sidecar.json.
 //
 // Knobs for part 1: BENCH_RATES (100,300,600 calls/s per target), BENCH_CONCURRENCY (1,8,32),
-// BENCH_DURATION_MS (4000), BENCH_AUDIT_SINK=stdout, BENCH_TRACING=off, BENCH_CPU_PROF=DIR.
+// BENCH_ROUNDS (3, throughput rows), BENCH_DURATION_MS (4000 per run), BENCH_AUDIT_SINK=stdout,
+// BENCH_TRACING=off, BENCH_CPU_PROF=DIR.
 // Part 2: BENCH_SINKS (off,stdout,file,syslog,http,otlp; empty skips it), BENCH_SINK_CONCURRENCY (8),
 // BENCH_SINK_DURATION_MS (BENCH_DURATION_MS).
 
 const list = (v: string) => v.split(',').filter((s) => s.trim() !== '');
 const RATES = list(process.env.BENCH_RATES ?? '100,300,600').map(Number);
 const CONCURRENCY = list(process.env.BENCH_CONCURRENCY ?? '1,8,32').map(Number);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const BARE = process.env.BENCH_BARE !== 'off';
 /** Connections for the open-loop rows: enough that a call never waits for one. */
 const OPEN_LOOP_CONNECTIONS = 32;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
@@ -55,6 +59,8 @@ interface Compared {
   addedP50Ms: number;
   addedP99Ms: number;
   throughputRatio: number;
+  /** The bare proxy (yardstick) under the same load, when measured. */
+  bare?: { result: LoadResult; addedP50Ms: number; addedP99Ms: number; throughputRatio: number };
 }
 
 const fmt = (n: number, d = 3) => n.toFixed(d);
@@ -88,25 +94,73 @@ interface Load {
   paired: boolean;
 }
 
-/** Direct and through the sidecar under one load: the pair every row compares. */
-async function compare(upstreamUrl: string, sidecarUrl: string, load: Load, ms: number, pid?: number) {
-  const direct = { name: 'direct', url: upstreamUrl, auth: {} };
-  const proxied = { name: 'sidecar', url: sidecarUrl, auth: { 'x-api-key': KEYS.alice }, pid };
-  const common = { concurrency: load.concurrency, rate: load.rate, durationMs: ms, warmup: WARMUP };
-  const [d, s] = load.paired
-    ? await runLoad({ ...common, targets: [direct, proxied] })
-    : [
-        ...(await runLoad({ ...common, targets: [direct] })),
-        ...(await runLoad({ ...common, targets: [proxied] })),
-      ];
-  if (d === undefined || s === undefined) throw new Error('load generator returned no result');
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+};
+
+/** Rounds of one target merged: medians of the latencies, means of the rates. */
+function merge(rounds: LoadResult[]): LoadResult {
+  const first = rounds[0];
+  if (first === undefined) throw new Error('no rounds to merge');
+  const mean = (f: (r: LoadResult) => number) => rounds.reduce((n, r) => n + f(r), 0) / rounds.length;
+  const cpu = rounds.map((r) => r.sidecarCpuUsPerRequest);
   return {
-    direct: d,
-    sidecar: s,
-    addedP50Ms: s.p50Ms - d.p50Ms,
-    addedP99Ms: s.p99Ms - d.p99Ms,
-    throughputRatio: s.rps / d.rps,
-  } satisfies Compared;
+    ...first,
+    requests: rounds.reduce((n, r) => n + r.requests, 0),
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    rps: mean((r) => r.rps),
+    ...(cpu.every((c) => c !== undefined)
+      ? { sidecarCpuUsPerRequest: mean((r) => r.sidecarCpuUsPerRequest ?? 0) }
+      : {}),
+  };
+}
+
+interface Targets {
+  upstreamUrl: string;
+  sidecarUrl: string;
+  sidecarPid?: number | undefined;
+  /** The bare proxy, measured beside the sidecar as a yardstick. */
+  bareUrl?: string | undefined;
+  barePid?: number | undefined;
+}
+
+/**
+ * Direct and through the sidecar (and the bare proxy) under one load: what every row compares.
+ * Unpaired loads run each target alone, one after the other, `rounds` times; ratios are the median
+ * round's, so a slow spell of the machine during one run does not decide the row.
+ */
+async function compare(t: Targets, load: Load, ms: number, rounds = 1): Promise<Compared> {
+  const targets: LoadTarget[] = [
+    { name: 'direct', url: t.upstreamUrl, auth: {} },
+    { name: 'sidecar', url: t.sidecarUrl, auth: { 'x-api-key': KEYS.alice }, pid: t.sidecarPid },
+    ...(t.bareUrl ? [{ name: 'bare', url: t.bareUrl, auth: {}, pid: t.barePid }] : []),
+  ];
+  const common = { concurrency: load.concurrency, rate: load.rate, durationMs: ms, warmup: WARMUP };
+  const runs: LoadResult[][] = [];
+  if (load.paired) runs.push(await runLoad({ ...common, targets }));
+  else
+    for (let i = 0; i < rounds; i++) {
+      const round: LoadResult[] = [];
+      for (const target of targets) round.push(...(await runLoad({ ...common, targets: [target] })));
+      runs.push(round);
+    }
+  const of = (i: number) => merge(runs.map((r) => r[i] as LoadResult));
+  const ratio = (i: number) => median(runs.map((r) => (r[i] as LoadResult).rps / (r[0] as LoadResult).rps));
+  const [direct, sidecar] = [of(0), of(1)];
+  const vs = (r: LoadResult, throughputRatio: number) => ({
+    addedP50Ms: r.p50Ms - direct.p50Ms,
+    addedP99Ms: r.p99Ms - direct.p99Ms,
+    throughputRatio,
+  });
+  return {
+    direct,
+    sidecar,
+    ...vs(sidecar, ratio(1)),
+    ...(t.bareUrl ? { bare: { result: of(2), ...vs(of(2), ratio(2)) } } : {}),
+  };
 }
 
 function sinkConfig(kind: string, dir: string, r: Receivers): AuditSinkConfig[] | undefined {
@@ -172,11 +226,9 @@ async function perSink(dir: string, upstreamUrl: string, children: ChildProcess[
     children.push(child);
     await waitUntilServing(child, `${sc.adminUrl}/readyz`);
     const pair = await compare(
-      upstreamUrl,
-      sc.url,
+      { upstreamUrl, sidecarUrl: sc.url, sidecarPid: child.pid },
       { concurrency: SINK_CONCURRENCY, paired: false },
       SINK_DURATION_MS,
-      child.pid,
     );
     // Every message through the sidecar is one event: initialize, initialized, warm-up and measured calls.
     const expected = pair.sidecar.requests + WARMUP + 2;
@@ -252,7 +304,16 @@ async function main(): Promise<void> {
     });
     children.push(main.child);
     await waitUntilServing(main.child, `${sc.adminUrl}/readyz`);
-    const run = (load: Load) => compare(upstreamUrl, sc.url, load, DURATION_MS, main.child.pid);
+    const bare = BARE ? startProcess(['test/bench/bare-proxy-process.ts', upstreamUrl]) : undefined;
+    if (bare) children.push(bare.child);
+    const targets = {
+      upstreamUrl,
+      sidecarUrl: sc.url,
+      sidecarPid: main.child.pid,
+      bareUrl: bare ? (await bare.firstLine).slice(4) : undefined,
+      barePid: bare?.child.pid,
+    };
+    const run = (load: Load) => compare(targets, load, DURATION_MS, ROUNDS);
     const latencyRows: Row[] = [{ load: 'c=1 paired', ...(await run({ concurrency: 1, paired: true })) }];
     for (const rate of RATES) {
       const load = { concurrency: OPEN_LOOP_CONNECTIONS, rate, paired: true };
@@ -266,24 +327,33 @@ async function main(): Promise<void> {
       `\ntools/call, same upstream, direct vs through the sidecar (authn + policy with CEL + audit to ${part1Sink.type})`,
     );
     console.log(
-      'paired: direct and sidecar calls alternate in one run (latency); c=N: each alone, N callers (throughput)\n',
+      'paired: direct and sidecar calls alternate in one run (latency); c=N: each alone, N callers, in rounds (throughput)',
     );
     console.log(
-      'load         | direct p50/p99 ms  rps   | sidecar p50/p99 ms  rps   | added p50/p99 ms | ratio | sidecar CPU/req | errors',
+      'bare proxy: node:http + undici and nothing else, measured the same way: what any Node proxy costs here\n',
+    );
+    console.log(
+      'load         | direct p50/p99 ms  rps   | sidecar p50/p99 ms  rps   | added p50/p99 ms | ratio | sidecar CPU/req | errors' +
+        (targets.bareUrl ? ' | bare proxy: added p50/p99 ms, ratio, CPU/req' : ''),
     );
     // Paired rows share one load generator between both targets: their throughput ratio means nothing.
-    const ratio = (r: Row) => (latencyRows.includes(r) ? '   -  ' : `${fmt(r.throughputRatio * 100, 1)}%`);
+    const paired = (r: Row) => latencyRows.includes(r);
+    const pct = (x: number) => `${fmt(x * 100, 1)}%`;
     const line = (r: Row) =>
       console.log(
         `${r.load.padEnd(12)} | ${fmt(r.direct.p50Ms)}/${fmt(r.direct.p99Ms)} ${fmt(r.direct.rps, 0).padStart(6)} | ` +
           `${fmt(r.sidecar.p50Ms)}/${fmt(r.sidecar.p99Ms)} ${fmt(r.sidecar.rps, 0).padStart(6)} | ` +
-          `${fmt(r.addedP50Ms)}/${fmt(r.addedP99Ms)} | ${ratio(r)} | ` +
-          `${fmt(r.sidecar.sidecarCpuUsPerRequest ?? Number.NaN, 0)} us | ${r.direct.errors + r.sidecar.errors}`,
+          `${fmt(r.addedP50Ms)}/${fmt(r.addedP99Ms)} | ${paired(r) ? '   -  ' : pct(r.throughputRatio)} | ` +
+          `${fmt(r.sidecar.sidecarCpuUsPerRequest ?? Number.NaN, 0)} us | ${r.direct.errors + r.sidecar.errors}` +
+          (r.bare
+            ? ` | ${fmt(r.bare.addedP50Ms)}/${fmt(r.bare.addedP99Ms)} ${paired(r) ? '' : pct(r.bare.throughputRatio)} ` +
+              `${fmt(r.bare.result.sidecarCpuUsPerRequest ?? Number.NaN, 0)} us`
+            : ''),
       );
     for (const r of [...latencyRows, ...throughputRows]) line(r);
-    const targets = verdicts(latencyRows, throughputRows);
+    const verdict = verdicts(latencyRows, throughputRows);
     console.log('');
-    for (const t of targets) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.measured}`);
+    for (const t of verdict) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.measured}`);
 
     // Part 2: one sidecar per sink, same load.
     const sinkRows = SINKS.length > 0 ? await perSink(dir, upstreamUrl, children) : [];
@@ -315,7 +385,7 @@ async function main(): Promise<void> {
       node: process.version,
       durationMs: DURATION_MS,
       loadAverage: (await readFile('/proc/loadavg', 'utf8').catch(() => '')).trim(),
-      targets,
+      targets: verdict,
       latencyRows,
       throughputRows,
       sinks: { concurrency: SINK_CONCURRENCY, durationMs: SINK_DURATION_MS, rows: sinkRows },
