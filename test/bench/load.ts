@@ -89,11 +89,12 @@ async function cpuMicros(pid: number | undefined): Promise<number | undefined> {
 
 interface Client {
   readonly target: LoadTarget;
-  readonly pool: Pool;
   readonly latencies: number[];
   errors: number;
   cpuBefore?: number | undefined;
   call(): Promise<void>;
+  /** Ends the MCP session (DELETE), so runs do not pile sessions up in the upstream, and closes the pool. */
+  close(): Promise<void>;
 }
 
 async function client(target: LoadTarget, connections: number): Promise<Client> {
@@ -109,7 +110,6 @@ async function client(target: LoadTarget, connections: number): Promise<Client> 
   };
   const c: Client = {
     target,
-    pool,
     latencies: [],
     errors: 0,
     async call() {
@@ -117,6 +117,13 @@ async function client(target: LoadTarget, connections: number): Promise<Client> 
       const ok = await one().catch(() => false);
       c.latencies.push(performance.now() - t0);
       if (!ok) c.errors++;
+    },
+    async close() {
+      await pool
+        .request({ method: 'DELETE', path: u.pathname, headers })
+        .then((r) => r.body.dump())
+        .catch(() => {});
+      await pool.close();
     },
   };
   return c;
@@ -159,7 +166,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
   const results: LoadResult[] = [];
   for (const c of clients) {
     const cpuAfter = await cpuMicros(c.target.pid);
-    await c.pool.close();
+    await c.close();
     const latencies = c.latencies.sort((a, b) => a - b);
     const q = (p: number) =>
       latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;

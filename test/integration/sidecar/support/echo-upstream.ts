@@ -9,7 +9,8 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprot
 // `headers` tool answers with the HTTP headers the server received, so a test can see exactly
 // what the sidecar forwarded. Every raw request's headers are also kept in `seen`, and the `n`
 // argument of every tools/call that arrived in `calls` (-1 when absent), so a test can tell exactly
-// which calls the sidecar forwarded and which it refused.
+// which calls the sidecar forwarded and which it refused. A benchmark turns that record off
+// (`record: false`): kept for millions of calls it would grow the upstream's heap, and its pauses.
 
 export interface EchoUpstream {
   readonly url: string;
@@ -21,7 +22,7 @@ export interface EchoUpstream {
 export const ECHO_TOOLS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'headers'] as const;
 const PAGE = 3;
 
-function mcpServer(calls: number[]): Server {
+function mcpServer(calls: number[] | undefined): Server {
   const server = new Server({ name: 'echo-upstream', version: '1.0.0' }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, async (req) => {
     const start = Number(req.params?.cursor ?? 0);
@@ -35,7 +36,7 @@ function mcpServer(calls: number[]): Server {
   });
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const n = (req.params.arguments as { n?: unknown } | undefined)?.n;
-    calls.push(typeof n === 'number' ? n : -1);
+    calls?.push(typeof n === 'number' ? n : -1);
     const text =
       req.params.name === 'headers'
         ? JSON.stringify(extra.requestInfo?.headers ?? {})
@@ -45,12 +46,13 @@ function mcpServer(calls: number[]): Server {
   return server;
 }
 
-export async function startEchoUpstream(): Promise<EchoUpstream> {
+export async function startEchoUpstream(opts: { record?: boolean } = {}): Promise<EchoUpstream> {
+  const record = opts.record ?? true;
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const seen: IncomingHttpHeaders[] = [];
   const calls: number[] = [];
   const http: HttpServer = createServer(async (req, res) => {
-    seen.push(req.headers);
+    if (record) seen.push(req.headers);
     const sid = req.headers['mcp-session-id'];
     const existing = typeof sid === 'string' ? sessions.get(sid) : undefined;
     if (existing) return existing.handleRequest(req, res);
@@ -63,7 +65,7 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
       enableJsonResponse: true,
       onsessioninitialized: (id) => void sessions.set(id, transport),
     });
-    await mcpServer(calls).connect(transport);
+    await mcpServer(record ? calls : undefined).connect(transport);
     await transport.handleRequest(req, res);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
