@@ -17,8 +17,8 @@ export function eventHash(event: UnsealedEvent): string {
 }
 
 // Sealing builds each event with its keys already in RFC 8785 order (code-unit order, at every
-// level), so JSON.stringify writes the canonical form at native speed: a third of `canonicalize`'s
-// time on the request path, where every message is sealed. The written line is that canonical form
+// level), so JSON.stringify writes the canonical form at native speed, about 14 µs a message less
+// than `canonicalize` on the request path, where every message is sealed. The written line is that canonical form
 // with `hash` appended. Objects list integer-like keys first whatever their insertion order, so an
 // event whose data has a key starting with a digit (or a toJSON method) is canonicalised by
 // `canonicalize` instead. Unit tests hold every sealed hash equal to eventHash's.

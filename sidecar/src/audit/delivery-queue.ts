@@ -60,8 +60,8 @@ export function createDeliveryQueue(
 
   const depth = () => items.length;
 
-  // splice, not a moving head: a delivered event must not stay reachable from the array, or every
-  // event outlives a few young-generation collections and the whole stream is promoted to old space.
+  // splice, not a moving head: a delivered event must not stay reachable from the array (a head index
+  // compacted only past 1,024 entries kept that many events and their records alive).
   const take = (n: number) => items.splice(0, n);
 
   const sleep = (ms: number) =>

@@ -35,8 +35,8 @@ const until = async (cond: () => boolean) => {
 
 describe('auditor, failureMode open', () => {
   it('keeps no delivered event reachable', async () => {
-    // A queue that still referenced delivered events made every event outlive a few young-generation
-    // collections at load: the whole stream was promoted and scavenges took milliseconds.
+    // The queue once advanced a head index and compacted only past 1,024 entries, keeping that many
+    // delivered events (and their records) alive.
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const delivered: Array<WeakRef<object>> = [];
