@@ -94,6 +94,7 @@ describe('HTTP (HEC) receiver down for a while', () => {
     );
     hec.failWith = 503;
     for (let i = 0; i < 500; i++) await auditor.record(callInput());
+    await new Promise((r) => setImmediate(r)); // events are sealed and queued a turn later
     const dropped = await count('http', 'dropped');
     expect(dropped).toBeGreaterThanOrEqual(250);
     hec.failWith = undefined;

@@ -71,6 +71,23 @@ describe('auditor, failureMode open', () => {
     expect(await count('a', 'delivered')).toBe(50);
   });
 
+  it('counts and logs an event that cannot be built, and goes on with the next', async () => {
+    const sink = memorySink();
+    const errors: string[] = [];
+    const metrics = createSidecarMetrics(new Registry());
+    const logger = { ...silent, error: (_obj: object, msg?: string) => void errors.push(msg ?? '') };
+    const auditor = createAuditor({}, { logger, metrics, instanceId: 'unit-1', sinks: [sink] });
+    await auditor.record(callInput({ arguments: { n: 1n } })); // BigInt: not serialisable
+    await auditor.record(callInput());
+    await auditor.close();
+    const dropped = (await metrics.auditEvents.get()).values.find(
+      (v) => v.labels.sink === 'memory' && v.labels.result === 'dropped',
+    );
+    expect(dropped?.value).toBe(1);
+    expect(errors).toEqual(['audit event could not be built; dropped']);
+    expect(verifyText(sink.lines.join('\n'))).toMatchObject({ events: 1, failure: undefined });
+  });
+
   it('writes the OCSF shape to a sink that asks for it, from the same chained event', async () => {
     const [native, ocsf] = [memorySink('native'), memorySink('ocsf', 'ocsf')];
     const { auditor } = setup({}, [native, ocsf]);
@@ -101,8 +118,9 @@ describe('auditor, failureMode open', () => {
     const sink = memorySink();
     const { auditor, count } = setup({ queue: { ...fastRetry, maxEvents: 5 } }, [sink]);
     sink.down = true;
-    // The first write takes the first event out of the queue into flight; five more fit; the rest drop.
+    // Five fit (one of them may already be in flight); the rest drop. Events are sealed a turn later.
     for (let i = 0; i < 10; i++) await auditor.record(callInput());
+    await new Promise((r) => setImmediate(r));
     expect(await count('memory', 'dropped')).toBeGreaterThanOrEqual(4);
     sink.down = false;
     await until(() => sink.lines.length > 0);
