@@ -24,15 +24,15 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   rps: number;
-  /** CPU time (user+system) of the measured process per request. */
-  sidecarCpuUsPerRequest?: number;
+  /** CPU time (user+system) of the target's process (the proxy) per request, when its pid is known. */
+  cpuUsPerRequest?: number;
 }
 
 export interface LoadTarget {
   readonly name: string;
   readonly url: string;
   readonly auth: Record<string, string>;
-  /** Process whose CPU time is charged per request of this target (the sidecar). */
+  /** Process whose CPU time is charged per request of this target (the proxy). */
   readonly pid?: number | undefined;
 }
 
@@ -181,7 +181,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
       rps: (latencies.length / elapsed) * 1000,
     };
     if (c.cpuBefore !== undefined && cpuAfter !== undefined) {
-      result.sidecarCpuUsPerRequest = (cpuAfter - c.cpuBefore) / latencies.length;
+      result.cpuUsPerRequest = (cpuAfter - c.cpuBefore) / latencies.length;
     }
     results.push(result);
   }

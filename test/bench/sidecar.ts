@@ -104,7 +104,7 @@ function merge(rounds: LoadResult[]): LoadResult {
   const first = rounds[0];
   if (first === undefined) throw new Error('no rounds to merge');
   const mean = (f: (r: LoadResult) => number) => rounds.reduce((n, r) => n + f(r), 0) / rounds.length;
-  const cpu = rounds.map((r) => r.sidecarCpuUsPerRequest);
+  const cpu = rounds.map((r) => r.cpuUsPerRequest);
   return {
     ...first,
     requests: rounds.reduce((n, r) => n + r.requests, 0),
@@ -112,9 +112,7 @@ function merge(rounds: LoadResult[]): LoadResult {
     p50Ms: median(rounds.map((r) => r.p50Ms)),
     p99Ms: median(rounds.map((r) => r.p99Ms)),
     rps: mean((r) => r.rps),
-    ...(cpu.every((c) => c !== undefined)
-      ? { sidecarCpuUsPerRequest: mean((r) => r.sidecarCpuUsPerRequest ?? 0) }
-      : {}),
+    ...(cpu.every((c) => c !== undefined) ? { cpuUsPerRequest: mean((r) => r.cpuUsPerRequest ?? 0) } : {}),
   };
 }
 
@@ -247,8 +245,7 @@ async function perSink(dir: string, upstreamUrl: string, children: ChildProcess[
           auditP50Ms: r.sidecar.p50Ms - off.sidecar.p50Ms,
           auditP99Ms: r.sidecar.p99Ms - off.sidecar.p99Ms,
           auditCpuUsPerRequest:
-            (r.sidecar.sidecarCpuUsPerRequest ?? Number.NaN) -
-            (off.sidecar.sidecarCpuUsPerRequest ?? Number.NaN),
+            (r.sidecar.cpuUsPerRequest ?? Number.NaN) - (off.sidecar.cpuUsPerRequest ?? Number.NaN),
         }
       : {}),
   }));
@@ -350,10 +347,10 @@ async function main(): Promise<void> {
         `${r.load.padEnd(12)} | ${fmt(r.direct.p50Ms)}/${fmt(r.direct.p99Ms)} ${fmt(r.direct.rps, 0).padStart(6)} | ` +
           `${fmt(r.sidecar.p50Ms)}/${fmt(r.sidecar.p99Ms)} ${fmt(r.sidecar.rps, 0).padStart(6)} | ` +
           `${fmt(r.addedP50Ms)}/${fmt(r.addedP99Ms)} | ${paired(r) ? '   -  ' : pct(r.throughputRatio)} | ` +
-          `${fmt(r.sidecar.sidecarCpuUsPerRequest ?? Number.NaN, 0)} us | ${r.direct.errors + r.sidecar.errors}` +
+          `${fmt(r.sidecar.cpuUsPerRequest ?? Number.NaN, 0)} us | ${r.direct.errors + r.sidecar.errors}` +
           (r.bare
             ? ` | ${fmt(r.bare.addedP50Ms)}/${fmt(r.bare.addedP99Ms)} ${paired(r) ? '' : pct(r.bare.throughputRatio)} ` +
-              `${fmt(r.bare.result.sidecarCpuUsPerRequest ?? Number.NaN, 0)} us`
+              `${fmt(r.bare.result.cpuUsPerRequest ?? Number.NaN, 0)} us`
             : ''),
       );
     for (const r of [...latencyRows, ...throughputRows]) line(r);
@@ -378,7 +375,7 @@ async function main(): Promise<void> {
         console.log(
           `${r.sink.padEnd(6)} | ${fmt(r.sidecar.p50Ms)}/${fmt(r.sidecar.p99Ms)} ${fmt(r.sidecar.rps, 0).padStart(6)} | ` +
             `${fmt(r.addedP50Ms)}/${fmt(r.addedP99Ms)} | ${fmt(r.throughputRatio * 100, 1)}% | ${audit.padEnd(16)} | ` +
-            `${fmt(r.sidecar.sidecarCpuUsPerRequest ?? Number.NaN, 0)} us${cpuAudit} | ${events} | ` +
+            `${fmt(r.sidecar.cpuUsPerRequest ?? Number.NaN, 0)} us${cpuAudit} | ${events} | ` +
             `${r.direct.errors + r.sidecar.errors}`,
         );
       }
