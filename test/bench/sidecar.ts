@@ -90,7 +90,7 @@ async function sidecarConfigFile(
 interface Load {
   concurrency: number;
   rate?: number;
-  /** Interleave direct and sidecar calls in one run (latency) or run them one after the other. */
+  /** Interleave the targets' calls in one run (latency) or run each target alone in turn (throughput). */
   paired: boolean;
 }
 

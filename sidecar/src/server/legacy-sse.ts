@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../authn/principal.ts';
-import { ProxyError } from '../errors.ts';
 import type { Exchange, Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
 import { inspectReply, mayBeResponse, type ReplyContext } from '../pipeline/reply.ts';
@@ -16,7 +15,7 @@ import {
   type TransportBinding,
 } from '../pipeline/stages.ts';
 import { formatEvent } from '../transport/sse.ts';
-import { clientResponseHeaders, upstreamRequestHeaders } from '../upstream/headers.ts';
+import { clientResponseHeaders, clientStatus, upstreamRequestHeaders } from '../upstream/headers.ts';
 import type { UpstreamResponse } from '../upstream/http.ts';
 import { pipeBody, relaySse } from './relay.ts';
 import { newExchange, upstreamFailure } from './streamable.ts';
@@ -56,15 +55,10 @@ export function legacySseHandlers(paths: LegacyPaths) {
           },
         });
       } catch (err) {
-        ex.refusal = refuse(
-          err instanceof ProxyError ? err.code : 'UPSTREAM_UNAVAILABLE',
-          (err as Error).message,
-          null,
-        );
-        return sendRefusal(ex, ex.refusal);
+        return upstreamFailure(ex, err);
       }
       if (up.statusCode !== 200) {
-        ex.res.writeHead(up.statusCode === 401 ? 502 : up.statusCode, clientResponseHeaders(up.headers));
+        ex.res.writeHead(clientStatus(up.statusCode), clientResponseHeaders(up.headers));
         return pipeBody(up.body, ex.res);
       }
       ex.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -137,7 +131,7 @@ export function legacySseHandlers(paths: LegacyPaths) {
         return upstreamFailure(ex, err);
       }
       for (const m of ex.messages) m.record.upstreamLatencyMs = performance.now() - t0;
-      ex.res.writeHead(up.statusCode === 401 ? 502 : up.statusCode, clientResponseHeaders(up.headers));
+      ex.res.writeHead(clientStatus(up.statusCode), clientResponseHeaders(up.headers));
       await pipeBody(up.body, ex.res);
     },
   };

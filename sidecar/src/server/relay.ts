@@ -42,15 +42,7 @@ export function relaySse(body: Readable, res: ServerResponse, rewrite: EventRewr
       res.end(splitter.rest());
       done();
     });
-    body.once('error', () => {
-      res.destroy();
-      done();
-    });
-    res.once('close', () => {
-      // the client went away: stop reading from the upstream
-      if (!body.destroyed) body.destroy();
-      done();
-    });
+    tieEnds(body, res, done);
   });
 }
 
@@ -59,14 +51,19 @@ export function pipeBody(body: Readable, res: ServerResponse): Promise<void> {
     body.pipe(res);
     const done = () => resolve();
     body.once('end', done);
-    body.once('error', () => {
-      res.destroy();
-      done();
-    });
-    res.once('close', () => {
-      if (!body.destroyed) body.destroy();
-      done();
-    });
+    tieEnds(body, res, done);
+  });
+}
+
+/** A failed upstream body ends the client's response; a client that goes away stops the upstream read. */
+function tieEnds(body: Readable, res: ServerResponse, done: () => void): void {
+  body.once('error', () => {
+    res.destroy();
+    done();
+  });
+  res.once('close', () => {
+    if (!body.destroyed) body.destroy();
+    done();
   });
 }
 

@@ -1,13 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_SPECS, jsonRpcError, ProxyError } from '../errors.ts';
-import type { Refusal } from '../pipeline/exchange.ts';
-import { type Exchange, header, idsOf } from '../pipeline/exchange.ts';
+import { type Exchange, header, idsOf, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
 import { exchangeReplyContext, inspectReply, mayBeResponse } from '../pipeline/reply.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
 import {
   postStages,
-  refuse,
   runExchange,
   sendRefusal,
   streamStages,
@@ -15,7 +13,7 @@ import {
 } from '../pipeline/stages.ts';
 import { traceUpstream } from '../pipeline/trace.ts';
 import { formatEvent } from '../transport/sse.ts';
-import { clientResponseHeaders, upstreamRequestHeaders } from '../upstream/headers.ts';
+import { clientResponseHeaders, clientStatus, upstreamRequestHeaders } from '../upstream/headers.ts';
 import type { UpstreamResponse } from '../upstream/http.ts';
 import { pipeBody, readAll, relaySse } from './relay.ts';
 
@@ -80,14 +78,9 @@ function abortOnClientClose(ex: Exchange): AbortSignal {
   return ac.signal;
 }
 
-/** Status the client sees: an upstream that rejects the sidecar's own credentials is a gateway fault. */
-function clientStatus(up: UpstreamResponse): number {
-  return up.statusCode === 401 || up.statusCode === 403 ? 502 : up.statusCode;
-}
-
 async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
   const headers = clientResponseHeaders(up.headers);
-  const status = clientStatus(up);
+  const status = clientStatus(up.statusCode);
   const type = headers['content-type'] ?? '';
   const ctx = exchangeReplyContext(ex);
   if (type.startsWith('text/event-stream')) {
@@ -179,17 +172,12 @@ export function streamableControlBinding(method: 'GET' | 'DELETE'): TransportBin
           signal: abortOnClientClose(ex),
         });
       } catch (err) {
-        ex.refusal = refuse(
-          err instanceof ProxyError ? err.code : 'UPSTREAM_UNAVAILABLE',
-          (err as Error).message,
-          null,
-        );
-        return sendRefusal(ex, ex.refusal);
+        return upstreamFailure(ex, err);
       }
       if (method === 'DELETE' && up.statusCode < 300 && ex.sessionId !== undefined)
         runtime.sessions.remove(ex.sessionId);
       if (up.statusCode === 404 && ex.sessionId !== undefined) runtime.sessions.remove(ex.sessionId);
-      ex.res.writeHead(clientStatus(up), clientResponseHeaders(up.headers));
+      ex.res.writeHead(clientStatus(up.statusCode), clientResponseHeaders(up.headers));
       ex.res.flushHeaders();
       await pipeBody(up.body, ex.res);
     },

@@ -57,6 +57,11 @@ export function clientResponseHeaders(
   return out;
 }
 
+/** The status a client sees: an upstream that rejects the sidecar's own credentials is a gateway fault. */
+export function clientStatus(upstreamStatus: number): number {
+  return upstreamStatus === 401 || upstreamStatus === 403 ? 502 : upstreamStatus;
+}
+
 /** Resolves configured upstream credentials once per configuration load. Throws naming the header. */
 export function resolveInjectedHeaders(
   config: EffectiveConfig,
