@@ -26,6 +26,8 @@ export interface LoadResult {
   rps: number;
   /** CPU time (user+system) of the target's process (the proxy) per request, when its pid is known. */
   cpuUsPerRequest?: number;
+  /** CPU per request of the processes every target shares in this run: the load generator and the upstream. */
+  sharedCpuUsPerRequest?: { loadGenerator: number; upstream?: number };
 }
 
 export interface LoadTarget {
@@ -46,6 +48,8 @@ export interface LoadOptions {
   readonly durationMs: number;
   /** Calls per target before measuring, sent by `concurrency` callers. */
   readonly warmup: number;
+  /** The upstream's process, whose CPU is reported per request alongside the proxy's. */
+  readonly upstreamPid?: number | undefined;
 }
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -143,6 +147,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
     c.errors = 0;
   }
   for (const c of clients) c.cpuBefore = await cpuMicros(c.target.pid);
+  const upstreamBefore = await cpuMicros(o.upstreamPid);
+  const selfBefore = process.cpuUsage();
   const started = performance.now();
   const until = started + o.durationMs;
   if (o.rate === undefined) {
@@ -163,6 +169,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
     await Promise.all(inFlight);
   }
   const elapsed = performance.now() - started;
+  const self = process.cpuUsage(selfBefore);
+  const upstreamAfter = await cpuMicros(o.upstreamPid);
+  const total = clients.reduce((n, c) => n + c.latencies.length, 0);
+  const shared = {
+    loadGenerator: (self.user + self.system) / total,
+    ...(upstreamBefore !== undefined && upstreamAfter !== undefined
+      ? { upstream: (upstreamAfter - upstreamBefore) / total }
+      : {}),
+  };
   const results: LoadResult[] = [];
   for (const c of clients) {
     const cpuAfter = await cpuMicros(c.target.pid);
@@ -179,6 +194,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
       p50Ms: q(0.5),
       p99Ms: q(0.99),
       rps: (latencies.length / elapsed) * 1000,
+      sharedCpuUsPerRequest: shared,
     };
     if (c.cpuBefore !== undefined && cpuAfter !== undefined) {
       result.cpuUsPerRequest = (cpuAfter - c.cpuBefore) / latencies.length;

@@ -113,11 +113,16 @@ function merge(rounds: LoadResult[]): LoadResult {
     p99Ms: median(rounds.map((r) => r.p99Ms)),
     rps: mean((r) => r.rps),
     ...(cpu.every((c) => c !== undefined) ? { cpuUsPerRequest: mean((r) => r.cpuUsPerRequest ?? 0) } : {}),
+    sharedCpuUsPerRequest: {
+      loadGenerator: mean((r) => r.sharedCpuUsPerRequest?.loadGenerator ?? Number.NaN),
+      upstream: mean((r) => r.sharedCpuUsPerRequest?.upstream ?? Number.NaN),
+    },
   };
 }
 
 interface Targets {
   upstreamUrl: string;
+  upstreamPid?: number | undefined;
   sidecarUrl: string;
   sidecarPid?: number | undefined;
   /** The bare proxy, measured beside the sidecar as a yardstick. */
@@ -136,7 +141,13 @@ async function compare(t: Targets, load: Load, ms: number, rounds = 1): Promise<
     { name: 'sidecar', url: t.sidecarUrl, auth: { 'x-api-key': KEYS.alice }, pid: t.sidecarPid },
     ...(t.bareUrl ? [{ name: 'bare', url: t.bareUrl, auth: {}, pid: t.barePid }] : []),
   ];
-  const common = { concurrency: load.concurrency, rate: load.rate, durationMs: ms, warmup: WARMUP };
+  const common = {
+    concurrency: load.concurrency,
+    rate: load.rate,
+    durationMs: ms,
+    warmup: WARMUP,
+    upstreamPid: t.upstreamPid,
+  };
   const runs: LoadResult[][] = [];
   if (load.paired) runs.push(await runLoad({ ...common, targets }));
   else
@@ -311,6 +322,7 @@ async function main(): Promise<void> {
     if (bare) children.push(bare.child);
     const targets = {
       upstreamUrl,
+      upstreamPid: up.child.pid,
       sidecarUrl: sc.url,
       sidecarPid: main.child.pid,
       bareUrl: bare ? (await bare.firstLine).slice(4) : undefined,

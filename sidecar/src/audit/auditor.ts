@@ -91,10 +91,9 @@ export function createAuditor(cfg: AuditConfig, deps: AuditorDeps): Auditor {
 
   /** Seals the next event of the chain and serialises it once per format. */
   function seal(input: AuditInput): (queue: DeliveryQueue) => SinkRecord {
-    const event = chain.seal(
+    const { event, line: native } = chain.seal(
       buildEvent(input, { id: randomUUID(), instance: deps.instanceId, now: now(), payloads }),
     );
-    const native = JSON.stringify(event);
     const ocsf = needsOcsf ? JSON.stringify(toOcsf(event)) : native;
     return (queue) => ({ event, json: queue.sink.format === 'ocsf' ? ocsf : native });
   }

@@ -48,17 +48,19 @@ export function buildEvent(
   return event;
 }
 
-/** Keeps the audit's principal fields only: a Principal object may carry claims that must not leak. */
+/**
+ * Keeps the audit's principal fields only: a Principal object may carry claims that must not leak.
+ * Keys are set in canonical order, so sealing needs no sorted copy.
+ */
 function principalOf(p: NonNullable<AuditInput['principal']>): NonNullable<AuditEvent['principal']> {
-  const out: NonNullable<AuditEvent['principal']> = {
-    subject: p.subject,
-    groups: [...p.groups],
-    method: p.method,
-  };
-  if (p.name !== undefined) out.name = p.name;
-  if (p.issuer !== undefined) out.issuer = p.issuer;
-  if (p.serviceAccount !== undefined) out.serviceAccount = p.serviceAccount;
+  const out = {} as NonNullable<AuditEvent['principal']>;
   if (p.apiKeyId !== undefined) out.apiKeyId = p.apiKeyId;
   if (p.clientId !== undefined) out.clientId = p.clientId;
+  out.groups = [...p.groups];
+  if (p.issuer !== undefined) out.issuer = p.issuer;
+  out.method = p.method;
+  if (p.name !== undefined) out.name = p.name;
+  if (p.serviceAccount !== undefined) out.serviceAccount = p.serviceAccount;
+  out.subject = p.subject;
   return out;
 }

@@ -16,16 +16,46 @@ export function eventHash(event: UnsealedEvent): string {
   return hash('sha256', canonical);
 }
 
-// Sealing builds each event with its keys already in RFC 8785 order (code-unit order, at every
-// level), so JSON.stringify writes the canonical form at native speed, about 14 µs a message less
-// than `canonicalize` on the request path, where every message is sealed. The written line is that canonical form
-// with `hash` appended. Objects list integer-like keys first whatever their insertion order, so an
-// event whose data has a key starting with a digit (or a toJSON method) is canonicalised by
-// `canonicalize` instead. Unit tests hold every sealed hash equal to eventHash's.
+// Sealing writes each event with its keys in RFC 8785 order (code-unit order, at every level), so
+// one JSON.stringify gives the canonical form at native speed, and the written line is that form with
+// `hash` appended. Values already in order (what build-event makes, and most decoded JSON) are checked
+// in place without a copy; others are copied with sorted keys. Objects list integer-like keys first
+// whatever their insertion order, so data with a key starting with a digit (or a toJSON method) is
+// canonicalised by `canonicalize` instead. Unit tests hold every sealed hash equal to eventHash's.
 const EVENT_KEYS = Object.keys(AuditEventSchema.properties)
   .filter((k) => k !== 'hash')
   .sort();
 const SLOW_PATH = Symbol('use the reference implementation');
+
+const isDigit = (key: string) => {
+  const c = key.charCodeAt(0);
+  return c >= 0x30 && c <= 0x39;
+};
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(value);
+  return (
+    (proto === Object.prototype || proto === null) &&
+    typeof (value as { toJSON?: unknown }).toJSON !== 'function'
+  );
+}
+
+/** True when JSON.stringify already writes `value` canonically; allocates nothing. */
+function inCanonicalOrder(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!inCanonicalOrder(value[i])) return false;
+    return true;
+  }
+  if (!isPlainObject(value)) return false;
+  let last: string | undefined;
+  for (const key in value) {
+    if (isDigit(key) || (last !== undefined && !(last < key))) return false;
+    if (!inCanonicalOrder(value[key])) return false;
+    last = key;
+  }
+  return true;
+}
 
 function sortedCopy(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
@@ -42,8 +72,7 @@ function sortedCopy(value: unknown): unknown {
   if (typeof obj.toJSON === 'function') return SLOW_PATH;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(obj).sort()) {
-    const c = key.charCodeAt(0);
-    if (c >= 0x30 && c <= 0x39) return SLOW_PATH;
+    if (isDigit(key)) return SLOW_PATH;
     const v = sortedCopy(obj[key]);
     if (v === SLOW_PATH) return SLOW_PATH;
     if (v !== undefined) out[key] = v;
@@ -51,9 +80,15 @@ function sortedCopy(value: unknown): unknown {
   return out;
 }
 
+export interface SealedEvent {
+  readonly event: AuditEvent;
+  /** The event as written: its canonical JSON with `hash` appended. */
+  readonly line: string;
+}
+
 /** The chain of one sidecar instance: hands out seq numbers and links each event to the last. */
 export interface Chain {
-  seal(event: Omit<AuditEvent, 'hash' | 'seq' | 'prevHash'>): AuditEvent;
+  seal(event: Omit<AuditEvent, 'hash' | 'seq' | 'prevHash'>): SealedEvent;
   readonly lastSeq: number;
 }
 
@@ -63,21 +98,26 @@ export function createChain(): Chain {
   return {
     seal(body) {
       seq += 1;
-      const fields: Record<string, unknown> = { ...body, seq, prevHash: prev };
+      const prevHash = prev;
+      const fields = body as Record<string, unknown>;
       const event: Record<string, unknown> = {};
-      let canonical: string | undefined;
+      let slow = false;
       for (const key of EVENT_KEYS) {
-        const v = sortedCopy(fields[key]);
+        let v = key === 'seq' ? seq : key === 'prevHash' ? prevHash : fields[key];
+        if (v === undefined) continue;
+        if (!inCanonicalOrder(v)) v = sortedCopy(v);
         if (v === SLOW_PATH) {
-          canonical = canonicalize(fields);
+          slow = true;
           break;
         }
-        if (v !== undefined) event[key] = v;
+        event[key] = v;
       }
-      const sealed = (canonical === undefined ? event : fields) as AuditEvent;
-      sealed.hash = hash('sha256', canonical ?? JSON.stringify(event));
+      const sealed = (slow ? { ...body, seq, prevHash } : event) as AuditEvent;
+      const canonical = slow ? canonicalize(sealed) : JSON.stringify(sealed);
+      if (canonical === undefined) throw new TypeError('audit event is not serialisable');
+      sealed.hash = hash('sha256', canonical);
       prev = sealed.hash;
-      return sealed;
+      return { event: sealed, line: `${canonical.slice(0, -1)},"hash":"${sealed.hash}"}` };
     },
     get lastSeq() {
       return seq;

@@ -52,7 +52,7 @@ export function compilePayloadCapture(cfg: Payloads | undefined): PayloadCapture
       if (level === 'none') return undefined;
       const raw = args === undefined ? '' : JSON.stringify(args);
       const bytes = Buffer.byteLength(raw ?? '');
-      const payload: Payload = { capture: level, bytes };
+      const payload: Payload = { bytes, capture: level };
       if (isRecord(args)) payload.keys = Object.keys(args);
       if (level === 'metadata' || args === undefined) return payload;
 

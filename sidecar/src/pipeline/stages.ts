@@ -9,6 +9,7 @@ import {
 import { parseJsonRpc } from '../transport/jsonrpc.ts';
 import { type Exchange, header, idsOf, newRecord, type Refusal } from './exchange.ts';
 import { principalKey } from './ports.ts';
+import type { McpRecord } from './record.ts';
 import { endMessageSpans, startMessageSpans } from './trace.ts';
 
 // The sidecar's stage order, declared once. Each stage reads the exchange, fills in what it learns,
@@ -138,9 +139,12 @@ export const authorize: Stage = (ex) => {
       ...record.target,
       arguments: record.arguments,
     });
-    record.decision = { effect: decision.effect, reason: decision.reason };
-    if (decision.rule !== undefined) record.decision.rule = decision.rule;
-    if (decision.policy !== undefined) record.decision.policy = decision.policy;
+    // Keys in canonical order, so the audit seals the decision without a sorted copy.
+    const d: NonNullable<McpRecord['decision']> = { effect: decision.effect };
+    if (decision.policy !== undefined) d.policy = decision.policy;
+    d.reason = decision.reason;
+    if (decision.rule !== undefined) d.rule = decision.rule;
+    record.decision = d;
     if (decision.effect === 'deny') {
       record.outcome = 'denied';
       record.errorCode = 'POLICY_DENIED';

@@ -19,7 +19,7 @@ function stream(n: number, instance = 'pod-a'): string[] {
       now: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
       payloads,
     });
-    lines.push(JSON.stringify(chain.seal(body)));
+    lines.push(chain.seal(body).line);
   }
   return lines;
 }
@@ -194,7 +194,7 @@ describe('sealing', () => {
     const next = randomJson(42);
     const chain = createChain();
     for (let i = 0; i < 2_000; i++) {
-      const line = JSON.stringify(sealOne(chain, next()));
+      const { line } = sealOne(chain, next());
       const event = JSON.parse(line);
       expect(eventHash(event)).toBe(event.hash);
     }
@@ -214,10 +214,30 @@ describe('sealing', () => {
       }),
       { id: 'id-1', instance: 'pod-a', now: new Date(0), payloads: full },
     );
-    const line = JSON.stringify(createChain().seal(body));
+    const { event: sealed, line } = createChain().seal(body);
+    expect(JSON.parse(line)).toEqual(sealed);
     const { hash, ...rest } = JSON.parse(line);
     expect(Object.keys({ ...rest, hash }).sort()).toEqual(Object.keys(AuditEvent.properties).sort());
     expect(line).toBe(`${canonicalize(rest)?.slice(0, -1)},"hash":"${hash}"}`);
     expect(line).toContain('"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27]');
+  });
+
+  it('seals values already in canonical order as they are, and sorts a copy of the others', () => {
+    const ordered = { a: 1, b: [{ c: 1, d: 2 }] };
+    const unordered = { b: 1, a: { d: 2, c: 1 } };
+    const body = buildEvent(callInput({ arguments: { x: 1 } }), {
+      id: 'id-1',
+      instance: 'pod-a',
+      now: new Date(0),
+      payloads: compilePayloadCapture({ capture: 'metadata' }),
+    });
+    const { event, line } = createChain().seal({ ...body, target: ordered, decision: unordered } as never);
+    expect(event.target).toBe(ordered);
+    expect(event.decision).not.toBe(unordered);
+    expect(line).toContain('"decision":{"a":{"c":1,"d":2},"b":1}');
+    expect(unordered).toEqual({ b: 1, a: { d: 2, c: 1 } });
+    // What build-event and the pipeline make is already in order: nothing of it is copied.
+    expect(event.principal).toBe(body.principal);
+    expect(event.payload).toBe(body.payload);
   });
 });

@@ -10,7 +10,7 @@ const ocsf = (input: AuditInput) =>
   toOcsf(
     createChain().seal(
       buildEvent(input, { id: 'e1', instance: 'i', now: new Date(0), payloads: compilePayloadCapture({}) }),
-    ),
+    ).event,
   );
 
 describe('OCSF API Activity shape', () => {

@@ -19,7 +19,7 @@ const event = (input: AuditInput) =>
       now: new Date('2026-01-02T03:04:05.678Z'),
       payloads: compilePayloadCapture({}),
     }),
-  );
+  ).event;
 
 describe('RFC 5424 formatting', () => {
   it.each([
