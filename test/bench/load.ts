@@ -54,7 +54,7 @@ export interface LoadOptions {
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
-async function openSession(
+export async function openSession(
   pool: Pool,
   path: string,
   auth: Record<string, string>,
@@ -80,7 +80,7 @@ async function openSession(
 }
 
 /** utime + stime of a process in microseconds (Linux /proc, clock ticks of 10 ms). */
-async function cpuMicros(pid: number | undefined): Promise<number | undefined> {
+export async function cpuMicros(pid: number | undefined): Promise<number | undefined> {
   if (pid === undefined) return undefined;
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');

@@ -10,6 +10,7 @@ import { allow, KEYS, rawConfig } from '../integration/sidecar/support/harness.t
 import { stopChild, waitUntilServing } from '../support/child-process.ts';
 import { type LoadResult, type LoadTarget, runLoad } from './load.ts';
 import { startProcess } from './processes.ts';
+import { runWrk, wrkAvailable } from './wrk.ts';
 
 // npm run bench:sidecar — the same upstream measured directly and through the sidecar, side by side
 // in one run, with a bare Node proxy (node:http + undici, nothing else) measured the same way as a
@@ -27,15 +28,17 @@ import { startProcess } from './processes.ts';
 // Upstream, sidecars, receivers and load generator are separate processes, as in a pod.
 // Writes bench-results/sidecar.json.
 //
-// Knobs: BENCH_RATES (100,300 calls/s per target), BENCH_CONCURRENCY (1,8,32), BENCH_ROUNDS (3),
-// BENCH_DURATION_MS (3000 per run), BENCH_BARE=off, BENCH_AUDIT_SINK=stdout, BENCH_TRACING=off,
+// Knobs: BENCH_RATES (100,300 calls/s per target), BENCH_CONCURRENCY (1,8,32), BENCH_ROUNDS (5),
+// BENCH_DURATION_MS (3000 per run), BENCH_WARMUP_MS (15000), BENCH_LOAD_GENERATOR (auto: wrk when
+// installed; wrk; node), BENCH_BARE=off, BENCH_AUDIT_SINK=stdout, BENCH_TRACING=off,
 // BENCH_CPU_PROF=DIR (part 1's sidecar); BENCH_SINKS (off,stdout,file,syslog,http,otlp; empty skips
-// part 2), BENCH_SINK_CONCURRENCY (8), BENCH_SINK_DURATION_MS (BENCH_DURATION_MS).
+// part 2), BENCH_SINK_CONCURRENCY (8), BENCH_SINK_ROUNDS (3), BENCH_SINK_DURATION_MS
+// (BENCH_DURATION_MS), BENCH_SINK_WARMUP_MS (5000).
 
 const list = (v: string) => v.split(',').filter((s) => s.trim() !== '');
 const RATES = list(process.env.BENCH_RATES ?? '100,300').map(Number);
 const CONCURRENCY = list(process.env.BENCH_CONCURRENCY ?? '1,8,32').map(Number);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BARE = process.env.BENCH_BARE !== 'off';
 /** Connections for the open-loop rows: enough that a call never waits for one. */
 const OPEN_LOOP_CONNECTIONS = 32;
@@ -43,7 +46,11 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const SINKS = list(process.env.BENCH_SINKS ?? 'off,stdout,file,syslog,http,otlp');
 const SINK_CONCURRENCY = Number(process.env.BENCH_SINK_CONCURRENCY ?? 8);
 const SINK_DURATION_MS = Number(process.env.BENCH_SINK_DURATION_MS ?? DURATION_MS);
+const SINK_WARMUP_MS = Number(process.env.BENCH_SINK_WARMUP_MS ?? 5000);
+const SINK_ROUNDS = Number(process.env.BENCH_SINK_ROUNDS ?? 3);
 const WARMUP = 300;
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 15_000);
+const LOAD_GENERATOR = process.env.BENCH_LOAD_GENERATOR ?? 'auto';
 const SIDECAR_ENV = { OTEL_SDK_DISABLED: 'true', ...process.env, LOG_LEVEL: 'warn' };
 
 interface Receivers {
@@ -92,6 +99,8 @@ interface Load {
   rate?: number;
   /** Interleave the targets' calls in one run (latency) or run each target alone in turn (throughput). */
   paired: boolean;
+  /** Unpaired loads only: generate them with wrk instead of the Node load generator. */
+  wrk?: boolean;
 }
 
 const median = (xs: number[]) => {
@@ -153,7 +162,12 @@ async function compare(t: Targets, load: Load, ms: number, rounds = 1): Promise<
   else
     for (let i = 0; i < rounds; i++) {
       const round: LoadResult[] = [];
-      for (const target of targets) round.push(...(await runLoad({ ...common, targets: [target] })));
+      for (const target of targets)
+        round.push(
+          load.wrk
+            ? await runWrk({ ...common, target })
+            : ((await runLoad({ ...common, targets: [target] }))[0] as LoadResult),
+        );
       runs.push(round);
     }
   const of = (i: number) => merge(runs.map((r) => r[i] as LoadResult));
@@ -234,15 +248,23 @@ async function perSink(dir: string, upstreamUrl: string, children: ChildProcess[
     });
     children.push(child);
     await waitUntilServing(child, `${sc.adminUrl}/readyz`);
+    const sidecar = { name: 'sidecar', url: sc.url, auth: { 'x-api-key': KEYS.alice } };
+    const [warm] = await runLoad({
+      targets: [sidecar],
+      concurrency: SINK_CONCURRENCY,
+      durationMs: SINK_WARMUP_MS,
+      warmup: WARMUP,
+    });
     const pair = await compare(
       { upstreamUrl, sidecarUrl: sc.url, sidecarPid: child.pid },
       { concurrency: SINK_CONCURRENCY, paired: false },
       SINK_DURATION_MS,
-      ROUNDS,
+      SINK_ROUNDS,
     );
-    // Every message through the sidecar is one event: per round initialize, initialized, warm-up and
-    // measured calls (ending the session is recorded only when refused).
-    const expected = pair.sidecar.requests + ROUNDS * (WARMUP + 2);
+    // Every message through the sidecar is one event: per run (the warm-up's and each round's)
+    // initialize, initialized, warm-up and measured calls (ending the session is recorded only when
+    // refused).
+    const expected = (warm?.requests ?? 0) + pair.sidecar.requests + (SINK_ROUNDS + 1) * (WARMUP + 2);
     const audit = kind === 'off' ? undefined : { expected, ...(await auditCounts(sc.adminUrl)) };
     await stopChild(child);
     rows.push({ sink: kind, ...pair, ...(audit ? { audit } : {}) });
@@ -295,6 +317,22 @@ function verdicts(latencyRows: Row[], throughputRows: Row[]) {
   return out;
 }
 
+/** Each target at the highest concurrency, unmeasured. */
+async function warmUp(t: Targets, wrk: boolean): Promise<void> {
+  const concurrency = Math.max(...CONCURRENCY);
+  const targets: [LoadTarget, number][] = [
+    [{ name: 'sidecar', url: t.sidecarUrl, auth: { 'x-api-key': KEYS.alice }, pid: t.sidecarPid }, WARMUP_MS],
+    [{ name: 'direct', url: t.upstreamUrl, auth: {} }, WARMUP_MS / 3],
+    ...(t.bareUrl
+      ? [[{ name: 'bare', url: t.bareUrl, auth: {} }, WARMUP_MS / 3] as [LoadTarget, number]]
+      : []),
+  ];
+  for (const [target, durationMs] of targets) {
+    if (wrk) await runWrk({ target, concurrency, durationMs });
+    else await runLoad({ targets: [target], concurrency, durationMs, warmup: WARMUP });
+  }
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-'));
   const children: ChildProcess[] = [];
@@ -328,7 +366,21 @@ async function main(): Promise<void> {
       bareUrl: bare ? (await bare.firstLine).slice(4) : undefined,
       barePid: bare?.child.pid,
     };
-    const run = (load: Load) => compare(targets, load, DURATION_MS, ROUNDS);
+    const wrk = LOAD_GENERATOR !== 'node' && (await wrkAvailable());
+    if (!wrk && LOAD_GENERATOR === 'wrk') throw new Error('BENCH_LOAD_GENERATOR=wrk: wrk is not installed');
+    console.log(
+      wrk
+        ? 'throughput rows: load from wrk (C); latency rows: the Node load generator, calls paired'
+        : 'throughput rows: load from the Node load generator, which shares the cores with what it measures ' +
+            '(install the Debian package wrk for a native one)',
+    );
+    // Steady state first: V8 keeps optimising the sidecar's hot paths for about 15 s of full load,
+    // and a pod serves for hours, so what a cold process costs is not what the targets are about.
+    console.log(
+      `warming up: ${WARMUP_MS} ms through the sidecar, a third of that direct and through the bare proxy`,
+    );
+    await warmUp(targets, wrk);
+    const run = (load: Load) => compare(targets, { wrk, ...load }, DURATION_MS, ROUNDS);
     const latencyRows: Row[] = [{ load: 'c=1 paired', ...(await run({ concurrency: 1, paired: true })) }];
     for (const rate of RATES) {
       const load = { concurrency: OPEN_LOOP_CONNECTIONS, rate, paired: true };
@@ -366,6 +418,15 @@ async function main(): Promise<void> {
             : ''),
       );
     for (const r of [...latencyRows, ...throughputRows]) line(r);
+    // Where the machine's cores went per call, for the rows where each target ran alone.
+    console.log('\nCPU per call of the shared processes (throughput rows): load generator, upstream');
+    const shared = (x: LoadResult) =>
+      `${fmt(x.sharedCpuUsPerRequest?.loadGenerator ?? Number.NaN, 0)}/${fmt(x.sharedCpuUsPerRequest?.upstream ?? Number.NaN, 0)} us`;
+    for (const r of throughputRows)
+      console.log(
+        `${r.load.padEnd(12)} | direct ${shared(r.direct)} | sidecar ${shared(r.sidecar)}` +
+          (r.bare ? ` | bare ${shared(r.bare.result)}` : ''),
+      );
     const verdict = verdicts(latencyRows, throughputRows);
     console.log('');
     for (const t of verdict) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.measured}`);
@@ -374,7 +435,7 @@ async function main(): Promise<void> {
     const sinkRows = SINKS.length > 0 ? await perSink(dir, upstreamUrl, children) : [];
     if (sinkRows.length > 0) {
       console.log(
-        `\naudit cost per sink: tools/call at concurrency ${SINK_CONCURRENCY}, ${ROUNDS} rounds of ${SINK_DURATION_MS} ms; ` +
+        `\naudit cost per sink: tools/call at concurrency ${SINK_CONCURRENCY}, ${SINK_ROUNDS} rounds of ${SINK_DURATION_MS} ms; ` +
           'added = sidecar - direct; audit = sidecar - sidecar with audit off\n',
       );
       console.log(
@@ -399,6 +460,9 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       node: process.version,
       durationMs: DURATION_MS,
+      rounds: ROUNDS,
+      warmupMs: WARMUP_MS,
+      loadGenerator: { latency: 'node', throughput: wrk ? 'wrk' : 'node' },
       loadAverage: (await readFile('/proc/loadavg', 'utf8').catch(() => '')).trim(),
       targets: verdict,
       latencyRows,
