@@ -48,6 +48,12 @@ export interface LoadOptions {
   readonly durationMs: number;
   /** Calls per target before measuring, sent by `concurrency` callers. */
   readonly warmup: number;
+  /**
+   * Open loop: also run the schedule itself this long before measuring. A change of load makes V8
+   * re-optimise the proxies' hot paths (objects of new connections and sessions), and at a low rate
+   * that takes seconds; what the row should show is a process settled at that rate.
+   */
+  readonly warmupMs?: number | undefined;
   /** The upstream's process, whose CPU is reported per request alongside the proxy's. */
   readonly upstreamPid?: number | undefined;
 }
@@ -133,6 +139,18 @@ async function client(target: LoadTarget, connections: number): Promise<Client> 
   return c;
 }
 
+/** Starts calls at `rate` per target from `from` to `until`, round robin over the targets. */
+async function openLoop(clients: Client[], rate: number, from: number, until: number): Promise<void> {
+  const interval = 1000 / (rate * clients.length);
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; from + i * interval < until; i++) {
+    const wait = from + i * interval - performance.now();
+    if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push((clients[i % clients.length] as Client).call());
+  }
+  await Promise.all(inFlight);
+}
+
 export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
   const clients = await Promise.all(o.targets.map((t) => client(t, o.concurrency)));
   // Warm-up with every connection open on both hops, so opening them is not measured.
@@ -145,6 +163,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
     );
     c.latencies.length = 0;
     c.errors = 0;
+  }
+  if (o.rate !== undefined && o.warmupMs) {
+    const from = performance.now();
+    await openLoop(clients, o.rate, from, from + o.warmupMs);
+    for (const c of clients) {
+      c.latencies.length = 0;
+      c.errors = 0;
+    }
   }
   for (const c of clients) c.cpuBefore = await cpuMicros(c.target.pid);
   const upstreamBefore = await cpuMicros(o.upstreamPid);
@@ -159,14 +185,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
       }),
     );
   } else {
-    const interval = 1000 / (o.rate * clients.length);
-    const inFlight: Promise<void>[] = [];
-    for (let i = 0; started + i * interval < until; i++) {
-      const wait = started + i * interval - performance.now();
-      if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
-      inFlight.push((clients[i % clients.length] as Client).call());
-    }
-    await Promise.all(inFlight);
+    await openLoop(clients, o.rate, started, until);
   }
   const elapsed = performance.now() - started;
   const self = process.cpuUsage(selfBefore);

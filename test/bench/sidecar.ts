@@ -29,11 +29,11 @@ import { runWrk, wrkAvailable } from './wrk.ts';
 // Writes bench-results/sidecar.json.
 //
 // Knobs: BENCH_RATES (100,300 calls/s per target), BENCH_CONCURRENCY (1,8,32), BENCH_ROUNDS (5),
-// BENCH_DURATION_MS (3000 per run), BENCH_WARMUP_MS (15000), BENCH_LOAD_GENERATOR (auto: wrk when
-// installed; wrk; node), BENCH_BARE=off, BENCH_AUDIT_SINK=stdout, BENCH_TRACING=off,
-// BENCH_CPU_PROF=DIR (part 1's sidecar); BENCH_SINKS (off,stdout,file,syslog,http,otlp; empty skips
-// part 2), BENCH_SINK_CONCURRENCY (8), BENCH_SINK_ROUNDS (3), BENCH_SINK_DURATION_MS
-// (BENCH_DURATION_MS), BENCH_SINK_WARMUP_MS (5000).
+// BENCH_DURATION_MS (3000 per run), BENCH_WARMUP_MS (15000), BENCH_RATE_WARMUP_MS (5000),
+// BENCH_LOAD_GENERATOR (auto: wrk when installed; wrk; node), BENCH_BARE=off, BENCH_AUDIT_SINK=stdout,
+// BENCH_TRACING=off, BENCH_CPU_PROF=DIR (part 1's sidecar); BENCH_SINKS
+// (off,stdout,file,syslog,http,otlp; empty skips part 2), BENCH_SINK_CONCURRENCY (8),
+// BENCH_SINK_ROUNDS (3), BENCH_SINK_DURATION_MS (BENCH_DURATION_MS), BENCH_SINK_WARMUP_MS (5000).
 
 const list = (v: string) => v.split(',').filter((s) => s.trim() !== '');
 const RATES = list(process.env.BENCH_RATES ?? '100,300').map(Number);
@@ -50,6 +50,8 @@ const SINK_WARMUP_MS = Number(process.env.BENCH_SINK_WARMUP_MS ?? 5000);
 const SINK_ROUNDS = Number(process.env.BENCH_SINK_ROUNDS ?? 3);
 const WARMUP = 300;
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 15_000);
+/** Each fixed-rate row first runs its own schedule this long (see LoadOptions.warmupMs). */
+const RATE_WARMUP_MS = Number(process.env.BENCH_RATE_WARMUP_MS ?? 5000);
 const LOAD_GENERATOR = process.env.BENCH_LOAD_GENERATOR ?? 'auto';
 const SIDECAR_ENV = { OTEL_SDK_DISABLED: 'true', ...process.env, LOG_LEVEL: 'warn' };
 
@@ -101,6 +103,8 @@ interface Load {
   paired: boolean;
   /** Unpaired loads only: generate them with wrk instead of the Node load generator. */
   wrk?: boolean;
+  /** Open loop: the schedule run this long, unmeasured, before the measured run. */
+  warmupMs?: number;
 }
 
 const median = (xs: number[]) => {
@@ -156,6 +160,7 @@ async function compare(t: Targets, load: Load, ms: number, rounds = 1): Promise<
     durationMs: ms,
     warmup: WARMUP,
     upstreamPid: t.upstreamPid,
+    warmupMs: load.warmupMs,
   };
   const runs: LoadResult[][] = [];
   if (load.paired) runs.push(await runLoad({ ...common, targets }));
@@ -383,7 +388,7 @@ async function main(): Promise<void> {
     const run = (load: Load) => compare(targets, { wrk, ...load }, DURATION_MS, ROUNDS);
     const latencyRows: Row[] = [{ load: 'c=1 paired', ...(await run({ concurrency: 1, paired: true })) }];
     for (const rate of RATES) {
-      const load = { concurrency: OPEN_LOOP_CONNECTIONS, rate, paired: true };
+      const load = { concurrency: OPEN_LOOP_CONNECTIONS, rate, paired: true, warmupMs: RATE_WARMUP_MS };
       latencyRows.push({ load: `${rate}/s paired`, ...(await run(load)) });
     }
     const throughputRows: Row[] = [];

@@ -211,7 +211,9 @@ export async function runExchange(
 ): Promise<void> {
   try {
     for (const stage of stages) {
-      const refusal = await stage(ex);
+      // Most stages are synchronous: awaiting only promises spares a microtask turn each.
+      const result = stage(ex);
+      const refusal = result instanceof Promise ? await result : result;
       if (ex.trace === undefined && ex.messages.length > 0 && ex.runtime.tracing !== undefined) {
         ex.trace = startMessageSpans(ex, ex.runtime.tracing);
       }

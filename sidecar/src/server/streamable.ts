@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_SPECS, jsonRpcError, ProxyError } from '../errors.ts';
 import { type Exchange, header, idsOf, type Refusal } from '../pipeline/exchange.ts';
@@ -70,12 +71,16 @@ export function upstreamFailure(ex: Exchange, err: unknown): void {
   sendRefusal(ex, ex.refusal);
 }
 
-function abortOnClientClose(ex: Exchange): AbortSignal {
-  const ac = new AbortController();
+/**
+ * Aborts the upstream call when the client goes away first. undici takes an EventEmitter as the
+ * signal, which costs a fraction of an AbortController and its EventTarget on every call.
+ */
+function abortOnClientClose(ex: Exchange): EventEmitter {
+  const signal = new EventEmitter();
   ex.res.once('close', () => {
-    if (!ex.res.writableFinished) ac.abort();
+    if (!ex.res.writableFinished) signal.emit('abort');
   });
-  return ac.signal;
+  return signal;
 }
 
 async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { errors, Pool } from 'undici';
 import { ProxyError } from '../errors.ts';
@@ -19,7 +20,8 @@ export interface UpstreamRequest {
   readonly path?: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
-  readonly signal?: AbortSignal;
+  /** Aborts the call on 'abort' (an EventEmitter) or when aborted (an AbortSignal). */
+  readonly signal?: AbortSignal | EventEmitter;
 }
 
 export interface UpstreamResponse {
