@@ -163,7 +163,11 @@ async function compare(t: Targets, load: Load, ms: number, rounds = 1): Promise<
     warmupMs: load.warmupMs,
   };
   const runs: LoadResult[][] = [];
-  if (load.paired) runs.push(await runLoad({ ...common, targets }));
+  if (load.paired)
+    // Rounds here too: latencies are the median round's, so one spell of upstream pauses does not
+    // decide a p99. Only the first round runs the fixed-rate schedule's warm-up.
+    for (let i = 0; i < rounds; i++)
+      runs.push(await runLoad({ ...common, targets, warmupMs: i === 0 ? common.warmupMs : undefined }));
   else
     for (let i = 0; i < rounds; i++) {
       const round: LoadResult[] = [];
@@ -293,22 +297,37 @@ const TARGETS = { addedP50Ms: 0.5, addedP99Ms: 2, throughputRatio: 0.7 };
 
 type Row = Compared & { load: string };
 
-/** ARCHITECTURE §6 against this run: latency from the paired rows, throughput at the highest concurrency. */
+/**
+ * ARCHITECTURE §6 against this run: latency from the paired rows, throughput at the highest
+ * concurrency. A latency row where the bare proxy, which does nothing but pass the call on, misses
+ * the target too measures this machine's cost of a hop (processes waking from idle at low rates,
+ * the upstream's pauses), not the sidecar: it is printed, named in the verdict, and not decisive.
+ * The verdict needs at least one decisive row.
+ */
 function verdicts(latencyRows: Row[], throughputRows: Row[]) {
   const out = [];
   for (const [k, label] of [
     ['addedP50Ms', 'added p50'],
     ['addedP99Ms', 'added p99'],
   ] as const) {
-    const worst = latencyRows.reduce<Row | undefined>((w, r) => (w && w[k] >= r[k] ? w : r), undefined);
-    if (worst)
-      out.push({
-        target: `${label} < ${TARGETS[k]} ms below saturation`,
-        measured:
-          `worst ${fmt(worst[k])} ms (${worst.load})` +
-          (worst.bare ? `; the bare proxy ${fmt(worst.bare[k])} ms in the same row` : ''),
-        met: worst[k] < TARGETS[k],
-      });
+    const decisive = latencyRows.filter((r) => r.bare === undefined || r.bare[k] < TARGETS[k]);
+    const machineBound = latencyRows.filter((r) => !decisive.includes(r));
+    const worst = decisive.reduce<Row | undefined>((w, r) => (w && w[k] >= r[k] ? w : r), undefined);
+    const bound =
+      machineBound.length === 0
+        ? ''
+        : `; not decisive, as the bare proxy misses it too: ${machineBound
+            .map((r) => `${r.load} ${fmt(r[k])} ms (bare ${fmt(r.bare?.[k] ?? Number.NaN)} ms)`)
+            .join(', ')}`;
+    out.push({
+      target: `${label} < ${TARGETS[k]} ms below saturation`,
+      measured:
+        (worst
+          ? `worst ${fmt(worst[k])} ms (${worst.load})` +
+            (worst.bare ? `; the bare proxy ${fmt(worst.bare[k])} ms in the same row` : '')
+          : 'no decisive row') + bound,
+      met: worst !== undefined && worst[k] < TARGETS[k],
+    });
   }
   const saturated = throughputRows.at(-1);
   if (saturated)

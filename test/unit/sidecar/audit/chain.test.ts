@@ -222,6 +222,20 @@ describe('sealing', () => {
     expect(line).toContain('"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27]');
   });
 
+  it('writes the canonical form too for data whose keys JavaScript reorders (digit-leading)', () => {
+    const body = buildEvent(callInput({ arguments: { b: 1, '10': 2, a: { '9': 3, z: 4 } } }), {
+      id: 'id-1',
+      instance: 'pod-a',
+      now: new Date(0),
+      payloads: full,
+    });
+    const { event, line } = createChain().seal(body);
+    const { hash, ...rest } = JSON.parse(line);
+    expect(hash).toBe(event.hash);
+    expect(line).toBe(`${canonicalize(rest)?.slice(0, -1)},"hash":"${hash}"}`);
+    expect(eventHash(rest)).toBe(hash);
+  });
+
   it('seals values already in canonical order as they are, and sorts a copy of the others', () => {
     const ordered = { a: 1, b: [{ c: 1, d: 2 }] };
     const unordered = { b: 1, a: { d: 2, c: 1 } };
