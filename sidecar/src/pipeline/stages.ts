@@ -255,7 +255,7 @@ function finish(ex: Exchange): void {
   if (ex.messages.length === 0 && r === undefined && ex.recordOnlyRefusals) return;
   if (ex.messages.length === 0)
     ex.messages.push({ msg: undefined as never, record: newRecord(ex, undefined) });
-  for (const { record } of ex.messages) {
+  for (const { msg, record } of ex.messages) {
     record.latencyMs = latencyMs;
     record.httpStatus ??= ex.res.statusCode;
     if (ex.principal) record.principal = ex.principal;
@@ -266,12 +266,20 @@ function finish(ex: Exchange): void {
       record.errorCode = r.code;
       record.reason = r.reason;
     }
+    // Without spans (tracing off, or no SDK), the caller's own context: params._meta first, as the
+    // MCP convention puts it there, then the HTTP header.
     if (record.traceparent === undefined) {
-      const tp = header(ex.req, 'traceparent');
+      const tp = metaTraceparent(msg) ?? header(ex.req, 'traceparent');
       if (tp !== undefined) record.traceparent = tp;
     }
   }
   if (ex.trace !== undefined && ex.runtime.tracing !== undefined)
     endMessageSpans(ex, ex.runtime.tracing, ex.trace);
   for (const { record } of ex.messages) ex.runtime.recorder.record(record);
+}
+
+function metaTraceparent(msg: Exchange['messages'][number]['msg'] | undefined): string | undefined {
+  if (msg === undefined || msg.kind === 'response') return undefined;
+  const tp = (msg.params?._meta as { traceparent?: unknown } | undefined)?.traceparent;
+  return typeof tp === 'string' ? tp : undefined;
 }

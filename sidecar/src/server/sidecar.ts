@@ -11,7 +11,7 @@ import { SessionBindings } from '../pipeline/sessions.ts';
 import { createRuleLabels, createToolLabels, RULE_LABEL_LIMIT } from '../telemetry/labels.ts';
 import { createSidecarMetrics, type SidecarMetrics } from '../telemetry/metrics.ts';
 import { createMetricsRecorder } from '../telemetry/metrics-recorder.ts';
-import { createMcpTracing } from '../telemetry/tracing.ts';
+import { createMcpTracing, sdkInstalled } from '../telemetry/tracing.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/http.ts';
 import { type StdioBridge, startStdioBridge } from '../upstream/stdio-bridge.ts';
 import { createAdminApp } from './admin.ts';
@@ -100,7 +100,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   let upstream = newUpstream(upstreamUrl as string, config);
 
   const onToolList = (names: Iterable<string>) => toolLabels.observe(names);
-  const tracing = createMcpTracing();
+  // main.ts starts the SDK first; without one, spans would cost CPU on every call and record nothing.
+  const tracing = sdkInstalled() ? createMcpTracing() : undefined;
   const built = buildRuntime(config, {
     sessions,
     recorder,

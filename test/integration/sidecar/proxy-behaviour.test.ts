@@ -114,6 +114,21 @@ describe('trace context', () => {
     expect(record).toBeDefined();
     await client.close();
   });
+
+  it('records the trace id a caller puts only in params._meta (no SDK here, so no spans)', async () => {
+    const traceId = '5cf92f3577b34da6a3ce929d0e0e4737';
+    const { client } = await connect(KEYS.alice);
+    await client.callTool({
+      name: 'headers',
+      arguments: {},
+      _meta: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    const record = recorder.records.find(
+      (r) => r.target?.tool === 'headers' && r.traceparent?.includes(traceId),
+    );
+    expect(record).toBeDefined();
+    await client.close();
+  });
 });
 
 describe('list filtering', () => {

@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { createMcpTracing } from '../../../../sidecar/src/telemetry/tracing.ts';
+import { createMcpTracing, sdkInstalled } from '../../../../sidecar/src/telemetry/tracing.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const PARENT = 'b7ad6b7169203331';
@@ -138,5 +138,19 @@ describe('trace context propagation', () => {
     const parent = tracing.extract({ traceparent: traceparent() });
     expect(tracing.inject(parent, headers, { a: 1 })).toEqual({ a: 1 });
     expect(headers).toEqual({});
+  });
+});
+
+describe('sdkInstalled', () => {
+  it('is false with the API alone and true once an SDK registers its provider', () => {
+    expect(sdkInstalled()).toBe(false);
+    const provider = new TracerProvider();
+    expect(trace.setGlobalTracerProvider(provider)).toBe(true);
+    try {
+      expect(sdkInstalled()).toBe(true);
+    } finally {
+      trace.disable();
+    }
+    expect(sdkInstalled()).toBe(false);
   });
 });
