@@ -49,9 +49,9 @@ export interface LoadOptions {
   /** Calls per target before measuring, sent by `concurrency` callers. */
   readonly warmup: number;
   /**
-   * Open loop: also run the schedule itself this long before measuring. A change of load makes V8
-   * re-optimise the proxies' hot paths (objects of new connections and sessions), and at a low rate
-   * that takes seconds; what the row should show is a process settled at that rate.
+   * Run the same load this long, unmeasured, before measuring. A change of load makes V8 re-optimise
+   * the proxies' hot paths (objects of new connections and sessions), and at a low rate that takes
+   * seconds; what the row should show is a process settled at that load.
    */
   readonly warmupMs?: number | undefined;
   /** The upstream's process, whose CPU is reported per request alongside the proxy's. */
@@ -139,6 +139,16 @@ async function client(target: LoadTarget, connections: number): Promise<Client> 
   return c;
 }
 
+/** `concurrency` workers, each calling again when answered, round robin over the targets. */
+async function closedLoop(clients: Client[], concurrency: number, until: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      for (let i = worker; performance.now() < until; i++)
+        await (clients[i % clients.length] as Client).call();
+    }),
+  );
+}
+
 /** Starts calls at `rate` per target from `from` to `until`, round robin over the targets. */
 async function openLoop(clients: Client[], rate: number, from: number, until: number): Promise<void> {
   const interval = 1000 / (rate * clients.length);
@@ -164,9 +174,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
     c.latencies.length = 0;
     c.errors = 0;
   }
-  if (o.rate !== undefined && o.warmupMs) {
+  const drive = (from: number, until: number) =>
+    o.rate === undefined ? closedLoop(clients, o.concurrency, until) : openLoop(clients, o.rate, from, until);
+  if (o.warmupMs) {
     const from = performance.now();
-    await openLoop(clients, o.rate, from, from + o.warmupMs);
+    await drive(from, from + o.warmupMs);
     for (const c of clients) {
       c.latencies.length = 0;
       c.errors = 0;
@@ -176,17 +188,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
   const upstreamBefore = await cpuMicros(o.upstreamPid);
   const selfBefore = process.cpuUsage();
   const started = performance.now();
-  const until = started + o.durationMs;
-  if (o.rate === undefined) {
-    await Promise.all(
-      Array.from({ length: o.concurrency }, async (_, worker) => {
-        for (let i = worker; performance.now() < until; i++)
-          await (clients[i % clients.length] as Client).call();
-      }),
-    );
-  } else {
-    await openLoop(clients, o.rate, started, until);
-  }
+  await drive(started, started + o.durationMs);
   const elapsed = performance.now() - started;
   const self = process.cpuUsage(selfBefore);
   const upstreamAfter = await cpuMicros(o.upstreamPid);

@@ -29,7 +29,7 @@ import { runWrk, wrkAvailable } from './wrk.ts';
 // Writes bench-results/sidecar.json.
 //
 // Knobs: BENCH_RATES (100,300 calls/s per target), BENCH_CONCURRENCY (1,8,32), BENCH_ROUNDS (5),
-// BENCH_DURATION_MS (3000 per run), BENCH_WARMUP_MS (15000), BENCH_RATE_WARMUP_MS (5000),
+// BENCH_DURATION_MS (3000 per run), BENCH_WARMUP_MS (15000), BENCH_ROW_WARMUP_MS (5000),
 // BENCH_LOAD_GENERATOR (auto: wrk when installed; wrk; node), BENCH_BARE=off, BENCH_AUDIT_SINK=stdout,
 // BENCH_TRACING=off, BENCH_CPU_PROF=DIR (part 1's sidecar); BENCH_SINKS
 // (off,stdout,file,syslog,http,otlp; empty skips part 2), BENCH_SINK_CONCURRENCY (8),
@@ -50,8 +50,8 @@ const SINK_WARMUP_MS = Number(process.env.BENCH_SINK_WARMUP_MS ?? 5000);
 const SINK_ROUNDS = Number(process.env.BENCH_SINK_ROUNDS ?? 3);
 const WARMUP = 300;
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 15_000);
-/** Each fixed-rate row first runs its own schedule this long (see LoadOptions.warmupMs). */
-const RATE_WARMUP_MS = Number(process.env.BENCH_RATE_WARMUP_MS ?? 5000);
+/** Each latency row first runs its own load this long (see LoadOptions.warmupMs). */
+const ROW_WARMUP_MS = Number(process.env.BENCH_ROW_WARMUP_MS ?? 5000);
 const LOAD_GENERATOR = process.env.BENCH_LOAD_GENERATOR ?? 'auto';
 const SIDECAR_ENV = { OTEL_SDK_DISABLED: 'true', ...process.env, LOG_LEVEL: 'warn' };
 
@@ -103,7 +103,7 @@ interface Load {
   paired: boolean;
   /** Unpaired loads only: generate them with wrk instead of the Node load generator. */
   wrk?: boolean;
-  /** Open loop: the schedule run this long, unmeasured, before the measured run. */
+  /** Paired loads: the same load run this long, unmeasured, before the first round. */
   warmupMs?: number;
 }
 
@@ -165,7 +165,7 @@ async function compare(t: Targets, load: Load, ms: number, rounds = 1): Promise<
   const runs: LoadResult[][] = [];
   if (load.paired)
     // Rounds here too: latencies are the median round's, so one spell of upstream pauses does not
-    // decide a p99. Only the first round runs the fixed-rate schedule's warm-up.
+    // decide a p99. Only the first round runs the row's warm-up.
     for (let i = 0; i < rounds; i++)
       runs.push(await runLoad({ ...common, targets, warmupMs: i === 0 ? common.warmupMs : undefined }));
   else
@@ -405,9 +405,10 @@ async function main(): Promise<void> {
     );
     await warmUp(targets, wrk);
     const run = (load: Load) => compare(targets, { wrk, ...load }, DURATION_MS, ROUNDS);
-    const latencyRows: Row[] = [{ load: 'c=1 paired', ...(await run({ concurrency: 1, paired: true })) }];
+    const oneCaller = { concurrency: 1, paired: true, warmupMs: ROW_WARMUP_MS };
+    const latencyRows: Row[] = [{ load: 'c=1 paired', ...(await run(oneCaller)) }];
     for (const rate of RATES) {
-      const load = { concurrency: OPEN_LOOP_CONNECTIONS, rate, paired: true, warmupMs: RATE_WARMUP_MS };
+      const load = { concurrency: OPEN_LOOP_CONNECTIONS, rate, paired: true, warmupMs: ROW_WARMUP_MS };
       latencyRows.push({ load: `${rate}/s paired`, ...(await run(load)) });
     }
     const throughputRows: Row[] = [];

@@ -4,8 +4,8 @@ import type { Exchange } from './exchange.ts';
 
 // Trace context around an exchange: one SERVER span per MCP message (parent from params._meta or
 // the HTTP headers), one CLIENT span for the upstream call, and W3C context written into the
-// upstream request. Without an installed OpenTelemetry SDK the spans are non-recording and cost
-// next to nothing, but the caller's trace id still flows to the upstream.
+// upstream request. Used only with an installed OpenTelemetry SDK: without one the runtime has no
+// tracing, and the caller's context passes through as it came (see finish in stages.ts).
 
 export interface ExchangeTrace {
   readonly spans: { span: Span; context: Context }[];

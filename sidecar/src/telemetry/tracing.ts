@@ -17,8 +17,8 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 // `{mcp.method.name} {target}` (target = tool or prompt name; never the resource URI, which is
 // unbounded), and a CLIENT span for the upstream call. W3C trace context is read from params._meta
 // (the MCP convention, preferred: it belongs to the message) or else the HTTP headers, and written
-// into both for the upstream. The propagator is our own instance, so context passes through even
-// when no SDK is installed (spans are then non-recording but keep the caller's trace id).
+// into both for the upstream. The propagator is our own instance. Without an installed SDK the
+// sidecar makes no spans at all (sdkInstalled), and the caller's context passes through as it came.
 
 export const ATTR = {
   methodName: 'mcp.method.name',

@@ -64,6 +64,8 @@ export async function startEchoUpstream(opts: { record?: boolean } = {}): Promis
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: true,
       onsessioninitialized: (id) => void sessions.set(id, transport),
+      // An ended session (DELETE) is forgotten, so a long benchmark does not pile them up.
+      onsessionclosed: (id) => void sessions.delete(id),
     });
     await mcpServer(record ? calls : undefined).connect(transport);
     await transport.handleRequest(req, res);
