@@ -25,9 +25,9 @@ export interface LoadResult {
   p99Ms: number;
   rps: number;
   /** CPU time (user+system) of the target's process (the proxy) per request, when its pid is known. */
-  cpuUsPerRequest?: number;
+  cpuUsPerRequest?: number | undefined;
   /** CPU per request of the processes every target shares in this run: the load generator and the upstream. */
-  sharedCpuUsPerRequest?: { loadGenerator: number; upstream?: number };
+  sharedCpuUsPerRequest?: { loadGenerator: number; upstream?: number | undefined };
 }
 
 export interface LoadTarget {
@@ -85,16 +85,36 @@ export async function openSession(
   return h;
 }
 
-/** utime + stime of a process in microseconds (Linux /proc, clock ticks of 10 ms). */
-export async function cpuMicros(pid: number | undefined): Promise<number | undefined> {
+/**
+ * utime + stime in microseconds (Linux /proc, clock ticks of 10 ms) of a process, or with `children`
+ * of its children that have exited and been waited for (wrk).
+ */
+export async function cpuMicros(
+  pid: number | 'self' | undefined,
+  of: 'process' | 'children' = 'process',
+): Promise<number | undefined> {
   if (pid === undefined) return undefined;
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+    const utime = of === 'process' ? 11 : 13;
+    return (Number(fields[utime]) + Number(fields[utime + 1])) * 10_000;
   } catch {
     return undefined;
   }
+}
+
+/** CPU per call between two readings, when both were taken. */
+export function perCall(before: number | undefined, after: number | undefined, calls: number) {
+  return before === undefined || after === undefined ? undefined : (after - before) / calls;
+}
+
+/** Ends an MCP session (DELETE), so runs do not pile sessions up in the upstream. */
+export async function closeSession(pool: Pool, path: string, headers: Record<string, string>) {
+  await pool
+    .request({ method: 'DELETE', path, headers })
+    .then((r) => r.body.dump())
+    .catch(() => {});
 }
 
 interface Client {
@@ -103,7 +123,7 @@ interface Client {
   errors: number;
   cpuBefore?: number | undefined;
   call(): Promise<void>;
-  /** Ends the MCP session (DELETE), so runs do not pile sessions up in the upstream, and closes the pool. */
+  /** Ends the MCP session and closes the pool. */
   close(): Promise<void>;
 }
 
@@ -129,10 +149,7 @@ async function client(target: LoadTarget, connections: number): Promise<Client> 
       if (!ok) c.errors++;
     },
     async close() {
-      await pool
-        .request({ method: 'DELETE', path: u.pathname, headers })
-        .then((r) => r.body.dump())
-        .catch(() => {});
+      await closeSession(pool, u.pathname, headers);
       await pool.close();
     },
   };
@@ -195,9 +212,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
   const total = clients.reduce((n, c) => n + c.latencies.length, 0);
   const shared = {
     loadGenerator: (self.user + self.system) / total,
-    ...(upstreamBefore !== undefined && upstreamAfter !== undefined
-      ? { upstream: (upstreamAfter - upstreamBefore) / total }
-      : {}),
+    upstream: perCall(upstreamBefore, upstreamAfter, total),
   };
   const results: LoadResult[] = [];
   for (const c of clients) {
@@ -216,10 +231,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
       p99Ms: q(0.99),
       rps: (latencies.length / elapsed) * 1000,
       sharedCpuUsPerRequest: shared,
+      cpuUsPerRequest: perCall(c.cpuBefore, cpuAfter, latencies.length),
     };
-    if (c.cpuBefore !== undefined && cpuAfter !== undefined) {
-      result.cpuUsPerRequest = (cpuAfter - c.cpuBefore) / latencies.length;
-    }
     results.push(result);
   }
   return results;

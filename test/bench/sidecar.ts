@@ -143,17 +143,22 @@ interface Targets {
   barePid?: number | undefined;
 }
 
+/** Direct, through the sidecar (as alice) and through the bare proxy when there is one: in that order. */
+function loadTargets(t: Targets): LoadTarget[] {
+  return [
+    { name: 'direct', url: t.upstreamUrl, auth: {} },
+    { name: 'sidecar', url: t.sidecarUrl, auth: { 'x-api-key': KEYS.alice }, pid: t.sidecarPid },
+    ...(t.bareUrl ? [{ name: 'bare', url: t.bareUrl, auth: {}, pid: t.barePid }] : []),
+  ];
+}
+
 /**
  * Direct and through the sidecar (and the bare proxy) under one load: what every row compares.
  * Unpaired loads run each target alone, one after the other, `rounds` times; ratios are the median
  * round's, so a slow spell of the machine during one run does not decide the row.
  */
 async function compare(t: Targets, load: Load, ms: number, rounds = 1): Promise<Compared> {
-  const targets: LoadTarget[] = [
-    { name: 'direct', url: t.upstreamUrl, auth: {} },
-    { name: 'sidecar', url: t.sidecarUrl, auth: { 'x-api-key': KEYS.alice }, pid: t.sidecarPid },
-    ...(t.bareUrl ? [{ name: 'bare', url: t.bareUrl, auth: {}, pid: t.barePid }] : []),
-  ];
+  const targets = loadTargets(t);
   const common = {
     concurrency: load.concurrency,
     rate: load.rate,
@@ -257,15 +262,15 @@ async function perSink(dir: string, upstreamUrl: string, children: ChildProcess[
     });
     children.push(child);
     await waitUntilServing(child, `${sc.adminUrl}/readyz`);
-    const sidecar = { name: 'sidecar', url: sc.url, auth: { 'x-api-key': KEYS.alice } };
+    const targets: Targets = { upstreamUrl, sidecarUrl: sc.url, sidecarPid: child.pid };
     const [warm] = await runLoad({
-      targets: [sidecar],
+      targets: loadTargets(targets).filter((x) => x.name === 'sidecar'),
       concurrency: SINK_CONCURRENCY,
       durationMs: SINK_WARMUP_MS,
       warmup: WARMUP,
     });
     const pair = await compare(
-      { upstreamUrl, sidecarUrl: sc.url, sidecarPid: child.pid },
+      targets,
       { concurrency: SINK_CONCURRENCY, paired: false },
       SINK_DURATION_MS,
       SINK_ROUNDS,
@@ -341,17 +346,11 @@ function verdicts(latencyRows: Row[], throughputRows: Row[]) {
   return out;
 }
 
-/** Each target at the highest concurrency, unmeasured. */
+/** Each target at the highest concurrency, unmeasured: the sidecar WARMUP_MS, the others a third. */
 async function warmUp(t: Targets, wrk: boolean): Promise<void> {
   const concurrency = Math.max(...CONCURRENCY);
-  const targets: [LoadTarget, number][] = [
-    [{ name: 'sidecar', url: t.sidecarUrl, auth: { 'x-api-key': KEYS.alice }, pid: t.sidecarPid }, WARMUP_MS],
-    [{ name: 'direct', url: t.upstreamUrl, auth: {} }, WARMUP_MS / 3],
-    ...(t.bareUrl
-      ? [[{ name: 'bare', url: t.bareUrl, auth: {} }, WARMUP_MS / 3] as [LoadTarget, number]]
-      : []),
-  ];
-  for (const [target, durationMs] of targets) {
+  for (const target of loadTargets(t)) {
+    const durationMs = target.name === 'sidecar' ? WARMUP_MS : WARMUP_MS / 3;
     if (wrk) await runWrk({ target, concurrency, durationMs });
     else await runLoad({ targets: [target], concurrency, durationMs, warmup: WARMUP });
   }
