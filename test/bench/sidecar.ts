@@ -13,8 +13,9 @@ import { startProcess } from './processes.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
 // npm run bench:sidecar — the same upstream measured directly and through the sidecar, side by side
-// in one run, with a bare Node proxy (node:http + undici, nothing else) measured the same way as a
-// yardstick for what the extra hop costs on this machine. Method and figures: docs/performance.md.
+// in one run, with two yardsticks measured the same way: a bare Node proxy (node:http + undici,
+// nothing else), for what any Node proxy costs on this machine, and in the latency rows a TCP relay
+// (no HTTP), for what one more process on the path costs. Method and figures: docs/performance.md.
 // Part 1: API-key authentication, a compiled policy with CEL and audit to a file sink (targets,
 // ARCHITECTURE §6: added p50 < 0.5 ms, p99 < 2 ms, throughput >= 70% of direct):
 //   - latency, paired: direct, sidecar and bare calls alternate in one run, one caller at a time and
@@ -28,9 +29,9 @@ import { runWrk, wrkAvailable } from './wrk.ts';
 // Upstream, sidecars, receivers and load generator are separate processes, as in a pod.
 // Writes bench-results/sidecar.json.
 //
-// Knobs: BENCH_RATES (100,300 calls/s per target), BENCH_CONCURRENCY (1,8,32), BENCH_ROUNDS (5),
+// Knobs: BENCH_RATES (100,300 calls/s per target), BENCH_CONCURRENCY (1,8,32; empty: latency rows only), BENCH_ROUNDS (5),
 // BENCH_DURATION_MS (3000 per run), BENCH_WARMUP_MS (15000), BENCH_ROW_WARMUP_MS (5000),
-// BENCH_LOAD_GENERATOR (auto: wrk when installed; wrk; node), BENCH_BARE=off, BENCH_AUDIT_SINK=stdout,
+// BENCH_LOAD_GENERATOR (auto: wrk when installed; wrk; node), BENCH_BARE=off (no yardsticks), BENCH_AUDIT_SINK=stdout,
 // BENCH_TRACING=off, BENCH_CPU_PROF=DIR (part 1's sidecar); BENCH_SINKS
 // (off,stdout,file,syslog,http,otlp; empty skips part 2), BENCH_SINK_CONCURRENCY (8),
 // BENCH_SINK_ROUNDS (3), BENCH_SINK_DURATION_MS (BENCH_DURATION_MS), BENCH_SINK_WARMUP_MS (5000).
@@ -62,6 +63,13 @@ interface Receivers {
   otlpUrl: string;
 }
 
+interface Yardstick {
+  result: LoadResult;
+  addedP50Ms: number;
+  addedP99Ms: number;
+  throughputRatio: number;
+}
+
 interface Compared {
   direct: LoadResult;
   sidecar: LoadResult;
@@ -69,7 +77,9 @@ interface Compared {
   addedP99Ms: number;
   throughputRatio: number;
   /** The bare proxy (yardstick) under the same load, when measured. */
-  bare?: { result: LoadResult; addedP50Ms: number; addedP99Ms: number; throughputRatio: number };
+  bare?: Yardstick;
+  /** The TCP relay (the hop alone), in the paired rows, when measured. */
+  relay?: Yardstick;
 }
 
 const fmt = (n: number, d = 3) => n.toFixed(d);
@@ -138,17 +148,23 @@ interface Targets {
   upstreamPid?: number | undefined;
   sidecarUrl: string;
   sidecarPid?: number | undefined;
-  /** The bare proxy, measured beside the sidecar as a yardstick. */
+  /** The yardsticks measured beside the sidecar: the bare proxy, and the TCP relay in paired rows. */
   bareUrl?: string | undefined;
   barePid?: number | undefined;
+  relayUrl?: string | undefined;
+  relayPid?: number | undefined;
 }
 
-/** Direct, through the sidecar (as alice) and through the bare proxy when there is one: in that order. */
-function loadTargets(t: Targets): LoadTarget[] {
+/**
+ * Direct, through the sidecar (as alice), through the bare proxy when there is one, and in paired
+ * rows through the TCP relay: in that order.
+ */
+function loadTargets(t: Targets, paired = false): LoadTarget[] {
   return [
     { name: 'direct', url: t.upstreamUrl, auth: {} },
     { name: 'sidecar', url: t.sidecarUrl, auth: { 'x-api-key': KEYS.alice }, pid: t.sidecarPid },
     ...(t.bareUrl ? [{ name: 'bare', url: t.bareUrl, auth: {}, pid: t.barePid }] : []),
+    ...(paired && t.relayUrl ? [{ name: 'relay', url: t.relayUrl, auth: {}, pid: t.relayPid }] : []),
   ];
 }
 
@@ -158,7 +174,7 @@ function loadTargets(t: Targets): LoadTarget[] {
  * round's, so a slow spell of the machine during one run does not decide the row.
  */
 async function compare(t: Targets, load: Load, ms: number, rounds = 1): Promise<Compared> {
-  const targets = loadTargets(t);
+  const targets = loadTargets(t, load.paired);
   const common = {
     concurrency: load.concurrency,
     rate: load.rate,
@@ -184,9 +200,11 @@ async function compare(t: Targets, load: Load, ms: number, rounds = 1): Promise<
         );
       runs.push(round);
     }
-  const of = (i: number) => merge(runs.map((r) => r[i] as LoadResult));
-  const ratio = (i: number) => median(runs.map((r) => (r[i] as LoadResult).rps / (r[0] as LoadResult).rps));
-  const [direct, sidecar] = [of(0), of(1)];
+  const at = (name: string) => targets.findIndex((x) => x.name === name);
+  const of = (name: string) => merge(runs.map((r) => r[at(name)] as LoadResult));
+  const ratio = (name: string) =>
+    median(runs.map((r) => (r[at(name)] as LoadResult).rps / (r[0] as LoadResult).rps));
+  const [direct, sidecar] = [of('direct'), of('sidecar')];
   const vs = (r: LoadResult, throughputRatio: number) => ({
     addedP50Ms: r.p50Ms - direct.p50Ms,
     addedP99Ms: r.p99Ms - direct.p99Ms,
@@ -195,8 +213,9 @@ async function compare(t: Targets, load: Load, ms: number, rounds = 1): Promise<
   return {
     direct,
     sidecar,
-    ...vs(sidecar, ratio(1)),
-    ...(t.bareUrl ? { bare: { result: of(2), ...vs(of(2), ratio(2)) } } : {}),
+    ...vs(sidecar, ratio('sidecar')),
+    ...(t.bareUrl ? { bare: { result: of('bare'), ...vs(of('bare'), ratio('bare')) } } : {}),
+    ...(at('relay') > 0 ? { relay: { result: of('relay'), ...vs(of('relay'), ratio('relay')) } } : {}),
   };
 }
 
@@ -346,9 +365,12 @@ function verdicts(latencyRows: Row[], throughputRows: Row[]) {
   return out;
 }
 
-/** Each target at the highest concurrency, unmeasured: the sidecar WARMUP_MS, the others a third. */
+/**
+ * Each target at the highest concurrency (OPEN_LOOP_CONNECTIONS when only latency rows run),
+ * unmeasured: the sidecar WARMUP_MS, the others a third.
+ */
 async function warmUp(t: Targets, wrk: boolean): Promise<void> {
-  const concurrency = Math.max(...CONCURRENCY);
+  const concurrency = Math.max(...CONCURRENCY, OPEN_LOOP_CONNECTIONS);
   for (const target of loadTargets(t)) {
     const durationMs = target.name === 'sidecar' ? WARMUP_MS : WARMUP_MS / 3;
     if (wrk) await runWrk({ target, concurrency, durationMs });
@@ -380,7 +402,8 @@ async function main(): Promise<void> {
     children.push(main.child);
     await waitUntilServing(main.child, `${sc.adminUrl}/readyz`);
     const bare = BARE ? startProcess(['test/bench/bare-proxy-process.ts', upstreamUrl]) : undefined;
-    if (bare) children.push(bare.child);
+    const relay = BARE ? startProcess(['test/bench/tcp-relay-process.ts', upstreamUrl]) : undefined;
+    for (const yardstick of [bare, relay]) if (yardstick) children.push(yardstick.child);
     const targets = {
       upstreamUrl,
       upstreamPid: up.child.pid,
@@ -388,6 +411,8 @@ async function main(): Promise<void> {
       sidecarPid: main.child.pid,
       bareUrl: bare ? (await bare.firstLine).slice(4) : undefined,
       barePid: bare?.child.pid,
+      relayUrl: relay ? (await relay.firstLine).slice(4) : undefined,
+      relayPid: relay?.child.pid,
     };
     const wrk = LOAD_GENERATOR !== 'node' && (await wrkAvailable());
     if (!wrk && LOAD_GENERATOR === 'wrk') throw new Error('BENCH_LOAD_GENERATOR=wrk: wrk is not installed');
@@ -418,7 +443,7 @@ async function main(): Promise<void> {
       `\ntools/call, same upstream, direct vs through the sidecar (authn + policy with CEL + audit to ${part1Sink.type})`,
     );
     console.log(
-      'paired: direct and sidecar calls alternate in one run (latency); c=N: each alone, N callers, in rounds (throughput)',
+      'paired: direct, sidecar and yardstick calls alternate in one run (latency); c=N: each alone, N callers, in rounds (throughput)',
     );
     console.log(
       'bare proxy: node:http + undici and nothing else, measured the same way: what any Node proxy costs here\n',
@@ -451,6 +476,19 @@ async function main(): Promise<void> {
         `${r.load.padEnd(12)} | direct ${shared(r.direct)} | sidecar ${shared(r.sidecar)}` +
           (r.bare ? ` | bare ${shared(r.bare.result)}` : ''),
       );
+    // The added latency of the paired rows taken apart, each layer against the one below it.
+    if (latencyRows.some((r) => r.relay && r.bare)) {
+      console.log(
+        '\nadded p50 of the paired rows, taken apart: the hop alone (a TCP relay, no HTTP) | HTTP in Node ' +
+          "(bare proxy - relay) | the sidecar's own work (sidecar - bare proxy)",
+      );
+      for (const r of latencyRows)
+        if (r.relay && r.bare)
+          console.log(
+            `${r.load.padEnd(12)} | hop ${fmt(r.relay.addedP50Ms)} ms | HTTP ${fmt(r.bare.addedP50Ms - r.relay.addedP50Ms)} ms | ` +
+              `sidecar ${fmt(r.addedP50Ms - r.bare.addedP50Ms)} ms | relay CPU/req ${fmt(r.relay.result.cpuUsPerRequest ?? Number.NaN, 0)} us`,
+          );
+    }
     const verdict = verdicts(latencyRows, throughputRows);
     console.log('');
     for (const t of verdict) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.measured}`);
