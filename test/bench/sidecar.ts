@@ -18,9 +18,9 @@ import { runWrk, wrkAvailable } from './wrk.ts';
 // (no HTTP), for what one more process on the path costs. Method and figures: docs/performance.md.
 // Part 1: API-key authentication, a compiled policy with CEL and audit to a file sink (targets,
 // ARCHITECTURE §6: added p50 < 0.5 ms, p99 < 2 ms, throughput >= 70% of direct):
-//   - latency, paired: direct, sidecar and bare calls alternate in one run, one caller at a time and
-//     at fixed rates below saturation, so a pause elsewhere on the machine hits all alike and what a
-//     call adds is the proxy's own, not a queue. The latency targets apply to these rows.
+//   - latency, paired: direct, sidecar and yardstick calls alternate in one run, one caller at a time
+//     and at fixed rates below saturation, so a pause elsewhere on the machine hits all alike and
+//     what a call adds is the proxy's own, not a queue. The latency targets apply to these rows.
 //   - throughput: each target alone at several concurrencies, in rounds (ratios are the median
 //     round's). The highest concurrency saturates the machine: the throughput target applies there.
 //     Latency in these rows is mostly waiting for one of the cores all processes share.
@@ -29,12 +29,13 @@ import { runWrk, wrkAvailable } from './wrk.ts';
 // Upstream, sidecars, receivers and load generator are separate processes, as in a pod.
 // Writes bench-results/sidecar.json.
 //
-// Knobs: BENCH_RATES (100,300 calls/s per target), BENCH_CONCURRENCY (1,8,32; empty: latency rows only), BENCH_ROUNDS (5),
-// BENCH_DURATION_MS (3000 per run), BENCH_WARMUP_MS (15000), BENCH_ROW_WARMUP_MS (5000),
-// BENCH_LOAD_GENERATOR (auto: wrk when installed; wrk; node), BENCH_BARE=off (no yardsticks), BENCH_AUDIT_SINK=stdout,
-// BENCH_TRACING=off, BENCH_CPU_PROF=DIR (part 1's sidecar); BENCH_SINKS
-// (off,stdout,file,syslog,http,otlp; empty skips part 2), BENCH_SINK_CONCURRENCY (8),
-// BENCH_SINK_ROUNDS (3), BENCH_SINK_DURATION_MS (BENCH_DURATION_MS), BENCH_SINK_WARMUP_MS (5000).
+// Knobs: BENCH_RATES (100,300 calls/s per target), BENCH_CONCURRENCY (1,8,32; empty: latency rows
+// only), BENCH_ROUNDS (5), BENCH_DURATION_MS (3000 per run), BENCH_WARMUP_MS (15000),
+// BENCH_ROW_WARMUP_MS (5000), BENCH_LOAD_GENERATOR (auto: wrk when installed; wrk; node),
+// BENCH_BARE=off (no yardsticks), BENCH_AUDIT_SINK=stdout, BENCH_TRACING=off, BENCH_CPU_PROF=DIR
+// (part 1's sidecar); BENCH_SINKS (off,stdout,file,syslog,http,otlp; empty skips part 2),
+// BENCH_SINK_CONCURRENCY (8), BENCH_SINK_ROUNDS (3), BENCH_SINK_DURATION_MS (BENCH_DURATION_MS),
+// BENCH_SINK_WARMUP_MS (5000).
 
 const list = (v: string) => v.split(',').filter((s) => s.trim() !== '');
 const RATES = list(process.env.BENCH_RATES ?? '100,300').map(Number);
