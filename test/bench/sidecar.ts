@@ -211,12 +211,17 @@ async function compare(t: Targets, load: Load, ms: number, rounds = 1): Promise<
     addedP99Ms: r.p99Ms - direct.p99Ms,
     throughputRatio,
   });
+  const yardstick = (name: 'bare' | 'relay'): Pick<Compared, typeof name> => {
+    if (at(name) === -1) return {};
+    const result = of(name);
+    return { [name]: { result, ...vs(result, ratio(name)) } };
+  };
   return {
     direct,
     sidecar,
     ...vs(sidecar, ratio('sidecar')),
-    ...(t.bareUrl ? { bare: { result: of('bare'), ...vs(of('bare'), ratio('bare')) } } : {}),
-    ...(at('relay') > 0 ? { relay: { result: of('relay'), ...vs(of('relay'), ratio('relay')) } } : {}),
+    ...yardstick('bare'),
+    ...yardstick('relay'),
   };
 }
 

@@ -8,12 +8,12 @@ import { connect, createServer } from 'node:net';
 const upstream = new URL(process.argv[2] ?? '');
 const server = createServer((client) => {
   const up = connect(Number(upstream.port), upstream.hostname);
-  client.setNoDelay(true);
-  up.setNoDelay(true);
-  client.pipe(up).on('error', () => client.destroy());
-  up.pipe(client).on('error', () => up.destroy());
-  client.on('error', () => up.destroy());
-  up.on('error', () => client.destroy());
+  const close = () => {
+    client.destroy();
+    up.destroy();
+  };
+  for (const socket of [client, up]) socket.setNoDelay(true).on('error', close);
+  client.pipe(up).pipe(client);
 });
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as { port: number };
