@@ -77,6 +77,17 @@ const B64_PREFIX = '=?base64?';
 const B64_SUFFIX = '?=';
 
 /** Header values that are not plain printable ASCII travel base64-encoded between sentinels. */
+export function encodeMcpHeaderValue(value: string): string {
+  // Plain only when header parsing cannot change it: printable ASCII or tab, no surrounding
+  // whitespace (field parsing strips it), and not itself shaped like the sentinel form.
+  const plain =
+    value !== '' &&
+    value === value.trim() &&
+    !(value.startsWith(B64_PREFIX) && value.endsWith(B64_SUFFIX)) &&
+    /^[\t\x20-\x7e]*$/.test(value);
+  return plain ? value : `${B64_PREFIX}${Buffer.from(value, 'utf8').toString('base64')}${B64_SUFFIX}`;
+}
+
 export function decodeMcpHeaderValue(value: string): string {
   if (value.startsWith(B64_PREFIX) && value.endsWith(B64_SUFFIX)) {
     return Buffer.from(value.slice(B64_PREFIX.length, -B64_SUFFIX.length), 'base64').toString('utf8');
