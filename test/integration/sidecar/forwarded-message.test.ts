@@ -70,8 +70,8 @@ describe('Streamable HTTP to the SDK express app', () => {
       ...auth,
       'content-type': 'application/json; charset=utf-7',
     });
-    expect(res.status).toBe(415);
     expect(upstream.ran).not.toContain('tool:get-env');
+    expect(res.status).toBe(415);
     expect(upstream.bodies.length).toBe(before);
     expect(recorder.records.at(-1)).toMatchObject({ outcome: 'failed', errorCode: 'UNSUPPORTED_MEDIA_TYPE' });
   });
@@ -238,7 +238,6 @@ describe('legacy HTTP+SSE to the SDK express app', () => {
       headers: { ...auth, 'content-type': 'application/json; charset=utf-7' },
       body: call(UTF7_GET_ENV, 42),
     });
-    expect(res.status).toBe(415);
     // The stream still answers what follows, and nothing ran get-env in between.
     await fetch(session.endpoint, {
       method: 'POST',
@@ -247,6 +246,7 @@ describe('legacy HTTP+SSE to the SDK express app', () => {
     });
     expect(await session.reply(43)).toMatchObject({ result: { content: [{ text: 'ran echo' }] } });
     expect(upstream.ran).not.toContain('tool:get-env');
+    expect(res.status).toBe(415);
     await session.close();
   });
 
