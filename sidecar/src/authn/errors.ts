@@ -44,6 +44,9 @@ const STATUS: Record<AuthnErrorCode, AuthnHttpStatus> = {
   issuer_unavailable: 503,
 };
 
+/** Every code, for bounded metric labels (telemetry/labels.ts). */
+export const AUTHN_ERROR_CODES = Object.keys(STATUS) as readonly AuthnErrorCode[];
+
 /** Messages safe to show any client: they say what to do, not what the verifier found. */
 const CLIENT_MESSAGE: Record<AuthnHttpStatus, string> = {
   400: 'Send one Authorization or X-API-Key header, once',
