@@ -93,7 +93,7 @@ export function scanJsonText(text: string, maxDepth: number): JsonTextProblem | 
         if (d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d) plain = false;
         else break;
       }
-      // Fifteen digits always fit a double exactly; only longer literals and exponents need a look.
+      // Fifteen digits always fit a double exactly: only longer integers, fractions and exponents are read.
       if (found === undefined && (i - start >= 15 || !plain))
         found = checkNumber(text.slice(start, i + 1), plain);
     }
