@@ -36,6 +36,8 @@ const PROTOCOL = '2025-06-18';
 
 export interface CorpusSidecar {
   readonly url: string;
+  /** The audit events written so far. */
+  events(): Promise<AuditEvent[]>;
   /** Closes the sidecar (flushing its sink) and returns every audit event it wrote. */
   finish(): Promise<AuditEvent[]>;
 }
@@ -55,21 +57,24 @@ export async function startCorpusSidecar(upstream: DemoUpstream): Promise<Corpus
     undefined,
     { audit: 'config' },
   );
+  const events = async () =>
+    (await readFile(file, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as AuditEvent);
   return {
     url: sidecar.url,
+    events,
     async finish() {
       await sidecar.close();
-      const text = await readFile(file, 'utf8').catch(() => '');
+      const all = await events();
       await rm(dir, { recursive: true, force: true });
-      return text
-        .split('\n')
-        .filter((l) => l.length > 0)
-        .map((l) => JSON.parse(l) as AuditEvent);
+      return all;
     },
   };
 }
 
-async function send(url: string, session: string | undefined, step: Step): Promise<Reply> {
+export async function send(url: string, session: string | undefined, step: Step): Promise<Reply> {
   const headers: Record<string, string> = {
     ...MCP_HEADERS,
     'x-api-key': KEYS.alice,
@@ -95,7 +100,7 @@ async function send(url: string, session: string | undefined, step: Step): Promi
 }
 
 /** Opens a session as a well-behaved client would; the entry runs inside it. */
-async function openSession(url: string): Promise<string> {
+export async function openSession(url: string): Promise<string> {
   const init = await fetch(url, {
     method: 'POST',
     headers: { ...MCP_HEADERS, 'x-api-key': KEYS.alice },
@@ -106,6 +111,14 @@ async function openSession(url: string): Promise<string> {
   if (init.status !== 200 || !session) throw new Error(`initialize through the sidecar: HTTP ${init.status}`);
   await send(url, session, { body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
   return session;
+}
+
+export async function closeSession(url: string, session: string): Promise<void> {
+  const res = await fetch(url, {
+    method: 'DELETE',
+    headers: { 'x-api-key': KEYS.alice, 'mcp-session-id': session },
+  });
+  await res.body?.cancel();
 }
 
 export interface EntryRun {
