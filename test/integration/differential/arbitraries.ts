@@ -9,12 +9,12 @@ import fc from 'fast-check';
 export type Json =
   | { kind: 'object'; entries: [string, Json][] }
   | { kind: 'array'; items: Json[] }
-  | { kind: 'string'; value: string; escape: StringEscape }
+  | { kind: 'string'; value: string; spelling: StringSpelling }
   | { kind: 'literal'; text: string };
 
-export type StringEscape = 'none' | 'unicode-first' | 'unicode-all' | 'utf-7';
+export type StringSpelling = 'none' | 'unicode-first' | 'unicode-all' | 'utf-7';
 
-const str = (value: string, escape: StringEscape = 'none'): Json => ({ kind: 'string', value, escape });
+const str = (value: string, spelling: StringSpelling = 'none'): Json => ({ kind: 'string', value, spelling });
 const lit = (text: string): Json => ({ kind: 'literal', text });
 const obj = (entries: [string, Json][]): Json => ({ kind: 'object', entries });
 
@@ -23,9 +23,9 @@ const hex = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
 const utf7 = (text: string) =>
   `+${Buffer.from(text, 'utf16le').swap16().toString('base64').replace(/=+$/, '')}-`;
 
-function writeString(value: string, escape: StringEscape): string {
+function writeString(value: string, spelling: StringSpelling): string {
   const plain = JSON.stringify(value);
-  switch (escape) {
+  switch (spelling) {
     case 'none':
       return plain;
     case 'unicode-first':
@@ -43,7 +43,7 @@ export function writeJson(j: Json, ws = ''): string {
     case 'literal':
       return j.text;
     case 'string':
-      return writeString(j.value, j.escape);
+      return writeString(j.value, j.spelling);
     case 'array':
       return `[${ws}${j.items.map((i) => writeJson(i, ws)).join(`${ws},${ws}`)}${ws}]`;
     case 'object':
@@ -59,9 +59,9 @@ export function writeJson(j: Json, ws = ''): string {
 const mostly = <T>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<T>) =>
   fc.oneof({ weight: 4, arbitrary: usual }, { weight: 1, arbitrary: odd });
 
-const escapeArb = mostly(
-  fc.constant<StringEscape>('none'),
-  fc.constantFrom<StringEscape>('unicode-first', 'unicode-all', 'utf-7'),
+const spellingArb = mostly(
+  fc.constant<StringSpelling>('none'),
+  fc.constantFrom<StringSpelling>('unicode-first', 'unicode-all', 'utf-7'),
 );
 
 const PUBLIC = 'demo://res/public/x';
@@ -87,7 +87,7 @@ const uriArb = fc.constantFrom(
 
 const toolArb: fc.Arbitrary<Json> = fc.oneof(
   fc
-    .record({ m: fc.constantFrom('hi', 'forbidden', 'not forbidden'), e: escapeArb, ne: escapeArb })
+    .record({ m: fc.constantFrom('hi', 'forbidden', 'not forbidden'), e: spellingArb, ne: spellingArb })
     .map(({ m, e, ne }) =>
       obj([
         ['name', str('echo', ne)],
@@ -97,8 +97,8 @@ const toolArb: fc.Arbitrary<Json> = fc.oneof(
   fc
     .record({
       k: fc.option(fc.constantFrom('HOME', 'SECRET'), { nil: undefined }),
-      e: escapeArb,
-      ne: escapeArb,
+      e: spellingArb,
+      ne: spellingArb,
     })
     .map(({ k, e, ne }) =>
       obj([
@@ -107,7 +107,7 @@ const toolArb: fc.Arbitrary<Json> = fc.oneof(
       ]),
     ),
   fc
-    .record({ a: fc.constantFrom('1', '500', '1e2', '-1e400', '100.00000000000001', '"7"'), ne: escapeArb })
+    .record({ a: fc.constantFrom('1', '500', '1e2', '-1e400', '100.00000000000001', '"7"'), ne: spellingArb })
     .map(({ a, ne }) =>
       obj([
         ['name', str('add', ne)],
@@ -123,11 +123,11 @@ const toolArb: fc.Arbitrary<Json> = fc.oneof(
 );
 
 const resourceArb: fc.Arbitrary<Json> = fc
-  .record({ uri: uriArb, e: escapeArb })
+  .record({ uri: uriArb, e: spellingArb })
   .map(({ uri, e }) => obj([['uri', str(uri, e)]]));
 
 const promptArb: fc.Arbitrary<Json> = fc
-  .record({ name: fc.constantFrom('greet', 'internal'), e: escapeArb })
+  .record({ name: fc.constantFrom('greet', 'internal'), e: spellingArb })
   .map(({ name, e }) =>
     obj([
       ['name', str(name, e)],
