@@ -9,6 +9,7 @@
 export type ProxyErrorCode =
   | 'PARSE_ERROR'
   | 'INVALID_REQUEST'
+  | 'INVALID_PARAMS'
   | 'BODY_TOO_LARGE'
   | 'JSON_TOO_DEEP'
   | 'BATCH_TOO_LARGE'
@@ -37,6 +38,7 @@ export interface ErrorSpec {
 export const ERROR_SPECS: Readonly<Record<ProxyErrorCode, ErrorSpec>> = {
   PARSE_ERROR: { httpStatus: 400, jsonRpcCode: -32700, message: 'Parse error' },
   INVALID_REQUEST: { httpStatus: 400, jsonRpcCode: -32600, message: 'Invalid Request' },
+  INVALID_PARAMS: { httpStatus: 400, jsonRpcCode: -32602, message: 'Invalid params' },
   BODY_TOO_LARGE: { httpStatus: 413, jsonRpcCode: -32600, message: 'Request body too large' },
   JSON_TOO_DEEP: { httpStatus: 400, jsonRpcCode: -32600, message: 'JSON nested too deeply' },
   BATCH_TOO_LARGE: { httpStatus: 400, jsonRpcCode: -32600, message: 'Batch too large' },
@@ -48,7 +50,7 @@ export const ERROR_SPECS: Readonly<Record<ProxyErrorCode, ErrorSpec>> = {
   UNSUPPORTED_MEDIA_TYPE: {
     httpStatus: 415,
     jsonRpcCode: -32600,
-    message: 'Content-Type must be application/json',
+    message: 'Content-Type must be application/json (UTF-8)',
   },
   NOT_ACCEPTABLE: {
     httpStatus: 406,

@@ -2,6 +2,7 @@ import type { Principal } from '../authn/principal.ts';
 import { decideTarget } from './decide.ts';
 import { classifyMethod } from './methods.ts';
 import type { CompiledPolicy } from './policy.ts';
+import { normalizeResourceUri } from './resource-uri.ts';
 
 // List results (tools/list, prompts/list, resources/list, resources/templates/list) keep only the
 // items the caller could use, judged by the same rules as the call (decide.ts, 'list' mode). Works
@@ -28,8 +29,10 @@ export function filterListResult(
   let kept: unknown[] | undefined;
   for (let i = 0; i < items.length; i++) {
     const item: unknown = items[i];
-    const name =
+    const raw =
       typeof item === 'object' && item !== null ? (item as Record<string, unknown>)[cls.itemKey] : undefined;
+    // A listed URI is judged as a read of it would be: normalized (templates are not URIs).
+    const name = cls.itemKey === 'uri' && typeof raw === 'string' ? normalizeResourceUri(raw) : raw;
     const allowed =
       typeof name === 'string' &&
       name !== '' &&

@@ -2,6 +2,8 @@
 // A method that is not in this table is refused: a new protocol revision must be reviewed here before
 // its methods pass the sidecar.
 
+import { normalizeResourceUri } from './resource-uri.ts';
+
 export type TargetKind = 'tool' | 'resource' | 'prompt';
 
 export type MethodClass =
@@ -122,4 +124,37 @@ export function targetOf(method: string, params: unknown): MessageTarget {
     if (Array.isArray(uris) && uris.every((u) => typeof u === 'string')) return { subscriptions: uris };
   }
   return {};
+}
+
+/**
+ * Rewrites, in place, the resource URIs a message is decided on to their normalized form (see
+ * resource-uri.ts), so the decision, the audit and the upstream all read one string. Returns why
+ * the message cannot be decided (a URI that is not absolute), or undefined. Completion refs are left
+ * as sent: they name templates (`{var}` is not URI syntax) and servers compare them as strings.
+ */
+export function normalizeTargetUris(
+  method: string,
+  params: Record<string, unknown> | undefined,
+): string | undefined {
+  if (params === undefined) return undefined;
+  const cls = classifyMethod(method);
+  if (cls.kind === 'target' && cls.target === 'resource') {
+    if (typeof params.uri !== 'string') return undefined; // decide denies a request that names none
+    const uri = normalizeResourceUri(params.uri);
+    if (uri === undefined) return 'params.uri is not an absolute URI';
+    params.uri = uri;
+    return undefined;
+  }
+  if (cls.kind === 'subscriptions') {
+    const uris = (params.notifications as { resourceSubscriptions?: unknown } | undefined)
+      ?.resourceSubscriptions;
+    if (!Array.isArray(uris)) return undefined;
+    for (const [i, u] of uris.entries()) {
+      if (typeof u !== 'string') continue;
+      const uri = normalizeResourceUri(u);
+      if (uri === undefined) return `params.notifications.resourceSubscriptions[${i}] is not an absolute URI`;
+      uris[i] = uri;
+    }
+  }
+  return undefined;
 }

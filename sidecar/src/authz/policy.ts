@@ -4,6 +4,7 @@ import { type CompiledCondition, createCelCompiler } from './cel.ts';
 import { PolicyCompileError } from './errors.ts';
 import { compileGlobs, globProblem, type NameMatcher } from './glob.ts';
 import type { TargetKind } from './methods.ts';
+import { resourcePatternProblem } from './resource-uri.ts';
 import { compileSubjects, type SubjectMatcher } from './subjects.ts';
 
 // compilePolicy turns the configured rules into matchers once, at configuration load: globs into
@@ -64,7 +65,7 @@ function compileRule(rule: ConfiguredRule, cel: ReturnType<typeof createCelCompi
   for (const kind of ['tool', 'resource', 'prompt'] as const) {
     const patterns = rule[FIELD[kind]] ?? [];
     patterns.forEach((p, i) => {
-      const problem = globProblem(p);
+      const problem = globProblem(p) ?? (kind === 'resource' ? resourcePatternProblem(p) : undefined);
       if (problem) throw new PolicyCompileError('invalid_glob', where(`${FIELD[kind]}[${i}]`), problem);
     });
     targets[kind] = compileGlobs(patterns);

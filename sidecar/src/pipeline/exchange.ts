@@ -35,8 +35,9 @@ export interface Exchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly transport: McpRecord['transport'];
+  /** The body sent upstream: built from `parsed` (forwardedBody), never the caller's own bytes. */
   body: string | undefined;
-  /** The parsed body (object or array), kept for rewriting params._meta. */
+  /** The parsed body (object or array) the decisions and the audit read. */
   parsed: unknown;
   batch: boolean;
   messages: MessageState[];
@@ -94,4 +95,14 @@ export function newRecord(ex: Exchange, msg: ClientMessage | undefined): McpReco
 export function idsOf(ex: Exchange): JsonRpcId {
   const first = ex.messages[0]?.msg;
   return !ex.batch && first && first.kind === 'request' ? first.id : null;
+}
+
+/**
+ * The message the upstream receives: rebuilt from the parsed values the sidecar decided on and
+ * audited (JSON.stringify), so no other parser can read the caller's bytes differently (charset,
+ * duplicate names, escapes). Built once, and only for what is actually forwarded.
+ */
+export function forwardedBody(ex: Exchange): string {
+  ex.body ??= JSON.stringify(ex.parsed);
+  return ex.body;
 }

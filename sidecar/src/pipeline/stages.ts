@@ -1,7 +1,9 @@
+import { normalizeTargetUris } from '../authz/methods.ts';
 import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
 import { readBody } from '../transport/body.ts';
 import {
   batchesAllowed,
+  checkContentType,
   checkMirroredHeaders,
   checkOrigin,
   checkProtocolVersion,
@@ -37,7 +39,10 @@ export function refuse(
   return { code, httpStatus: ERROR_SPECS[code].httpStatus, outcome, reason, body: jsonRpcError(code, id) };
 }
 
-/** 1. Transport: origin, protocol revision, body limits, JSON-RPC shape, header mirrors. */
+/**
+ * 1. Transport: origin, protocol revision, content type, body limits, JSON-RPC shape, resource URIs
+ * normalized, header mirrors.
+ */
 export const checkTransport: Stage = async (ex) => {
   const { config, origins } = ex.runtime;
   const origin = checkOrigin(header(ex.req, 'origin'), header(ex.req, 'host'), origins);
@@ -46,18 +51,22 @@ export const checkTransport: Stage = async (ex) => {
   const versionCheck = checkProtocolVersion(version);
   if (!versionCheck.ok) return refuse(versionCheck.code, versionCheck.detail, null);
   ex.protocolVersion = version;
-  const type = header(ex.req, 'content-type');
-  if (type === undefined || !type.toLowerCase().startsWith('application/json')) {
-    return refuse('UNSUPPORTED_MEDIA_TYPE', `content-type ${type ?? 'missing'}`, null);
-  }
+  const type = checkContentType(header(ex.req, 'content-type'));
+  if (!type.ok) return refuse(type.code, type.detail, null);
   const body = await readBody(ex.req, config.limits.maxBodyBytes);
   if (!body.ok) return refuse(body.code, body.detail, null);
-  ex.body = body.text;
   const parsed = parseJsonRpc(body.text, config.limits);
   if (!parsed.ok) return refuse(parsed.code, parsed.detail, parsed.id);
   ex.batch = parsed.batch;
+  // What is forwarded is rebuilt from this object (forwardedBody), never the bytes as they came.
   ex.parsed = parsed.raw;
+  let invalid: string | undefined;
+  for (const msg of parsed.messages) {
+    if (msg.kind !== 'response')
+      invalid ??= normalizeTargetUris(msg.method, msg.params as Record<string, unknown> | undefined);
+  }
   ex.messages = parsed.messages.map((msg) => ({ msg, record: newRecord(ex, msg) }));
+  if (invalid !== undefined) return refuse('INVALID_PARAMS', invalid, idsOf(ex));
   if (parsed.batch && !batchesAllowed(version)) {
     return refuse('BATCH_NOT_SUPPORTED', `batch under protocol ${version}`, null);
   }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../authn/principal.ts';
-import type { Exchange, Refusal } from '../pipeline/exchange.ts';
+import { type Exchange, forwardedBody, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
 import { inspectReply, mayBeResponse, type ReplyContext } from '../pipeline/reply.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
@@ -15,7 +15,12 @@ import {
   type TransportBinding,
 } from '../pipeline/stages.ts';
 import { formatEvent } from '../transport/sse.ts';
-import { clientResponseHeaders, clientStatus, upstreamRequestHeaders } from '../upstream/headers.ts';
+import {
+  clientResponseHeaders,
+  clientStatus,
+  upstreamMessageHeaders,
+  upstreamRequestHeaders,
+} from '../upstream/headers.ts';
 import type { UpstreamResponse } from '../upstream/http.ts';
 import { pipeBody, relaySse } from './relay.ts';
 import { newExchange, upstreamFailure } from './streamable.ts';
@@ -124,8 +129,8 @@ export function legacySseHandlers(paths: LegacyPaths) {
         up = await ex.runtime.upstream.request({
           method: 'POST',
           path: session.upstreamPath,
-          headers: upstreamRequestHeaders(ex.req.headers, ex.runtime.upstreamHeaders),
-          body: ex.body as string,
+          headers: upstreamMessageHeaders(ex.req.headers, ex.runtime.upstreamHeaders),
+          body: forwardedBody(ex),
         });
       } catch (err) {
         return upstreamFailure(ex, err);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_SPECS, jsonRpcError, ProxyError } from '../errors.ts';
-import { type Exchange, header, idsOf, type Refusal } from '../pipeline/exchange.ts';
+import { type Exchange, forwardedBody, header, idsOf, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
 import { exchangeReplyContext, inspectReply, mayBeResponse } from '../pipeline/reply.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
@@ -14,7 +14,12 @@ import {
 } from '../pipeline/stages.ts';
 import { traceUpstream } from '../pipeline/trace.ts';
 import { formatEvent } from '../transport/sse.ts';
-import { clientResponseHeaders, clientStatus, upstreamRequestHeaders } from '../upstream/headers.ts';
+import {
+  clientResponseHeaders,
+  clientStatus,
+  upstreamMessageHeaders,
+  upstreamRequestHeaders,
+} from '../upstream/headers.ts';
 import type { UpstreamResponse } from '../upstream/http.ts';
 import { pipeBody, readAll, relaySse } from './relay.ts';
 
@@ -120,7 +125,7 @@ export function streamableBinding(): TransportBinding {
     async forward(ex: Exchange, denied: Refusal | undefined) {
       if (denied !== undefined) return sendRefusal(ex, denied);
       const { runtime } = ex;
-      const headers = upstreamRequestHeaders(ex.req.headers, runtime.upstreamHeaders);
+      const headers = upstreamMessageHeaders(ex.req.headers, runtime.upstreamHeaders);
       const span =
         ex.trace && runtime.tracing ? traceUpstream(ex, runtime.tracing, ex.trace, headers) : undefined;
       const t0 = performance.now();
@@ -129,7 +134,7 @@ export function streamableBinding(): TransportBinding {
         up = await runtime.upstream.request({
           method: 'POST',
           headers,
-          body: ex.body as string,
+          body: forwardedBody(ex),
           signal: abortOnClientClose(ex),
         });
       } catch (err) {

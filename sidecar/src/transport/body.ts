@@ -1,8 +1,10 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { ProxyErrorCode } from '../errors.ts';
 
 // Reads a request body up to a byte limit. A declared Content-Length over the limit is refused
-// before a byte is read; a chunked body is cut off as soon as it passes the limit.
+// before a byte is read; a chunked body is cut off as soon as it passes the limit. The body must be
+// UTF-8: invalid sequences would become U+FFFD here but something else in another decoder.
 
 export type BodyResult =
   | { readonly ok: true; readonly text: string }
@@ -38,15 +40,22 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRe
       chunks.push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () => {
-      const text =
-        chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      finish({ ok: true, text });
-    });
+    req.once('end', () =>
+      finish(decodeUtf8(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks))),
+    );
     req.once('error', (err) => finish({ ok: false, code: 'INVALID_REQUEST', detail: err.message }));
     // A client that goes away mid-body ends here rather than leaving the exchange waiting.
     req.once('close', () =>
       finish({ ok: false, code: 'INVALID_REQUEST', detail: 'client closed the request' }),
     );
   });
+}
+
+/** Strict UTF-8: invalid byte sequences and a byte order mark are refused, not replaced or skipped. */
+export function decodeUtf8(bytes: Buffer): BodyResult {
+  if (!isUtf8(bytes)) return { ok: false, code: 'PARSE_ERROR', detail: 'body is not valid UTF-8' };
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    return { ok: false, code: 'PARSE_ERROR', detail: 'body starts with a byte order mark' };
+  }
+  return { ok: true, text: bytes.toString('utf8') };
 }

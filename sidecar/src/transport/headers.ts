@@ -1,8 +1,10 @@
+import { MIMEType } from 'node:util';
 import type { ProxyErrorCode } from '../errors.ts';
 import type { ClientMessage } from './jsonrpc.ts';
 
-// Header checks of the Streamable HTTP transport that need no I/O: protocol revision, the
-// 2026-07-28 Mcp-Method/Mcp-Name mirrors of the body, and the Origin (DNS-rebinding protection).
+// Header checks of the Streamable HTTP transport that need no I/O: content type and charset, protocol
+// revision, the 2026-07-28 Mcp-Method/Mcp-Name mirrors of the body, and the Origin (DNS-rebinding
+// protection).
 
 export const SUPPORTED_PROTOCOL_VERSIONS = [
   '2024-11-05',
@@ -28,6 +30,33 @@ export function checkProtocolVersion(header: string | undefined): HeaderCheck {
     code: 'UNSUPPORTED_PROTOCOL_VERSION',
     detail: `unsupported revision ${header.slice(0, 40)}`,
   };
+}
+
+const CHARSET_PARAMETER = /;\s*charset\s*=/gi;
+
+/**
+ * The body must be JSON in UTF-8: `application/json`, with no charset or `charset=utf-8` (once).
+ * The sidecar reads UTF-8 only, while an upstream behind body-parser decodes whatever charset the
+ * header names (`charset=utf-7` turns `+AGc-et-env` into `get-env`); the upstream is sent a fixed
+ * `application/json` instead of the caller's header.
+ */
+export function checkContentType(header: string | undefined): HeaderCheck {
+  if (header === 'application/json') return OK;
+  const refused = (detail: string): HeaderCheck => ({ ok: false, code: 'UNSUPPORTED_MEDIA_TYPE', detail });
+  if (header === undefined) return refused('content-type missing');
+  let type: MIMEType;
+  try {
+    type = new MIMEType(header);
+  } catch {
+    return refused(`content-type ${header.slice(0, 100)} does not parse`);
+  }
+  if (type.essence !== 'application/json') return refused(`content-type ${type.essence.slice(0, 100)}`);
+  const charset = type.params.get('charset');
+  if (charset === null) return OK;
+  if (charset.toLowerCase() !== 'utf-8')
+    return refused(`charset ${charset.slice(0, 40)}: only utf-8 is accepted`);
+  if ((header.match(CHARSET_PARAMETER)?.length ?? 0) > 1) return refused('charset given more than once');
+  return OK;
 }
 
 /** Batches exist only in 2025-03-26 (removed in 2025-06-18). */

@@ -1,7 +1,9 @@
 import type { JsonRpcId, ProxyErrorCode } from '../errors.ts';
+import { scanJsonText } from './json-text.ts';
 
-// Parses and classifies a JSON-RPC 2.0 body. Nesting depth is checked on the raw text before
-// JSON.parse so a hostile body costs one linear scan and no deep object graph.
+// Parses and classifies a JSON-RPC 2.0 body. The raw text is scanned first (json-text.ts): nesting
+// depth before JSON.parse, so a hostile body costs one linear scan and no deep object graph, and
+// what JSON.parse would hide (duplicate or case-colliding names, lone surrogates, inexact numbers).
 
 export type ClientMessage =
   | {
@@ -29,39 +31,19 @@ export interface ParseLimits {
   readonly maxBatchSize: number;
 }
 
-/** Depth of the deepest array/object nesting in JSON text, stopping early past `limit`. */
-export function jsonDepthExceeds(text: string, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped char
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limit) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return false;
-}
-
 export function parseJsonRpc(text: string, limits: ParseLimits): ParseResult {
-  if (jsonDepthExceeds(text, limits.maxJsonDepth)) {
-    return {
-      ok: false,
-      code: 'JSON_TOO_DEEP',
-      id: null,
-      detail: `nesting deeper than ${limits.maxJsonDepth}`,
-    };
-  }
+  const problem = scanJsonText(text, limits.maxJsonDepth);
+  if (problem?.kind === 'depth')
+    return { ok: false, code: 'JSON_TOO_DEEP', id: null, detail: problem.detail };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
     return { ok: false, code: 'PARSE_ERROR', id: null, detail: (err as Error).message };
   }
+  // Valid JSON that parsers read differently: refused, as the upstream must read what was decided.
+  if (problem !== undefined)
+    return { ok: false, code: 'INVALID_REQUEST', id: idOf(raw), detail: problem.detail };
   if (Array.isArray(raw)) {
     if (raw.length === 0) return { ok: false, code: 'INVALID_REQUEST', id: null, detail: 'empty batch' };
     if (raw.length > limits.maxBatchSize) {

@@ -7,7 +7,6 @@ import type { EffectiveConfig } from '../config/load.ts';
 // own upstream credentials are injected instead.
 
 const FORWARDED_REQUEST_HEADERS = [
-  'content-type',
   'accept',
   'mcp-session-id',
   'mcp-protocol-version',
@@ -35,6 +34,19 @@ export function upstreamRequestHeaders(
     if (name.startsWith('mcp-param-') && typeof v === 'string') out[name] = v;
   }
   for (const name in injected) out[name] = injected[name] as string;
+  return out;
+}
+
+/**
+ * Headers of a POST carrying the rebuilt message (forwardedBody): JSON in UTF-8, whatever the
+ * caller declared, so no upstream decodes it with another charset. undici sets its length.
+ */
+export function upstreamMessageHeaders(
+  incoming: IncomingHttpHeaders,
+  injected: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const out = upstreamRequestHeaders(incoming, injected);
+  out['content-type'] = 'application/json';
   return out;
 }
 

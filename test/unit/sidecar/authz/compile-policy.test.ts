@@ -52,6 +52,19 @@ describe('compilePolicy errors name the policy, rule and field', () => {
       field: 'resources[0]',
     },
     {
+      name: 'resource pattern that is not a URI',
+      bad: rule({ name: 'bad', resources: ['secret-doc'] }),
+      code: 'invalid_glob',
+      field: 'resources[0]',
+    },
+    {
+      // URIs are matched normalized: this deny would never apply to anything
+      name: 'resource pattern not in normalized form',
+      bad: rule({ name: 'bad', resources: ['repo://acme/*', 'DEMO://resource/./secret*'] }),
+      code: 'invalid_glob',
+      field: 'resources[1]',
+    },
+    {
       name: 'subject with two kinds',
       bad: rule({ name: 'bad', tools: ['*'], subjects: [{ user: 'a', group: 'b' }] }),
       code: 'invalid_subject',

@@ -77,6 +77,13 @@ describe('filterListResult', () => {
       expected: { resources: [{ uri: 'repo://acme/readme', name: 'readme' }] },
     },
     {
+      name: 'a listed alias of a denied resource is judged normalized, as its read would be',
+      method: 'resources/list',
+      who: alice,
+      result: { resources: [{ uri: 'REPO://acme/x/../secrets.txt', name: 's' }] },
+      expected: { resources: [] },
+    },
+    {
       name: 'resources/templates/list by uriTemplate',
       method: 'resources/templates/list',
       who: alice,

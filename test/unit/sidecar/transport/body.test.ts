@@ -69,6 +69,30 @@ describe('readBody', () => {
     expect(result).toEqual({ ok: true, text: '{"a":"€"}' });
   });
 
+  it.each([
+    ['an invalid byte', Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])],
+    [
+      'a truncated sequence',
+      Buffer.concat([Buffer.from('{"a":"'), Buffer.from('€').subarray(0, 2), Buffer.from('"}')]),
+    ],
+    [
+      'an encoded surrogate (CESU-8)',
+      Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]),
+    ],
+    [
+      'an overlong encoding of "/"',
+      Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]),
+    ],
+  ])('refuses a body that is not UTF-8: %s (no U+FFFD stand-in)', async (_name, bytes) => {
+    const { result } = await send([bytes]);
+    expect(result).toEqual({ ok: false, code: 'PARSE_ERROR', detail: 'body is not valid UTF-8' });
+  });
+
+  it('refuses a byte order mark', async () => {
+    const { result } = await send([Buffer.from('\ufeff{"jsonrpc":"2.0","id":1,"method":"ping"}')]);
+    expect(result).toEqual({ ok: false, code: 'PARSE_ERROR', detail: 'body starts with a byte order mark' });
+  });
+
   it('refuses a declared length over the limit before reading', async () => {
     const { result } = await send(['x'], { contentLength: LIMIT + 1 });
     expect(result).toMatchObject({ ok: false, code: 'BODY_TOO_LARGE' });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   batchesAllowed,
+  checkContentType,
   checkMirroredHeaders,
   checkOrigin,
   checkProtocolVersion,
@@ -20,6 +21,36 @@ const read = (uri: string): ClientMessage => ({
   id: 1,
   method: 'resources/read',
   params: { uri },
+});
+
+describe('checkContentType', () => {
+  it.each([
+    'application/json',
+    'application/json; charset=utf-8',
+    'Application/JSON;charset="UTF-8"',
+    'application/json; foo=bar',
+  ])('accepts %s', (v) => {
+    expect(checkContentType(v)).toEqual({ ok: true });
+  });
+
+  it.each([
+    [undefined, 'missing'],
+    ['text/plain', 'text/plain'],
+    ['application/jsonx', 'application/jsonx'],
+    ['application/json-seq', 'application/json-seq'],
+    // body-parser decodes these with iconv: +AGc-et-env becomes get-env
+    ['application/json; charset=utf-7', 'utf-7'],
+    ['application/json; charset=utf-16le', 'utf-16le'],
+    ['application/json; charset=latin1', 'latin1'],
+    // the first charset is this parser's, the last is body-parser's
+    ['application/json; charset=utf-8; charset=utf-7', 'more than once'],
+    ['application/json; charset=utf-8; charset=utf-8', 'more than once'],
+    ['not a media type', 'does not parse'],
+  ])('refuses %s with 415', (v, detail) => {
+    const check = checkContentType(v);
+    expect(check).toMatchObject({ ok: false, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(check.ok || check.detail).toContain(detail);
+  });
 });
 
 describe('checkProtocolVersion', () => {

@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { classify, jsonDepthExceeds, parseJsonRpc } from '../../../../sidecar/src/transport/jsonrpc.ts';
+import { classify, parseJsonRpc } from '../../../../sidecar/src/transport/jsonrpc.ts';
 
 const limits = { maxJsonDepth: 8, maxBatchSize: 3 };
-
-describe('jsonDepthExceeds', () => {
-  it.each([
-    ['flat object', '{"a":1}', 1, false],
-    ['at the limit', '[[[]]]', 3, false],
-    ['one past the limit', '[[[[]]]]', 3, true],
-    ['brackets inside strings do not count', '{"a":"[[[[[[[["}', 1, false],
-    ['escaped quote keeps the string open', '{"a":"\\"[[[["}', 1, false],
-  ])('%s', (_name, text, limit, expected) => {
-    expect(jsonDepthExceeds(text, limit)).toBe(expected);
-  });
-});
 
 describe('classify', () => {
   it.each([
@@ -65,6 +53,19 @@ describe('parseJsonRpc', () => {
       'INVALID_REQUEST',
       'x',
     ],
+    [
+      'a member that differs from a decided one only in case keeps its id',
+      '{"jsonrpc":"2.0","id":3,"method":"ping","Method":"tools/call"}',
+      'INVALID_REQUEST',
+      3,
+    ],
+    [
+      'a duplicate member',
+      '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","name":"get-env"}}',
+      'INVALID_REQUEST',
+      4,
+    ],
+    ['ambiguous but not JSON is a parse error', '{"a":1,"a":2', 'PARSE_ERROR', null],
   ])('%s -> %s', (_name, text, code, id) => {
     const r = parseJsonRpc(text, limits);
     expect(r).toMatchObject({ ok: false, code, id });

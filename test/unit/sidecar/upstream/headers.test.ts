@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   clientResponseHeaders,
   clientStatus,
+  upstreamMessageHeaders,
   upstreamRequestHeaders,
 } from '../../../../sidecar/src/upstream/headers.ts';
 
@@ -23,11 +24,24 @@ describe('upstreamRequestHeaders', () => {
     );
     expect(out).toEqual({
       authorization: 'Bearer sidecar-token',
-      'content-type': 'application/json',
       'mcp-session-id': 's-1',
       'mcp-param-path': '/tmp',
       traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     });
+  });
+});
+
+describe('upstreamMessageHeaders', () => {
+  it("declares the rebuilt message JSON in UTF-8, whatever charset the caller's header named", () => {
+    const out = upstreamMessageHeaders(
+      {
+        'content-type': 'application/json; charset=utf-7',
+        'content-length': '99',
+        accept: 'application/json',
+      },
+      {},
+    );
+    expect(out).toEqual({ 'content-type': 'application/json', accept: 'application/json' });
   });
 });
 
