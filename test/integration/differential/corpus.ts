@@ -21,6 +21,8 @@ export interface Reply {
 export interface CorpusEntry {
   group: string;
   name: string;
+  /** The protocol revision of the entry's session (batches exist only in 2025-03-26). */
+  protocol?: string;
   steps: (Step | ((previous: Reply[]) => Step))[];
 }
 
@@ -34,6 +36,9 @@ export const callTool = (name: string, args: Record<string, unknown> = {}, id: u
 export const readResource = (uri: string, id: unknown = 7) => rpc('resources/read', { uri }, id);
 export const getPrompt = (name: string, args: Record<string, string>, id: unknown = 7) =>
   rpc('prompts/get', { name, arguments: args }, id);
+
+/** The last revision with JSON-RPC batches: the batch entries run in sessions that negotiated it. */
+export const BATCH_PROTOCOL = '2025-03-26';
 
 const HEAD = '"jsonrpc":"2.0","id":7';
 /** A tools/call whose params are written verbatim. */
@@ -258,6 +263,20 @@ const entries: [group: string, name: string, steps: CorpusEntry['steps']][] = [
   ['batch', 'nested batch', [{ body: `[[${callTool('get-env', {}, 1)}]]` }]],
   [
     'batch',
+    'all allowed',
+    [{ body: `[${callTool('echo', { message: 'b' }, 1)},${readResource('demo://res/public/x', 2)}]` }],
+  ],
+  [
+    'batch',
+    'allowed elements hiding denied values',
+    [
+      {
+        body: `[${rawCall('{"name":"echo","arguments":{"message":"ok","meſſage":"forbidden"}}').replace('"id":7', '"id":1')},${rawCall('{"name":"get-env","arguments":{"key":"HOME","key":"SECRET"}}').replace('"id":7', '"id":2')},${readResource('demo://res/public/../secret/y', 3)}]`,
+      },
+    ],
+  ],
+  [
+    'batch',
     'denied notification-shaped call',
     [
       {
@@ -422,4 +441,6 @@ const entries: [group: string, name: string, steps: CorpusEntry['steps']][] = [
   ],
 ];
 
-export const CORPUS: readonly CorpusEntry[] = entries.map(([group, name, steps]) => ({ group, name, steps }));
+export const CORPUS: readonly CorpusEntry[] = entries.map(([group, name, steps]) =>
+  group === 'batch' ? { group, name, steps, protocol: BATCH_PROTOCOL } : { group, name, steps },
+);

@@ -1,8 +1,16 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedArb, toWire } from './arbitraries.ts';
+import { BATCH_PROTOCOL } from './corpus.ts';
 import { type AuditEvent, unvouched } from './invariant.ts';
-import { type CorpusSidecar, closeSession, openSession, send, startCorpusSidecar } from './run-corpus.ts';
+import {
+  type CorpusSidecar,
+  closeSession,
+  openSession,
+  type Session,
+  send,
+  startCorpusSidecar,
+} from './run-corpus.ts';
 import { type DemoUpstream, startDemoUpstream, UPSTREAM_KINDS } from './upstreams.ts';
 
 // The corpus's invariant as a property: for generated requests (key case and Unicode folds,
@@ -30,12 +38,12 @@ describe.each(UPSTREAM_KINDS)('generated requests through the sidecar to the %s 
   });
 
   /** The session's audit events, once the file holds the event of a ping sent after the request. */
-  async function eventsOf(session: string): Promise<AuditEvent[]> {
+  async function eventsOf(session: Session): Promise<AuditEvent[]> {
     const id = `sentinel-${++pings}`;
     await send(sidecar.url, session, { body: JSON.stringify({ jsonrpc: '2.0', id, method: 'ping' }) });
     for (;;) {
       const events = await sidecar.events();
-      if (events.some((e) => e.jsonrpcId === id)) return events.filter((e) => e.session === session);
+      if (events.some((e) => e.jsonrpcId === id)) return events.filter((e) => e.session === session.id);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -45,7 +53,7 @@ describe.each(UPSTREAM_KINDS)('generated requests through the sidecar to the %s 
       fc.asyncProperty(generatedArb, async (generated) => {
         const wire = toWire(generated);
         const before = (await upstream.executed()).length;
-        const session = await openSession(sidecar.url);
+        const session = await openSession(sidecar.url, generated.batchWith ? BATCH_PROTOCOL : undefined);
         await send(sidecar.url, session, { body: wire.body, headers: wire.headers });
         const events = await eventsOf(session);
         await closeSession(sidecar.url, session);

@@ -32,7 +32,8 @@ export const POLICY_RULES: Rule[] = [
   deny('internal-prompt', { prompts: ['internal'] }),
 ];
 
-const PROTOCOL = '2025-06-18';
+/** The revision sessions negotiate unless an entry needs another (batches need 2025-03-26). */
+const LATEST_PROTOCOL = '2025-06-18';
 
 export interface CorpusSidecar {
   readonly url: string;
@@ -74,12 +75,18 @@ export async function startCorpusSidecar(upstream: DemoUpstream): Promise<Corpus
   };
 }
 
-export async function send(url: string, session: string | undefined, step: Step): Promise<Reply> {
+/** A session opened through the sidecar, and the protocol revision it negotiated. */
+export interface Session {
+  id: string;
+  protocol: string;
+}
+
+export async function send(url: string, session: Session, step: Step): Promise<Reply> {
   const headers: Record<string, string> = {
     ...MCP_HEADERS,
     'x-api-key': KEYS.alice,
-    'mcp-protocol-version': PROTOCOL,
-    ...(session ? { 'mcp-session-id': session } : {}),
+    'mcp-protocol-version': session.protocol,
+    'mcp-session-id': session.id,
     ...step.headers,
   };
   const method = step.method ?? 'POST';
@@ -99,24 +106,25 @@ export async function send(url: string, session: string | undefined, step: Step)
   return { status: res.status, text: await res.text().catch((e: unknown) => String(e)) };
 }
 
-/** Opens a session as a well-behaved client would; the entry runs inside it. */
-export async function openSession(url: string): Promise<string> {
+/** Opens a session as a well-behaved client would; an entry or a generated request runs inside it. */
+export async function openSession(url: string, protocol = LATEST_PROTOCOL): Promise<Session> {
   const init = await fetch(url, {
     method: 'POST',
     headers: { ...MCP_HEADERS, 'x-api-key': KEYS.alice },
-    body: initializeBody(1, PROTOCOL),
+    body: initializeBody(1, protocol),
   });
   await init.text();
-  const session = init.headers.get('mcp-session-id');
-  if (init.status !== 200 || !session) throw new Error(`initialize through the sidecar: HTTP ${init.status}`);
+  const id = init.headers.get('mcp-session-id');
+  if (init.status !== 200 || !id) throw new Error(`initialize through the sidecar: HTTP ${init.status}`);
+  const session = { id, protocol };
   await send(url, session, { body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
   return session;
 }
 
-export async function closeSession(url: string, session: string): Promise<void> {
+export async function closeSession(url: string, session: Session): Promise<void> {
   const res = await fetch(url, {
     method: 'DELETE',
-    headers: { 'x-api-key': KEYS.alice, 'mcp-session-id': session },
+    headers: { 'x-api-key': KEYS.alice, 'mcp-session-id': session.id },
   });
   await res.body?.cancel();
 }
@@ -137,16 +145,13 @@ export async function runCorpus(
   const runs: EntryRun[] = [];
   let seen = (await upstream.executed()).length;
   for (const entry of corpus) {
-    const session = await openSession(sidecarUrl);
+    const session = await openSession(sidecarUrl, entry.protocol);
     const replies: Reply[] = [];
     for (const s of entry.steps)
       replies.push(await send(sidecarUrl, session, typeof s === 'function' ? s(replies) : s));
-    await fetch(sidecarUrl, {
-      method: 'DELETE',
-      headers: { 'x-api-key': KEYS.alice, 'mcp-session-id': session },
-    });
+    await closeSession(sidecarUrl, session);
     const all = await upstream.executed();
-    runs.push({ entry, session, replies, executed: all.slice(seen) });
+    runs.push({ entry, session: session.id, replies, executed: all.slice(seen) });
     seen = all.length;
   }
   return runs;
