@@ -25,6 +25,8 @@ export interface AuthnRequest {
   authorization?: string;
   /** The X-API-Key header. */
   apiKey?: string;
+  /** A credential header the request carried more than once (see repeatedCredentialHeader). */
+  repeated?: 'Authorization' | 'X-API-Key';
 }
 
 export interface Authenticator {
@@ -104,7 +106,7 @@ export function createAuthenticator(cfg: AuthenticationConfig, deps: Authenticat
     }
     const trusted = typeof iss === 'string' ? issuers.byIssuer.get(iss) : undefined;
     if (trusted === undefined)
-      return fail('untrusted_issuer', `issuer ${JSON.stringify(iss)} is not trusted`);
+      return fail('untrusted_issuer', `issuer ${JSON.stringify(iss)?.slice(0, 200)} is not trusted`);
     const verified = await trusted.verifier.verify(token);
     if (!verified.ok) {
       if (verified.code === 'issuer_unavailable') {
@@ -143,6 +145,9 @@ export function createAuthenticator(cfg: AuthenticationConfig, deps: Authenticat
     },
 
     async authenticate(req) {
+      // Details go to the audit: they name what was wrong, never a character of the credential.
+      if (req.repeated !== undefined)
+        return fail('repeated_credentials', `${req.repeated} header sent more than once`);
       const cred = readCredential(req.authorization, req.apiKey);
       switch (cred.kind) {
         case 'none':
@@ -150,7 +155,14 @@ export function createAuthenticator(cfg: AuthenticationConfig, deps: Authenticat
             ? { ok: true, principal: ANONYMOUS_PRINCIPAL }
             : fail('missing_credentials', 'no Authorization or X-API-Key header');
         case 'unsupported-scheme':
-          return fail('unsupported_scheme', `Authorization scheme '${cred.scheme}' is not Bearer`);
+          return fail(
+            'unsupported_scheme',
+            cred.scheme === undefined
+              ? 'Authorization does not use the Bearer scheme (its scheme is not a registered one, so not shown)'
+              : `Authorization uses the ${cred.scheme} scheme, not Bearer`,
+          );
+        case 'empty-bearer':
+          return fail('malformed_token', 'Authorization names the Bearer scheme but carries no token');
         case 'too-large':
           return fail('token_too_large', `credential of ${cred.bytes} bytes exceeds the limit`);
         case 'api-key': {

@@ -3,10 +3,12 @@
 
 export type AuthnErrorCode =
   | 'missing_credentials' // no Authorization / X-API-Key at all
+  | 'repeated_credentials' // Authorization or X-API-Key sent twice: which one counts is ambiguous
   | 'unsupported_scheme' // Authorization present but not Bearer
   | 'malformed_token' // not a parseable JWS compact serialization
   | 'token_too_large' // refused before parsing
   | 'algorithm_not_allowed' // alg outside the allow-list (none, HS*, ...)
+  | 'unsupported_critical_header' // a `crit` extension the verifier does not understand (RFC 7515 §4.1.11)
   | 'unknown_key' // kid not in the issuer's JWKS, even after a refetch
   | 'invalid_signature'
   | 'untrusted_issuer'
@@ -19,14 +21,16 @@ export type AuthnErrorCode =
   | 'invalid_token' // any other verification failure
   | 'issuer_unavailable'; // discovery or JWKS could not be fetched: not the caller's fault
 
-export type AuthnHttpStatus = 401 | 403 | 503;
+export type AuthnHttpStatus = 400 | 401 | 403 | 503;
 
 const STATUS: Record<AuthnErrorCode, AuthnHttpStatus> = {
   missing_credentials: 401,
+  repeated_credentials: 400,
   unsupported_scheme: 401,
   malformed_token: 401,
   token_too_large: 401,
   algorithm_not_allowed: 401,
+  unsupported_critical_header: 401,
   unknown_key: 401,
   invalid_signature: 401,
   untrusted_issuer: 401,
@@ -40,15 +44,22 @@ const STATUS: Record<AuthnErrorCode, AuthnHttpStatus> = {
   issuer_unavailable: 503,
 };
 
+/** Every code, for bounded metric labels (telemetry/labels.ts). */
+export const AUTHN_ERROR_CODES = Object.keys(STATUS) as readonly AuthnErrorCode[];
+
 /** Messages safe to show any client: they say what to do, not what the verifier found. */
 const CLIENT_MESSAGE: Record<AuthnHttpStatus, string> = {
+  400: 'Send one Authorization or X-API-Key header, once',
   401: 'Authentication required: present a valid access token',
   403: 'The access token does not carry the required scope',
   503: 'Authentication is temporarily unavailable',
 };
 
+type ChallengeError = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
 /** RFC 6750 §3.1 error code for the challenge; none when the caller sent no bearer credentials. */
-function challengeError(code: AuthnErrorCode): 'invalid_token' | 'insufficient_scope' | undefined {
+function challengeError(code: AuthnErrorCode): ChallengeError | undefined {
+  if (code === 'repeated_credentials') return 'invalid_request';
   // An unavailable issuer is not the token's fault: no error code, so clients keep their token.
   if (code === 'missing_credentials' || code === 'unsupported_scheme' || code === 'issuer_unavailable') {
     return undefined;
@@ -88,7 +99,7 @@ export class AuthnConfigError extends Error {
 }
 
 export interface Challenge {
-  header(error: 'invalid_token' | 'insufficient_scope' | undefined): string;
+  header(error: ChallengeError | undefined): string;
 }
 
 /** RFC 7230 quoted-string: escape backslash and double quote. */
@@ -97,17 +108,18 @@ function quote(value: string): string {
 }
 
 /**
- * The three possible header values are built once per configuration:
+ * The possible header values are built once per configuration:
  * `Bearer resource_metadata="<url>"[, error="..."][, scope="..."]`.
  */
 export function createChallenge(resourceMetadataUrl: string, requiredScopes: readonly string[]): Challenge {
   const base = `Bearer resource_metadata=${quote(resourceMetadataUrl)}`;
   const scope = requiredScopes.length > 0 ? `, scope=${quote(requiredScopes.join(' '))}` : '';
   const none = base + scope;
-  const invalid = `${base}, error="invalid_token"${scope}`;
-  const insufficient = `${base}, error="insufficient_scope"${scope}`;
-  return {
-    header: (error) =>
-      error === 'invalid_token' ? invalid : error === 'insufficient_scope' ? insufficient : none,
-  };
+  const values = new Map<ChallengeError, string>(
+    (['invalid_request', 'invalid_token', 'insufficient_scope'] as const).map((e) => [
+      e,
+      `${base}, error="${e}"${scope}`,
+    ]),
+  );
+  return { header: (error) => (error === undefined ? none : (values.get(error) as string)) };
 }

@@ -1,6 +1,7 @@
 import {
   createRemoteJWKSet,
   customFetch,
+  decodeProtectedHeader,
   errors,
   type JWTPayload,
   type JWTVerifyGetKey,
@@ -62,8 +63,18 @@ class KeySourceUnavailable extends Error {
   override readonly name = 'KeySourceUnavailable';
 }
 
-/** Pure: which AuthnError a jose (or key source) failure means. */
-export function classifyVerifyError(err: unknown): { code: AuthnErrorCode; detail: string } {
+/** Whether the token's protected header marks an extension critical that jose does not know (all but b64). */
+function hasUnknownCritical(token: string): boolean {
+  try {
+    const crit = decodeProtectedHeader(token).crit;
+    return Array.isArray(crit) && crit.some((p) => p !== 'b64');
+  } catch {
+    return false;
+  }
+}
+
+/** Pure: which AuthnError a jose (or key source) failure of `token` means. */
+export function classifyVerifyError(err: unknown, token: string): { code: AuthnErrorCode; detail: string } {
   if (err instanceof KeySourceUnavailable || err instanceof DiscoveryError) {
     return { code: 'issuer_unavailable', detail: err.message };
   }
@@ -80,6 +91,10 @@ export function classifyVerifyError(err: unknown): { code: AuthnErrorCode; detai
       default:
         return { code: 'invalid_claims', detail };
     }
+  }
+  // jose says "not supported" both for an algorithm and for an unknown critical header parameter.
+  if (err instanceof errors.JOSENotSupported && hasUnknownCritical(token)) {
+    return { code: 'unsupported_critical_header', detail: err.message };
   }
   if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) {
     return { code: 'algorithm_not_allowed', detail: err.message };
@@ -169,7 +184,7 @@ export function createIssuerVerifier(cfg: IssuerVerifierConfig, deps: IssuerVeri
         const { payload } = await jwtVerify(token, getKey, { ...options, currentDate: deps.now() });
         return { ok: true, claims: payload };
       } catch (err) {
-        return { ok: false, ...classifyVerifyError(err) };
+        return { ok: false, ...classifyVerifyError(err, token) };
       }
     },
     async warm() {

@@ -39,7 +39,8 @@ export function normalizeResourceUri(uri: string): string | undefined {
  * nothing, silently (a deny rule that never applies), so the configuration is refused instead.
  */
 export function resourcePatternProblem(pattern: string): string | undefined {
-  if (/^[*?]+$/.test(pattern)) return undefined;
+  // A pattern that starts with a wildcard (`*`, `*%2F*`) has no scheme to check.
+  if (pattern.startsWith('*') || pattern.startsWith('?')) return undefined;
   const probe = pattern.replace(/[*?]/g, 'x');
   const normalized = normalizeResourceUri(probe);
   if (normalized === undefined) return 'resource pattern is not an absolute URI (e.g. demo://resource/*)';

@@ -8,6 +8,7 @@ import type { AuthzRequest } from '../authz/decide.ts';
 export interface CredentialInput {
   authorization?: string | undefined;
   apiKey?: string | undefined;
+  repeated?: 'Authorization' | 'X-API-Key' | undefined;
 }
 
 export type AuthnResult = { ok: true; principal: Principal } | { ok: false; error: AuthnError };

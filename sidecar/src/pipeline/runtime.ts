@@ -1,6 +1,7 @@
 import type { EffectiveConfig } from '../config/load.ts';
 import type { McpTracing } from '../telemetry/tracing.ts';
 import type { OriginPolicy } from '../transport/headers.ts';
+import type { ParamHeaderCatalog } from '../transport/param-headers.ts';
 import type { UpstreamClient } from '../upstream/http.ts';
 import type { AuthenticatorPort, PolicyPort } from './ports.ts';
 import type { Recorder } from './record.ts';
@@ -20,6 +21,8 @@ export interface Runtime {
   readonly recorder: Recorder;
   /** Shared across reloads: reloading must not drop sessions. */
   readonly sessions: SessionBindings;
+  /** Mcp-Param-* declarations of the upstream's tools, shared across reloads. */
+  readonly paramHeaders: ParamHeaderCatalog;
   /** Spans per message and context propagation; undefined when tracing is off. */
   readonly tracing: McpTracing | undefined;
 }

@@ -1,3 +1,4 @@
+import { repeatedCredentialHeader } from '../authn/credentials.ts';
 import { normalizeTargetUris } from '../authz/methods.ts';
 import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
 import { readBody } from '../transport/body.ts';
@@ -95,6 +96,7 @@ export const authenticate: Stage = async (ex) => {
   const result = await ex.runtime.authenticator.authenticate({
     authorization: header(ex.req, 'authorization'),
     apiKey: header(ex.req, 'x-api-key'),
+    repeated: repeatedCredentialHeader(ex.req.rawHeaders),
   });
   if (result.ok) {
     ex.principal = result.principal;
@@ -105,7 +107,8 @@ export const authenticate: Stage = async (ex) => {
     code: e.code,
     httpStatus: e.httpStatus,
     outcome: e.httpStatus === 503 ? 'failed' : 'unauthenticated',
-    reason: `${e.code}: ${e.detail}`,
+    // The code is the record's errorCode; the audit puts it before the reason once.
+    reason: e.detail,
     body: { jsonrpc: '2.0', id: idsOf(ex), error: { code: -32001, message: e.message } },
     headers: { 'www-authenticate': e.wwwAuthenticate },
   };

@@ -10,6 +10,7 @@ import type { Runtime } from '../pipeline/runtime.ts';
 import type { SessionBindings } from '../pipeline/sessions.ts';
 import type { McpTracing } from '../telemetry/tracing.ts';
 import { compileOriginPolicy } from '../transport/headers.ts';
+import type { ParamHeaderCatalog } from '../transport/param-headers.ts';
 import { resolveInjectedHeaders } from '../upstream/headers.ts';
 import type { UpstreamClient } from '../upstream/http.ts';
 
@@ -24,8 +25,9 @@ export interface RuntimeDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly fetch?: typeof fetch;
   readonly logger?: Logger | undefined;
-  /** Sees the upstream's own tools/list answers (before filtering), e.g. for metric labels. */
-  readonly onToolList?: (names: Iterable<string>) => void;
+  readonly paramHeaders: ParamHeaderCatalog;
+  /** Sees the upstream's own tools/list results (before filtering), e.g. for metric labels. */
+  readonly onToolList?: (result: unknown) => void;
   readonly tracing?: McpTracing | undefined;
 }
 
@@ -34,10 +36,7 @@ export interface BuiltRuntime {
   readonly authenticator: Authenticator;
 }
 
-export function policyPort(
-  config: EffectiveConfig,
-  onToolList?: (names: Iterable<string>) => void,
-): PolicyPort {
+export function policyPort(config: EffectiveConfig, onToolList?: (result: unknown) => void): PolicyPort {
   const policy = compilePolicy(config.authorization.rules);
   const server = config.server.name;
   return {
@@ -49,13 +48,13 @@ export function policyPort(
     },
     filtersReplies: (method) => classifyMethod(method).kind === 'list',
     filterResult(principal, method, result) {
-      if (onToolList !== undefined && method === 'tools/list') onToolList(toolNames(result));
+      if (onToolList !== undefined && method === 'tools/list') onToolList(result);
       return filterListResult(policy, principal, method, result, server);
     },
   };
 }
 
-function* toolNames(result: unknown): Iterable<string> {
+export function* toolNames(result: unknown): Iterable<string> {
   const tools = (result as { tools?: unknown } | null)?.tools;
   if (!Array.isArray(tools)) return;
   for (const t of tools)
@@ -78,6 +77,7 @@ export function buildRuntime(config: EffectiveConfig, deps: RuntimeDeps): BuiltR
     origins: compileOriginPolicy(config.allowedOrigins, config.server.canonicalUri, config.listen.host),
     recorder: deps.recorder,
     sessions: deps.sessions,
+    paramHeaders: deps.paramHeaders,
     tracing: config.telemetry?.tracing?.enabled === false ? undefined : deps.tracing,
   };
   return { runtime, authenticator };

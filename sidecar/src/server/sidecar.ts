@@ -12,11 +12,12 @@ import { createRuleLabels, createToolLabels, RULE_LABEL_LIMIT } from '../telemet
 import { createSidecarMetrics, type SidecarMetrics } from '../telemetry/metrics.ts';
 import { createMetricsRecorder } from '../telemetry/metrics-recorder.ts';
 import { createMcpTracing, sdkInstalled } from '../telemetry/tracing.ts';
+import { createParamHeaderCatalog } from '../transport/param-headers.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/http.ts';
 import { type StdioBridge, startStdioBridge } from '../upstream/stdio-bridge.ts';
 import { createAdminApp } from './admin.ts';
 import { createApp, type RuntimeHolder } from './app.ts';
-import { buildRuntime } from './runtime.ts';
+import { buildRuntime, toolNames } from './runtime.ts';
 
 // Assembles a running sidecar from a validated configuration: upstream (HTTP pool, or a stdio
 // bridge), runtime, the MCP server, the admin server, and the config watcher that swaps runtimes.
@@ -99,11 +100,16 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     });
   let upstream = newUpstream(upstreamUrl as string, config);
 
-  const onToolList = (names: Iterable<string>) => toolLabels.observe(names);
+  const paramHeaders = createParamHeaderCatalog();
+  const onToolList = (result: unknown) => {
+    toolLabels.observe(toolNames(result));
+    paramHeaders.learn(result);
+  };
   // main.ts starts the SDK first; without one, spans would cost CPU on every call and record nothing.
   const tracing = sdkInstalled() ? createMcpTracing() : undefined;
   const built = buildRuntime(config, {
     sessions,
+    paramHeaders,
     recorder,
     upstream,
     env,
@@ -154,6 +160,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       const nextUpstream = sameUpstream ? upstream : newUpstream(next.upstream.url as string, next);
       const rebuilt = buildRuntime(next, {
         sessions,
+        paramHeaders,
         recorder,
         upstream: nextUpstream,
         env,

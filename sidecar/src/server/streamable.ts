@@ -126,6 +126,10 @@ export function streamableBinding(): TransportBinding {
       if (denied !== undefined) return sendRefusal(ex, denied);
       const { runtime } = ex;
       const headers = upstreamMessageHeaders(ex.req.headers, runtime.upstreamHeaders);
+      Object.assign(
+        headers,
+        runtime.paramHeaders.derive(ex.messages.length === 1 ? ex.messages[0]?.msg : undefined),
+      );
       const span =
         ex.trace && runtime.tracing ? traceUpstream(ex, runtime.tracing, ex.trace, headers) : undefined;
       const t0 = performance.now();

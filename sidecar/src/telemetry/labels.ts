@@ -1,3 +1,4 @@
+import { AUTHN_ERROR_CODES } from '../authn/errors.ts';
 import { classifyMethod } from '../authz/methods.ts';
 
 // Bounded label values. Metric labels come only from these functions, so a caller can never create a
@@ -113,21 +114,4 @@ export function createRuleLabels(opts: {
 }
 
 /** The authenticator's failure codes (sidecar/src/authn/errors.ts), the only values of `reason`. */
-export const AUTHN_REASONS: ReadonlySet<string> = new Set([
-  'missing_credentials',
-  'unsupported_scheme',
-  'malformed_token',
-  'token_too_large',
-  'algorithm_not_allowed',
-  'unknown_key',
-  'invalid_signature',
-  'untrusted_issuer',
-  'invalid_audience',
-  'expired',
-  'not_yet_valid',
-  'invalid_claims',
-  'invalid_api_key',
-  'insufficient_scope',
-  'invalid_token',
-  'issuer_unavailable',
-]);
+export const AUTHN_REASONS: ReadonlySet<string> = new Set(AUTHN_ERROR_CODES);

@@ -41,7 +41,8 @@ const CHARSET_PARAMETER = /;\s*charset\s*=/gi;
  * `application/json` instead of the caller's header.
  */
 export function checkContentType(header: string | undefined): HeaderCheck {
-  if (header === 'application/json') return OK;
+  // The forms clients send, without a MIME parse (microseconds on every message).
+  if (header === 'application/json' || header?.toLowerCase() === 'application/json; charset=utf-8') return OK;
   const refused = (detail: string): HeaderCheck => ({ ok: false, code: 'UNSUPPORTED_MEDIA_TYPE', detail });
   if (header === undefined) return refused('content-type missing');
   let type: MIMEType;
@@ -77,6 +78,17 @@ const B64_PREFIX = '=?base64?';
 const B64_SUFFIX = '?=';
 
 /** Header values that are not plain printable ASCII travel base64-encoded between sentinels. */
+export function encodeMcpHeaderValue(value: string): string {
+  // Plain only when header parsing cannot change it: printable ASCII or tab, no surrounding
+  // whitespace (field parsing strips it), and not itself shaped like the sentinel form.
+  const plain =
+    value !== '' &&
+    value === value.trim() &&
+    !(value.startsWith(B64_PREFIX) && value.endsWith(B64_SUFFIX)) &&
+    /^[\t\x20-\x7e]*$/.test(value);
+  return plain ? value : `${B64_PREFIX}${Buffer.from(value, 'utf8').toString('base64')}${B64_SUFFIX}`;
+}
+
 export function decodeMcpHeaderValue(value: string): string {
   if (value.startsWith(B64_PREFIX) && value.endsWith(B64_SUFFIX)) {
     return Buffer.from(value.slice(B64_PREFIX.length, -B64_SUFFIX.length), 'base64').toString('utf8');

@@ -44,10 +44,14 @@ export function scanJsonText(text: string, maxDepth: number): JsonTextProblem | 
     if (c === QUOTE) {
       const start = i;
       let escaped = false;
+      let ascii = true;
       for (i++; i < n; i++) {
         const d = text.charCodeAt(i);
         if (d === QUOTE) break;
-        if (d !== BACKSLASH) continue;
+        if (d !== BACKSLASH) {
+          if (d > 0x7f) ascii = false;
+          continue;
+        }
         escaped = true;
         if (text.charCodeAt(i + 1) !== LOWER_U) {
           i++;
@@ -67,7 +71,7 @@ export function scanJsonText(text: string, maxDepth: number): JsonTextProblem | 
       }
       if (expectName && found === undefined) {
         expectName = false;
-        found = checkName(stack[stack.length - 1] as Frame, memberName(text, start, i, escaped));
+        found = checkName(stack[stack.length - 1], memberName(text, start, i, escaped), ascii && !escaped);
       }
       continue;
     }
@@ -116,9 +120,14 @@ function memberName(text: string, start: number, end: number, escaped: boolean):
   }
 }
 
-function checkName(frame: Frame | undefined, name: string | undefined): JsonTextProblem | undefined {
+function checkName(
+  frame: Frame | undefined,
+  name: string | undefined,
+  ascii: boolean,
+): JsonTextProblem | undefined {
   if (frame === undefined || name === undefined) return undefined;
-  const folded = foldKey(name);
+  // ASCII folds by uppercasing alone; only other names need the two-step fold.
+  const folded = ascii ? name.toUpperCase() : foldKey(name);
   frame.names ??= new Map();
   const earlier = frame.names.get(folded);
   if (earlier === undefined) {

@@ -4,7 +4,8 @@ import type { EffectiveConfig } from '../config/load.ts';
 
 // Which request headers reach the upstream server. An allow-list, not a deny-list: the caller's
 // Authorization, X-API-Key and cookies are never forwarded (no token passthrough); the sidecar's
-// own upstream credentials are injected instead.
+// own upstream credentials are injected instead. Neither are the caller's Mcp-Param-* headers: they
+// are derived from the decided arguments (transport/param-headers.ts).
 
 const FORWARDED_REQUEST_HEADERS = [
   'accept',
@@ -27,11 +28,6 @@ export function upstreamRequestHeaders(
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const v = incoming[name];
     if (typeof v === 'string') out[name] = v;
-  }
-  // 2026-07-28 mirrors tool arguments as Mcp-Param-* headers: forward them as sent.
-  for (const name in incoming) {
-    const v = incoming[name];
-    if (name.startsWith('mcp-param-') && typeof v === 'string') out[name] = v;
   }
   for (const name in injected) out[name] = injected[name] as string;
   return out;

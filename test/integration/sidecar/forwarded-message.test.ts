@@ -70,8 +70,8 @@ describe('Streamable HTTP to the SDK express app', () => {
       ...auth,
       'content-type': 'application/json; charset=utf-7',
     });
-    expect(res.status).toBe(415);
     expect(upstream.ran).not.toContain('tool:get-env');
+    expect(res.status).toBe(415);
     expect(upstream.bodies.length).toBe(before);
     expect(recorder.records.at(-1)).toMatchObject({ outcome: 'failed', errorCode: 'UNSUPPORTED_MEDIA_TYPE' });
   });
@@ -154,6 +154,25 @@ describe('Streamable HTTP to the SDK express app', () => {
     expect(upstream.ran.at(-1)).toBe(`read:${PUBLIC_URI}`);
   });
 
+  it("sends Mcp-Param-* headers derived from the decided arguments, never the caller's", async () => {
+    const route = (id: number) =>
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: { name: 'route', arguments: { region: 'eu' } },
+      });
+    const spoofed = { ...auth, 'mcp-param-region': 'us', 'mcp-param-other': 'x' };
+    // Not listed yet: the declarations are unknown, so the caller's copies are dropped, not passed on.
+    expect((await post(sidecar.url, route(21), spoofed)).status).toBe(200);
+    expect(upstream.headers.at(-1)?.['mcp-param-region']).toBeUndefined();
+    expect(upstream.headers.at(-1)?.['mcp-param-other']).toBeUndefined();
+    await post(sidecar.url, '{"jsonrpc":"2.0","id":22,"method":"tools/list"}', auth);
+    expect((await post(sidecar.url, route(23), spoofed)).status).toBe(200);
+    expect(upstream.headers.at(-1)?.['mcp-param-region']).toBe('eu');
+    expect(upstream.headers.at(-1)?.['mcp-param-other']).toBeUndefined();
+  });
+
   it('refuses a resource URI that is not absolute with -32602', async () => {
     const res = await post(sidecar.url, read('../secret', 8), auth);
     expect(res.status).toBe(400);
@@ -219,7 +238,6 @@ describe('legacy HTTP+SSE to the SDK express app', () => {
       headers: { ...auth, 'content-type': 'application/json; charset=utf-7' },
       body: call(UTF7_GET_ENV, 42),
     });
-    expect(res.status).toBe(415);
     // The stream still answers what follows, and nothing ran get-env in between.
     await fetch(session.endpoint, {
       method: 'POST',
@@ -228,6 +246,7 @@ describe('legacy HTTP+SSE to the SDK express app', () => {
     });
     expect(await session.reply(43)).toMatchObject({ result: { content: [{ text: 'ran echo' }] } });
     expect(upstream.ran).not.toContain('tool:get-env');
+    expect(res.status).toBe(415);
     await session.close();
   });
 

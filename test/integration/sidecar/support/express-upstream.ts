@@ -4,6 +4,8 @@ import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+// zod comes with the SDK (its schema language); meta() puts x-mcp-header into the listed inputSchema.
+import * as z from 'zod';
 
 // An upstream built the way the MCP SDK documents it: createMcpExpressApp (express.json, that is
 // body-parser, which decodes the body in whatever charset its Content-Type names), an McpServer,
@@ -34,6 +36,15 @@ function mcpServer(ran: string[]): McpServer {
       return { content: [{ type: 'text', text: `ran ${name}` }] };
     });
   }
+  // 2026-07-28: `region` is mirrored in an Mcp-Param-Region header.
+  server.registerTool(
+    'route',
+    { description: 'route', inputSchema: { region: z.string().meta({ 'x-mcp-header': 'Region' }) } },
+    async ({ region }) => {
+      ran.push(`tool:route:${region}`);
+      return { content: [{ type: 'text', text: `routed ${region}` }] };
+    },
+  );
   for (const [name, uri] of [
     ['secret', SECRET_URI],
     ['public', PUBLIC_URI],

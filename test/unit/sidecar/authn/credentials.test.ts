@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TOKEN_BYTES, readCredential } from '../../../../sidecar/src/authn/credentials.ts';
+import {
+  MAX_TOKEN_BYTES,
+  readCredential,
+  repeatedCredentialHeader,
+} from '../../../../sidecar/src/authn/credentials.ts';
 
 const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln';
 
 describe('readCredential', () => {
   it.each([
     { name: 'nothing', authorization: undefined, apiKey: undefined, kind: 'none' },
-    { name: 'empty bearer', authorization: 'Bearer ', apiKey: undefined, kind: 'none' },
+    { name: 'Bearer with no token', authorization: 'Bearer', apiKey: undefined, kind: 'empty-bearer' },
+    {
+      name: 'Bearer and spaces, no token',
+      authorization: 'Bearer  ',
+      apiKey: undefined,
+      kind: 'empty-bearer',
+    },
+    { name: 'a tab after Bearer', authorization: `Bearer\t${jwt}`, apiKey: undefined, kind: 'jwt' },
     { name: 'JWT bearer', authorization: `Bearer ${jwt}`, apiKey: undefined, kind: 'jwt' },
     { name: 'scheme is case-insensitive', authorization: `bearer ${jwt}`, apiKey: undefined, kind: 'jwt' },
     {
@@ -59,5 +70,31 @@ describe('readCredential', () => {
   it('a token of exactly the limit is accepted for parsing', () => {
     const token = `${'a'.repeat(MAX_TOKEN_BYTES - 10)}.b.c`.slice(0, MAX_TOKEN_BYTES);
     expect(readCredential(`Bearer ${token}`, undefined).kind).not.toBe('too-large');
+  });
+});
+
+describe('the scheme a refusal names is never part of the credential', () => {
+  it.each([
+    ['Basic dXNlcjpwYXNz', 'Basic'],
+    ['digest username="a"', 'Digest'],
+    ['DPoP eyJhbGciOiJFUzI1NiJ9.e30.c2ln', 'DPoP'],
+    // an unregistered word before a space may be a secret: not named
+    ['pc_live_secret0123456789 x', undefined],
+    ['pc_live_secret0123456789', undefined],
+    ['Bearer-ish\tpc_live_secret', undefined],
+  ])('%s -> %s', (authorization, scheme) => {
+    expect(readCredential(authorization, undefined)).toEqual({ kind: 'unsupported-scheme', scheme });
+  });
+});
+
+describe('repeatedCredentialHeader', () => {
+  it.each([
+    [['Authorization', 'Bearer a', 'Host', 'h'], undefined],
+    [['authorization', 'Bearer a', 'x-api-key', 'k'], undefined],
+    [['Authorization', 'Bearer good', 'authorization', 'Bearer tampered'], 'Authorization'],
+    [['X-API-Key', 'good', 'x-api-key', 'tampered'], 'X-API-Key'],
+    [['X-Api-Key-Id', 'a', 'x-api-key', 'k', 'Authorizations', 'b', 'authorization', 'c'], undefined],
+  ])('%j -> %s', (raw, expected) => {
+    expect(repeatedCredentialHeader(raw)).toBe(expected);
   });
 });

@@ -9,6 +9,16 @@ describe('AuthnError', () => {
     { code: 'unsupported_scheme', status: 401, header: `Bearer resource_metadata="${url}"` },
     { code: 'expired', status: 401, header: `Bearer resource_metadata="${url}", error="invalid_token"` },
     {
+      code: 'repeated_credentials',
+      status: 400,
+      header: `Bearer resource_metadata="${url}", error="invalid_request"`,
+    },
+    {
+      code: 'unsupported_critical_header',
+      status: 401,
+      header: `Bearer resource_metadata="${url}", error="invalid_token"`,
+    },
+    {
       code: 'invalid_signature',
       status: 401,
       header: `Bearer resource_metadata="${url}", error="invalid_token"`,

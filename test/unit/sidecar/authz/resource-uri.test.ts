@@ -47,7 +47,7 @@ describe('normalizeResourceUri', () => {
 });
 
 describe('resourcePatternProblem', () => {
-  it.each(['*', 'demo://resource/*', 'repo://acme/secret*', 'file:///etc/*', 'demo://resource/??'])(
+  it.each(['*', '*%2F*', 'demo://resource/*', 'repo://acme/secret*', 'file:///etc/*', 'demo://resource/??'])(
     '%s is usable',
     (p) => {
       expect(resourcePatternProblem(p)).toBeUndefined();

@@ -9,7 +9,7 @@ import {
 // What of a request reaches the upstream, and what of its reply reaches the client.
 
 describe('upstreamRequestHeaders', () => {
-  it("forwards MCP and trace headers, never the caller's credentials, and injects the sidecar's own", () => {
+  it("forwards MCP and trace headers, never the caller's credentials or Mcp-Param-*, and injects the sidecar's own", () => {
     const out = upstreamRequestHeaders(
       {
         authorization: 'Bearer caller-token',
@@ -25,7 +25,6 @@ describe('upstreamRequestHeaders', () => {
     expect(out).toEqual({
       authorization: 'Bearer sidecar-token',
       'mcp-session-id': 's-1',
-      'mcp-param-path': '/tmp',
       traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     });
   });
