@@ -1,6 +1,6 @@
 // The differential corpus: raw HTTP exchanges that different JSON, charset and URI parsers may read
 // differently. Each entry runs in a fresh session against the policy of `POLICY_RULES` (see
-// corpus.test.ts); whatever the sidecar decides, the upstream must never execute something the
+// run-corpus.ts); whatever the sidecar decides, the upstream must never execute something the
 // audit does not show as allowed. Bodies are written as text on purpose: duplicate keys, odd
 // whitespace and escapes cannot be built with JSON.stringify.
 
@@ -331,11 +331,10 @@ const entries: [group: string, name: string, steps: CorpusEntry['steps']][] = [
   ],
   [
     'stream',
-    'GET with a body',
+    'GET with a JSON content type',
     [
       {
         method: 'GET',
-        body: undefined,
         headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
       },
     ],

@@ -44,6 +44,10 @@ export async function startDemoUpstream(kind: UpstreamKind): Promise<DemoUpstrea
     env: { ...process.env, RECORD_FILE: recordFile, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  // If the test process dies, the upstream must not outlive it.
+  const killChild = () => child.kill('SIGTERM');
+  process.once('exit', killChild);
+  child.once('exit', () => process.off('exit', killChild));
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-4000);
