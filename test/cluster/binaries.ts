@@ -170,7 +170,7 @@ async function writeKwokStages(outDir: string): Promise<string> {
 }
 
 /** One builder at a time per cache folder (test runs and `npm run cluster:binaries` may overlap). */
-async function lock(path: string, log: (s: string) => void): Promise<() => Promise<void>> {
+export async function lock(path: string, log: (s: string) => void): Promise<() => Promise<void>> {
   let announced = false;
   for (;;) {
     try {

@@ -1,0 +1,77 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
+import { ensureGoUpstream, ensurePythonUpstream } from '../../fixtures/upstreams/install.ts';
+import { stopChild, waitUntilServing } from '../../support/child-process.ts';
+import type { Executed } from './invariant.ts';
+
+// The three real upstreams of the differential corpus, each a child process on a loopback port that
+// appends every call it executed to its own record file (test/fixtures/upstreams/).
+
+export const UPSTREAM_KINDS = ['ts', 'go', 'python'] as const;
+export type UpstreamKind = (typeof UPSTREAM_KINDS)[number];
+
+export interface DemoUpstream {
+  readonly kind: UpstreamKind;
+  readonly url: string;
+  /** Every call executed so far, in order. */
+  executed(): Promise<Executed[]>;
+  close(): Promise<void>;
+}
+
+const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'upstreams');
+
+async function command(kind: UpstreamKind): Promise<[string, string[]]> {
+  switch (kind) {
+    case 'ts':
+      return [process.execPath, [join(FIXTURES, 'ts', 'server.ts')]];
+    case 'go':
+      return [await ensureGoUpstream(), []];
+    case 'python':
+      return [await ensurePythonUpstream(), [join(FIXTURES, 'python', 'server.py')]];
+  }
+}
+
+export async function startDemoUpstream(kind: UpstreamKind): Promise<DemoUpstream> {
+  const [cmd, args] = await command(kind);
+  const dir = await mkdtemp(join(tmpdir(), `portcullis-diff-${kind}-`));
+  const recordFile = join(dir, 'executed.jsonl');
+  await writeFile(recordFile, '');
+  const port = await freePort();
+  const child: ChildProcess = spawn(cmd, args, {
+    env: { ...process.env, RECORD_FILE: recordFile, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  // If the test process dies, the upstream must not outlive it.
+  const killChild = () => child.kill('SIGTERM');
+  process.once('exit', killChild);
+  child.once('exit', () => process.off('exit', killChild));
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4000);
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilServing(child, `${base}/healthz`, () => stderr, 60_000);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  return {
+    kind,
+    url: `${base}/mcp`,
+    async executed() {
+      const text = await readFile(recordFile, 'utf8');
+      return text
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as Executed);
+    },
+    async close() {
+      await stopChild(child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
