@@ -1,21 +1,38 @@
 import type { Principal } from '../authn/principal.ts';
-import type { Exchange } from './exchange.ts';
+import { listMethodOfResult } from '../authz/methods.ts';
+import type { JsonRpcId } from '../errors.ts';
+import { type Exchange, serverMessageRecord } from './exchange.ts';
 import type { PolicyPort } from './ports.ts';
 import type { McpRecord } from './record.ts';
 
-// 7. The reply, message by message: list results are filtered to what the caller may use, and each
-// answer is noted on the record of the request it answers. Works on one JSON-RPC message at a time,
-// so SSE streams are handled per event and never held whole.
+// 7. What the server sends, message by message, on every stream (POST reply, GET stream, resumed
+// stream, legacy SSE): list results are filtered to what the caller may use, each answer to one of
+// the exchange's own requests is noted on that request's record, and every other message
+// (notifications, the server's requests, answers replayed on another stream) is handed on for an
+// event of its own. Works on one JSON-RPC message at a time, so streams are never held whole.
 
 export type ReplyResult = NonNullable<McpRecord['result']>;
+
+/** A message from the server that is not the answer to one of the exchange's own requests. */
+export interface ServerMessage {
+  readonly kind: 'request' | 'notification' | 'response';
+  /** The JSON-RPC method; 'response' for answers; 'invalid' for what is no JSON-RPC message. */
+  readonly method: string;
+  readonly id?: JsonRpcId;
+  readonly result?: ReplyResult;
+  /** Why the message failed: it could not be read, and was not passed on when not JSON. */
+  readonly failure?: string;
+}
 
 export interface ReplyContext {
   readonly principal: Principal | undefined;
   readonly policy: PolicyPort;
   /** Request id -> list method, for replies that must be filtered. */
   readonly filterIds: ReadonlyMap<string | number, string> | undefined;
-  /** Receives the outcome of each answered request. */
-  answered?(id: string | number, result: ReplyResult): void;
+  /** Takes the outcome of an answer; true when it answers one of the exchange's own requests. */
+  answered?(id: string | number, result: ReplyResult): boolean;
+  /** Receives every other message, for one audit event each. */
+  other?(message: ServerMessage): void;
 }
 
 export function exchangeReplyContext(ex: Exchange): ReplyContext {
@@ -25,26 +42,26 @@ export function exchangeReplyContext(ex: Exchange): ReplyContext {
     filterIds: ex.filterIds,
     answered(id, result) {
       const state = ex.messages.find((s) => s.msg.kind === 'request' && s.msg.id === id);
-      if (state !== undefined) state.record.result = result;
+      if (state === undefined) return false;
+      state.record.result = result;
+      return true;
     },
+    other: (message) => ex.runtime.recorder.record(serverMessageRecord(ex, message)),
   };
 }
 
-/** Whether a serialized message could be a response worth inspecting (cheap pre-check). */
-export function mayBeResponse(text: string): boolean {
-  return text.includes('"result"') || text.includes('"error"');
-}
-
 /**
- * Inspects one reply message (or batch of them). Returns replacement text when a list was filtered,
- * undefined when the original bytes may pass unchanged.
+ * Inspects one message (or batch of them) from the server. Returns replacement text when a list was
+ * filtered, undefined when the original bytes may pass unchanged, and '' when the text is not JSON:
+ * what cannot be read cannot be filtered, so it is not passed on.
  */
 export function inspectReply(ctx: ReplyContext, text: string): string | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return undefined;
+    ctx.other?.({ kind: 'notification', method: 'invalid', failure: 'server sent data that is not JSON' });
+    return '';
   }
   if (Array.isArray(parsed)) {
     let changed = false;
@@ -60,21 +77,54 @@ export function inspectReply(ctx: ReplyContext, text: string): string | undefine
   return r === undefined ? undefined : JSON.stringify(r);
 }
 
+// Server-chosen strings are cut to this length in records: an event stays bounded whatever it sends.
+const MAX_NAME = 128;
+
+function boundedId(id: unknown): JsonRpcId | undefined {
+  if (typeof id === 'string') return id.slice(0, MAX_NAME);
+  return typeof id === 'number' || id === null ? id : undefined;
+}
+
 function inspectMessage(ctx: ReplyContext, m: unknown): unknown {
-  if (m === null || typeof m !== 'object') return undefined;
-  const msg = m as { id?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown } | null };
-  if (typeof msg.id !== 'string' && typeof msg.id !== 'number') return undefined;
-  if (ctx.answered !== undefined) {
-    if (msg.error !== undefined && msg.error !== null) {
-      const result: ReplyResult = { isError: true };
-      if (typeof msg.error.code === 'number') result.errorCode = msg.error.code;
-      if (typeof msg.error.message === 'string') result.errorMessage = msg.error.message.slice(0, 256);
-      ctx.answered(msg.id, result);
-    } else if (msg.result !== undefined) {
-      ctx.answered(msg.id, { isError: (msg.result as { isError?: unknown } | null)?.isError === true });
-    }
+  if (m === null || typeof m !== 'object') {
+    ctx.other?.({ kind: 'notification', method: 'invalid', failure: 'not a JSON-RPC message' });
+    return undefined;
   }
-  const method = ctx.filterIds?.get(msg.id);
+  const msg = m as {
+    id?: unknown;
+    method?: unknown;
+    result?: unknown;
+    error?: { code?: unknown; message?: unknown } | null;
+  };
+  if (typeof msg.method === 'string') {
+    const id = boundedId(msg.id);
+    ctx.other?.(
+      id === undefined
+        ? { kind: 'notification', method: msg.method.slice(0, MAX_NAME) }
+        : { kind: 'request', method: msg.method.slice(0, MAX_NAME), id },
+    );
+    return undefined;
+  }
+  if (msg.result === undefined && (msg.error === undefined || msg.error === null)) {
+    ctx.other?.({ kind: 'notification', method: 'invalid', failure: 'not a JSON-RPC message' });
+    return undefined;
+  }
+  const result: ReplyResult = { isError: true };
+  if (msg.error !== undefined && msg.error !== null) {
+    if (typeof msg.error.code === 'number') result.errorCode = msg.error.code;
+    if (typeof msg.error.message === 'string') result.errorMessage = msg.error.message.slice(0, 256);
+  } else {
+    result.isError = (msg.result as { isError?: unknown } | null)?.isError === true;
+  }
+  if (typeof msg.id !== 'string' && typeof msg.id !== 'number') {
+    ctx.other?.({ kind: 'response', method: 'response', id: boundedId(msg.id) ?? null, result });
+    return undefined;
+  }
+  const listMethod = ctx.filterIds?.get(msg.id);
+  const own = ctx.answered?.(msg.id, result) ?? false;
+  if (!own) ctx.other?.({ kind: 'response', method: 'response', id: boundedId(msg.id) ?? null, result });
+  // An answer the exchange cannot name (replayed, or on another stream) is judged by its shape.
+  const method = listMethod ?? (own ? undefined : listMethodOfResult(msg.result));
   if (method === undefined || msg.result === undefined || ctx.principal === undefined) return undefined;
   return { ...msg, result: ctx.policy.filterResult(ctx.principal, method, msg.result) };
 }

@@ -252,7 +252,6 @@ export function sendRefusal(ex: Exchange, r: Refusal): void {
 function finish(ex: Exchange): void {
   const latencyMs = performance.now() - ex.startedHr;
   const r = ex.refusal;
-  if (ex.messages.length === 0 && r === undefined && ex.recordOnlyRefusals) return;
   if (ex.messages.length === 0)
     ex.messages.push({ msg: undefined as never, record: newRecord(ex, undefined) });
   for (const { msg, record } of ex.messages) {
