@@ -11,6 +11,8 @@ export type ProxyErrorCode =
   | 'PARSE_ERROR'
   | 'INVALID_REQUEST'
   | 'BODY_TOO_LARGE'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   | 'JSON_TOO_DEEP'
   | 'BATCH_TOO_LARGE'
   | 'BATCH_NOT_SUPPORTED'
@@ -40,6 +42,8 @@ export const ERROR_SPECS: Readonly<Record<ProxyErrorCode, ErrorSpec>> = {
   PARSE_ERROR: { httpStatus: 400, jsonRpcCode: -32700, message: 'Parse error' },
   INVALID_REQUEST: { httpStatus: 400, jsonRpcCode: -32600, message: 'Invalid Request' },
   BODY_TOO_LARGE: { httpStatus: 413, jsonRpcCode: -32600, message: 'Request body too large' },
+  HEADERS_TOO_LARGE: { httpStatus: 431, jsonRpcCode: -32600, message: 'Request headers too large' },
+  REQUEST_TIMEOUT: { httpStatus: 408, jsonRpcCode: -32600, message: 'Request not received in time' },
   JSON_TOO_DEEP: { httpStatus: 400, jsonRpcCode: -32600, message: 'JSON nested too deeply' },
   BATCH_TOO_LARGE: { httpStatus: 400, jsonRpcCode: -32600, message: 'Batch too large' },
   BATCH_NOT_SUPPORTED: {

@@ -55,11 +55,7 @@ export function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function newRecord(
-  ex: Exchange,
-  msg: ClientMessage | undefined,
-  startedAt = ex.startedAt,
-): McpRecord {
+export function newRecord(ex: Exchange, msg: ClientMessage | undefined, startedAt = ex.startedAt): McpRecord {
   const ua = header(ex.req, 'user-agent');
   const record: McpRecord = {
     startedAt,

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Authenticator } from '../authn/index.ts';
 import { jsonRpcError } from '../errors.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
+import { clientErrorHandler } from './client-errors.ts';
 import { legacySseHandlers } from './legacy-sse.ts';
 import { streamableHandlers } from './streamable.ts';
 
@@ -26,8 +27,16 @@ export function createApp(opts: AppOptions): FastifyInstance {
   const config = holder.runtime.config;
   const app = Fastify({
     logger: false,
-    http: { maxHeaderSize: config.limits.maxHeaderBytes },
+    http: {
+      maxHeaderSize: config.limits.maxHeaderBytes,
+      // How often Node looks for requests past their time (default 30 s): a quarter of the limit.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, config.limits.requestTimeoutMs / 4)),
+    },
     requestTimeout: config.limits.requestTimeoutMs,
+    clientErrorHandler: clientErrorHandler(
+      (r) => holder.runtime.recorder.record(r),
+      config.upstream.transport === 'sse' ? 'sse' : 'streamable-http',
+    ),
     bodyLimit: config.limits.maxBodyBytes,
     // Long-lived SSE streams must not keep shutdown waiting forever.
     forceCloseConnections: true,

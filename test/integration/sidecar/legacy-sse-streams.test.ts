@@ -221,7 +221,7 @@ describe('an endpoint event that points at another origin', () => {
   it('refuses the stream with 502 and records why', async () => {
     const res = await fetch(sidecar.url, { headers: { ...headers, accept: 'text/event-stream' } });
     expect(res.status).toBe(502);
-    expect((await res.json()).error.code).toBe(-32603);
+    expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32603);
     const [record] = recorder.records;
     expect(record).toMatchObject({ outcome: 'failed', errorCode: 'UPSTREAM_PROTOCOL', httpMethod: 'GET' });
     expect(record?.reason).toContain('another origin');
