@@ -38,7 +38,9 @@ function exchangeRaw(bytes: string): Promise<{ text: string; port: number }> {
     });
     let text = '';
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => void (text += chunk));
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
     socket.on('error', () => {}); // the sidecar may reset after its answer
     socket.on('close', () => resolve({ text, port: local }));
     socket.on('timeout', () => reject(new Error('no answer')));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyMethod, targetOf } from '../../../../sidecar/src/authz/methods.ts';
+import { classifyMethod, listMethodOfResult, targetOf } from '../../../../sidecar/src/authz/methods.ts';
 
 describe('classifyMethod', () => {
   it.each([
@@ -76,5 +76,20 @@ describe('targetOf', () => {
     { method: 'tools/call', params: null, expected: { tool: undefined, arguments: undefined } },
   ])('$method $params', ({ method, params, expected }) => {
     expect(targetOf(method, params)).toEqual(expected);
+  });
+});
+
+describe('listMethodOfResult', () => {
+  it.each([
+    [{ tools: [], nextCursor: 'c' }, 'tools/list'],
+    [{ prompts: [] }, 'prompts/list'],
+    [{ resources: [{ uri: 'a://b' }] }, 'resources/list'],
+    [{ resourceTemplates: [] }, 'resources/templates/list'],
+    [{ content: [{ type: 'text', text: 'x' }] }, undefined],
+    [{ capabilities: { tools: {} }, protocolVersion: '2025-06-18' }, undefined],
+    [{ tools: 'not a list' }, undefined],
+    [null, undefined],
+  ])('names the list a result looks like: %j', (result, method) => {
+    expect(listMethodOfResult(result)).toBe(method);
   });
 });
