@@ -3,16 +3,37 @@ import type { Socket } from 'node:net';
 import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
 import type { McpRecord } from '../pipeline/record.ts';
 
-// Requests Node's HTTP parser refuses before any route sees them: headers too large (431), a request
-// not complete in time (408), malformed framing such as Content-Length beside Transfer-Encoding (400).
-// Each gets a JSON-RPC error and one audit event that carries no byte the caller sent: Node's error
-// code names the fault, the raw packet is never read.
+// Requests refused before any route sees them. Node's HTTP parser: headers too large (431), a request
+// not complete in time (408), malformed framing such as Content-Length beside Transfer-Encoding (400);
+// fastify's router: a path that does not decode (400). Each gets a JSON-RPC error and one audit event
+// that carries no byte the caller sent: the error code names the fault, the raw packet is never read.
 
 /** The proxy's code for a clientError, from Node's error code. */
 export function clientErrorCode(nodeCode: string | undefined): ProxyErrorCode {
   if (nodeCode === 'ERR_HTTP_REQUEST_TIMEOUT') return 'REQUEST_TIMEOUT';
   if (nodeCode === 'HPE_HEADER_OVERFLOW') return 'HEADERS_TOO_LARGE';
   return 'INVALID_REQUEST';
+}
+
+/** Pure: the record of one request refused before routing; `by` names who refused, `fault` why. */
+export function refusedRequestRecord(
+  refusal: { code: ProxyErrorCode; by: string; fault: string | undefined; httpMethod: string },
+  source: McpRecord['source'],
+  transport: McpRecord['transport'],
+  now = Date.now(),
+): McpRecord {
+  return {
+    startedAt: now,
+    outcome: 'failed',
+    transport,
+    httpMethod: refusal.httpMethod.slice(0, 16),
+    source,
+    method: 'http',
+    httpStatus: ERROR_SPECS[refusal.code].httpStatus,
+    errorCode: refusal.code,
+    reason: `refused by ${refusal.by}: ${(refusal.fault ?? 'unknown error').slice(0, 64)}`,
+    latencyMs: 0,
+  };
 }
 
 /** Pure: the record of one request the HTTP parser refused. */
@@ -22,20 +43,14 @@ export function clientErrorRecord(
   transport: McpRecord['transport'],
   now = Date.now(),
 ): McpRecord {
-  const code = clientErrorCode(nodeCode);
-  return {
-    startedAt: now,
-    outcome: 'failed',
-    transport,
-    // The parser gave up before the request line was known (or trusted).
+  // The parser gave up before the request line was known (or trusted).
+  const refusal = {
+    code: clientErrorCode(nodeCode),
+    by: 'the HTTP parser',
+    fault: nodeCode,
     httpMethod: 'unknown',
-    source,
-    method: 'http',
-    httpStatus: ERROR_SPECS[code].httpStatus,
-    errorCode: code,
-    reason: `refused by the HTTP parser: ${(nodeCode ?? 'unknown error').slice(0, 64)}`,
-    latencyMs: 0,
   };
+  return refusedRequestRecord(refusal, source, transport, now);
 }
 
 /**

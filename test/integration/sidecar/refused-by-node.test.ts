@@ -4,7 +4,7 @@ import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { collectRecords, config, type Recorded, sidecarFor } from './support/harness.ts';
 
-// Requests Node's HTTP parser refuses before the pipeline sees them: each is answered with a
+// Requests Node's HTTP parser or fastify's router refuse before the pipeline sees them: each is answered with a
 // JSON-RPC error and recorded exactly once, with no byte of what the caller sent. Raw sockets,
 // because no HTTP client sends such requests on purpose.
 
@@ -69,6 +69,12 @@ describe('requests refused by the HTTP parser', () => {
       408,
       'REQUEST_TIMEOUT',
     ],
+    [
+      'a path that does not decode',
+      `GET /mcp%zz${secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      400,
+      'INVALID_REQUEST',
+    ],
   ])('%s: answered with a JSON-RPC error and recorded once', async (_name, bytes, status, code) => {
     const { text, port } = await exchangeRaw(bytes);
     expect(text.startsWith(`HTTP/1.1 ${status} `)).toBe(true);
@@ -81,5 +87,6 @@ describe('requests refused by the HTTP parser', () => {
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ method: 'http', outcome: 'failed', httpStatus: status, errorCode: code });
     expect(JSON.stringify(mine[0])).not.toContain(secret);
+    expect(text).not.toContain(secret);
   });
 });
