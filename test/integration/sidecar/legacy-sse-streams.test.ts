@@ -88,7 +88,7 @@ describe('a Python SDK server (endpoint with ?session_id=)', () => {
     await python?.close();
   });
 
-  it('connects, lists filtered, calls, and audits each answer on the stream as its own event', async () => {
+  it('connects, lists filtered, calls, and audits each notification and answer on the stream as its own event', async () => {
     const client = new Client({ name: 'legacy', version: '1' });
     await client.connect(sseClientTransport(sidecar.url));
     try {
@@ -98,6 +98,13 @@ describe('a Python SDK server (endpoint with ?session_id=)', () => {
       expect(called.content).toEqual([{ type: 'text', text: 'Echo: hi' }]);
       const secret = await client.callTool({ name: 'get_secret', arguments: {} }).catch((e) => e);
       expect(secret.code).toBe(-32003);
+      // The server sends three progress notifications before its answer. The SDK client's onprogress
+      // sees fewer of them, directly as through the sidecar, so the records are what is counted.
+      await client.callTool({ name: 'count', arguments: { steps: 3 } }, undefined, { onprogress: () => {} });
+      const notified = recorder.records.filter((r) => r.method === 'notifications/progress');
+      expect(notified).toHaveLength(3);
+      for (const r of notified)
+        expect(r).toMatchObject({ direction: 'server-to-client', kind: 'notification', httpMethod: 'GET' });
       // Each answer of the server is an event of its own (its request's event ended at the POST's 202);
       // the denial is the sidecar's own answer.
       const answers = recorder.records.filter(
