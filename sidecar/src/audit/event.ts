@@ -76,7 +76,11 @@ export const AuditEvent = Type.Object(
     ),
     session: Type.Optional(Type.String({ description: 'Mcp-Session-Id.' })),
     protocolVersion: Type.Optional(Type.String()),
-    method: Type.String({ description: "JSON-RPC method, e.g. 'tools/call'; 'http' for authn failures." }),
+    method: Type.String({
+      description:
+        "JSON-RPC method, e.g. 'tools/call'; 'http' when no message was read (authn failures, GET, DELETE, " +
+        "parser refusals); 'response' for the server's answer outside its request's exchange.",
+    }),
     jsonrpcId: Type.Optional(JsonRpcId),
     direction: Type.Optional(
       Type.Literal('server-to-client', {
@@ -87,7 +91,9 @@ export const AuditEvent = Type.Object(
     ),
     httpMethod: Type.Optional(
       Type.String({
-        description: 'The HTTP method when not POST: GET (a stream, recorded when it ends), DELETE.',
+        description:
+          'The HTTP method when not POST: GET (a stream, recorded when it ends, and the server messages ' +
+          'on it), DELETE, unknown (refused by the HTTP parser).',
       }),
     ),
     target: Type.Optional(
