@@ -97,7 +97,7 @@ export function newRecord(ex: Exchange, msg: ClientMessage | undefined, startedA
 export function serverMessageRecord(ex: Exchange, m: ServerMessage): McpRecord {
   const record = newRecord(ex, undefined, Date.now());
   record.method = m.method;
-  record.kind = m.kind;
+  if (m.kind !== undefined) record.kind = m.kind;
   record.direction = 'server-to-client';
   if (m.id !== undefined) record.jsonrpcId = m.id;
   if (m.result !== undefined) record.result = m.result;

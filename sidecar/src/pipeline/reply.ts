@@ -15,7 +15,8 @@ export type ReplyResult = NonNullable<McpRecord['result']>;
 
 /** A message from the server that is not the answer to one of the exchange's own requests. */
 export interface ServerMessage {
-  readonly kind: 'request' | 'notification' | 'response';
+  /** Absent for what is no JSON-RPC message. */
+  readonly kind?: 'request' | 'notification' | 'response';
   /** The JSON-RPC method; 'response' for answers; 'invalid' for what is no JSON-RPC message. */
   readonly method: string;
   readonly id?: JsonRpcId;
@@ -60,7 +61,7 @@ export function inspectReply(ctx: ReplyContext, text: string): string | undefine
   try {
     parsed = JSON.parse(text);
   } catch {
-    ctx.other?.({ kind: 'notification', method: 'invalid', failure: 'server sent data that is not JSON' });
+    ctx.other?.({ method: 'invalid', failure: 'server sent data that is not JSON' });
     return '';
   }
   if (Array.isArray(parsed)) {
@@ -87,7 +88,7 @@ function boundedId(id: unknown): JsonRpcId | undefined {
 
 function inspectMessage(ctx: ReplyContext, m: unknown): unknown {
   if (m === null || typeof m !== 'object') {
-    ctx.other?.({ kind: 'notification', method: 'invalid', failure: 'not a JSON-RPC message' });
+    ctx.other?.({ method: 'invalid', failure: 'not a JSON-RPC message' });
     return undefined;
   }
   const msg = m as {
@@ -106,7 +107,7 @@ function inspectMessage(ctx: ReplyContext, m: unknown): unknown {
     return undefined;
   }
   if (msg.result === undefined && (msg.error === undefined || msg.error === null)) {
-    ctx.other?.({ kind: 'notification', method: 'invalid', failure: 'not a JSON-RPC message' });
+    ctx.other?.({ method: 'invalid', failure: 'not a JSON-RPC message' });
     return undefined;
   }
   const result: ReplyResult = { isError: true };

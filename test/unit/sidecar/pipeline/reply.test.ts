@@ -119,8 +119,12 @@ describe('inspectReply', () => {
   it('does not pass on what is not JSON, and records it as failed', () => {
     const { ctx, others } = context();
     expect(inspectReply(ctx, 'not json')).toBe('');
-    expect(others).toEqual([
-      { kind: 'notification', method: 'invalid', failure: 'server sent data that is not JSON' },
-    ]);
+    expect(others).toEqual([{ method: 'invalid', failure: 'server sent data that is not JSON' }]);
+  });
+
+  it('passes JSON that is no JSON-RPC message on, and records it as failed', () => {
+    const { ctx, others } = context();
+    expect(inspectReply(ctx, '{"jsonrpc":"2.0","x":1}')).toBeUndefined();
+    expect(others).toEqual([{ method: 'invalid', failure: 'not a JSON-RPC message' }]);
   });
 });
