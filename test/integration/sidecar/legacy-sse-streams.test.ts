@@ -1,12 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
 import { MAX_OUTSTANDING_LISTS } from '../../../sidecar/src/server/legacy-sse.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { type PythonSseServer, startPythonSse } from '../../fixtures/python-sse/python-sse.ts';
-import { allow, collectRecords, config, deny, KEYS, type Recorded, sidecarFor } from './support/harness.ts';
+import {
+  allow,
+  collectRecords,
+  config,
+  deny,
+  KEYS,
+  legacySseTransport,
+  type Recorded,
+  sidecarFor,
+} from './support/harness.ts';
 
 // The legacy HTTP+SSE transport: every message on the stream filtered and audited, whatever the
 // upstream's endpoint looks like. A Python SDK server (whose endpoint uses ?session_id=), the
@@ -14,15 +22,6 @@ import { allow, collectRecords, config, deny, KEYS, type Recorded, sidecarFor } 
 // points at another origin.
 
 const headers = { 'x-api-key': KEYS.alice };
-
-function sseClientTransport(url: string) {
-  return new SSEClientTransport(new URL(url), {
-    requestInit: { headers },
-    eventSourceInit: {
-      fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as object), ...headers } }),
-    },
-  });
-}
 
 /** Reads an SSE response as it arrives and hands out its events' data. */
 class StreamReader {
@@ -90,7 +89,7 @@ describe('a Python SDK server (endpoint with ?session_id=)', () => {
 
   it('connects, lists filtered, calls, and audits each notification and answer on the stream as its own event', async () => {
     const client = new Client({ name: 'legacy', version: '1' });
-    await client.connect(sseClientTransport(sidecar.url));
+    await client.connect(legacySseTransport(sidecar.url, KEYS.alice));
     try {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(['count', 'echo']);
