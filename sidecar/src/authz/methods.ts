@@ -124,20 +124,19 @@ export function targetOf(method: string, params: unknown): MessageTarget {
   return {};
 }
 
-const LIST_FIELDS: readonly (readonly [ListField, string])[] = [...TABLE]
-  .flatMap(([method, cls]) => (cls.kind === 'list' ? [[cls.field, method] as const] : []))
-  // resourceTemplates before resources: a result is judged by the first list field it carries
-  .sort(([a], [b]) => b.length - a.length);
+const LIST_FIELDS: readonly (readonly [ListField, string])[] = [...TABLE].flatMap(([method, cls]) =>
+  cls.kind === 'list' ? [[cls.field, method] as const] : [],
+);
 
 /**
- * The list method whose result this looks like (a top-level `tools`, `prompts`, `resources` or
- * `resourceTemplates` array), for replies whose request the sidecar cannot name: a resumed or
- * standalone stream replays answers to requests of other exchanges. No other MCP result has these
+ * The list methods whose results this looks like (each top-level `tools`, `prompts`, `resources` or
+ * `resourceTemplates` array it carries), for replies whose request the sidecar cannot name: a resumed
+ * or standalone stream replays answers to requests of other exchanges. No other MCP result has these
  * members at the top level, so filtering by shape errs only towards filtering.
  */
-export function listMethodOfResult(result: unknown): string | undefined {
-  if (typeof result !== 'object' || result === null) return undefined;
-  for (const [field, method] of LIST_FIELDS)
-    if (Array.isArray((result as Record<string, unknown>)[field])) return method;
-  return undefined;
+export function listMethodsOfResult(result: unknown): string[] {
+  if (typeof result !== 'object' || result === null) return [];
+  return LIST_FIELDS.filter(([field]) => Array.isArray((result as Record<string, unknown>)[field])).map(
+    ([, method]) => method,
+  );
 }

@@ -1,5 +1,5 @@
 import type { Principal } from '../authn/principal.ts';
-import { listMethodOfResult } from '../authz/methods.ts';
+import { listMethodsOfResult } from '../authz/methods.ts';
 import type { JsonRpcId } from '../errors.ts';
 import { type Exchange, serverMessageRecord } from './exchange.ts';
 import type { PolicyPort } from './ports.ts';
@@ -125,7 +125,9 @@ function inspectMessage(ctx: ReplyContext, m: unknown): unknown {
   const own = ctx.answered?.(msg.id, result) ?? false;
   if (!own) ctx.other?.({ kind: 'response', method: 'response', id: boundedId(msg.id) ?? null, result });
   // An answer the exchange cannot name (replayed, or on another stream) is judged by its shape.
-  const method = listMethod ?? (own ? undefined : listMethodOfResult(msg.result));
-  if (method === undefined || msg.result === undefined || ctx.principal === undefined) return undefined;
-  return { ...msg, result: ctx.policy.filterResult(ctx.principal, method, msg.result) };
+  const methods = listMethod !== undefined ? [listMethod] : own ? [] : listMethodsOfResult(msg.result);
+  if (methods.length === 0 || msg.result === undefined || ctx.principal === undefined) return undefined;
+  let filtered: unknown = msg.result;
+  for (const method of methods) filtered = ctx.policy.filterResult(ctx.principal, method, filtered);
+  return { ...msg, result: filtered };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyMethod, listMethodOfResult, targetOf } from '../../../../sidecar/src/authz/methods.ts';
+import { classifyMethod, listMethodsOfResult, targetOf } from '../../../../sidecar/src/authz/methods.ts';
 
 describe('classifyMethod', () => {
   it.each([
@@ -79,17 +79,18 @@ describe('targetOf', () => {
   });
 });
 
-describe('listMethodOfResult', () => {
+describe('listMethodsOfResult', () => {
   it.each([
-    [{ tools: [], nextCursor: 'c' }, 'tools/list'],
-    [{ prompts: [] }, 'prompts/list'],
-    [{ resources: [{ uri: 'a://b' }] }, 'resources/list'],
-    [{ resourceTemplates: [] }, 'resources/templates/list'],
-    [{ content: [{ type: 'text', text: 'x' }] }, undefined],
-    [{ capabilities: { tools: {} }, protocolVersion: '2025-06-18' }, undefined],
-    [{ tools: 'not a list' }, undefined],
-    [null, undefined],
-  ])('names the list a result looks like: %j', (result, method) => {
-    expect(listMethodOfResult(result)).toBe(method);
+    [{ tools: [], nextCursor: 'c' }, ['tools/list']],
+    [{ prompts: [] }, ['prompts/list']],
+    [{ resources: [{ uri: 'a://b' }] }, ['resources/list']],
+    [{ resourceTemplates: [] }, ['resources/templates/list']],
+    [{ resources: [], resourceTemplates: [] }, ['resources/list', 'resources/templates/list']],
+    [{ content: [{ type: 'text', text: 'x' }] }, []],
+    [{ capabilities: { tools: {} }, protocolVersion: '2025-06-18' }, []],
+    [{ tools: 'not a list' }, []],
+    [null, []],
+  ])('names every list a result looks like: %j', (result, methods) => {
+    expect(listMethodsOfResult(result)).toEqual(methods);
   });
 });
