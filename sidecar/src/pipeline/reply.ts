@@ -32,8 +32,8 @@ export interface ReplyContext {
   readonly filterIds: ReadonlyMap<string | number, string> | undefined;
   /** Takes the outcome of an answer; true when it answers one of the exchange's own requests. */
   answered?(id: string | number, result: ReplyResult): boolean;
-  /** Receives every other message, for one audit event each. */
-  other?(message: ServerMessage): void;
+  /** Receives every other message, for one audit event each; false: it may not be passed on. */
+  other?(message: ServerMessage): boolean;
 }
 
 export function exchangeReplyContext(ex: Exchange): ReplyContext {
@@ -47,14 +47,24 @@ export function exchangeReplyContext(ex: Exchange): ReplyContext {
       state.record.result = result;
       return true;
     },
-    other: (message) => ex.runtime.recorder.record(serverMessageRecord(ex, message)),
+    other(message) {
+      // failureMode closed: a message whose event cannot be recorded is not passed on, as a call
+      // whose event cannot be recorded is not made.
+      if (ex.runtime.recorder.admit?.() === false) return false;
+      ex.runtime.recorder.record(serverMessageRecord(ex, message));
+      return true;
+    },
   };
 }
 
+/** What inspectMessage returns for a message that must not be passed on. */
+const DROP = Symbol('drop');
+
 /**
  * Inspects one message (or batch of them) from the server. Returns replacement text when a list was
- * filtered, undefined when the original bytes may pass unchanged, and '' when the text is not JSON:
- * what cannot be read cannot be filtered, so it is not passed on.
+ * filtered or a message dropped, undefined when the original bytes may pass unchanged, and '' when
+ * nothing may pass: what is not JSON cannot be filtered, and what cannot be audited (failureMode
+ * closed) is not passed on.
  */
 export function inspectReply(ctx: ReplyContext, text: string): string | undefined {
   let parsed: unknown;
@@ -66,16 +76,18 @@ export function inspectReply(ctx: ReplyContext, text: string): string | undefine
   }
   if (Array.isArray(parsed)) {
     let changed = false;
-    const out = parsed.map((m) => {
+    const out: unknown[] = [];
+    for (const m of parsed) {
       const r = inspectMessage(ctx, m);
-      if (r === undefined) return m;
-      changed = true;
-      return r;
-    });
-    return changed ? JSON.stringify(out) : undefined;
+      if (r !== undefined) changed = true;
+      if (r === undefined) out.push(m);
+      else if (r !== DROP) out.push(r);
+    }
+    if (!changed) return undefined;
+    return out.length === 0 ? '' : JSON.stringify(out);
   }
   const r = inspectMessage(ctx, parsed);
-  return r === undefined ? undefined : JSON.stringify(r);
+  return r === undefined ? undefined : r === DROP ? '' : JSON.stringify(r);
 }
 
 // Server-chosen strings are cut to this length in records: an event stays bounded whatever it sends.
@@ -87,10 +99,8 @@ function boundedId(id: unknown): JsonRpcId | undefined {
 }
 
 function inspectMessage(ctx: ReplyContext, m: unknown): unknown {
-  if (m === null || typeof m !== 'object') {
-    ctx.other?.({ method: 'invalid', failure: 'not a JSON-RPC message' });
-    return undefined;
-  }
+  if (m === null || typeof m !== 'object')
+    return pass(ctx, { method: 'invalid', failure: 'not a JSON-RPC message' });
   const msg = m as {
     id?: unknown;
     method?: unknown;
@@ -99,17 +109,15 @@ function inspectMessage(ctx: ReplyContext, m: unknown): unknown {
   };
   if (typeof msg.method === 'string') {
     const id = boundedId(msg.id);
-    ctx.other?.(
+    return pass(
+      ctx,
       id === undefined
         ? { kind: 'notification', method: msg.method.slice(0, MAX_NAME) }
         : { kind: 'request', method: msg.method.slice(0, MAX_NAME), id },
     );
-    return undefined;
   }
-  if (msg.result === undefined && (msg.error === undefined || msg.error === null)) {
-    ctx.other?.({ method: 'invalid', failure: 'not a JSON-RPC message' });
-    return undefined;
-  }
+  if (msg.result === undefined && (msg.error === undefined || msg.error === null))
+    return pass(ctx, { method: 'invalid', failure: 'not a JSON-RPC message' });
   const result: ReplyResult = { isError: true };
   if (msg.error !== undefined && msg.error !== null) {
     if (typeof msg.error.code === 'number') result.errorCode = msg.error.code;
@@ -117,17 +125,25 @@ function inspectMessage(ctx: ReplyContext, m: unknown): unknown {
   } else {
     result.isError = (msg.result as { isError?: unknown } | null)?.isError === true;
   }
-  if (typeof msg.id !== 'string' && typeof msg.id !== 'number') {
-    ctx.other?.({ kind: 'response', method: 'response', id: boundedId(msg.id) ?? null, result });
-    return undefined;
-  }
+  const answer: ServerMessage = {
+    kind: 'response',
+    method: 'response',
+    id: boundedId(msg.id) ?? null,
+    result,
+  };
+  if (typeof msg.id !== 'string' && typeof msg.id !== 'number') return pass(ctx, answer);
   const listMethod = ctx.filterIds?.get(msg.id);
   const own = ctx.answered?.(msg.id, result) ?? false;
-  if (!own) ctx.other?.({ kind: 'response', method: 'response', id: boundedId(msg.id) ?? null, result });
+  if (!own && ctx.other?.(answer) === false) return DROP;
   // An answer the exchange cannot name (replayed, or on another stream) is judged by its shape.
   const methods = listMethod !== undefined ? [listMethod] : own ? [] : listMethodsOfResult(msg.result);
   if (methods.length === 0 || msg.result === undefined || ctx.principal === undefined) return undefined;
   let filtered: unknown = msg.result;
   for (const method of methods) filtered = ctx.policy.filterResult(ctx.principal, method, filtered);
   return { ...msg, result: filtered };
+}
+
+/** Hands a message on for its own event: unchanged (undefined), or DROP when it may not pass. */
+function pass(ctx: ReplyContext, message: ServerMessage): undefined | typeof DROP {
+  return ctx.other?.(message) === false ? DROP : undefined;
 }

@@ -113,7 +113,7 @@ async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
       return upstreamFailure(ex, new ProxyError('UPSTREAM_PROTOCOL', 'reply too large'));
     const out = text === '' ? text : inspectReply(ctx, text);
     if (out === '' && text !== '')
-      return upstreamFailure(ex, new ProxyError('UPSTREAM_PROTOCOL', 'reply is not JSON'));
+      return upstreamFailure(ex, new ProxyError('UPSTREAM_PROTOCOL', 'reply not JSON, or not auditable'));
     const body = out ?? text;
     headers['content-length'] = String(Buffer.byteLength(body));
     ex.res.writeHead(status, headers).end(body);

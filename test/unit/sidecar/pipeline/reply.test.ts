@@ -26,8 +26,11 @@ const principal: Principal = {
   claims: {},
 };
 
-/** A context whose exchange sent the requests `own`; `filterIds` are its list requests. */
-function context(filterIds: [string | number, string][] = [], own: (string | number)[] = [1]) {
+/**
+ * A context whose exchange sent the requests `own`; `filterIds` are its list requests; `audits`
+ * false plays an auditor that cannot record (failureMode closed).
+ */
+function context(filterIds: [string | number, string][] = [], own: (string | number)[] = [1], audits = true) {
   const answered: [string | number, ReplyResult][] = [];
   const others: ServerMessage[] = [];
   const ctx: ReplyContext = {
@@ -39,7 +42,10 @@ function context(filterIds: [string | number, string][] = [], own: (string | num
       answered.push([id, r]);
       return true;
     },
-    other: (m) => void others.push(m),
+    other(m) {
+      if (audits) others.push(m);
+      return audits;
+    },
   };
   return { ctx, answered, others };
 }
@@ -126,5 +132,16 @@ describe('inspectReply', () => {
     const { ctx, others } = context();
     expect(inspectReply(ctx, '{"jsonrpc":"2.0","x":1}')).toBeUndefined();
     expect(others).toEqual([{ method: 'invalid', failure: 'not a JSON-RPC message' }]);
+  });
+
+  it('does not pass on what cannot be audited (failureMode closed), but still its own answers', () => {
+    const { ctx, answered } = context([], [1], false);
+    const note = '{"jsonrpc":"2.0","method":"notifications/progress"}';
+    const own = '{"jsonrpc":"2.0","id":1,"result":{}}';
+    expect(inspectReply(ctx, note)).toBe('');
+    expect(inspectReply(ctx, list(7, ['ok']))).toBe('');
+    expect(inspectReply(ctx, own)).toBeUndefined();
+    expect(JSON.parse(inspectReply(ctx, `[${note},${own}]`) as string)).toEqual([JSON.parse(own)]);
+    expect(answered.map(([id]) => id)).toEqual([1, 1]);
   });
 });
