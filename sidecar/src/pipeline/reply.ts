@@ -1,6 +1,7 @@
 import type { Principal } from '../authn/principal.ts';
 import { listMethodsOfResult } from '../authz/methods.ts';
 import type { JsonRpcId } from '../errors.ts';
+import { formatEvent, type SseEvent } from '../transport/sse.ts';
 import { type Exchange, serverMessageRecord } from './exchange.ts';
 import type { PolicyPort } from './ports.ts';
 import type { McpRecord } from './record.ts';
@@ -55,6 +56,16 @@ export function exchangeReplyContext(ex: Exchange): ReplyContext {
       return true;
     },
   };
+}
+
+/** One SSE event of any stream: what the rewrite of relaySse returns (undefined: as it came). */
+export function inspectEvent(ctx: ReplyContext, ev: SseEvent): string | undefined {
+  // Events without data (priming events that only carry an id, keep-alives) hold no message.
+  if (ev.data === '') return undefined;
+  const replaced = inspectReply(ctx, ev.data);
+  return replaced === undefined || replaced === ''
+    ? replaced
+    : formatEvent({ event: ev.event, id: ev.id, data: replaced });
 }
 
 /** What inspectMessage returns for a message that must not be passed on. */

@@ -4,7 +4,7 @@ import type { Principal } from '../authn/principal.ts';
 import { jsonRpcError } from '../errors.ts';
 import type { Exchange, Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
-import { exchangeReplyContext, inspectReply, type ReplyContext } from '../pipeline/reply.ts';
+import { exchangeReplyContext, inspectEvent, type ReplyContext } from '../pipeline/reply.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
 import {
   admitAudit,
@@ -116,11 +116,7 @@ export function legacySseHandlers(paths: LegacyPaths) {
           return formatEvent({ event: 'endpoint', data: `${paths.message}?sessionId=${sessionId}` });
         }
         open();
-        if (ev.data === '') return undefined;
-        const replaced = inspectReply(ctx, ev.data);
-        return replaced === undefined || replaced === ''
-          ? replaced
-          : formatEvent({ event: ev.event, id: ev.id, data: replaced });
+        return inspectEvent(ctx, ev);
       });
       if (ex.sessionId !== undefined) {
         live.delete(ex.sessionId);

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_SPECS, jsonRpcError, ProxyError } from '../errors.ts';
 import { type Exchange, header, idsOf, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
-import { exchangeReplyContext, inspectReply } from '../pipeline/reply.ts';
+import { exchangeReplyContext, inspectEvent, inspectReply } from '../pipeline/reply.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
 import {
   postStages,
@@ -13,7 +13,6 @@ import {
   type TransportBinding,
 } from '../pipeline/stages.ts';
 import { traceUpstream } from '../pipeline/trace.ts';
-import { formatEvent } from '../transport/sse.ts';
 import { clientResponseHeaders, clientStatus, upstreamRequestHeaders } from '../upstream/headers.ts';
 import type { UpstreamResponse } from '../upstream/http.ts';
 import { pipeBody, readAll, relaySse } from './relay.ts';
@@ -97,14 +96,7 @@ async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
     // stream may stay silent for long: its headers go at once.
     ex.res.writeHead(status, headers);
     if (ex.req.method === 'GET') ex.res.flushHeaders();
-    await relaySse(up.body, ex.res, (ev) => {
-      // Events without data (priming events that only carry an id, keep-alives) hold no message.
-      if (ev.data === '') return undefined;
-      const replaced = inspectReply(ctx, ev.data);
-      return replaced === undefined || replaced === ''
-        ? replaced
-        : formatEvent({ event: ev.event, id: ev.id, data: replaced });
-    });
+    await relaySse(up.body, ex.res, (ev) => inspectEvent(ctx, ev));
     return;
   }
   if (type.startsWith('application/json')) {
