@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
+import { startHecReceiver } from '../../support/audit-receivers.ts';
 import {
   allow,
   collectRecords,
@@ -178,4 +182,75 @@ describe("the server's notifications and requests on a POST's reply stream", () 
     expect(deleted).toHaveLength(1);
     expect(deleted[0]).toMatchObject({ method: 'http', outcome: 'allowed' });
   });
+});
+
+describe('failureMode closed while the audit cannot record', () => {
+  it("holds back the server's notifications, and still delivers the answer of the admitted call", async () => {
+    const hec = await startHecReceiver('closed-token');
+    const dir = mkdtempSync(join(tmpdir(), 'closed-audit-'));
+    writeFileSync(join(dir, 'token'), 'closed-token');
+    const closed = await sidecarFor(
+      config({
+        upstream: { transport: 'streamable-http', url: everything.url },
+        rules: [allow('all-tools', { tools: ['*'] }), deny('no-env', { tools: ['get-env'] })],
+        audit: {
+          failureMode: 'closed',
+          queue: { retryInitialMs: 50, retryMaxMs: 100, closeTimeoutMs: 100 },
+          sinks: [{ type: 'http', url: hec.url, token: { file: join(dir, 'token') } }],
+        },
+      }),
+      undefined,
+      { audit: 'config' },
+    );
+    const transport = new StreamableHTTPClientTransport(new URL(closed.url), {
+      requestInit: { headers: { 'x-api-key': KEYS.alice } },
+    });
+    const client = new Client({ name: 'closed', version: '1' });
+    try {
+      await client.connect(transport);
+      const progress: number[] = [];
+      let firstProgress: () => void = () => {};
+      const first = new Promise<void>((r) => {
+        firstProgress = r;
+      });
+      // Admitted while the sink is healthy; its first progress notification passes. Then the server
+      // is held stopped until the sidecar has seen an audit write fail, so the second one comes
+      // while the audit cannot record.
+      const call = client.callTool(
+        { name: 'trigger-long-running-operation', arguments: { duration: 4, steps: 2 } },
+        undefined,
+        {
+          onprogress: (p) => {
+            progress.push(p.progress);
+            firstProgress();
+          },
+          timeout: 60_000,
+        },
+      );
+      await first;
+      everything.process.kill('SIGSTOP');
+      try {
+        hec.failWith = 503;
+        // A denial is recorded without the upstream: its event is the write that fails.
+        await client.callTool({ name: 'get-env', arguments: {} }).catch(() => undefined);
+        for (;;) {
+          const metrics = await (await fetch(`${closed.adminUrl}/metrics`)).text();
+          if (/portcullis_sidecar_audit_events_total\{[^}]*result="retried"[^}]*\} [1-9]/.test(metrics))
+            break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        everything.process.kill('SIGCONT');
+      }
+      const result = await call;
+      expect(JSON.stringify(result.content)).toContain('Long running operation completed');
+      expect(progress).toEqual([1]);
+    } finally {
+      everything.process.kill('SIGCONT');
+      await client.close();
+      await closed.close();
+      await hec.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
