@@ -50,7 +50,10 @@ export const checkTransport: Stage = async (ex) => {
   if (type === undefined || !type.toLowerCase().startsWith('application/json')) {
     return refuse('UNSUPPORTED_MEDIA_TYPE', `content-type ${type ?? 'missing'}`, null);
   }
-  const body = await readBody(ex.req, config.limits.maxBodyBytes);
+  const body = await readBody(ex.req, config.limits.maxBodyBytes, config.limits.requestTimeoutMs);
+  if (body.ok === false && body.code === 'REQUEST_TIMEOUT')
+    // The rest of a trickling body is not waited for: the connection ends with the answer.
+    return { ...refuse(body.code, body.detail, null), headers: { connection: 'close' } };
   if (!body.ok) return refuse(body.code, body.detail, null);
   ex.body = body.text;
   const parsed = parseJsonRpc(body.text, config.limits);

@@ -56,15 +56,15 @@ export function clientErrorRecord(
 /**
  * The server's clientError listener (fastify's clientErrorHandler). A request that reached the
  * pipeline (the socket carries its response) is recorded by its exchange when the socket closes, so
- * it is answered here but not recorded twice. A reset or destroyed socket cannot be answered and
- * carried no request.
+ * it is answered here but not recorded twice. A reset or destroyed socket, or a client that closed
+ * in the middle of a request, cannot be answered and left no request to refuse.
  */
 export function clientErrorHandler(
   record: (r: McpRecord) => void,
   transport: McpRecord['transport'],
 ): (err: NodeJS.ErrnoException, socket: Socket) => void {
   return (err, socket) => {
-    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || socket.destroyed) return;
     const inExchange = (socket as Socket & { _httpMessage?: unknown })._httpMessage != null;
     if (!inExchange) {
       const source = { address: socket.remoteAddress ?? '', port: socket.remotePort };

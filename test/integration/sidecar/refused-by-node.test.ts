@@ -34,7 +34,7 @@ function exchangeRaw(bytes: string): Promise<{ text: string; port: number }> {
     let local = 0;
     const socket = connect(Number(port), hostname, () => {
       local = socket.localPort as number;
-      socket.write(bytes);
+      socket.write(bytes.replace('Host: x', `Host: ${hostname}:${port}`));
     });
     let text = '';
     socket.setEncoding('utf8');
@@ -66,6 +66,12 @@ describe('requests refused by the HTTP parser', () => {
     [
       'headers not complete within limits.requestTimeoutMs',
       `POST /mcp HTTP/1.1\r\nHost: x\r\nX-S: ${secret}\r\n`,
+      408,
+      'REQUEST_TIMEOUT',
+    ],
+    [
+      'a body not complete within limits.requestTimeoutMs',
+      `POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"${secret}`,
       408,
       'REQUEST_TIMEOUT',
     ],
