@@ -4,6 +4,7 @@
 //
 // JSON-RPC codes: -32700..-32600 are JSON-RPC 2.0's own; -32000..-32099 are left to implementations.
 // -32003 (policy denial) is Portcullis' documented code for "the policy does not allow this call";
+// -32004 (legacy SSE) refuses a list request while too many others await their answer in the session;
 // -32020 is the MCP SDK's code for an Mcp-Method/Mcp-Name header that disagrees with the body.
 
 export type ProxyErrorCode =
@@ -11,6 +12,8 @@ export type ProxyErrorCode =
   | 'INVALID_REQUEST'
   | 'INVALID_PARAMS'
   | 'BODY_TOO_LARGE'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   | 'JSON_TOO_DEEP'
   | 'BATCH_TOO_LARGE'
   | 'BATCH_NOT_SUPPORTED'
@@ -22,6 +25,7 @@ export type ProxyErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'SESSION_REQUIRED'
   | 'SESSION_NOT_FOUND'
+  | 'TOO_MANY_OUTSTANDING'
   | 'POLICY_DENIED'
   | 'AUDIT_UNAVAILABLE'
   | 'UPSTREAM_UNAVAILABLE'
@@ -40,6 +44,8 @@ export const ERROR_SPECS: Readonly<Record<ProxyErrorCode, ErrorSpec>> = {
   INVALID_REQUEST: { httpStatus: 400, jsonRpcCode: -32600, message: 'Invalid Request' },
   INVALID_PARAMS: { httpStatus: 400, jsonRpcCode: -32602, message: 'Invalid params' },
   BODY_TOO_LARGE: { httpStatus: 413, jsonRpcCode: -32600, message: 'Request body too large' },
+  HEADERS_TOO_LARGE: { httpStatus: 431, jsonRpcCode: -32600, message: 'Request headers too large' },
+  REQUEST_TIMEOUT: { httpStatus: 408, jsonRpcCode: -32600, message: 'Request not received in time' },
   JSON_TOO_DEEP: { httpStatus: 400, jsonRpcCode: -32600, message: 'JSON nested too deeply' },
   BATCH_TOO_LARGE: { httpStatus: 400, jsonRpcCode: -32600, message: 'Batch too large' },
   BATCH_NOT_SUPPORTED: {
@@ -71,6 +77,11 @@ export const ERROR_SPECS: Readonly<Record<ProxyErrorCode, ErrorSpec>> = {
   METHOD_NOT_ALLOWED: { httpStatus: 405, jsonRpcCode: -32600, message: 'Method not allowed' },
   SESSION_REQUIRED: { httpStatus: 400, jsonRpcCode: -32600, message: 'Mcp-Session-Id header required' },
   SESSION_NOT_FOUND: { httpStatus: 404, jsonRpcCode: -32001, message: 'Session not found' },
+  TOO_MANY_OUTSTANDING: {
+    httpStatus: 429,
+    jsonRpcCode: -32004,
+    message: 'Too many list requests awaiting an answer in this session',
+  },
   POLICY_DENIED: { httpStatus: 200, jsonRpcCode: -32003, message: 'Forbidden by policy' },
   AUDIT_UNAVAILABLE: { httpStatus: 503, jsonRpcCode: -32603, message: 'Audit unavailable; call refused' },
   UPSTREAM_UNAVAILABLE: { httpStatus: 502, jsonRpcCode: -32603, message: 'Upstream MCP server unavailable' },

@@ -31,6 +31,8 @@ export function buildEvent(
   if (input.session !== undefined) event.session = input.session;
   if (input.protocolVersion !== undefined) event.protocolVersion = input.protocolVersion;
   if (input.jsonrpcId !== undefined) event.jsonrpcId = input.jsonrpcId;
+  if (input.direction !== undefined) event.direction = input.direction;
+  if (input.httpMethod !== undefined) event.httpMethod = input.httpMethod;
   if (input.target && Object.keys(input.target).length > 0) event.target = input.target;
   if (input.toolDigest !== undefined) event.toolDigest = input.toolDigest;
   if (input.decision) event.decision = input.decision;

@@ -76,8 +76,26 @@ export const AuditEvent = Type.Object(
     ),
     session: Type.Optional(Type.String({ description: 'Mcp-Session-Id.' })),
     protocolVersion: Type.Optional(Type.String()),
-    method: Type.String({ description: "JSON-RPC method, e.g. 'tools/call'; 'http' for authn failures." }),
+    method: Type.String({
+      description:
+        "JSON-RPC method, e.g. 'tools/call'; 'http' when no message was read (authn failures, GET, DELETE, " +
+        "parser refusals); 'response' for the server's answer outside its request's exchange.",
+    }),
     jsonrpcId: Type.Optional(JsonRpcId),
+    direction: Type.Optional(
+      Type.Literal('server-to-client', {
+        description:
+          'Set on what the server sent: notifications, its own requests, answers outside their exchange. ' +
+          'Absent on what the caller sent.',
+      }),
+    ),
+    httpMethod: Type.Optional(
+      Type.String({
+        description:
+          'The HTTP method when not POST: GET (a stream, recorded when it ends, and the server messages ' +
+          'on it), DELETE, unknown (refused by the HTTP parser).',
+      }),
+    ),
     target: Type.Optional(
       Type.Object(
         {
@@ -165,6 +183,8 @@ export interface AuditInput {
   protocolVersion?: string | undefined;
   method: string;
   jsonrpcId?: string | number | null;
+  direction?: AuditEvent['direction'];
+  httpMethod?: string | undefined;
   target?: AuditEvent['target'];
   toolDigest?: string | undefined;
   decision?: AuditEvent['decision'];

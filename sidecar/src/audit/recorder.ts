@@ -55,6 +55,8 @@ export function toAuditInput(r: McpRecord, server: AuditInput['server']): AuditI
   if (r.session !== undefined) input.session = r.session;
   if (r.protocolVersion !== undefined) input.protocolVersion = r.protocolVersion;
   if (r.jsonrpcId !== undefined) input.jsonrpcId = r.jsonrpcId;
+  if (r.direction !== undefined) input.direction = r.direction;
+  if (r.httpMethod !== 'POST') input.httpMethod = r.httpMethod.slice(0, 16);
   if (r.target) input.target = r.target;
   if (r.decision) input.decision = r.decision;
   if (r.arguments !== undefined) input.arguments = r.arguments;

@@ -158,3 +158,20 @@ export function normalizeTargetUris(
   }
   return undefined;
 }
+
+const LIST_FIELDS: readonly (readonly [ListField, string])[] = [...TABLE].flatMap(([method, cls]) =>
+  cls.kind === 'list' ? [[cls.field, method] as const] : [],
+);
+
+/**
+ * The list methods whose results this looks like (each top-level `tools`, `prompts`, `resources` or
+ * `resourceTemplates` array it carries), for replies whose request the sidecar cannot name: a resumed
+ * or standalone stream replays answers to requests of other exchanges. No other MCP result has these
+ * members at the top level, so filtering by shape errs only towards filtering.
+ */
+export function listMethodsOfResult(result: unknown): string[] {
+  if (typeof result !== 'object' || result === null) return [];
+  return LIST_FIELDS.filter(([field]) => Array.isArray((result as Record<string, unknown>)[field])).map(
+    ([, method]) => method,
+  );
+}

@@ -5,6 +5,7 @@ import { targetOf } from '../authz/methods.ts';
 import type { JsonRpcId, ProxyErrorCode } from '../errors.ts';
 import type { ClientMessage } from '../transport/jsonrpc.ts';
 import type { McpRecord } from './record.ts';
+import type { ServerMessage } from './reply.ts';
 import type { Runtime } from './runtime.ts';
 import type { ExchangeTrace } from './trace.ts';
 
@@ -47,8 +48,6 @@ export interface Exchange {
   /** Ids of requests whose replies carry lists to filter, by JSON-RPC id. */
   filterIds: Map<string | number, string> | undefined;
   refusal: Refusal | undefined;
-  /** GET/DELETE carry no MCP message: they are recorded only when refused. */
-  recordOnlyRefusals: boolean;
   trace: ExchangeTrace | undefined;
 }
 
@@ -57,10 +56,10 @@ export function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function newRecord(ex: Exchange, msg: ClientMessage | undefined): McpRecord {
+export function newRecord(ex: Exchange, msg: ClientMessage | undefined, startedAt = ex.startedAt): McpRecord {
   const ua = header(ex.req, 'user-agent');
   const record: McpRecord = {
-    startedAt: ex.startedAt,
+    startedAt,
     outcome: 'allowed',
     transport: ex.transport,
     httpMethod: ex.req.method ?? 'POST',
@@ -89,6 +88,28 @@ export function newRecord(ex: Exchange, msg: ClientMessage | undefined): McpReco
       if (typeof info.version === 'string') record.client.version = info.version.slice(0, 64);
     }
   }
+  return record;
+}
+
+/**
+ * The record of one message the server sent to the caller outside the answers to its own requests:
+ * stamped with the caller it went to and the session it belongs to, bounded (no server payload).
+ */
+export function serverMessageRecord(ex: Exchange, m: ServerMessage): McpRecord {
+  const record = newRecord(ex, undefined, Date.now());
+  record.method = m.method;
+  if (m.kind !== undefined) record.kind = m.kind;
+  record.direction = 'server-to-client';
+  if (m.id !== undefined) record.jsonrpcId = m.id;
+  if (m.result !== undefined) record.result = m.result;
+  if (m.failure !== undefined) {
+    record.outcome = 'failed';
+    record.errorCode = 'UPSTREAM_PROTOCOL';
+    record.reason = m.failure;
+  }
+  if (ex.principal !== undefined) record.principal = ex.principal;
+  if (ex.sessionId !== undefined) record.session = ex.sessionId;
+  if (ex.protocolVersion !== undefined) record.protocolVersion = ex.protocolVersion;
   return record;
 }
 

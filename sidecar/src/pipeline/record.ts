@@ -28,6 +28,8 @@ export interface McpRecord {
   method: string;
   jsonrpcId?: JsonRpcId;
   kind?: 'request' | 'notification' | 'response';
+  /** Set on what the server sent (notifications, its requests, answers outside their exchange). */
+  direction?: 'server-to-client';
   target?: McpTarget;
   arguments?: unknown;
   client?: { name?: string; version?: string };

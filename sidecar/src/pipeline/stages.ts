@@ -54,7 +54,10 @@ export const checkTransport: Stage = async (ex) => {
   ex.protocolVersion = version;
   const type = checkContentType(header(ex.req, 'content-type'));
   if (!type.ok) return refuse(type.code, type.detail, null);
-  const body = await readBody(ex.req, config.limits.maxBodyBytes);
+  const body = await readBody(ex.req, config.limits.maxBodyBytes, config.limits.requestTimeoutMs);
+  if (body.ok === false && body.code === 'REQUEST_TIMEOUT')
+    // The rest of a trickling body is not waited for: the connection ends with the answer.
+    return { ...refuse(body.code, body.detail, null), headers: { connection: 'close' } };
   if (!body.ok) return refuse(body.code, body.detail, null);
   const parsed = parseJsonRpc(body.text, config.limits);
   if (!parsed.ok) return refuse(parsed.code, parsed.detail, parsed.id);
@@ -264,7 +267,6 @@ export function sendRefusal(ex: Exchange, r: Refusal): void {
 function finish(ex: Exchange): void {
   const latencyMs = performance.now() - ex.startedHr;
   const r = ex.refusal;
-  if (ex.messages.length === 0 && r === undefined && ex.recordOnlyRefusals) return;
   if (ex.messages.length === 0)
     ex.messages.push({ msg: undefined as never, record: newRecord(ex, undefined) });
   for (const { msg, record } of ex.messages) {

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Authenticator } from '../authn/index.ts';
 import { jsonRpcError } from '../errors.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
+import { clientErrorHandler, refusedRequestRecord } from './client-errors.ts';
 import { legacySseHandlers } from './legacy-sse.ts';
 import { streamableHandlers } from './streamable.ts';
 
@@ -24,10 +25,29 @@ export const DEFAULT_LEGACY_PATHS = { sse: '/sse', message: '/message' } as cons
 export function createApp(opts: AppOptions): FastifyInstance {
   const { holder } = opts;
   const config = holder.runtime.config;
+  const transport = config.upstream.transport === 'sse' ? 'sse' : 'streamable-http';
   const app = Fastify({
     logger: false,
-    http: { maxHeaderSize: config.limits.maxHeaderBytes },
+    http: {
+      maxHeaderSize: config.limits.maxHeaderBytes,
+      // How often Node looks for requests past their time (default 30 s): a quarter of the limit.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, config.limits.requestTimeoutMs / 4)),
+    },
     requestTimeout: config.limits.requestTimeoutMs,
+    clientErrorHandler: clientErrorHandler((r) => holder.runtime.recorder.record(r), transport),
+    // A path that does not decode: fastify's own answer would echo it back.
+    frameworkErrors: (err, request, reply) => {
+      const { socket } = request.raw;
+      const refusal = {
+        code: 'INVALID_REQUEST' as const,
+        by: 'the router',
+        fault: err.code,
+        httpMethod: request.method,
+      };
+      const source = { address: socket.remoteAddress ?? '', port: socket.remotePort };
+      holder.runtime.recorder.record(refusedRequestRecord(refusal, source, transport));
+      (reply as FastifyReply).code(400).send(jsonRpcError('INVALID_REQUEST', null));
+    },
     bodyLimit: config.limits.maxBodyBytes,
     // Long-lived SSE streams must not keep shutdown waiting forever.
     forceCloseConnections: true,

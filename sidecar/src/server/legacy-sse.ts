@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../authn/principal.ts';
+import { jsonRpcError } from '../errors.ts';
 import { type Exchange, forwardedBody, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
-import { inspectReply, mayBeResponse, type ReplyContext } from '../pipeline/reply.ts';
+import { exchangeReplyContext, inspectEvent, type ReplyContext } from '../pipeline/reply.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
 import {
   admitAudit,
@@ -26,19 +28,31 @@ import { pipeBody, relaySse } from './relay.ts';
 import { newExchange, upstreamFailure } from './streamable.ts';
 
 // The legacy HTTP+SSE transport (2024-11-05): GET opens an event stream whose first event names the
-// URL to POST messages to; replies arrive on the stream, not in the POST response. The endpoint
-// event is rewritten to the sidecar's own message path, and denials are written into the stream.
+// URL to POST messages to; replies arrive on the stream, not in the POST response. The endpoint URL
+// is kept as the server gives it (whatever its query: `sessionId`, `session_id`, ...) if it stays on
+// the upstream's origin, and the client gets the sidecar's message path with a session id the
+// sidecar mints and binds to the caller. Denials are written into the stream.
+
+/** List requests awaiting their answer per session: the filter must know them all, so more are refused. */
+export const MAX_OUTSTANDING_LISTS = 256;
 
 interface LegacySession {
-  readonly principal: Principal;
+  /** Path and query of the upstream's endpoint, as it gave them. */
   readonly upstreamPath: string;
   readonly res: ServerResponse;
-  readonly filterIds: Map<string | number, string>;
+  /** List requests sent and not yet answered: id -> method. */
+  readonly outstanding: Map<string | number, string>;
 }
 
 export interface LegacyPaths {
   readonly sse: string;
   readonly message: string;
+}
+
+/** Writes JSON-RPC answers into the session's stream, where this transport carries every reply. */
+function writeToStream(session: LegacySession, r: Refusal): void {
+  const bodies = Array.isArray(r.body) ? r.body : r.body === undefined ? [] : [r.body];
+  for (const b of bodies) session.res.write(formatEvent({ event: 'message', data: JSON.stringify(b) }));
 }
 
 export function legacySseHandlers(paths: LegacyPaths) {
@@ -66,38 +80,52 @@ export function legacySseHandlers(paths: LegacyPaths) {
         ex.res.writeHead(clientStatus(up.statusCode), clientResponseHeaders(up.headers));
         return pipeBody(up.body, ex.res);
       }
-      ex.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      ex.res.flushHeaders();
-      let sessionId: string | undefined;
-      const filterIds = new Map<string | number, string>();
-      const ctx: ReplyContext = { principal, policy: runtime.policy, filterIds };
+      const upstreamOrigin = new URL(runtime.upstream.url).origin;
+      const outstanding = new Map<string | number, string>();
+      ex.filterIds = outstanding;
+      const ctx: ReplyContext = {
+        ...exchangeReplyContext(ex),
+        // Every answer here is to a message POSTed in another exchange: it gets its own event.
+        answered(id) {
+          outstanding.delete(id);
+          return false;
+        },
+      };
+      // The headers wait for the endpoint event, so a stream that cannot be bound is refused with a
+      // status instead of leaving the client waiting on an open stream.
+      const open = () => {
+        if (ex.res.headersSent) return;
+        ex.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      };
+      const refuseStream = (reason: string): string => {
+        ex.refusal = refuse('UPSTREAM_PROTOCOL', reason, null);
+        sendRefusal(ex, ex.refusal);
+        up.body.destroy();
+        return '';
+      };
       await relaySse(up.body, ex.res, (ev) => {
-        if (ev.event === 'endpoint' && sessionId === undefined) {
-          const url = new URL(ev.data, runtime.upstream.url);
-          sessionId = url.searchParams.get('sessionId') ?? undefined;
-          if (sessionId === undefined) return '';
-          live.set(sessionId, {
-            principal,
-            upstreamPath: `${url.pathname}${url.search}`,
-            res: ex.res,
-            filterIds,
-          });
+        if (ev.event === 'endpoint' && ex.sessionId === undefined) {
+          let url: URL;
+          try {
+            url = new URL(ev.data, runtime.upstream.url);
+          } catch {
+            return refuseStream('endpoint event is not a URL');
+          }
+          if (url.origin !== upstreamOrigin)
+            return refuseStream(`endpoint event points at another origin (${url.origin.slice(0, 128)})`);
+          const sessionId = randomUUID();
+          live.set(sessionId, { upstreamPath: `${url.pathname}${url.search}`, res: ex.res, outstanding });
           runtime.sessions.bind(sessionId, principalKey(principal));
-          return formatEvent({
-            event: 'endpoint',
-            data: `${paths.message}?sessionId=${encodeURIComponent(sessionId)}`,
-          });
+          ex.sessionId = sessionId;
+          open();
+          return formatEvent({ event: 'endpoint', data: `${paths.message}?sessionId=${sessionId}` });
         }
-        if (!mayBeResponse(ev.data)) return undefined;
-        const replaced = inspectReply(ctx, ev.data);
-        if (filterIds.size > 256) filterIds.clear(); // replies never sent must not pile up
-        return replaced === undefined
-          ? undefined
-          : formatEvent({ event: ev.event, id: ev.id, data: replaced });
+        open();
+        return inspectEvent(ctx, ev);
       });
-      if (sessionId !== undefined) {
-        live.delete(sessionId);
-        runtime.sessions.remove(sessionId);
+      if (ex.sessionId !== undefined) {
+        live.delete(ex.sessionId);
+        runtime.sessions.remove(ex.sessionId);
       }
     },
   };
@@ -111,18 +139,25 @@ export function legacySseHandlers(paths: LegacyPaths) {
         ex.refusal = refuse('SESSION_NOT_FOUND', 'no open stream for this session', null);
         return sendRefusal(ex, ex.refusal);
       }
+      const lists = [...(ex.filterIds ?? [])].filter(([id]) => !session.outstanding.has(id));
+      if (denied === undefined && session.outstanding.size + lists.length > MAX_OUTSTANDING_LISTS) {
+        const requests = ex.messages.flatMap((m) => (m.msg.kind === 'request' ? [m.msg.id] : []));
+        ex.refusal = {
+          ...refuse('TOO_MANY_OUTSTANDING', `${session.outstanding.size} list requests unanswered`, null),
+          body: requests.map((id) => jsonRpcError('TOO_MANY_OUTSTANDING', id)),
+        };
+        denied = ex.refusal;
+      }
       if (denied !== undefined) {
-        // Replies travel on the stream in this transport, denials too.
-        const bodies = Array.isArray(denied.body)
-          ? denied.body
-          : denied.body === undefined
-            ? []
-            : [denied.body];
-        for (const b of bodies) session.res.write(formatEvent({ event: 'message', data: JSON.stringify(b) }));
+        writeToStream(session, denied);
         ex.res.writeHead(202, { 'content-type': 'text/plain' }).end('Accepted');
         return;
       }
-      for (const [id, method] of ex.filterIds ?? []) session.filterIds.set(id, method);
+      for (const [id, method] of lists) session.outstanding.set(id, method);
+      // Requests the server never takes are never answered: they stop counting at once.
+      const forget = () => {
+        for (const [id] of lists) session.outstanding.delete(id);
+      };
       const t0 = performance.now();
       let up: UpstreamResponse;
       try {
@@ -133,8 +168,10 @@ export function legacySseHandlers(paths: LegacyPaths) {
           body: forwardedBody(ex),
         });
       } catch (err) {
+        forget();
         return upstreamFailure(ex, err);
       }
+      if (up.statusCode >= 300) forget();
       for (const m of ex.messages) m.record.upstreamLatencyMs = performance.now() - t0;
       ex.res.writeHead(clientStatus(up.statusCode), clientResponseHeaders(up.headers));
       await pipeBody(up.body, ex.res);
@@ -145,9 +182,7 @@ export function legacySseHandlers(paths: LegacyPaths) {
   const messageOrder = postStages(messageBinding);
   return {
     stream(runtime: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
-      const ex = newExchange(runtime, req, res, 'sse');
-      ex.recordOnlyRefusals = true;
-      return runExchange(ex, streamOrder, streamBinding);
+      return runExchange(newExchange(runtime, req, res, 'sse'), streamOrder, streamBinding);
     },
     message(runtime: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
       return runExchange(newExchange(runtime, req, res, 'sse'), messageOrder, messageBinding);

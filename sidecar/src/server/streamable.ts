@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_SPECS, jsonRpcError, ProxyError } from '../errors.ts';
 import { type Exchange, forwardedBody, header, idsOf, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
-import { exchangeReplyContext, inspectReply, mayBeResponse } from '../pipeline/reply.ts';
+import { exchangeReplyContext, inspectEvent, inspectReply } from '../pipeline/reply.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
 import {
   postStages,
@@ -13,7 +13,6 @@ import {
   type TransportBinding,
 } from '../pipeline/stages.ts';
 import { traceUpstream } from '../pipeline/trace.ts';
-import { formatEvent } from '../transport/sse.ts';
 import {
   clientResponseHeaders,
   clientStatus,
@@ -50,7 +49,6 @@ export function newExchange(
     protocolVersion: undefined,
     filterIds: undefined,
     refusal: undefined,
-    recordOnlyRefusals: false,
     trace: undefined,
   };
 }
@@ -88,29 +86,34 @@ function abortOnClientClose(ex: Exchange): EventEmitter {
   return signal;
 }
 
+/**
+ * Relays the upstream's reply: every SSE event and every JSON reply passes the filter and is audited
+ * (reply.ts); other content types are piped as they are.
+ */
 async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
   const headers = clientResponseHeaders(up.headers);
   const status = clientStatus(up.statusCode);
   const type = headers['content-type'] ?? '';
   const ctx = exchangeReplyContext(ex);
   if (type.startsWith('text/event-stream')) {
-    // No flushHeaders: a POST's reply stream usually holds one event and ends at once, and the
-    // headers then leave with it in one write instead of three (headers, event, final chunk).
+    // No flushHeaders on a POST: its reply stream usually holds one event and ends at once, and the
+    // headers then leave with it in one write instead of three (headers, event, final chunk). A GET
+    // stream may stay silent for long: its headers go at once.
     ex.res.writeHead(status, headers);
-    await relaySse(up.body, ex.res, (ev) => {
-      if (!mayBeResponse(ev.data)) return undefined;
-      const replaced = inspectReply(ctx, ev.data);
-      return replaced === undefined ? undefined : formatEvent({ event: ev.event, id: ev.id, data: replaced });
-    });
+    if (ex.req.method === 'GET') ex.res.flushHeaders();
+    await relaySse(up.body, ex.res, (ev) => inspectEvent(ctx, ev));
     return;
   }
   if (type.startsWith('application/json')) {
     const text = await readAll(up.body, MAX_JSON_REPLY_BYTES);
     if (text === undefined)
       return upstreamFailure(ex, new ProxyError('UPSTREAM_PROTOCOL', 'reply too large'));
-    const out = (mayBeResponse(text) ? inspectReply(ctx, text) : undefined) ?? text;
-    headers['content-length'] = String(Buffer.byteLength(out));
-    ex.res.writeHead(status, headers).end(out);
+    const out = text === '' ? text : inspectReply(ctx, text);
+    if (out === '' && text !== '')
+      return upstreamFailure(ex, new ProxyError('UPSTREAM_PROTOCOL', 'reply not JSON, or not auditable'));
+    const body = out ?? text;
+    headers['content-length'] = String(Buffer.byteLength(body));
+    ex.res.writeHead(status, headers).end(body);
     return;
   }
   ex.res.writeHead(status, headers);
@@ -171,7 +174,11 @@ export function streamableBinding(): TransportBinding {
   };
 }
 
-/** GET (server stream) and DELETE (end of session): authenticated, bound to the session's owner. */
+/**
+ * GET (the server's stream, or a stream resumed with Last-Event-ID) and DELETE (end of session):
+ * authenticated, bound to the session's owner, one event each; every message on a GET stream passes
+ * the same filter and audit as a POST's reply.
+ */
 export function streamableControlBinding(method: 'GET' | 'DELETE'): TransportBinding {
   return {
     sessionOf: (ex) => header(ex.req, 'mcp-session-id'),
@@ -191,9 +198,7 @@ export function streamableControlBinding(method: 'GET' | 'DELETE'): TransportBin
       if (method === 'DELETE' && up.statusCode < 300 && ex.sessionId !== undefined)
         runtime.sessions.remove(ex.sessionId);
       if (up.statusCode === 404 && ex.sessionId !== undefined) runtime.sessions.remove(ex.sessionId);
-      ex.res.writeHead(clientStatus(up.statusCode), clientResponseHeaders(up.headers));
-      ex.res.flushHeaders();
-      await pipeBody(up.body, ex.res);
+      await relayReply(ex, up);
     },
   };
 }
@@ -214,9 +219,7 @@ export function streamableHandlers(): StreamableHandlers {
   const control =
     (binding: TransportBinding, order: typeof getOrder) =>
     (runtime: Runtime, req: IncomingMessage, res: ServerResponse) => {
-      const ex = newExchange(runtime, req, res, 'streamable-http');
-      ex.recordOnlyRefusals = true;
-      return runExchange(ex, order, binding);
+      return runExchange(newExchange(runtime, req, res, 'streamable-http'), order, binding);
     };
   return {
     post: (runtime, req, res) =>

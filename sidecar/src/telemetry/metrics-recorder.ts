@@ -12,11 +12,14 @@ export function createMetricsRecorder(
   const server = opts.server;
   return {
     record(r: McpRecord) {
+      // What the server sent is audited, not counted as a request the sidecar handled.
+      if (r.direction !== undefined) return;
       const method = methodLabel(r.method);
       const tool = opts.tools.label(r.target?.tool);
       const labels = { server, method, tool, outcome: r.outcome };
       metrics.requests.inc(labels);
-      metrics.requestDuration.observe(labels, r.latencyMs / 1000);
+      // A GET stream's latency is how long it stayed open, no request duration.
+      if (r.httpMethod !== 'GET') metrics.requestDuration.observe(labels, r.latencyMs / 1000);
       if (r.upstreamLatencyMs !== undefined) {
         metrics.upstreamDuration.observe({ server, method, tool }, r.upstreamLatencyMs / 1000);
       }

@@ -2,15 +2,17 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { ProxyErrorCode } from '../errors.ts';
 
-// Reads a request body up to a byte limit. A declared Content-Length over the limit is refused
-// before a byte is read; a chunked body is cut off as soon as it passes the limit. The body must be
-// UTF-8: invalid sequences would become U+FFFD here but something else in another decoder.
+// Reads a request body up to a byte limit and a time limit. A declared Content-Length over the limit
+// is refused before a byte is read; a chunked body is cut off as soon as it passes the limit. Node's
+// requestTimeout stops watching a request once it is handed to the route, so a body that trickles
+// in is timed here. The body must be UTF-8: invalid sequences would become U+FFFD here but something
+// else in another decoder.
 
 export type BodyResult =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly code: ProxyErrorCode; readonly detail: string };
 
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs = 30_000): Promise<BodyResult> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (declared > maxBytes) {
     req.resume();
@@ -24,9 +26,15 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRe
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const timer = setTimeout(
+      () =>
+        finish({ ok: false, code: 'REQUEST_TIMEOUT', detail: `body not complete within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     const finish = (r: BodyResult) => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
       req.off('data', onData);
       resolve(r);
     };

@@ -4,7 +4,6 @@ import {
   StreamableHTTPClientTransport as StreamableV2,
 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport as SseV1 } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport as StreamableV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +12,16 @@ import {
   startEverything,
 } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { allow, collectRecords, config, deny, KEYS, type Recorded, sidecarFor } from './support/harness.ts';
+import {
+  allow,
+  collectRecords,
+  config,
+  deny,
+  KEYS,
+  legacySseTransport,
+  type Recorded,
+  sidecarFor,
+} from './support/harness.ts';
 
 // The legacy HTTP+SSE transport (everything server in sse mode) and a stdio upstream bridged to
 // Streamable HTTP, each with SDK v1 and v2 clients: initialize, tools/list (filtered), tools/call.
@@ -65,13 +73,7 @@ describe('legacy HTTP+SSE transport', () => {
   });
 
   it('SDK v1 SSEClientTransport: initialize, filtered tools/list, allowed and denied calls', async () => {
-    const headers = { 'x-api-key': KEYS.alice };
-    const transport = new SseV1(new URL(sidecar.url), {
-      requestInit: { headers },
-      eventSourceInit: {
-        fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as object), ...headers } }),
-      },
-    });
+    const transport = legacySseTransport(sidecar.url, KEYS.alice);
     await exercise(new ClientV1({ name: 'v1', version: '1' }) as unknown as AnyClient, transport);
   });
 
@@ -95,13 +97,7 @@ describe('legacy HTTP+SSE transport', () => {
   });
 
   it('refuses a message to a session opened by another principal', async () => {
-    const headers = { 'x-api-key': KEYS.alice };
-    const transport = new SseV1(new URL(sidecar.url), {
-      requestInit: { headers },
-      eventSourceInit: {
-        fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as object), ...headers } }),
-      },
-    });
+    const transport = legacySseTransport(sidecar.url, KEYS.alice);
     const client = new ClientV1({ name: 'v1', version: '1' });
     await client.connect(transport);
     const endpoint = (transport as unknown as { _endpoint: URL })._endpoint;

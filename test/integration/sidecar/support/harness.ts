@@ -1,3 +1,4 @@
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { hashApiKey } from '../../../../sidecar/src/authn/index.ts';
 import { type EffectiveConfig, validateConfig } from '../../../../sidecar/src/config/load.ts';
 import { CONFIG_API_VERSION, type SidecarConfig } from '../../../../sidecar/src/config/schema.ts';
@@ -125,5 +126,16 @@ export function initializeBody(id: number | string = 1, protocolVersion = '2025-
     id,
     method: 'initialize',
     params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-test', version: '1' } },
+  });
+}
+
+/** An SDK (v1) legacy SSE client transport that sends the API key on the stream and on each POST. */
+export function legacySseTransport(url: string, key: string): SSEClientTransport {
+  const headers = { 'x-api-key': key };
+  return new SSEClientTransport(new URL(url), {
+    requestInit: { headers },
+    eventSourceInit: {
+      fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as object), ...headers } }),
+    },
   });
 }

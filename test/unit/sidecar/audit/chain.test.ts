@@ -206,6 +206,8 @@ describe('sealing', () => {
       callInput({
         protocolVersion: '2025-06-18',
         toolDigest: 'sha256:abc',
+        direction: 'server-to-client',
+        httpMethod: 'GET',
         httpStatus: 200,
         reason: 'r',
         upstreamLatencyMs: 0.5,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyMethod, targetOf } from '../../../../sidecar/src/authz/methods.ts';
+import { classifyMethod, listMethodsOfResult, targetOf } from '../../../../sidecar/src/authz/methods.ts';
 
 describe('classifyMethod', () => {
   it.each([
@@ -76,5 +76,21 @@ describe('targetOf', () => {
     { method: 'tools/call', params: null, expected: { tool: undefined, arguments: undefined } },
   ])('$method $params', ({ method, params, expected }) => {
     expect(targetOf(method, params)).toEqual(expected);
+  });
+});
+
+describe('listMethodsOfResult', () => {
+  it.each([
+    [{ tools: [], nextCursor: 'c' }, ['tools/list']],
+    [{ prompts: [] }, ['prompts/list']],
+    [{ resources: [{ uri: 'a://b' }] }, ['resources/list']],
+    [{ resourceTemplates: [] }, ['resources/templates/list']],
+    [{ resources: [], resourceTemplates: [] }, ['resources/list', 'resources/templates/list']],
+    [{ content: [{ type: 'text', text: 'x' }] }, []],
+    [{ capabilities: { tools: {} }, protocolVersion: '2025-06-18' }, []],
+    [{ tools: 'not a list' }, []],
+    [null, []],
+  ])('names every list a result looks like: %j', (result, methods) => {
+    expect(listMethodsOfResult(result)).toEqual(methods);
   });
 });

@@ -3,9 +3,9 @@ import type { Principal } from '../../../../sidecar/src/authn/principal.ts';
 import type { PolicyPort } from '../../../../sidecar/src/pipeline/ports.ts';
 import {
   inspectReply,
-  mayBeResponse,
   type ReplyContext,
   type ReplyResult,
+  type ServerMessage,
 } from '../../../../sidecar/src/pipeline/reply.ts';
 
 // A policy that keeps list items whose name starts with "ok".
@@ -26,15 +26,28 @@ const principal: Principal = {
   claims: {},
 };
 
-function context(filterIds: [string | number, string][] = []) {
+/**
+ * A context whose exchange sent the requests `own`; `filterIds` are its list requests; `audits`
+ * false plays an auditor that cannot record (failureMode closed).
+ */
+function context(filterIds: [string | number, string][] = [], own: (string | number)[] = [1], audits = true) {
   const answered: [string | number, ReplyResult][] = [];
+  const others: ServerMessage[] = [];
   const ctx: ReplyContext = {
     principal,
     policy,
     filterIds: new Map(filterIds),
-    answered: (id, r) => void answered.push([id, r]),
+    answered(id, r) {
+      if (!own.includes(id)) return false;
+      answered.push([id, r]);
+      return true;
+    },
+    other(m) {
+      if (audits) others.push(m);
+      return audits;
+    },
   };
-  return { ctx, answered };
+  return { ctx, answered, others };
 }
 
 const list = (id: number, names: string[], nextCursor?: string) =>
@@ -55,13 +68,21 @@ describe('inspectReply', () => {
     });
   });
 
-  it('leaves replies to other requests byte for byte (undefined)', () => {
-    const { ctx } = context([[1, 'tools/list']]);
+  it("leaves the exchange's other replies byte for byte (undefined)", () => {
+    const { ctx } = context([[1, 'tools/list']], [1, 2]);
     expect(inspectReply(ctx, list(2, ['no-b']))).toBeUndefined();
   });
 
+  it('filters by its shape a list the exchange did not ask for (a replayed answer) and records it', () => {
+    const { ctx, answered, others } = context([], []);
+    const out = JSON.parse(inspectReply(ctx, list(7, ['ok-a', 'no-b'])) as string);
+    expect(out.result.tools).toEqual([{ name: 'ok-a' }]);
+    expect(answered).toEqual([]);
+    expect(others).toEqual([{ kind: 'response', method: 'response', id: 7, result: { isError: false } }]);
+  });
+
   it('filters each element of a batch reply', () => {
-    const { ctx } = context([[1, 'tools/list']]);
+    const { ctx } = context([[1, 'tools/list']], [1, 2]);
     const out = JSON.parse(
       inspectReply(ctx, `[${list(1, ['no', 'ok'])},{"jsonrpc":"2.0","id":2,"result":{}}]`) as string,
     );
@@ -83,20 +104,44 @@ describe('inspectReply', () => {
     expect(answered).toEqual([[1, expected]]);
   });
 
-  it('ignores notifications, requests from the server and garbage', () => {
-    const { ctx, answered } = context([[1, 'tools/list']]);
+  it('hands on notifications and requests from the server, bounded, one each', () => {
+    const { ctx, answered, others } = context([[1, 'tools/list']]);
+    const long = 'x'.repeat(10_000);
     for (const text of [
-      '{"jsonrpc":"2.0","method":"notifications/progress"}',
+      '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}',
       '{"jsonrpc":"2.0","id":9,"method":"sampling/createMessage"}',
-      'not json',
+      `{"jsonrpc":"2.0","id":"${long}","method":"${long}"}`,
     ]) {
       expect(inspectReply(ctx, text)).toBeUndefined();
     }
     expect(answered).toEqual([]);
+    expect(others).toEqual([
+      { kind: 'notification', method: 'notifications/progress' },
+      { kind: 'request', method: 'sampling/createMessage', id: 9 },
+      { kind: 'request', method: 'x'.repeat(128), id: 'x'.repeat(128) },
+    ]);
   });
 
-  it('pre-checks cheaply whether text may be a response', () => {
-    expect(mayBeResponse('{"jsonrpc":"2.0","method":"x"}')).toBe(false);
-    expect(mayBeResponse('{"result":{}}')).toBe(true);
+  it('does not pass on what is not JSON, and records it as failed', () => {
+    const { ctx, others } = context();
+    expect(inspectReply(ctx, 'not json')).toBe('');
+    expect(others).toEqual([{ method: 'invalid', failure: 'server sent data that is not JSON' }]);
+  });
+
+  it('passes JSON that is no JSON-RPC message on, and records it as failed', () => {
+    const { ctx, others } = context();
+    expect(inspectReply(ctx, '{"jsonrpc":"2.0","x":1}')).toBeUndefined();
+    expect(others).toEqual([{ method: 'invalid', failure: 'not a JSON-RPC message' }]);
+  });
+
+  it('does not pass on what cannot be audited (failureMode closed), but still its own answers', () => {
+    const { ctx, answered } = context([], [1], false);
+    const note = '{"jsonrpc":"2.0","method":"notifications/progress"}';
+    const own = '{"jsonrpc":"2.0","id":1,"result":{}}';
+    expect(inspectReply(ctx, note)).toBe('');
+    expect(inspectReply(ctx, list(7, ['ok']))).toBe('');
+    expect(inspectReply(ctx, own)).toBeUndefined();
+    expect(JSON.parse(inspectReply(ctx, `[${note},${own}]`) as string)).toEqual([JSON.parse(own)]);
+    expect(answered.map(([id]) => id)).toEqual([1, 1]);
   });
 });

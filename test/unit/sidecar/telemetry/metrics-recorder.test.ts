@@ -67,4 +67,20 @@ describe('metrics recorder', () => {
     expect(text).not.toContain('made-up-by-caller');
     expect(text).not.toContain('10.1.2.3');
   });
+
+  it('counts no message the server sent, and no duration for a GET stream', async () => {
+    const registry = new Registry();
+    const m = createSidecarMetrics(registry);
+    const recorder = createMetricsRecorder(m, {
+      server: 'gh',
+      tools: createToolLabels({ limit: 10 }),
+      rules: createRuleLabels({ limit: 10, known: [] }),
+    });
+    recorder.record(record({ method: 'notifications/progress', direction: 'server-to-client' }));
+    recorder.record(record({ method: 'http', httpMethod: 'GET', latencyMs: 600_000 }));
+    const text = await registry.metrics();
+    expect(text).not.toContain('method="notifications/progress"');
+    expect(text).toMatch(/portcullis_sidecar_requests_total\{[^}]*method="http"[^}]*\} 1/);
+    expect(text).not.toMatch(/portcullis_sidecar_request_duration_seconds_count\{[^}]*method="http"/);
+  });
 });
