@@ -207,7 +207,7 @@ describe('sealing', () => {
         protocolVersion: '2025-06-18',
         toolDigest: 'sha256:abc',
         httpStatus: 200,
-        reason: 'r',
+        reason: 'r'.repeat(2000), // cut: truncatedFields
         upstreamLatencyMs: 0.5,
         trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) },
         arguments: { numbers: [Number('333333333.33333329'), 1e30, 4.5, 2e-3, 1e-27], z: { b: 1, a: 2 } },
