@@ -84,8 +84,10 @@ function sortedCopy(value: unknown): unknown {
 // characters), but many line readers (Node's readline, log shippers) end a line at them. Written lines
 // carry them escaped; any JSON parser restores them, so the canonical form and the hash are unchanged.
 const LINE_SEPARATORS = /[\u2028\u2029]/g;
+const HAS_LINE_SEPARATOR = /[\u2028\u2029]/;
 
 export function escapeLineSeparators(json: string): string {
+  if (!HAS_LINE_SEPARATOR.test(json)) return json; // nearly always: no copy
   return json.replace(LINE_SEPARATORS, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
 }
 
