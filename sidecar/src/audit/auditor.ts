@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SidecarMetrics } from '../telemetry/metrics.ts';
+import { DEFAULT_MAX_FIELD_BYTES } from './bounds.ts';
 import { buildEvent } from './build-event.ts';
-import { createChain } from './chain.ts';
+import { createChain, escapeLineSeparators } from './chain.ts';
 import type { AuditConfig } from './config.ts';
 import { createDeliveryQueue, type DeliveryAck, type DeliveryQueue } from './delivery-queue.ts';
 import { AuditError, AuditUnavailableError } from './errors.ts';
@@ -14,6 +15,8 @@ import type { AuditLogger, AuditSink, SinkRecord } from './sinks/sink.ts';
 // The audit stage's entry point. record() turns one message into one event, seals it into this
 // instance's hash chain, serialises it once per format and offers it to every sink's queue (in open
 // mode a turn of the event loop later, together with the others recorded meanwhile).
+//
+// Every event is bounded in bytes (build-event.ts) and every queue in events and bytes.
 //
 // failureMode open: record() resolves at once; an event a full queue cannot take is dropped and
 // counted. failureMode closed: a sink that is failing or full refuses at once (no sequence number is
@@ -50,6 +53,7 @@ export function createAuditor(cfg: AuditConfig, deps: AuditorDeps): Auditor {
   const ackTimeoutMs = q.ackTimeoutMs ?? 5_000;
   const closeTimeoutMs = q.closeTimeoutMs ?? 10_000;
   const payloads = compilePayloadCapture(cfg.payloads);
+  const maxFieldBytes = cfg.limits?.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES;
   const chain = createChain();
   const m = deps.metrics;
   const sinks =
@@ -64,6 +68,7 @@ export function createAuditor(cfg: AuditConfig, deps: AuditorDeps): Auditor {
   };
   const queueOptions = {
     maxEvents: q.maxEvents ?? 10_000,
+    maxBytes: q.maxBytes ?? 32 * 1024 * 1024,
     maxBatch: q.maxBatch ?? 500,
     retryInitialMs: q.retryInitialMs ?? 100,
     retryMaxMs: q.retryMaxMs ?? 5_000,
@@ -76,7 +81,7 @@ export function createAuditor(cfg: AuditConfig, deps: AuditorDeps): Auditor {
     for (const result of ['delivered', 'retried', 'dropped', 'refused'] as const)
       m.auditEvents.inc({ sink: s.name, result }, 0);
   }
-  for (const queue of queues) m.auditQueueDepthOf(queue.sink.name, () => queue.depth);
+  for (const queue of queues) m.auditQueueOf(queue.sink.name, queue);
   const needsOcsf = sinks.some((s) => s.format === 'ocsf');
   let closing = false;
 
@@ -92,9 +97,9 @@ export function createAuditor(cfg: AuditConfig, deps: AuditorDeps): Auditor {
   /** Seals the next event of the chain and serialises it once per format. */
   function seal(input: AuditInput): (queue: DeliveryQueue) => SinkRecord {
     const { event, line: native } = chain.seal(
-      buildEvent(input, { id: randomUUID(), instance: deps.instanceId, now: now(), payloads }),
+      buildEvent(input, { id: randomUUID(), instance: deps.instanceId, now: now(), payloads, maxFieldBytes }),
     );
-    const ocsf = needsOcsf ? JSON.stringify(toOcsf(event)) : native;
+    const ocsf = needsOcsf ? escapeLineSeparators(JSON.stringify(toOcsf(event))) : native;
     return (queue) => ({ event, json: queue.sink.format === 'ocsf' ? ocsf : native });
   }
 
@@ -111,7 +116,11 @@ export function createAuditor(cfg: AuditConfig, deps: AuditorDeps): Auditor {
       try {
         recordFor = seal(input);
       } catch (err) {
-        deps.logger.error({ err, method: input.method }, 'audit event could not be built; dropped');
+        // The method as sent may be megabytes: the log line gets its start only.
+        deps.logger.error(
+          { err, method: input.method.slice(0, 64) },
+          'audit event could not be built; dropped',
+        );
         for (const queue of queues) m.auditEvents.inc({ sink: queue.sink.name, result: 'dropped' });
         continue;
       }

@@ -1,16 +1,19 @@
+import { boundEvent, DEFAULT_MAX_FIELD_BYTES } from './bounds.ts';
 import type { AuditEvent, AuditInput } from './event.ts';
 import { AUDIT_SCHEMA_ID } from './event.ts';
 import type { PayloadCapture } from './payload.ts';
 
 // Pure: turns what the proxy knows about one message into the event body (everything but the chain
 // fields, which the auditor's chain adds in order). Optional fields are left out, not set to undefined,
-// so the canonical form and the written JSON agree.
+// so the canonical form and the written JSON agree. The body is bounded in bytes (bounds.ts); before
+// authentication (no principal) it carries metadata only: what a caller without credentials sent as
+// arguments is not captured at all.
 
 export type EventBody = Omit<AuditEvent, 'hash' | 'seq' | 'prevHash'>;
 
 export function buildEvent(
   input: AuditInput,
-  ctx: { id: string; instance: string; now: Date; payloads: PayloadCapture },
+  ctx: { id: string; instance: string; now: Date; payloads: PayloadCapture; maxFieldBytes?: number },
 ): EventBody {
   const event: EventBody = {
     schema: AUDIT_SCHEMA_ID,
@@ -36,7 +39,7 @@ export function buildEvent(
   if (input.target && Object.keys(input.target).length > 0) event.target = input.target;
   if (input.toolDigest !== undefined) event.toolDigest = input.toolDigest;
   if (input.decision) event.decision = input.decision;
-  if (input.arguments !== undefined) {
+  if (input.arguments !== undefined && input.principal !== undefined) {
     const payload = ctx.payloads.capture(input.arguments);
     if (payload) event.payload = payload;
   }
@@ -47,7 +50,7 @@ export function buildEvent(
     event.upstreamLatencyMs = Math.max(0, Math.round(input.upstreamLatencyMs * 1000) / 1000);
   }
   if (input.trace) event.trace = input.trace;
-  return event;
+  return boundEvent(event, ctx.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES);
 }
 
 /**

@@ -80,9 +80,20 @@ function sortedCopy(value: unknown): unknown {
   return out;
 }
 
+// U+2028 and U+2029 may stand raw in JSON, and RFC 8785 keeps them raw (the hash covers the raw
+// characters), but many line readers (Node's readline, log shippers) end a line at them. Written lines
+// carry them escaped; any JSON parser restores them, so the canonical form and the hash are unchanged.
+const LINE_SEPARATORS = /[\u2028\u2029]/g;
+const HAS_LINE_SEPARATOR = /[\u2028\u2029]/;
+
+export function escapeLineSeparators(json: string): string {
+  if (!HAS_LINE_SEPARATOR.test(json)) return json; // nearly always: no copy
+  return json.replace(LINE_SEPARATORS, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
+}
+
 export interface SealedEvent {
   readonly event: AuditEvent;
-  /** The event as written: its canonical JSON with `hash` appended. */
+  /** The event as written: its canonical JSON with `hash` appended, U+2028/U+2029 escaped. */
   readonly line: string;
 }
 
@@ -117,7 +128,8 @@ export function createChain(): Chain {
       if (canonical === undefined) throw new TypeError('audit event is not serialisable');
       sealed.hash = hash('sha256', canonical);
       prev = sealed.hash;
-      return { event: sealed, line: `${canonical.slice(0, -1)},"hash":"${sealed.hash}"}` };
+      const line = `${canonical.slice(0, -1)},"hash":"${sealed.hash}"}`;
+      return { event: sealed, line: escapeLineSeparators(line) };
     },
     get lastSeq() {
       return seq;

@@ -151,6 +151,14 @@ export const AuditQueue = Type.Object(
     maxEvents: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Events held per sink (default 10000).' }),
     ),
+    maxBytes: Type.Optional(
+      Type.Integer({
+        minimum: 65_536,
+        description:
+          'Serialised events held per sink, in bytes (default 33554432, 32 MiB); the queue takes an event ' +
+          'while below it, so it holds at most this plus one event.',
+      }),
+    ),
     maxBatch: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Default 500.' })),
     retryInitialMs: Type.Optional(Type.Integer({ minimum: 1, description: 'First backoff (default 100).' })),
     retryMaxMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Backoff ceiling (default 5000).' })),
@@ -165,6 +173,22 @@ export const AuditQueue = Type.Object(
 );
 export type AuditQueue = Type.Static<typeof AuditQueue>;
 
+export const AuditLimits = Type.Object(
+  {
+    maxFieldBytes: Type.Optional(
+      Type.Integer({
+        minimum: 64,
+        maximum: 65_536,
+        description:
+          'Cap on each string (UTF-8 bytes) and list (JSON bytes) of an event other than the captured ' +
+          'arguments (default 1024); a cut value is listed in truncatedFields with its length and SHA-256.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AuditLimits = Type.Static<typeof AuditLimits>;
+
 export const AuditConfig = Type.Object(
   {
     failureMode: Type.Optional(
@@ -173,6 +197,7 @@ export const AuditConfig = Type.Object(
       }),
     ),
     payloads: Type.Optional(Payloads),
+    limits: Type.Optional(AuditLimits),
     queue: Type.Optional(AuditQueue),
     sinks: Type.Optional(Type.Array(AuditSinkConfig, { description: 'Default: one stdout sink.' })),
   },

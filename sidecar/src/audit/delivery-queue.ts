@@ -4,7 +4,10 @@ import type { AuditLogger, AuditSink, SinkRecord } from './sinks/sink.ts';
 // A bounded queue in front of one sink, drained by one loop: take what is queued (up to maxBatch),
 // write it, and on failure keep the batch, back off (exponential, jittered) and retry, for as long as
 // it takes. Nothing is dropped for being old: only an event that arrives while the queue is full is
-// refused (and counted), so an outage loses nothing the queue can hold.
+// refused (and counted), so an outage loses nothing the queue can hold. Full means maxEvents events or
+// maxBytes of serialised events, the batch being retried included: an event is taken while the queue
+// is below both, so it holds at most maxBytes plus one (bounded) event, and `full` can be checked
+// before an event exists (closed mode's admission).
 
 export interface DeliveryAck {
   resolve(): void;
@@ -14,6 +17,7 @@ export interface DeliveryAck {
 interface Entry {
   record: SinkRecord;
   ack: DeliveryAck | undefined;
+  bytes: number;
 }
 
 export interface DeliveryCounters {
@@ -24,6 +28,7 @@ export interface DeliveryCounters {
 
 export interface DeliveryOptions {
   maxEvents: number;
+  maxBytes: number;
   maxBatch: number;
   retryInitialMs: number;
   retryMaxMs: number;
@@ -33,6 +38,8 @@ export interface DeliveryOptions {
 export interface DeliveryQueue {
   readonly sink: AuditSink;
   readonly depth: number;
+  /** Serialised bytes held: queued and in the batch being written. */
+  readonly bytes: number;
   /** False from a failed (or too slow) write until the next successful one. */
   readonly healthy: boolean;
   /** An event waited too long for this sink: count it as failing until a write succeeds. */
@@ -51,6 +58,7 @@ export function createDeliveryQueue(
 ): DeliveryQueue {
   const random = opts.random ?? Math.random;
   let items: Entry[] = [];
+  let bytes = 0;
   let running = false;
   let scheduled = false;
   let stopped = false;
@@ -59,6 +67,10 @@ export function createDeliveryQueue(
   let idle: (() => void) | undefined;
 
   const depth = () => items.length;
+  const full = () => items.length >= opts.maxEvents || bytes >= opts.maxBytes;
+  const release = (entries: readonly Entry[]) => {
+    for (const e of entries) bytes -= e.bytes;
+  };
 
   // splice, not a moving head: a delivered event must not stay reachable from the array (a head index
   // compacted only past 1,024 entries kept that many events and their records alive).
@@ -101,6 +113,7 @@ export function createDeliveryQueue(
         healthy = true;
         backoff = opts.retryInitialMs;
         counters.delivered(sink.name, batch.length);
+        release(batch);
         for (const e of batch) e.ack?.resolve();
         batch = [];
       }
@@ -119,6 +132,9 @@ export function createDeliveryQueue(
     get depth() {
       return depth();
     },
+    get bytes() {
+      return bytes;
+    },
     get healthy() {
       return healthy;
     },
@@ -129,14 +145,16 @@ export function createDeliveryQueue(
       }
     },
     get full() {
-      return depth() >= opts.maxEvents;
+      return full();
     },
     offer(record, ack) {
-      if (stopped || depth() >= opts.maxEvents) {
+      if (stopped || full()) {
         counters.dropped(sink.name, 1);
         return false;
       }
-      items.push({ record, ack });
+      const size = Buffer.byteLength(record.json);
+      bytes += size;
+      items.push({ record, ack, bytes: size });
       // Drain on the next turn of the event loop, not inside the caller's request: sink work stays off
       // the request path and events recorded meanwhile go out in the same batch.
       if (!running && !scheduled) {
@@ -163,6 +181,7 @@ export function createDeliveryQueue(
       stopped = true;
       const left = items;
       items = [];
+      release(left);
       if (left.length > 0) {
         counters.dropped(sink.name, left.length);
         logger.error({ sink: sink.name, dropped: left.length }, 'audit events undelivered at shutdown');

@@ -151,6 +151,29 @@ export const AuditEvent = Type.Object(
     reason: Type.Optional(Type.String({ description: 'Why a message failed or was refused (detail).' })),
     latencyMs: Type.Number({ minimum: 0 }),
     upstreamLatencyMs: Type.Optional(Type.Number({ minimum: 0 })),
+    truncatedFields: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            field: Type.String({
+              description:
+                "JSON Pointer (RFC 6901) of the cut value, e.g. '/target/tool' or '/payload/keys'.",
+            }),
+            bytes: Type.Integer({
+              minimum: 0,
+              description: 'Length of the original: UTF-8 bytes of a string, of the JSON of a list.',
+            }),
+            sha256: hex64('SHA-256 (hex) of those original bytes.'),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          description:
+            'Values cut to audit.limits.maxFieldBytes: a string keeps its first bytes (whole characters), ' +
+            'a list its first elements. Absent when nothing was cut.',
+        },
+      ),
+    ),
     trace: Type.Optional(
       Type.Object(
         {

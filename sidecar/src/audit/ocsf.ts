@@ -89,6 +89,7 @@ export function toOcsf(e: AuditEvent): Record<string, unknown> {
         ...(e.decision ? { decision: e.decision } : {}),
         ...(e.payload ? { payload: e.payload } : {}),
         ...(e.toolDigest !== undefined ? { toolDigest: e.toolDigest } : {}),
+        ...(e.truncatedFields ? { truncatedFields: e.truncatedFields } : {}),
       },
     },
   };

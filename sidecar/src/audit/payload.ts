@@ -1,3 +1,4 @@
+import { truncateUtf8 } from './bounds.ts';
 import type { CaptureLevel, Payloads } from './config.ts';
 import type { AuditEvent } from './event.ts';
 
@@ -133,14 +134,4 @@ function redactDetected(value: unknown, at: string, out: string[]): unknown {
     }
   }
   return copy ?? value;
-}
-
-function truncateUtf8(s: string, maxBytes: number): string {
-  const buf = Buffer.from(s);
-  if (buf.length <= maxBytes) return s;
-  // Drop a split multi-byte character at the cut rather than emit U+FFFD.
-  return buf
-    .subarray(0, maxBytes)
-    .toString('utf8')
-    .replace(/\uFFFD$/, '');
 }

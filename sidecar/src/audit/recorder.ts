@@ -13,15 +13,18 @@ export function createAuditRecorder(
   auditor: Auditor,
   opts: { server: { name: string; namespace?: string | undefined }; logger: AuditLogger },
 ): Recorder {
-  const server =
-    opts.server.namespace === undefined
-      ? { name: opts.server.name }
-      : ({ ...opts.server } as AuditInput['server']);
+  // Only the fields the event schema has: the configuration's server block also holds canonicalUri.
+  const { name, namespace } = opts.server;
+  const server: AuditInput['server'] = namespace === undefined ? { name } : { name, namespace };
   return {
     admit: () => auditor.accepting(),
     record(r) {
       auditor.record(toAuditInput(r, server)).catch((err: unknown) => {
-        opts.logger.error({ err, method: r.method, outcome: r.outcome }, 'audit event not recorded');
+        // The method as sent may be megabytes: the log line gets its start only.
+        opts.logger.error(
+          { err, method: r.method.slice(0, 64), outcome: r.outcome },
+          'audit event not recorded',
+        );
       });
     },
   };

@@ -2,9 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 // Starts the reference "everything" MCP server as a child process, for the quick start and the
-// tests: streamableHttp or sse on a free loopback port, or the path of its stdio entry.
+// tests: streamableHttp or sse on a free loopback port, or the path of its stdio entry. Its get-env
+// tool prints its whole environment, so it gets a minimal one (the SDK's allow-list that stdio servers
+// get too, plus PORT), never the sidecar's (which holds PORTCULLIS_API_KEY); and it listens on
+// loopback only, so nobody reaches it around the sidecar.
 
 export type EverythingMode = 'streamableHttp' | 'sse';
 
@@ -38,8 +42,9 @@ export async function startEverything(
   opts: { timeoutMs?: number } = {},
 ): Promise<EverythingServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [everythingEntry(), mode], {
-    env: { ...process.env, PORT: String(port) },
+  const preload = new URL('./loopback-listen.ts', import.meta.url).href;
+  const child = spawn(process.execPath, ['--import', preload, everythingEntry(), mode], {
+    env: { ...getDefaultEnvironment(), PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.resume();

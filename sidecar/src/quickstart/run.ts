@@ -31,6 +31,7 @@ export async function runQuickstart(opts: QuickstartOptions): Promise<RunningQui
       transport: 'stdio',
       command: process.execPath,
       args: [everythingEntry(), 'stdio'],
+      env: {}, // the bridge's minimal environment and nothing of the sidecar's (get-env prints it)
       connectTimeoutMs: 5000,
       requestTimeoutMs: 60_000,
     };

@@ -22,8 +22,9 @@ export interface SidecarMetrics {
   readonly authnFailures: Counter<'server' | 'reason'>;
   readonly auditEvents: Counter<'sink' | 'result'>;
   readonly auditQueueDepth: Gauge<'sink'>;
-  /** Reports a sink's queue depth when scraped (the queue changes on every event; a scrape is rare). */
-  auditQueueDepthOf(sink: string, depth: () => number): void;
+  readonly auditQueueBytes: Gauge<'sink'>;
+  /** Reports a sink's queue depth and bytes when scraped (they change on every event; a scrape is rare). */
+  auditQueueOf(sink: string, queue: { readonly depth: number; readonly bytes: number }): void;
   readonly configReloads: Counter<'result'>;
   readonly configLastReloadSuccess: Gauge;
   readonly configLastReloadSuccessTimestamp: Gauge;
@@ -33,7 +34,7 @@ export interface SidecarMetrics {
 
 export function createSidecarMetrics(registry: Registry): SidecarMetrics {
   const registers = [registry];
-  const auditQueues = new Map<string, () => number>();
+  const auditQueues = new Map<string, { readonly depth: number; readonly bytes: number }>();
   return {
     registry,
     requests: new Counter({
@@ -80,10 +81,19 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       labelNames: ['sink'],
       registers,
       collect() {
-        for (const [sink, depth] of auditQueues) this.set({ sink }, depth());
+        for (const [sink, queue] of auditQueues) this.set({ sink }, queue.depth);
       },
     }),
-    auditQueueDepthOf: (sink, depth) => void auditQueues.set(sink, depth),
+    auditQueueBytes: new Gauge({
+      name: `${PREFIX}audit_queue_bytes`,
+      help: 'Serialised size of the audit events held for delivery (queued or being retried), per sink.',
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        for (const [sink, queue] of auditQueues) this.set({ sink }, queue.bytes);
+      },
+    }),
+    auditQueueOf: (sink, queue) => void auditQueues.set(sink, queue),
     configReloads: new Counter({
       name: `${PREFIX}config_reloads_total`,
       help: 'Configuration reload attempts.',

@@ -19,6 +19,8 @@ export interface AuditedSidecarInput {
   readonly upstreamUrl: string;
   readonly rules: Rule[];
   readonly audit: AuditConfig;
+  /** The McpServer's namespace (server.namespace); none by default. */
+  readonly namespace?: string;
   /** Extra environment (sink secrets). */
   readonly env?: Record<string, string>;
   /** pino level of the sidecar's own log (default warn). */
@@ -41,13 +43,15 @@ export interface AuditedSidecar {
 
 export async function startAuditedSidecar(input: AuditedSidecarInput): Promise<AuditedSidecar> {
   const [port, adminPort] = [await freePort(), await freePort()];
+  const raw = rawConfig({
+    upstream: { transport: 'streamable-http', url: input.upstreamUrl },
+    rules: input.rules,
+    audit: input.audit,
+    canonicalUri: `http://127.0.0.1:${port}/mcp`,
+  });
   const config = {
-    ...rawConfig({
-      upstream: { transport: 'streamable-http', url: input.upstreamUrl },
-      rules: input.rules,
-      audit: input.audit,
-      canonicalUri: `http://127.0.0.1:${port}/mcp`,
-    }),
+    ...raw,
+    server: input.namespace === undefined ? raw.server : { ...raw.server, namespace: input.namespace },
     listen: { host: '127.0.0.1', port, path: '/mcp' },
     admin: { host: '127.0.0.1', port: adminPort },
     // Spans have nowhere to go here; exporting them would only cost CPU the audit sinks need.

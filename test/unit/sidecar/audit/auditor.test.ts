@@ -132,6 +132,38 @@ describe('auditor, failureMode open', () => {
     expect(verifyText(sink.lines.join('\n')).failure?.problem).toMatch(/gap/);
   });
 
+  it('bounds each queue in bytes too: drops and counts what does not fit, holds at most one event more', async () => {
+    const sink = memorySink();
+    const { auditor, count, metrics } = setup({ queue: { ...fastRetry, maxBytes: 65_536 } }, [sink]);
+    sink.down = true;
+    // About 1.6 KB each: some 40 fit in 64 KiB, far below maxEvents.
+    for (let i = 0; i < 200; i++) await auditor.record(callInput({ reason: 'r'.repeat(1000) }));
+    await new Promise((r) => setImmediate(r));
+    const held = (await metrics.auditQueueBytes.get()).values[0]?.value ?? 0;
+    expect(held).toBeGreaterThanOrEqual(65_536);
+    expect(held).toBeLessThan(65_536 + 2000);
+    const dropped = await count('memory', 'dropped');
+    expect(dropped).toBeGreaterThan(100);
+    sink.down = false;
+    await auditor.close();
+    expect(sink.lines.length + dropped).toBe(200);
+    expect((await metrics.auditQueueBytes.get()).values[0]?.value).toBe(0);
+  });
+
+  it('writes U+2028 and U+2029 escaped, in both shapes, and the chain still verifies', async () => {
+    const [native, ocsf] = [memorySink('native'), memorySink('ocsf', 'ocsf')];
+    const { auditor } = setup({ payloads: { capture: 'full' } }, [native, ocsf]);
+    await auditor.record(callInput({ jsonrpcId: 'a\u2028b', arguments: { text: 'c\u2029d' } }));
+    await auditor.close();
+    for (const line of [...native.lines, ...ocsf.lines]) expect(line).not.toMatch(/[\u2028\u2029]/);
+    expect(native.lines[0]).toContain('"jsonrpcId":"a\\u2028b"');
+    expect(JSON.parse(native.lines[0] as string)).toMatchObject({
+      jsonrpcId: 'a\u2028b',
+      payload: { arguments: { text: 'c\u2029d' } },
+    });
+    expect(verifyText(native.lines.join('\n'))).toMatchObject({ events: 1, failure: undefined });
+  });
+
   it('counts events still queued at shutdown as dropped', async () => {
     const sink = memorySink();
     const { auditor, count } = setup({ queue: { ...fastRetry, closeTimeoutMs: 30 } }, [sink]);
@@ -174,6 +206,31 @@ describe('auditor, failureMode closed', () => {
     const state = verifyText(sink.lines.join('\n'));
     expect(state.failure).toBeUndefined();
     expect(state.events).toBe(3);
+  });
+
+  it('refuses calls while a queue holds maxBytes, spending no sequence number', async () => {
+    const sink = memorySink();
+    const { auditor, count } = setup(
+      { failureMode: 'closed', queue: { ...fastRetry, maxBytes: 65_536, ackTimeoutMs: 600_000 } },
+      [sink],
+    );
+    sink.hang = true;
+    const admitted: Promise<void>[] = [];
+    while (auditor.accepting() && admitted.length < 1000)
+      admitted.push(auditor.record(callInput({ reason: 'r'.repeat(1000) })));
+    expect(admitted.length).toBeLessThan(100); // the byte bound, not maxEvents, stopped admission
+    await expect(auditor.record(callInput())).rejects.toMatchObject({
+      code: 'AUDIT_UNAVAILABLE',
+      message: expect.stringContaining('queue full'),
+    });
+    expect(await count('memory', 'refused')).toBe(1);
+    sink.hang = false;
+    sink.release();
+    await Promise.all(admitted);
+    await auditor.close();
+    const state = verifyText(sink.lines.join('\n'));
+    expect(state.failure).toBeUndefined();
+    expect(state.events).toBe(admitted.length);
   });
 
   it('treats a write that hangs past ackTimeoutMs as a failing sink', async () => {

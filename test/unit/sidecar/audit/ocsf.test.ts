@@ -46,4 +46,12 @@ describe('OCSF API Activity shape', () => {
     });
     expect(r.unmapped).toMatchObject({ portcullis: { seq: 1, instance: 'i' } });
   });
+
+  it('carries the cut values of a bounded event in unmapped.portcullis', () => {
+    const r = ocsf(callInput({ target: { tool: 'x'.repeat(5000) } }));
+    expect(r.resources).toEqual([expect.objectContaining({ name: 'x'.repeat(1024) })]);
+    expect(r.unmapped).toMatchObject({
+      portcullis: { truncatedFields: [{ bytes: 5000, field: '/target/tool' }] },
+    });
+  });
 });

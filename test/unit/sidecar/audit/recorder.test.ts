@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toAuditInput } from '../../../../sidecar/src/audit/recorder.ts';
+import type { AuditInput } from '../../../../sidecar/src/audit/event.ts';
+import { createAuditRecorder, toAuditInput } from '../../../../sidecar/src/audit/recorder.ts';
 import type { McpRecord } from '../../../../sidecar/src/pipeline/record.ts';
 
 const record = (overrides: Partial<McpRecord> = {}): McpRecord => ({
@@ -61,5 +62,19 @@ describe('pipeline record → audit input', () => {
     const input = toAuditInput(rec, { name: 'gh' });
     expect(input).toMatchObject(expected);
     expect(JSON.stringify(input)).not.toContain('claims');
+  });
+});
+
+describe('audit recorder', () => {
+  it("names the server by name and namespace only, not the configuration's whole server block", async () => {
+    const inputs: AuditInput[] = [];
+    const auditor = {
+      record: async (i: AuditInput) => void inputs.push(i),
+      accepting: () => true,
+      close: async () => {},
+    };
+    const server = { name: 'gh', namespace: 'tools', canonicalUri: 'https://gh.tools.example/mcp' };
+    createAuditRecorder(auditor, { server, logger: { info() {}, warn() {}, error() {} } }).record(record());
+    expect(inputs[0]?.server).toStrictEqual({ name: 'gh', namespace: 'tools' });
   });
 });

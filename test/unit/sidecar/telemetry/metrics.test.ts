@@ -24,6 +24,7 @@ describe('sidecar metrics', () => {
     expect(names).toEqual([
       'portcullis_sidecar_active_sessions',
       'portcullis_sidecar_audit_events_total',
+      'portcullis_sidecar_audit_queue_bytes',
       'portcullis_sidecar_audit_queue_depth',
       'portcullis_sidecar_authn_failures_total',
       'portcullis_sidecar_config_last_reload_success',
