@@ -62,8 +62,10 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   const registry = opts.registry ?? new Registry();
   const metrics = createSidecarMetrics(registry);
   const sessionLabels = { server: config.server.name };
+  let bridge: StdioBridge | undefined;
   const sessions = new SessionBindings({
     onSizeChange: (n) => metrics.activeSessions.set(sessionLabels, n),
+    onForget: (id) => bridge?.endSession(id, 'session_expired'),
   });
   metrics.activeSessions.set(sessionLabels, 0);
   const instanceId = process.env.POD_NAME ?? `${hostname()}-${process.pid}-${Date.now()}`;
@@ -85,10 +87,14 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   if (opts.recorder) recorders.push(opts.recorder);
   const recorder = fanOut(recorders);
 
-  let bridge: StdioBridge | undefined;
   let upstreamUrl = config.upstream.url;
   if (config.upstream.transport === 'stdio') {
-    bridge = await startStdioBridge(config.upstream, { logger });
+    bridge = await startStdioBridge(config.upstream, {
+      logger,
+      metrics,
+      server: config.server.name,
+      onSessionEnd: (id) => sessions.remove(id),
+    });
     upstreamUrl = bridge.url;
   }
   const newUpstream = (url: string, cfg: EffectiveConfig): UpstreamClient =>
