@@ -108,6 +108,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   const onToolList = (names: Iterable<string>) => toolLabels.observe(names);
   // main.ts starts the SDK first; without one, spans would cost CPU on every call and record nothing.
   const tracing = sdkInstalled() ? createMcpTracing() : undefined;
+  const ownUpstreamHeaders = bridge?.headers;
   const built = buildRuntime(config, {
     sessions,
     recorder,
@@ -117,6 +118,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     logger,
     onToolList,
     tracing,
+    ownUpstreamHeaders,
   });
   void built.authenticator.warm();
   const holder: RuntimeHolder = { runtime: built.runtime, authenticator: built.authenticator };
@@ -144,12 +146,19 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     }
     const next = result.config;
     const old = holder.runtime.config;
+    const stdioOf = (c: EffectiveConfig) => {
+      const { command, args, env, processes } = c.upstream;
+      return JSON.stringify({ command, args, env, processes });
+    };
     if (
       next.listen.port !== old.listen.port ||
       next.listen.path !== old.listen.path ||
-      next.upstream.transport !== old.upstream.transport
+      next.upstream.transport !== old.upstream.transport ||
+      stdioOf(next) !== stdioOf(old)
     ) {
-      logger?.warn('listen and upstream.transport changes take effect at the next restart');
+      logger?.warn(
+        'listen, upstream.transport and the stdio command and processes take effect at the next restart',
+      );
     }
     try {
       const sameUpstream =
@@ -167,6 +176,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
         logger,
         onToolList,
         tracing,
+        ownUpstreamHeaders,
       });
       ruleLabels.observe(next.authorization.rules);
       toolLabels.observe(knownTools(next));

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -20,9 +20,13 @@ import { findSetpriv, StdioProcess } from './stdio-process.ts';
 // A session ends, and its process group is stopped, on DELETE, when the sidecar forgets the session
 // (endSession), after idleTimeoutMs without a message either way and no request in flight, and at
 // close. A GET stream held open does not count as activity: it is how SDK clients wait for news.
+// Loopback is open to every local user and to the servers themselves, so the bridge answers only
+// requests that carry its random token (sent by the sidecar, never seen by callers).
 
 export interface StdioBridge {
   readonly url: string;
+  /** What the sidecar sends with every request: the bridge answers no one else. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly sessions: number;
   /** Ends a session and stops its process (the sidecar forgot the session: expiry, eviction). */
   endSession(id: string, reason: StdioReclaimReason): void;
@@ -187,7 +191,19 @@ export async function startStdioBridge(
     if (http.sessionId === undefined) void http.close();
   };
 
+  const token = randomBytes(32).toString('base64url');
+  const expected = Buffer.from(`Bearer ${token}`);
+  const authorized = (req: IncomingMessage) => {
+    const got = Buffer.from(req.headers.authorization ?? '');
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  };
+
   const httpServer: Server = createServer((req, res) => {
+    if (!authorized(req)) {
+      req.resume();
+      res.writeHead(403).end();
+      return;
+    }
     const sid = req.headers['mcp-session-id'];
     const existing = typeof sid === 'string' ? live.get(sid) : undefined;
     if (existing) {
@@ -213,6 +229,7 @@ export async function startStdioBridge(
   const port = (httpServer.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/mcp`,
+    headers: { authorization: `Bearer ${token}` },
     get sessions() {
       return live.size;
     },

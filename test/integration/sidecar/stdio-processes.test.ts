@@ -243,12 +243,31 @@ describe('stdio upstream processes', () => {
 });
 
 describe('stdio bridge', () => {
+  it('answers only the sidecar: a local request without its token starts nothing', async () => {
+    const marker = randomUUID();
+    bridge = await startStdioBridge(config({ upstream: stateServerUpstream(marker, {}) }).upstream);
+    for (const authorization of [undefined, 'Bearer wrong']) {
+      const res = await fetch(bridge.url, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, ...(authorization ? { authorization } : {}) },
+        body: INITIALIZE,
+      });
+      expect(res.status).toBe(403);
+    }
+    expect(marked(marker)).toEqual([]);
+    expect(bridge.sessions).toBe(0);
+  });
+
   it('stops the process of a session the sidecar forgets (expiry)', async () => {
     const marker = randomUUID();
     const metrics = createSidecarMetrics(new Registry());
     const cfg = config({ upstream: stateServerUpstream(marker, {}) });
     bridge = await startStdioBridge(cfg.upstream, { metrics });
-    const res = await fetch(bridge.url, { method: 'POST', headers: MCP_HEADERS, body: INITIALIZE });
+    const res = await fetch(bridge.url, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, ...bridge.headers },
+      body: INITIALIZE,
+    });
     expect(messageOf(await res.text())).toMatchObject({
       id: 1,
       result: { serverInfo: { name: 'state-server' } },
