@@ -68,6 +68,11 @@ export class StdioProcess {
       this.#child.once('spawn', resolve);
       this.#child.once('error', reject);
     });
+    // A warm process's failure is seen by no one awaiting it: the pool counts it through `exited`.
+    this.spawned.catch(() => {});
+    this.#child.on('error', (err) =>
+      this.#logger?.warn({ err, stdio: { pid: this.pid } }, 'stdio server error'),
+    );
     this.exited = new Promise((resolve) => {
       this.#child.once('close', (code, signal) =>
         resolve({ code, signal, requested: this.#requested, answered: this.#answered }),

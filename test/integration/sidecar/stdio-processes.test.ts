@@ -9,6 +9,8 @@ import { type StdioBridge, startStdioBridge } from '../../../sidecar/src/upstrea
 import { collectRecords, config, KEYS, MCP_HEADERS, messageOf } from './support/harness.ts';
 import {
   connect,
+  expectIsolated,
+  INITIALIZE,
   marked,
   type Processes,
   stateServerUpstream,
@@ -18,13 +20,6 @@ import {
 // The stdio upstream's process limits, with a real stdio MCP server (the state server fixture, one
 // process per session) behind the sidecar and real SDK clients: isolation, the cap, idle reclaim,
 // session end, the warm pool, the log of each process's stderr, a process that dies mid-call.
-
-const INITIALIZE = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-});
 
 let sidecar: RunningSidecar | undefined;
 let bridge: StdioBridge | undefined;
@@ -82,15 +77,7 @@ describe('stdio upstream processes', () => {
   it('gives two callers two processes: what one remembers, the other does not see', async () => {
     const marker = randomUUID();
     const { sidecar } = await start(marker, {});
-    const a = await connect(sidecar.url);
-    const b = await connect(sidecar.url);
-    const stored = await a.call('remember', { value: 'alpha' });
-    const other = await b.call('recall');
-    expect(stored.remembered).toBe('alpha');
-    expect(other.remembered).toBeNull();
-    expect(other.pid).not.toBe(stored.pid);
-    expect(marked(marker).sort()).toEqual([stored.pid, other.pid].sort());
-    expect((await a.call('recall')).remembered).toBe('alpha');
+    const [a, b] = await expectIsolated(sidecar.url, marker);
     await a.client.close();
     await b.client.close();
   });
@@ -256,6 +243,31 @@ describe('stdio bridge', () => {
     }
     expect(marked(marker)).toEqual([]);
     expect(bridge.sessions).toBe(0);
+  });
+
+  it('survives a command that cannot start: warm failures counted, a session gets 502', async () => {
+    const metrics = createSidecarMetrics(new Registry());
+    const upstream = {
+      ...stateServerUpstream(randomUUID(), { warm: 2 }),
+      command: '/nonexistent/mcp-server',
+    };
+    bridge = await startStdioBridge(config({ upstream }).upstream, { metrics, setpriv: undefined });
+    const failedAtStart = async () =>
+      (await metrics.stdioProcessesFailed.get()).values.find((v) => v.labels.phase === 'start')?.value ?? 0;
+    const deadline = Date.now() + 15_000;
+    while ((await failedAtStart()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await failedAtStart()).toBeGreaterThanOrEqual(2);
+    const res = await fetch(bridge.url, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, ...bridge.headers },
+      body: INITIALIZE,
+    });
+    expect(res.status).toBe(502);
+    expect(await res.json()).toEqual({
+      jsonrpc: '2.0',
+      id: 1,
+      error: { code: -32603, message: 'Upstream MCP server unavailable' },
+    });
   });
 
   it('stops the process of a session the sidecar forgets (expiry)', async () => {

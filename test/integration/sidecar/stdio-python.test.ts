@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { config, KEYS, MCP_HEADERS, sidecarFor } from './support/harness.ts';
 import { PYTHON_STATE_SERVER, pythonForStateServer } from './support/python-venv.ts';
-import { connect, MARKER, marked, processes } from './support/stdio-fixture.ts';
+import { expectIsolated, INITIALIZE, MARKER, marked, processes } from './support/stdio-fixture.ts';
 
 // The stdio upstream with a server on the Python MCP SDK (`mcp`, in a venv made on first use):
 // one process per caller, the cap, and every process gone when the sidecar closes.
@@ -32,23 +32,11 @@ describe('stdio upstream with a Python MCP server', () => {
   });
 
   it('gives two callers two processes, refuses a third past maxProcesses, and stops them all at close', async () => {
-    const a = await connect(sidecar.url);
-    const b = await connect(sidecar.url);
-    const stored = await a.call('remember', { value: 'alpha' });
-    const other = await b.call('recall');
-    expect(stored.remembered).toBe('alpha');
-    expect(other.remembered).toBeNull();
-    expect(other.pid).not.toBe(stored.pid);
-    expect(marked(marker).sort()).toEqual([stored.pid, other.pid].sort());
+    await expectIsolated(sidecar.url, marker);
     const third = await fetch(sidecar.url, {
       method: 'POST',
       headers: { ...MCP_HEADERS, 'x-api-key': KEYS.alice },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
-      }),
+      body: INITIALIZE,
     });
     expect(third.status).toBe(503);
     await sidecar.close();

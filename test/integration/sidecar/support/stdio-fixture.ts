@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { expect } from 'vitest';
 import type { SidecarConfig } from '../../../../sidecar/src/config/schema.ts';
 import { KEYS } from './harness.ts';
 
@@ -13,6 +14,14 @@ export const STATE_SERVER = fileURLToPath(
   new URL('../../../fixtures/stdio/state-server.ts', import.meta.url),
 );
 export const MARKER = 'PORTCULLIS_STDIO_TEST';
+
+/** A raw initialize, for requests that must not come from a client (many at once, past the cap). */
+export const INITIALIZE = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});
 
 export type Processes = NonNullable<SidecarConfig['upstream']['processes']>;
 
@@ -91,4 +100,18 @@ export async function connect(url: string): Promise<Connected> {
       return JSON.parse(r.content[0]?.text ?? 'null');
     },
   };
+}
+
+/** Two callers get two processes: what one remembers, the other does not see. */
+export async function expectIsolated(url: string, marker: string): Promise<[Connected, Connected]> {
+  const a = await connect(url);
+  const b = await connect(url);
+  const stored = await a.call('remember', { value: 'alpha' });
+  const other = await b.call('recall');
+  expect(stored.remembered).toBe('alpha');
+  expect(other.remembered).toBeNull();
+  expect(other.pid).not.toBe(stored.pid);
+  expect(marked(marker).sort()).toEqual([stored.pid, other.pid].sort());
+  expect((await a.call('recall')).remembered).toBe('alpha');
+  return [a, b];
 }
