@@ -140,6 +140,25 @@ describe('stdio upstream processes', () => {
     await again.client.close();
   });
 
+  it('starts no process for a message without a session that is not an initialize', async () => {
+    const marker = randomUUID();
+    const { sidecar, recorder } = await start(marker, {});
+    for (let id = 1; id <= 5; id++) {
+      const res = await fetch(sidecar.url, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, 'x-api-key': KEYS.alice, 'mcp-protocol-version': '2025-06-18' },
+        body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list' }),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+        'Mcp-Session-Id header required',
+      );
+    }
+    expect(marked(marker)).toEqual([]);
+    expect(await value(sidecar, 'portcullis_sidecar_stdio_processes_started_total', {})).toBe(0);
+    expect(recorder.records.filter((r) => r.method === 'tools/list' && r.httpStatus === 400)).toHaveLength(5);
+  });
+
   it('stops the process of an idle session and ends the session; a request in flight is not idle', async () => {
     const marker = randomUUID();
     const { sidecar } = await start(marker, { idleTimeoutMs: 300 });
