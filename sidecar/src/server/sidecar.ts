@@ -127,8 +127,14 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
 
   const app = createApp({ holder });
   const admin = createAdminApp({ registry, ready: () => ready });
-  await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
-  await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });
+  try {
+    await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
+    await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });
+  } catch (err) {
+    // A port in use must not leave the stdio servers (the warm pool) running.
+    await Promise.allSettled([app.close(), admin.close(), upstream.close(), bridge?.close()]);
+    throw err;
+  }
   ready = true;
   // Idle sessions are otherwise only noticed when reused; the sweep keeps the gauge honest.
   const sweeper = setInterval(() => sessions.sweep(), Math.min(sessions.idleMs, 60_000));

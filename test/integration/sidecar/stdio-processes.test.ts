@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -245,6 +247,24 @@ describe('stdio upstream processes', () => {
       true,
     );
     await c.client.close().catch(() => {});
+  });
+});
+
+describe('stdio upstream when the sidecar cannot start', () => {
+  it('stops its warm processes when the MCP port is taken', async () => {
+    const marker = randomUUID();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const started = startSidecar({
+      config: config({ upstream: stateServerUpstream(marker, { warm: 2 }) }),
+      audit: 'off',
+      portOverride: port,
+      adminPortOverride: 0,
+    });
+    await expect(started).rejects.toThrow(/EADDRINUSE/);
+    taken.close();
+    expect(marked(marker)).toEqual([]);
   });
 });
 
