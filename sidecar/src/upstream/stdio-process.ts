@@ -62,7 +62,6 @@ export class StdioProcess {
       env: { ...cmd.env },
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
-      windowsHide: true,
     });
     this.spawned = new Promise((resolve, reject) => {
       this.#child.once('spawn', resolve);
