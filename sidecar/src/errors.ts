@@ -29,6 +29,7 @@ export type ProxyErrorCode =
   | 'POLICY_DENIED'
   | 'AUDIT_UNAVAILABLE'
   | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_AT_CAPACITY'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_PROTOCOL'
   | 'INTERNAL';
@@ -85,6 +86,11 @@ export const ERROR_SPECS: Readonly<Record<ProxyErrorCode, ErrorSpec>> = {
   POLICY_DENIED: { httpStatus: 200, jsonRpcCode: -32003, message: 'Forbidden by policy' },
   AUDIT_UNAVAILABLE: { httpStatus: 503, jsonRpcCode: -32603, message: 'Audit unavailable; call refused' },
   UPSTREAM_UNAVAILABLE: { httpStatus: 502, jsonRpcCode: -32603, message: 'Upstream MCP server unavailable' },
+  UPSTREAM_AT_CAPACITY: {
+    httpStatus: 503,
+    jsonRpcCode: -32603,
+    message: 'Upstream MCP server at capacity; try again later',
+  },
   UPSTREAM_TIMEOUT: { httpStatus: 504, jsonRpcCode: -32603, message: 'Upstream MCP server timed out' },
   UPSTREAM_PROTOCOL: {
     httpStatus: 502,

@@ -4,13 +4,14 @@ import type Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
-import { type Limits, SidecarConfig } from './schema.ts';
+import { type Limits, SidecarConfig, type StdioProcesses } from './schema.ts';
 
 // Reads a configuration file (YAML or JSON: YAML is a superset), applies the schema's defaults and
 // validates it. Every fault is reported with the JSON path of the offending value, so an operator
 // reading a log line knows which field to fix.
 
 export type LimitsConfig = Type.Static<typeof Limits>;
+export type StdioProcessesConfig = Type.Static<typeof StdioProcesses>;
 /** The configuration after defaults: sections with defaults are always present. */
 export type EffectiveConfig = Omit<SidecarConfig, 'limits'> & { limits: LimitsConfig };
 
@@ -51,6 +52,9 @@ export function validateConfig(input: unknown, digest = digestOf(JSON.stringify(
   // Optional sections with defaults inside: give them a body so their defaults apply.
   value.limits ??= {};
   value.authorization ??= {};
+  const upstream = value.upstream as Record<string, unknown> | undefined;
+  if (upstream !== null && typeof upstream === 'object' && upstream.transport === 'stdio')
+    upstream.processes ??= {};
   const withDefaults = Value.Default(SidecarConfig, value);
   if (!validator.Check(withDefaults)) {
     return { ok: false, digest, issues: schemaIssues(withDefaults) };
@@ -92,8 +96,13 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
   if (up.transport === 'stdio') {
     if (!up.command) issues.push({ path: '/upstream/command', message: 'required for the stdio transport' });
     if (up.url) issues.push({ path: '/upstream/url', message: 'not allowed for the stdio transport' });
-  } else if (!up.url) {
-    issues.push({ path: '/upstream/url', message: `required for the ${up.transport} transport` });
+    if (up.processes && up.processes.warm > up.processes.maxProcesses) {
+      issues.push({ path: '/upstream/processes/warm', message: 'must not exceed maxProcesses' });
+    }
+  } else {
+    if (!up.url)
+      issues.push({ path: '/upstream/url', message: `required for the ${up.transport} transport` });
+    if (up.processes) issues.push({ path: '/upstream/processes', message: 'only for the stdio transport' });
   }
   for (const [i, h] of (up.headers ?? []).entries()) {
     const lower = h.name.toLowerCase();

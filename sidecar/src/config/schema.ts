@@ -32,6 +32,33 @@ export const Admin = Type.Object(
   { additionalProperties: false },
 );
 
+export const StdioProcesses = Type.Object(
+  {
+    maxProcesses: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: 16,
+      description:
+        'Most stdio server processes alive at once (warm ones included); a new session past it gets HTTP 503 and a JSON-RPC error.',
+    }),
+    warm: Type.Integer({
+      minimum: 0,
+      maximum: 1024,
+      default: 0,
+      description: 'Processes started ahead and handed to new sessions, hiding start-up time (npx, uvx).',
+    }),
+    idleTimeoutMs: ms(
+      "A session's process with no message either way and no request in flight is stopped after",
+      600_000,
+    ),
+    stopGraceMs: ms('Time a stopped process group has between SIGTERM and SIGKILL', 5_000),
+  },
+  {
+    additionalProperties: false,
+    description: 'Limits of the stdio transport: one process (group) per MCP session.',
+  },
+);
+
 export const Upstream = Type.Object(
   {
     transport: Type.Union([Type.Literal('streamable-http'), Type.Literal('sse'), Type.Literal('stdio')]),
@@ -41,6 +68,7 @@ export const Upstream = Type.Object(
     command: Type.Optional(Type.String({ minLength: 1, description: 'Program to spawn (stdio).' })),
     args: Type.Optional(Type.Array(Type.String())),
     env: Type.Optional(Type.Record(Type.String(), Type.String())),
+    processes: Type.Optional(StdioProcesses),
     headers: Type.Optional(
       Type.Array(
         Type.Object(

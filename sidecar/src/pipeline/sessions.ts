@@ -1,7 +1,8 @@
 // Binds each MCP session id to the principal that opened it, so a session id seen by someone else
 // (a log, a shared proxy) cannot be replayed under another identity. Bounded in size and idle time.
 // Every change of the number of sessions (bind, remove, idle expiry, eviction) is reported through
-// `onSizeChange`, which feeds the active-sessions gauge.
+// `onSizeChange`, which feeds the active-sessions gauge; a session dropped by idle expiry or
+// eviction (not by remove) is reported through `onForget`, so what serves it can end too.
 
 export type SessionCheck = 'owner' | 'unknown' | 'foreign';
 
@@ -11,6 +12,8 @@ export interface SessionBindingsOptions {
   readonly now?: () => number;
   /** Called with the new count whenever it changes. */
   readonly onSizeChange?: (size: number) => void;
+  /** Called with each session forgotten by idle expiry or eviction. */
+  readonly onForget?: (sessionId: string) => void;
 }
 
 interface Binding {
@@ -24,12 +27,14 @@ export class SessionBindings {
   readonly #idleMs: number;
   readonly #now: () => number;
   readonly #onSizeChange: ((size: number) => void) | undefined;
+  readonly #onForget: ((sessionId: string) => void) | undefined;
 
   constructor(opts: SessionBindingsOptions = {}) {
     this.#max = opts.maxSessions ?? 100_000;
     this.#idleMs = opts.idleMs ?? 24 * 3600_000;
     this.#now = opts.now ?? Date.now;
     this.#onSizeChange = opts.onSizeChange;
+    this.#onForget = opts.onForget;
   }
 
   /** How long a session may stay unused before it is forgotten. */
@@ -49,7 +54,7 @@ export class SessionBindings {
     if (b === undefined) return 'unknown';
     const now = this.#now();
     if (now - b.lastSeen > this.#idleMs) {
-      this.#byId.delete(sessionId);
+      this.#forget(sessionId);
       this.#changed(this.#byId.size + 1);
       return 'unknown';
     }
@@ -80,12 +85,17 @@ export class SessionBindings {
     let drop = Math.max(1, Math.floor(this.#max / 10));
     for (const id of this.#byId.keys()) {
       if (drop-- <= 0) break;
-      this.#byId.delete(id);
+      this.#forget(id);
     }
   }
 
   #dropIdle(now: number): void {
-    for (const [id, b] of this.#byId) if (now - b.lastSeen > this.#idleMs) this.#byId.delete(id);
+    for (const [id, b] of this.#byId) if (now - b.lastSeen > this.#idleMs) this.#forget(id);
+  }
+
+  #forget(id: string): void {
+    this.#byId.delete(id);
+    this.#onForget?.(id);
   }
 
   #changed(before: number): void {

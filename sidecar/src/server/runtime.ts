@@ -29,6 +29,8 @@ export interface RuntimeDeps {
   /** Sees the upstream's own tools/list results (before filtering), e.g. for metric labels. */
   readonly onToolList?: (result: unknown) => void;
   readonly tracing?: McpTracing | undefined;
+  /** Headers the sidecar itself adds to upstream requests, besides the configured ones (the stdio bridge's token). */
+  readonly ownUpstreamHeaders?: Readonly<Record<string, string>>;
 }
 
 export interface BuiltRuntime {
@@ -63,7 +65,7 @@ export function* toolNames(result: unknown): Iterable<string> {
 
 export function buildRuntime(config: EffectiveConfig, deps: RuntimeDeps): BuiltRuntime {
   const policy = policyPort(config, deps.onToolList);
-  const upstreamHeaders = resolveInjectedHeaders(config, deps.env);
+  const upstreamHeaders = { ...resolveInjectedHeaders(config, deps.env), ...deps.ownUpstreamHeaders };
   const authDeps: Parameters<typeof createAuthenticator>[1] = { canonicalUri: config.server.canonicalUri };
   if (deps.fetch) authDeps.fetch = deps.fetch;
   if (deps.logger) authDeps.logger = deps.logger;

@@ -63,8 +63,10 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   const registry = opts.registry ?? new Registry();
   const metrics = createSidecarMetrics(registry);
   const sessionLabels = { server: config.server.name };
+  let bridge: StdioBridge | undefined;
   const sessions = new SessionBindings({
     onSizeChange: (n) => metrics.activeSessions.set(sessionLabels, n),
+    onForget: (id) => bridge?.endSession(id, 'session_expired'),
   });
   metrics.activeSessions.set(sessionLabels, 0);
   const instanceId = process.env.POD_NAME ?? `${hostname()}-${process.pid}-${Date.now()}`;
@@ -86,10 +88,14 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   if (opts.recorder) recorders.push(opts.recorder);
   const recorder = fanOut(recorders);
 
-  let bridge: StdioBridge | undefined;
   let upstreamUrl = config.upstream.url;
   if (config.upstream.transport === 'stdio') {
-    bridge = await startStdioBridge(config.upstream, { logger });
+    bridge = await startStdioBridge(config.upstream, {
+      logger,
+      metrics,
+      server: config.server.name,
+      onSessionEnd: (id) => sessions.remove(id),
+    });
     upstreamUrl = bridge.url;
   }
   const newUpstream = (url: string, cfg: EffectiveConfig): UpstreamClient =>
@@ -107,6 +113,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   };
   // main.ts starts the SDK first; without one, spans would cost CPU on every call and record nothing.
   const tracing = sdkInstalled() ? createMcpTracing() : undefined;
+  const ownUpstreamHeaders = bridge?.headers;
   const built = buildRuntime(config, {
     sessions,
     paramHeaders,
@@ -117,6 +124,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     logger,
     onToolList,
     tracing,
+    ownUpstreamHeaders,
   });
   void built.authenticator.warm();
   const holder: RuntimeHolder = { runtime: built.runtime, authenticator: built.authenticator };
@@ -125,8 +133,14 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
 
   const app = createApp({ holder });
   const admin = createAdminApp({ registry, ready: () => ready });
-  await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
-  await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });
+  try {
+    await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
+    await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });
+  } catch (err) {
+    // A port in use must not leave the stdio servers (the warm pool) running.
+    await Promise.allSettled([app.close(), admin.close(), upstream.close(), bridge?.close()]);
+    throw err;
+  }
   ready = true;
   // Idle sessions are otherwise only noticed when reused; the sweep keeps the gauge honest.
   const sweeper = setInterval(() => sessions.sweep(), Math.min(sessions.idleMs, 60_000));
@@ -144,12 +158,19 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     }
     const next = result.config;
     const old = holder.runtime.config;
+    const stdioOf = (c: EffectiveConfig) => {
+      const { command, args, env, processes } = c.upstream;
+      return JSON.stringify({ command, args, env, processes });
+    };
     if (
       next.listen.port !== old.listen.port ||
       next.listen.path !== old.listen.path ||
-      next.upstream.transport !== old.upstream.transport
+      next.upstream.transport !== old.upstream.transport ||
+      stdioOf(next) !== stdioOf(old)
     ) {
-      logger?.warn('listen and upstream.transport changes take effect at the next restart');
+      logger?.warn(
+        'listen, upstream.transport and the stdio command and processes take effect at the next restart',
+      );
     }
     try {
       const sameUpstream =
@@ -168,6 +189,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
         logger,
         onToolList,
         tracing,
+        ownUpstreamHeaders,
       });
       ruleLabels.observe(next.authorization.rules);
       toolLabels.observe(knownTools(next));

@@ -30,7 +30,23 @@ export interface SidecarMetrics {
   readonly configLastReloadSuccessTimestamp: Gauge;
   readonly upstreamErrors: Counter<'server' | 'method'>;
   readonly activeSessions: Gauge<'server'>;
+  readonly stdioProcesses: Gauge<'server' | 'state'>;
+  readonly stdioProcessesStarted: Counter<'server'>;
+  readonly stdioProcessesFailed: Counter<'server' | 'phase'>;
+  readonly stdioProcessesReclaimed: Counter<'server' | 'reason'>;
+  readonly stdioSessionsRefused: Counter<'server'>;
+  readonly stdioStartupDuration: Histogram<'server' | 'pool'>;
 }
+
+/** States of a stdio server process (the `state` label); together they count against maxProcesses. */
+export type StdioProcessState = 'warm' | 'session' | 'stopping';
+/** Why the sidecar stopped a stdio server process (the `reason` label). */
+export type StdioReclaimReason = 'idle' | 'session_end' | 'session_expired' | 'shutdown';
+/** When a stdio server process failed (the `phase` label): before or after it answered a message. */
+export type StdioFailurePhase = 'start' | 'running';
+
+// A process start runs from under a second (node) to tens of seconds (npx or uvx fetching a package).
+const STARTUP_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 export function createSidecarMetrics(registry: Registry): SidecarMetrics {
   const registers = [registry];
@@ -120,6 +136,43 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       name: `${PREFIX}active_sessions`,
       help: 'MCP sessions open through this sidecar.',
       labelNames: ['server'],
+      registers,
+    }),
+    stdioProcesses: new Gauge({
+      name: `${PREFIX}stdio_processes`,
+      help: 'Stdio server processes alive, by state (warm, session, stopping); their sum is held under upstream.processes.maxProcesses.',
+      labelNames: ['server', 'state'],
+      registers,
+    }),
+    stdioProcessesStarted: new Counter({
+      name: `${PREFIX}stdio_processes_started_total`,
+      help: 'Stdio server processes started (for a session or the warm pool).',
+      labelNames: ['server'],
+      registers,
+    }),
+    stdioProcessesFailed: new Counter({
+      name: `${PREFIX}stdio_processes_failed_total`,
+      help: 'Stdio server processes that could not start or ended on their own, by phase (start: before their first message).',
+      labelNames: ['server', 'phase'],
+      registers,
+    }),
+    stdioProcessesReclaimed: new Counter({
+      name: `${PREFIX}stdio_processes_reclaimed_total`,
+      help: 'Stdio server processes the sidecar stopped, by reason (idle, session_end, session_expired, shutdown).',
+      labelNames: ['server', 'reason'],
+      registers,
+    }),
+    stdioSessionsRefused: new Counter({
+      name: `${PREFIX}stdio_sessions_refused_total`,
+      help: 'New MCP sessions refused because maxProcesses stdio server processes were alive.',
+      labelNames: ['server'],
+      registers,
+    }),
+    stdioStartupDuration: new Histogram({
+      name: `${PREFIX}stdio_startup_duration_seconds`,
+      help: 'Time a new session waited for its process to answer initialize: start-up and initialize (pool=cold), or initialize alone (pool=warm).',
+      labelNames: ['server', 'pool'],
+      buckets: STARTUP_BUCKETS,
       registers,
     }),
   };

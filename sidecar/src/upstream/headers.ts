@@ -52,6 +52,7 @@ const FORWARDED_RESPONSE_HEADERS = [
   'mcp-protocol-version',
   'cache-control',
   'last-event-id',
+  'retry-after',
 ] as const;
 
 export function clientResponseHeaders(

@@ -27,6 +27,16 @@ describe('parseConfig', () => {
     expect(r.config.upstream.requestTimeoutMs).toBe(60_000);
   });
 
+  it('gives a stdio upstream its process limits by default', () => {
+    const r = parseConfig(stringify({ ...base(), upstream: { transport: 'stdio', command: 'server' } }));
+    expect(r.ok ? r.config.upstream.processes : r.issues).toEqual({
+      maxProcesses: 16,
+      warm: 0,
+      idleTimeoutMs: 600_000,
+      stopGraceMs: 5_000,
+    });
+  });
+
   it('reads JSON as well as YAML', () => {
     expect(parseConfig(JSON.stringify(base())).ok).toBe(true);
   });
@@ -50,6 +60,25 @@ describe('parseConfig', () => {
       '/upstream/command',
     ],
     ['http without url', (c) => Object.assign(c, { upstream: { transport: 'sse' } }), '/upstream/url'],
+    [
+      'stdio warm pool larger than the cap',
+      (c) =>
+        Object.assign(c, {
+          upstream: { transport: 'stdio', command: 'x', processes: { maxProcesses: 2, warm: 3 } },
+        }),
+      '/upstream/processes/warm',
+    ],
+    [
+      'stdio cap of zero',
+      (c) =>
+        Object.assign(c, { upstream: { transport: 'stdio', command: 'x', processes: { maxProcesses: 0 } } }),
+      '/upstream/processes/maxProcesses',
+    ],
+    [
+      'process limits on an HTTP upstream',
+      (c) => Object.assign(c.upstream, { processes: { maxProcesses: 4 } }),
+      '/upstream/processes',
+    ],
     [
       'injecting Host',
       (c) => Object.assign(c.upstream, { headers: [{ name: 'Host', valueFrom: { env: 'X' } }] }),

@@ -24,6 +24,27 @@ describe('SessionBindings', () => {
     expect(s.check('s1', 'alice')).toBe('unknown');
   });
 
+  it('reports the sessions it forgets by expiry or eviction, not those removed', () => {
+    let now = 0;
+    const forgotten: string[] = [];
+    const s = new SessionBindings({
+      idleMs: 100,
+      maxSessions: 3,
+      now: () => now,
+      onForget: (id) => forgotten.push(id),
+    });
+    s.bind('removed', 'a');
+    s.remove('removed');
+    s.bind('expired', 'a');
+    now = 101;
+    expect(s.check('expired', 'a')).toBe('unknown');
+    s.bind('old', 'a');
+    s.bind('kept1', 'a');
+    s.bind('kept2', 'a');
+    s.bind('new', 'a');
+    expect(forgotten).toEqual(['expired', 'old']);
+  });
+
   it('stays bounded', () => {
     const s = new SessionBindings({ maxSessions: 10 });
     for (let i = 0; i < 100; i++) s.bind(`s${i}`, 'a');

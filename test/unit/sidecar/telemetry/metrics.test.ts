@@ -33,6 +33,12 @@ describe('sidecar metrics', () => {
       'portcullis_sidecar_decisions_total',
       'portcullis_sidecar_request_duration_seconds',
       'portcullis_sidecar_requests_total',
+      'portcullis_sidecar_stdio_processes',
+      'portcullis_sidecar_stdio_processes_failed_total',
+      'portcullis_sidecar_stdio_processes_reclaimed_total',
+      'portcullis_sidecar_stdio_processes_started_total',
+      'portcullis_sidecar_stdio_sessions_refused_total',
+      'portcullis_sidecar_stdio_startup_duration_seconds',
       'portcullis_sidecar_upstream_duration_seconds',
       'portcullis_sidecar_upstream_errors_total',
     ]);
@@ -51,6 +57,9 @@ describe('sidecar metrics', () => {
       'sink',
       'result',
       'reason',
+      'state',
+      'phase',
+      'pool',
     ]);
     for (const metric of await registry.getMetricsAsJSON()) {
       const labelNames = (registry.getSingleMetric(metric.name) as unknown as { labelNames: string[] })
