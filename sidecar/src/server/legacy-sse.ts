@@ -66,7 +66,7 @@ export function legacySseHandlers(paths: LegacyPaths) {
       let sessionId: string | undefined;
       const filterIds = new Map<string | number, string>();
       const ctx: ReplyContext = { principal, policy: runtime.policy, filterIds };
-      await relaySse(up.body, ex.res, (ev) => {
+      await relaySse(up.body, ex.res, ex.upstreamWait, (ev) => {
         if (ev.event === 'endpoint' && sessionId === undefined) {
           const url = new URL(ev.data, runtime.upstream.url);
           sessionId = url.searchParams.get('sessionId') ?? undefined;
@@ -119,6 +119,7 @@ export function legacySseHandlers(paths: LegacyPaths) {
       }
       for (const [id, method] of ex.filterIds ?? []) session.filterIds.set(id, method);
       const t0 = performance.now();
+      ex.upstreamWait.start();
       let up: UpstreamResponse;
       try {
         up = await ex.runtime.upstream.request({
@@ -130,9 +131,11 @@ export function legacySseHandlers(paths: LegacyPaths) {
       } catch (err) {
         return upstreamFailure(ex, err);
       }
-      for (const m of ex.messages) m.record.upstreamLatencyMs = performance.now() - t0;
+      const replied = performance.now();
+      ex.upstreamWait.stop(replied);
+      for (const m of ex.messages) m.record.upstreamLatencyMs = replied - t0;
       ex.res.writeHead(clientStatus(up.statusCode), clientResponseHeaders(up.headers));
-      await pipeBody(up.body, ex.res);
+      await pipeBody(up.body, ex.res, ex.upstreamWait);
     },
   };
 

@@ -13,6 +13,7 @@ import {
   type TransportBinding,
 } from '../pipeline/stages.ts';
 import { traceUpstream } from '../pipeline/trace.ts';
+import { UpstreamWait } from '../pipeline/upstream-wait.ts';
 import { formatEvent } from '../transport/sse.ts';
 import { clientResponseHeaders, clientStatus, upstreamRequestHeaders } from '../upstream/headers.ts';
 import type { UpstreamResponse } from '../upstream/http.ts';
@@ -47,11 +48,13 @@ export function newExchange(
     refusal: undefined,
     recordOnlyRefusals: false,
     trace: undefined,
+    upstreamWait: new UpstreamWait(),
   };
 }
 
 /** Answers an upstream failure with a JSON-RPC error per request, carrying each request's id. */
 export function upstreamFailure(ex: Exchange, err: unknown): void {
+  ex.upstreamWait.stop();
   const e = err instanceof ProxyError ? err : new ProxyError('UPSTREAM_UNAVAILABLE', (err as Error).message);
   const requests = ex.messages.filter((m) => m.msg.kind === 'request');
   // Notifications get no JSON-RPC answer, only the HTTP status.
@@ -92,7 +95,7 @@ async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
     // No flushHeaders: a POST's reply stream usually holds one event and ends at once, and the
     // headers then leave with it in one write instead of three (headers, event, final chunk).
     ex.res.writeHead(status, headers);
-    await relaySse(up.body, ex.res, (ev) => {
+    await relaySse(up.body, ex.res, ex.upstreamWait, (ev) => {
       if (!mayBeResponse(ev.data)) return undefined;
       const replaced = inspectReply(ctx, ev.data);
       return replaced === undefined ? undefined : formatEvent({ event: ev.event, id: ev.id, data: replaced });
@@ -100,7 +103,9 @@ async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
     return;
   }
   if (type.startsWith('application/json')) {
+    ex.upstreamWait.start();
     const text = await readAll(up.body, MAX_JSON_REPLY_BYTES);
+    ex.upstreamWait.stop();
     if (text === undefined)
       return upstreamFailure(ex, new ProxyError('UPSTREAM_PROTOCOL', 'reply too large'));
     const out = (mayBeResponse(text) ? inspectReply(ctx, text) : undefined) ?? text;
@@ -109,7 +114,7 @@ async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
     return;
   }
   ex.res.writeHead(status, headers);
-  await pipeBody(up.body, ex.res);
+  await pipeBody(up.body, ex.res, ex.upstreamWait);
 }
 
 export function streamableBinding(): TransportBinding {
@@ -124,6 +129,7 @@ export function streamableBinding(): TransportBinding {
       const span =
         ex.trace && runtime.tracing ? traceUpstream(ex, runtime.tracing, ex.trace, headers) : undefined;
       const t0 = performance.now();
+      ex.upstreamWait.start();
       let up: UpstreamResponse;
       try {
         up = await runtime.upstream.request({
@@ -139,7 +145,9 @@ export function streamableBinding(): TransportBinding {
           });
         return upstreamFailure(ex, err);
       }
-      const upstreamLatencyMs = performance.now() - t0;
+      const replied = performance.now();
+      ex.upstreamWait.stop(replied);
+      const upstreamLatencyMs = replied - t0;
       for (const m of ex.messages) m.record.upstreamLatencyMs = upstreamLatencyMs;
       const sid = up.headers['mcp-session-id'];
       const initialized = ex.messages.some((m) => m.msg.kind === 'request' && m.msg.method === 'initialize');
@@ -170,6 +178,7 @@ export function streamableControlBinding(method: 'GET' | 'DELETE'): TransportBin
     async forward(ex: Exchange) {
       const { runtime } = ex;
       let up: UpstreamResponse;
+      ex.upstreamWait.start();
       try {
         up = await runtime.upstream.request({
           method,
@@ -179,12 +188,13 @@ export function streamableControlBinding(method: 'GET' | 'DELETE'): TransportBin
       } catch (err) {
         return upstreamFailure(ex, err);
       }
+      ex.upstreamWait.stop();
       if (method === 'DELETE' && up.statusCode < 300 && ex.sessionId !== undefined)
         runtime.sessions.remove(ex.sessionId);
       if (up.statusCode === 404 && ex.sessionId !== undefined) runtime.sessions.remove(ex.sessionId);
       ex.res.writeHead(clientStatus(up.statusCode), clientResponseHeaders(up.headers));
       ex.res.flushHeaders();
-      await pipeBody(up.body, ex.res);
+      await pipeBody(up.body, ex.res, ex.upstreamWait);
     },
   };
 }

@@ -2,8 +2,8 @@ import type { McpRecord, Recorder } from '../pipeline/record.ts';
 import { AUTHN_REASONS, methodLabel, type RuleLabels, type ToolLabels } from './labels.ts';
 import type { SidecarMetrics } from './metrics.ts';
 
-// Plugs the metrics into the pipeline: each record counts once in requests, duration, decisions and
-// authentication failures, with label values only from the bounded sets in labels.ts.
+// Plugs the metrics into the pipeline: each record counts once in requests, duration, own time,
+// decisions and authentication failures, with label values only from the bounded sets in labels.ts.
 
 export function createMetricsRecorder(
   metrics: SidecarMetrics,
@@ -17,6 +17,7 @@ export function createMetricsRecorder(
       const labels = { server, method, tool, outcome: r.outcome };
       metrics.requests.inc(labels);
       metrics.requestDuration.observe(labels, r.latencyMs / 1000);
+      metrics.ownDuration.observe({ server, method, outcome: r.outcome }, r.ownLatencyMs / 1000);
       if (r.upstreamLatencyMs !== undefined) {
         metrics.upstreamDuration.observe({ server, method, tool }, r.upstreamLatencyMs / 1000);
       }

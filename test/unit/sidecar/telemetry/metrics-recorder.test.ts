@@ -13,6 +13,7 @@ const record = (overrides: Partial<McpRecord>): McpRecord => ({
   source: { address: '10.1.2.3' },
   method: 'tools/call',
   latencyMs: 2,
+  ownLatencyMs: 1,
   ...overrides,
 });
 
@@ -66,5 +67,25 @@ describe('metrics recorder', () => {
     );
     expect(text).not.toContain('made-up-by-caller');
     expect(text).not.toContain('10.1.2.3');
+  });
+
+  it("observes each record's own time once, in seconds, by server, method and outcome", async () => {
+    const registry = new Registry();
+    const recorder = createMetricsRecorder(createSidecarMetrics(registry), {
+      server: 'gh',
+      tools: createToolLabels({ limit: 10, known: [] }),
+      rules: createRuleLabels({ limit: 10, known: [] }),
+    });
+    recorder.record(record({ latencyMs: 40, ownLatencyMs: 0.2, upstreamLatencyMs: 39 }));
+    recorder.record(record({ latencyMs: 0.3, ownLatencyMs: 0.3, outcome: 'denied' }));
+    const text = await registry.metrics();
+    const own = 'portcullis_sidecar_own_duration_seconds';
+    expect(text).toContain(`${own}_sum{server="gh",method="tools/call",outcome="allowed"} 0.0002\n`);
+    expect(text).toContain(`${own}_count{server="gh",method="tools/call",outcome="allowed"} 1\n`);
+    expect(text).toContain(
+      `${own}_bucket{le="0.0002",server="gh",method="tools/call",outcome="allowed"} 1\n`,
+    );
+    expect(text).toContain(`${own}_bucket{le="0.0002",server="gh",method="tools/call",outcome="denied"} 0\n`);
+    expect(text).toContain(`${own}_count{server="gh",method="tools/call",outcome="denied"} 1\n`);
   });
 });
