@@ -176,11 +176,12 @@ export class Operator {
         now,
       },
     });
-    metrics.serverPhases = () =>
+    metrics.servers = () =>
       this.servers.store.list().map((s) => ({
         namespace: s.metadata.namespace ?? '',
         name: s.metadata.name,
         phase: s.status?.phase ?? 'Pending',
+        replicas: s.spec.hosted?.replicas ?? 0,
       }));
   }
 

@@ -5,11 +5,12 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 export type ReconcileResult = 'success' | 'error' | 'requeue';
 
-/** One McpServer as the metrics see it: where it is and its status phase. */
-export interface ServerPhase {
+/** One McpServer as the metrics see it: where it is, its status phase and the pods it asks for. */
+export interface ServerState {
   readonly namespace: string;
   readonly name: string;
   readonly phase: string;
+  readonly replicas: number;
 }
 
 export interface OperatorMetrics {
@@ -20,19 +21,20 @@ export interface OperatorMetrics {
   readonly queueDepth: Gauge<'kind'>;
   readonly serversByPhase: Gauge<'phase'>;
   readonly serverReady: Gauge<'server_namespace' | 'server'>;
+  readonly serverReplicas: Gauge<'server_namespace' | 'server'>;
   readonly apiWrites: Counter<'verb' | 'resource'>;
   readonly apiRequestDuration: Histogram<'method' | 'resource'>;
   readonly apiRequests: Counter<'method' | 'resource' | 'code'>;
   readonly leader: Gauge;
   /** Set by the operator: the McpServers in its cache (none until it leads), read when Prometheus scrapes. */
-  serverPhases: (() => Iterable<ServerPhase>) | undefined;
+  servers: (() => Iterable<ServerState>) | undefined;
 }
 
 export function createMetrics(): OperatorMetrics {
   const registry = new Registry();
   const registers = [registry];
   const metrics: OperatorMetrics = {
-    serverPhases: undefined,
+    servers: undefined,
     registry,
     reconciles: new Counter({
       name: 'portcullis_operator_reconciles_total',
@@ -68,7 +70,7 @@ export function createMetrics(): OperatorMetrics {
       collect() {
         this.reset();
         const counts = new Map<string, number>();
-        for (const s of metrics.serverPhases?.() ?? []) counts.set(s.phase, (counts.get(s.phase) ?? 0) + 1);
+        for (const s of metrics.servers?.() ?? []) counts.set(s.phase, (counts.get(s.phase) ?? 0) + 1);
         for (const [phase, n] of counts) this.set({ phase }, n);
       },
     }),
@@ -82,8 +84,20 @@ export function createMetrics(): OperatorMetrics {
       registers,
       collect() {
         this.reset();
-        for (const s of metrics.serverPhases?.() ?? [])
+        for (const s of metrics.servers?.() ?? [])
           this.set({ server_namespace: s.namespace, server: s.name }, s.phase === 'Ready' ? 1 : 0);
+      },
+    }),
+    serverReplicas: new Gauge({
+      // Compared with the sidecars that answer Prometheus, it finds pods that are down or gone.
+      name: 'portcullis_operator_mcpserver_replicas',
+      help: 'Pods the McpServer asks for (spec.hosted.replicas); one series per McpServer.',
+      labelNames: ['server_namespace', 'server'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of metrics.servers?.() ?? [])
+          this.set({ server_namespace: s.namespace, server: s.name }, s.replicas);
       },
     }),
     apiWrites: new Counter({

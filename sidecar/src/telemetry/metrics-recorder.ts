@@ -25,7 +25,10 @@ export function createMetricsRecorder(
         const rule = opts.rules.label(r.decision, r.method);
         metrics.decisions.inc({ server, method, tool, decision: r.decision.effect, rule });
       }
-      if (r.outcome === 'unauthenticated') metrics.authnFailures.inc({ server, reason: authnReason(r) });
+      // An identity provider that cannot be reached answers 503 (outcome failed): still an
+      // authentication failure, and the one an outage alert looks for.
+      if (r.outcome === 'unauthenticated' || (r.outcome === 'failed' && isAuthnCode(r.errorCode)))
+        metrics.authnFailures.inc({ server, reason: authnReason(r) });
       if (typeof r.errorCode === 'string' && r.errorCode.startsWith('UPSTREAM_')) {
         metrics.upstreamErrors.inc({ server, method });
       }
@@ -33,8 +36,12 @@ export function createMetricsRecorder(
   };
 }
 
+function isAuthnCode(code: McpRecord['errorCode']): code is string {
+  return typeof code === 'string' && AUTHN_REASONS.has(code);
+}
+
 function authnReason(r: McpRecord): string {
-  if (typeof r.errorCode === 'string' && AUTHN_REASONS.has(r.errorCode)) return r.errorCode;
+  if (isAuthnCode(r.errorCode)) return r.errorCode;
   // The pipeline may carry the authenticator's code at the start of the reason ("expired: ...").
   const head = r.reason?.split(/[:\s]/, 1)[0];
   return head !== undefined && AUTHN_REASONS.has(head) ? head : 'other';

@@ -69,6 +69,24 @@ describe('metrics recorder', () => {
     expect(text).not.toContain('10.1.2.3');
   });
 
+  it('counts an identity provider outage (503, outcome failed) as an authentication failure', async () => {
+    const registry = new Registry();
+    const recorder = createMetricsRecorder(createSidecarMetrics(registry), {
+      server: 'gh',
+      tools: createToolLabels({ limit: 10, known: [] }),
+      rules: createRuleLabels({ limit: 10, known: [] }),
+    });
+    recorder.record(
+      record({ method: 'http', outcome: 'failed', errorCode: 'issuer_unavailable', httpStatus: 503 }),
+    );
+    recorder.record(record({ method: 'tools/call', outcome: 'failed', errorCode: 'UPSTREAM_TIMEOUT' }));
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'portcullis_sidecar_authn_failures_total{server="gh",reason="issuer_unavailable"} 1',
+    );
+    expect(text).not.toMatch(/authn_failures_total\{server="gh",reason="other"\}/);
+  });
+
   it("observes each record's own time once, in seconds, by server, method and outcome", async () => {
     const registry = new Registry();
     const recorder = createMetricsRecorder(createSidecarMetrics(registry), {
