@@ -102,6 +102,12 @@ describe('the operator dashboard with a real Prometheus', () => {
     prometheus = await startPrometheus([
       { job: 'portcullis-operator', targets: [`127.0.0.1:${operator.health.port}`] },
     ]);
+    // The blocked namespace's Deployment is already written: once Prometheus has that count, the
+    // examples' Deployments are an increase it sees (the rollout annotation).
+    await eventually('the first Deployment write scraped', async () => {
+      const r = await prometheus?.query('portcullis_operator_api_writes_total{resource="deployments"}');
+      return (r?.data?.result.length ?? 0) > 0 ? true : undefined;
+    });
     await kubectl(['apply', '-n', ok.name, '-f', join(ROOT, 'examples')]);
     await kubectl(['apply', '-n', blocked.name, '-f', join(ROOT, 'examples', 'everything-server.yaml')]);
     await eventually(
