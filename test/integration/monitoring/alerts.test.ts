@@ -29,7 +29,7 @@ const alertNames = async () =>
 describe('Portcullis alerts', () => {
   it('pass promtool check rules', async () => {
     const result = await promtool(['check', 'rules', RULES]);
-    expect(result.output).toMatch(/SUCCESS: 28 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 29 rules found/);
     expect(result.ok).toBe(true);
   });
 

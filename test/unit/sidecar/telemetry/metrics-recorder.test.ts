@@ -17,6 +17,17 @@ const record = (overrides: Partial<McpRecord>): McpRecord => ({
   ...overrides,
 });
 
+/** A recorder for server gh with no known tools or rules, and its registry. */
+function plainRecorder() {
+  const registry = new Registry();
+  const recorder = createMetricsRecorder(createSidecarMetrics(registry), {
+    server: 'gh',
+    tools: createToolLabels({ limit: 10, known: [] }),
+    rules: createRuleLabels({ limit: 10, known: [] }),
+  });
+  return { registry, recorder };
+}
+
 describe('metrics recorder', () => {
   it('counts each record with bounded labels only', async () => {
     const registry = new Registry();
@@ -70,12 +81,7 @@ describe('metrics recorder', () => {
   });
 
   it('counts an identity provider outage (503, outcome failed) as an authentication failure', async () => {
-    const registry = new Registry();
-    const recorder = createMetricsRecorder(createSidecarMetrics(registry), {
-      server: 'gh',
-      tools: createToolLabels({ limit: 10, known: [] }),
-      rules: createRuleLabels({ limit: 10, known: [] }),
-    });
+    const { registry, recorder } = plainRecorder();
     recorder.record(
       record({ method: 'http', outcome: 'failed', errorCode: 'issuer_unavailable', httpStatus: 503 }),
     );
@@ -88,12 +94,7 @@ describe('metrics recorder', () => {
   });
 
   it("observes each record's own time once, in seconds, by server, method and outcome", async () => {
-    const registry = new Registry();
-    const recorder = createMetricsRecorder(createSidecarMetrics(registry), {
-      server: 'gh',
-      tools: createToolLabels({ limit: 10, known: [] }),
-      rules: createRuleLabels({ limit: 10, known: [] }),
-    });
+    const { registry, recorder } = plainRecorder();
     recorder.record(record({ latencyMs: 40, ownLatencyMs: 0.2, upstreamLatencyMs: 39 }));
     recorder.record(record({ latencyMs: 0.3, ownLatencyMs: 0.3, outcome: 'denied' }));
     const text = await registry.metrics();
