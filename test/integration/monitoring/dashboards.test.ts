@@ -122,10 +122,13 @@ beforeAll(async () => {
     createMetrics().registry,
   );
   const target = (u: string) => new URL(u).host;
-  prometheus = await startPrometheus([
-    { job: 'portcullis-sidecars', targets: [target(healthy.adminUrl), target(broken.adminUrl)] },
-    { job: 'portcullis-operator', targets: [`127.0.0.1:${operatorMetrics.port}`] },
-  ]);
+  prometheus = await startPrometheus(
+    [
+      { job: 'portcullis-sidecars', targets: [target(healthy.adminUrl), target(broken.adminUrl)] },
+      { job: 'portcullis-operator', targets: [`127.0.0.1:${operatorMetrics.port}`] },
+    ],
+    { ruleFiles: [RULES.pathname] },
+  );
   // Light traffic over a few scrapes, so that rates have samples on both sides.
   for (let round = 0; round < 4; round++) {
     await traffic(healthy.url, KEYS.alice);
@@ -208,6 +211,21 @@ describe('Grafana dashboards against a real Prometheus', () => {
       for (const m of metricNames(r.expr))
         expect(live.has(m) || recorded.has(m), `${r.name}: ${m}`).toBe(true);
     }
+  });
+
+  it('the alert rules, evaluated live, catch the full queue of the dead sink and not the working one', async () => {
+    await waitForQuery('ALERTS{alertname="PortcullisAuditQueueNearFull"}');
+    const near = await prometheus.query('ALERTS{alertname="PortcullisAuditQueueNearFull"}');
+    const sinks = new Set(
+      ((near.data?.result ?? []) as { metric: { sink: string } }[]).map((s) => s.metric.sink),
+    );
+    expect([...sinks]).toEqual(['siem']);
+    const dropped = await prometheus.query(
+      'ALERTS{alertname="PortcullisAuditEventsDropped", alertstate="firing"}',
+    );
+    expect(
+      ((dropped.data?.result ?? []) as { metric: { sink: string } }[]).map((s) => s.metric.sink),
+    ).toContain('siem');
   });
 
   it('names only metrics that a live sidecar or operator /metrics exposes', async () => {

@@ -8,7 +8,8 @@ import { stringify } from 'yaml';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
 
 // Debian's prometheus and promtool for the monitoring tests: a real Prometheus on loopback scraping
-// the given targets every second, its query API, and promtool runs.
+// the given targets every second (and evaluating the given rule files every second), its query API,
+// and promtool runs.
 
 const run = promisify(execFile);
 
@@ -41,13 +42,17 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(jobs: ScrapeJob[]): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  jobs: ScrapeJob[],
+  opts: { ruleFiles?: string[] } = {},
+): Promise<RunningPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-prometheus-'));
   const config = join(dir, 'prometheus.yml');
   await writeFile(
     config,
     stringify({
       global: { scrape_interval: '1s', scrape_timeout: '900ms', evaluation_interval: '1s' },
+      rule_files: opts.ruleFiles ?? [],
       scrape_configs: jobs.map((j) => ({ job_name: j.job, static_configs: [{ targets: j.targets }] })),
     }),
   );

@@ -99,9 +99,10 @@ describe('the operator dashboard with a real Prometheus', () => {
       {},
     );
     operator = await runOperator(options, { log: pino({ level: 'silent' }) });
-    prometheus = await startPrometheus([
-      { job: 'portcullis-operator', targets: [`127.0.0.1:${operator.health.port}`] },
-    ]);
+    prometheus = await startPrometheus(
+      [{ job: 'portcullis-operator', targets: [`127.0.0.1:${operator.health.port}`] }],
+      { ruleFiles: [join(ROOT, 'charts', 'portcullis', 'rules', 'portcullis-alerts.yaml')] },
+    );
     // The blocked namespace's Deployment is already written: once Prometheus has that count, the
     // examples' Deployments are an increase it sees (the rollout annotation).
     await eventually('the first Deployment write scraped', async () => {
@@ -152,4 +153,23 @@ describe('the operator dashboard with a real Prometheus', () => {
       expect(r?.data?.result.length, q.promql).toBeGreaterThan(0);
     },
   );
+
+  // The alert rules evaluated by the same Prometheus against the real operator's series: the label
+  // conventions (server_namespace, the join to the sidecars' namespace and server) hold. No sidecar
+  // runs here (kwok pods have no containers), so every server that asks for a pod misses its sidecar.
+  it('PortcullisSidecarDown is pending for each McpServer whose sidecar does not answer', async () => {
+    const r = await prometheus?.query('ALERTS{alertname="PortcullisSidecarDown"}');
+    const servers = ((r?.data?.result ?? []) as { metric: { namespace: string; server: string } }[])
+      .map((s) => `${s.metric.namespace}/${s.metric.server}`)
+      .sort();
+    expect(servers).toEqual([`${blocked.name}/everything`, `${ok.name}/everything`].sort());
+  });
+
+  it('PortcullisMcpServerNotReady is pending for the server whose status cannot be written, not the Ready one', async () => {
+    const r = await prometheus?.query('ALERTS{alertname="PortcullisMcpServerNotReady"}');
+    const servers = (
+      (r?.data?.result ?? []) as { metric: { server_namespace: string; server: string } }[]
+    ).map((s) => `${s.metric.server_namespace}/${s.metric.server}`);
+    expect(servers).toEqual([`${blocked.name}/everything`]);
+  });
 });
