@@ -27,6 +27,8 @@ export async function promtool(args: string[]): Promise<{ ok: boolean; output: s
 export interface ScrapeJob {
   job: string;
   targets: string[];
+  /** Target labels, as the PodMonitor's service discovery gives them (e.g. the pod's namespace). */
+  labels?: Record<string, string>;
 }
 
 export interface QueryResult {
@@ -53,7 +55,10 @@ export async function startPrometheus(
     stringify({
       global: { scrape_interval: '1s', scrape_timeout: '900ms', evaluation_interval: '1s' },
       rule_files: opts.ruleFiles ?? [],
-      scrape_configs: jobs.map((j) => ({ job_name: j.job, static_configs: [{ targets: j.targets }] })),
+      scrape_configs: jobs.map((j) => ({
+        job_name: j.job,
+        static_configs: [{ targets: j.targets, ...(j.labels ? { labels: j.labels } : {}) }],
+      })),
     }),
   );
   const port = await freePort();
