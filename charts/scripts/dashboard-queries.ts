@@ -2,14 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Reads the PromQL out of the chart's Grafana dashboards, for the tests that check it: every
-// panel target's expression and every query variable's metric, Grafana's variables replaced by
+// panel target's expression, every annotation's and every query variable's metric, Grafana's variables replaced by
 // values Prometheus accepts, and the metric names an expression selects.
 
 export const DASHBOARD_DIR = join(import.meta.dirname, '..', 'portcullis', 'dashboards');
 
 export interface DashboardQuery {
   dashboard: string;
-  /** Panel title, or `variable <name>`. */
+  /** Panel title, `annotation <name>` or `variable <name>`. */
   panel: string;
   refId: string;
   /** As written in the dashboard. */
@@ -31,8 +31,11 @@ interface Panel {
 export interface Dashboard {
   uid: string;
   title: string;
+  tags: string[];
+  links: { type: string; tags?: string[] }[];
   panels: Panel[];
   templating: { list: { name: string; type: string; query?: string | { query: string } }[] };
+  annotations: { list: { name: string; expr?: string }[] };
 }
 
 export function loadDashboards(dir = DASHBOARD_DIR): Map<string, Dashboard> {
@@ -83,6 +86,16 @@ export function dashboardQueries(dashboards = loadDashboards()): DashboardQuery[
       }
     };
     walk(d.panels);
+    for (const a of d.annotations.list) {
+      if (a.expr === undefined) continue;
+      out.push({
+        dashboard: file,
+        panel: `annotation ${a.name}`,
+        refId: a.name,
+        expr: a.expr,
+        promql: substituteVariables(a.expr),
+      });
+    }
     for (const v of d.templating.list) {
       if (v.type !== 'query' || v.query === undefined) continue;
       const q = typeof v.query === 'string' ? v.query : v.query.query;

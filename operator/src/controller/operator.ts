@@ -176,7 +176,13 @@ export class Operator {
         now,
       },
     });
-    metrics.phaseCounts = () => this.#countPhases();
+    metrics.servers = () =>
+      this.servers.store.list().map((s) => ({
+        namespace: s.metadata.namespace ?? '',
+        name: s.metadata.name,
+        phase: s.status?.phase ?? 'Pending',
+        replicas: s.spec.hosted?.replicas ?? 0,
+      }));
   }
 
   get #groups(): InformerGroup<KubeObject>[] {
@@ -221,14 +227,5 @@ export class Operator {
     clearInterval(this.#resyncTimer);
     await Promise.all([this.serverController.stop(), this.policyController.stop()]);
     await Promise.all(this.#groups.map((g) => g.stop()));
-  }
-
-  #countPhases(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const s of this.servers.store.list()) {
-      const phase = s.status?.phase ?? 'Pending';
-      counts.set(phase, (counts.get(phase) ?? 0) + 1);
-    }
-    return counts;
   }
 }

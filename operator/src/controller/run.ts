@@ -33,8 +33,10 @@ export async function runOperator(options: OperatorOptions, hooks: RunHooks): Pr
   const metrics = createMetrics();
   const client = new KubeClient(await loadConnection(options.kubeconfig), {
     onWrite: (verb, r) => metrics.apiWrites.inc({ verb, resource: r.plural }),
-    onResponse: (method, r, seconds) =>
-      metrics.apiRequestDuration.observe({ method, resource: r.plural }, seconds),
+    onResponse: (method, r, seconds, code) => {
+      metrics.apiRequestDuration.observe({ method, resource: r.plural }, seconds);
+      metrics.apiRequests.inc({ method, resource: r.plural, code });
+    },
   });
   const operator = new Operator({
     client,

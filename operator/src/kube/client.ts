@@ -14,8 +14,11 @@ export type WriteVerb = 'apply' | 'create' | 'update' | 'delete';
 export interface KubeClientOptions {
   /** Called once per write request, so benchmarks and metrics can count API writes. */
   onWrite?: (verb: WriteVerb, resource: ResourceType) => void;
-  /** Called after every request with its duration, for the request latency histogram. */
-  onResponse?: (method: string, resource: ResourceType, seconds: number) => void;
+  /**
+   * Called after every request with its duration and HTTP status (`<error>` when none came), for the
+   * request latency histogram and the requests counter.
+   */
+  onResponse?: (method: string, resource: ResourceType, seconds: number, code: string) => void;
 }
 
 export interface ListOptions {
@@ -39,7 +42,7 @@ interface RequestOptions {
 export class KubeClient {
   readonly connection: Connection;
   readonly #onWrite: (verb: WriteVerb, resource: ResourceType) => void;
-  readonly #onResponse: (method: string, resource: ResourceType, seconds: number) => void;
+  readonly #onResponse: NonNullable<KubeClientOptions['onResponse']>;
 
   constructor(connection: Connection, options: KubeClientOptions = {}) {
     this.connection = connection;
@@ -111,14 +114,24 @@ export class KubeClient {
 
   async #request<T>(r: ResourceType, method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const started = performance.now();
+    let code = '<error>';
     try {
-      return await this.#send<T>(method, path, options);
+      const result = await this.#send<T>(method, path, options);
+      code = String(result.status);
+      return result.value;
+    } catch (err) {
+      if (err instanceof KubeError && err.status > 0) code = String(err.status);
+      throw err;
     } finally {
-      this.#onResponse(method, r, (performance.now() - started) / 1000);
+      this.#onResponse(method, r, (performance.now() - started) / 1000, code);
     }
   }
 
-  async #send<T>(method: string, path: string, options: RequestOptions): Promise<T> {
+  async #send<T>(
+    method: string,
+    path: string,
+    options: RequestOptions,
+  ): Promise<{ status: number; value: T }> {
     const url = new URL(this.connection.server + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const headers: Record<string, string> = {
@@ -138,7 +151,7 @@ export class KubeClient {
       throw new KubeError('UNAVAILABLE', 0, `${method} ${path}: ${(err as Error).message}`, undefined, err);
     }
     const text = await response.text();
-    if (response.ok) return (text ? JSON.parse(text) : undefined) as T;
+    if (response.ok) return { status: response.status, value: (text ? JSON.parse(text) : undefined) as T };
     let status: { message?: string; reason?: string } = {};
     try {
       status = JSON.parse(text) as typeof status;

@@ -5,6 +5,14 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 export type ReconcileResult = 'success' | 'error' | 'requeue';
 
+/** One McpServer as the metrics see it: where it is, its status phase and the pods it asks for. */
+export interface ServerState {
+  readonly namespace: string;
+  readonly name: string;
+  readonly phase: string;
+  readonly replicas: number;
+}
+
 export interface OperatorMetrics {
   readonly registry: Registry;
   readonly reconciles: Counter<'kind' | 'result'>;
@@ -12,18 +20,21 @@ export interface OperatorMetrics {
   readonly reconcileDuration: Histogram<'kind'>;
   readonly queueDepth: Gauge<'kind'>;
   readonly serversByPhase: Gauge<'phase'>;
+  readonly serverReady: Gauge<'server_namespace' | 'server'>;
+  readonly serverReplicas: Gauge<'server_namespace' | 'server'>;
   readonly apiWrites: Counter<'verb' | 'resource'>;
   readonly apiRequestDuration: Histogram<'method' | 'resource'>;
+  readonly apiRequests: Counter<'method' | 'resource' | 'code'>;
   readonly leader: Gauge;
-  /** Set by the operator while it leads: counts servers by phase when Prometheus scrapes. */
-  phaseCounts: (() => ReadonlyMap<string, number>) | undefined;
+  /** Set by the operator: the McpServers in its cache (none until it leads), read when Prometheus scrapes. */
+  servers: (() => Iterable<ServerState>) | undefined;
 }
 
 export function createMetrics(): OperatorMetrics {
   const registry = new Registry();
   const registers = [registry];
   const metrics: OperatorMetrics = {
-    phaseCounts: undefined,
+    servers: undefined,
     registry,
     reconciles: new Counter({
       name: 'portcullis_operator_reconciles_total',
@@ -58,7 +69,35 @@ export function createMetrics(): OperatorMetrics {
       // Counted at scrape time from the cache, not on every event.
       collect() {
         this.reset();
-        for (const [phase, n] of metrics.phaseCounts?.() ?? []) this.set({ phase }, n);
+        const counts = new Map<string, number>();
+        for (const s of metrics.servers?.() ?? []) counts.set(s.phase, (counts.get(s.phase) ?? 0) + 1);
+        for (const [phase, n] of counts) this.set({ phase }, n);
+      },
+    }),
+    serverReady: new Gauge({
+      // One series per McpServer (bounded by the objects in the cluster, as in kube-state-metrics), so
+      // that an alert names the server that stays not Ready. `namespace` would clash with the scrape
+      // target's own label, hence server_namespace.
+      name: 'portcullis_operator_mcpserver_ready',
+      help: '1 if the McpServer is Ready (status phase), else 0; one series per McpServer.',
+      labelNames: ['server_namespace', 'server'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of metrics.servers?.() ?? [])
+          this.set({ server_namespace: s.namespace, server: s.name }, s.phase === 'Ready' ? 1 : 0);
+      },
+    }),
+    serverReplicas: new Gauge({
+      // Compared with the sidecars that answer Prometheus, it finds pods that are down or gone.
+      name: 'portcullis_operator_mcpserver_replicas',
+      help: 'Pods the McpServer asks for (spec.hosted.replicas); one series per McpServer.',
+      labelNames: ['server_namespace', 'server'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of metrics.servers?.() ?? [])
+          this.set({ server_namespace: s.namespace, server: s.name }, s.replicas);
       },
     }),
     apiWrites: new Counter({
@@ -72,6 +111,12 @@ export function createMetrics(): OperatorMetrics {
       help: 'Time API server requests took, by HTTP method and resource.',
       labelNames: ['method', 'resource'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    apiRequests: new Counter({
+      name: 'portcullis_operator_api_requests_total',
+      help: 'Requests to the API server by HTTP method, resource and status code (<error> when no answer came).',
+      labelNames: ['method', 'resource', 'code'],
       registers,
     }),
     leader: new Gauge({

@@ -82,6 +82,7 @@ export function createAuditor(cfg: AuditConfig, deps: AuditorDeps): Auditor {
       m.auditEvents.inc({ sink: s.name, result }, 0);
   }
   for (const queue of queues) m.auditQueueOf(queue.sink.name, queue);
+  for (const s of sinks) m.auditQueueCapacity.set({ sink: s.name }, queueOptions.maxEvents);
   const needsOcsf = sinks.some((s) => s.format === 'ocsf');
   let closing = false;
 

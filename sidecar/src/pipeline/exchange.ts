@@ -8,6 +8,7 @@ import type { McpRecord } from './record.ts';
 import type { ServerMessage } from './reply.ts';
 import type { Runtime } from './runtime.ts';
 import type { ExchangeTrace } from './trace.ts';
+import type { UpstreamWait } from './upstream-wait.ts';
 
 // The state of one HTTP exchange as it moves through the stages. Every field exists from the start
 // (undefined until a stage fills it) so the object keeps one shape.
@@ -49,6 +50,7 @@ export interface Exchange {
   filterIds: Map<string | number, string> | undefined;
   refusal: Refusal | undefined;
   trace: ExchangeTrace | undefined;
+  readonly upstreamWait: UpstreamWait;
 }
 
 export function header(req: IncomingMessage, name: string): string | undefined {
@@ -66,6 +68,7 @@ export function newRecord(ex: Exchange, msg: ClientMessage | undefined, startedA
     source: { address: ex.req.socket.remoteAddress ?? '', port: ex.req.socket.remotePort },
     method: msg && msg.kind !== 'response' ? msg.method : msg ? 'response' : 'http',
     latencyMs: 0,
+    ownLatencyMs: 0,
   };
   if (ua !== undefined) record.source.userAgent = ua.slice(0, 256);
   if (msg === undefined) return record;

@@ -40,7 +40,11 @@ export interface McpRecord {
   errorCode?: ProxyErrorCode | string;
   /** Detail for operators; never shown to the client. */
   reason?: string;
+  /** Arrival to the end of the answer (the whole reply, streamed). */
   latencyMs: number;
+  /** latencyMs less the wait for the upstream (see upstream-wait.ts): the time the sidecar added. */
+  ownLatencyMs: number;
+  /** Request sent to the upstream's reply headers. */
   upstreamLatencyMs?: number;
   traceparent?: string;
 }

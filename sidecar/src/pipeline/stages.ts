@@ -265,12 +265,16 @@ export function sendRefusal(ex: Exchange, r: Refusal): void {
 }
 
 function finish(ex: Exchange): void {
-  const latencyMs = performance.now() - ex.startedHr;
+  const now = performance.now();
+  const latencyMs = now - ex.startedHr;
+  ex.upstreamWait.stop(now); // an upstream that failed, or a client that left mid-stream
+  const ownLatencyMs = latencyMs - ex.upstreamWait.ms;
   const r = ex.refusal;
   if (ex.messages.length === 0)
     ex.messages.push({ msg: undefined as never, record: newRecord(ex, undefined) });
   for (const { msg, record } of ex.messages) {
     record.latencyMs = latencyMs;
+    record.ownLatencyMs = ownLatencyMs;
     record.httpStatus ??= ex.res.statusCode;
     if (ex.principal) record.principal = ex.principal;
     if (ex.sessionId !== undefined) record.session ??= ex.sessionId;

@@ -33,6 +33,7 @@ export function refusedRequestRecord(
     errorCode: refusal.code,
     reason: `refused by ${refusal.by}: ${(refusal.fault ?? 'unknown error').slice(0, 64)}`,
     latencyMs: 0,
+    ownLatencyMs: 0,
   };
 }
 

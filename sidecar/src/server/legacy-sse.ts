@@ -103,7 +103,7 @@ export function legacySseHandlers(paths: LegacyPaths) {
         up.body.destroy();
         return '';
       };
-      await relaySse(up.body, ex.res, (ev) => {
+      await relaySse(up.body, ex.res, ex.upstreamWait, (ev) => {
         if (ev.event === 'endpoint' && ex.sessionId === undefined) {
           let url: URL;
           try {
@@ -159,6 +159,7 @@ export function legacySseHandlers(paths: LegacyPaths) {
         for (const [id] of lists) session.outstanding.delete(id);
       };
       const t0 = performance.now();
+      ex.upstreamWait.start();
       let up: UpstreamResponse;
       try {
         up = await ex.runtime.upstream.request({
@@ -172,9 +173,11 @@ export function legacySseHandlers(paths: LegacyPaths) {
         return upstreamFailure(ex, err);
       }
       if (up.statusCode >= 300) forget();
-      for (const m of ex.messages) m.record.upstreamLatencyMs = performance.now() - t0;
+      const replied = performance.now();
+      ex.upstreamWait.stop(replied);
+      for (const m of ex.messages) m.record.upstreamLatencyMs = replied - t0;
       ex.res.writeHead(clientStatus(up.statusCode), clientResponseHeaders(up.headers));
-      await pipeBody(up.body, ex.res);
+      await pipeBody(up.body, ex.res, ex.upstreamWait);
     },
   };
 

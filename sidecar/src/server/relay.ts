@@ -1,14 +1,22 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { UpstreamWait } from '../pipeline/upstream-wait.ts';
 import { type SseEvent, SseSplitter } from '../transport/sse.ts';
 
 // Moves an upstream reply body to the client. SSE is relayed event by event as it arrives (with
-// backpressure), each event optionally rewritten; everything else is piped as is.
+// backpressure), each event optionally rewritten; everything else is piped as is. The wait for the
+// upstream's bytes is measured apart from the handling of each chunk (the sidecar's own time).
 
 export type EventRewrite = (event: SseEvent) => string | undefined;
 
-export function relaySse(body: Readable, res: ServerResponse, rewrite: EventRewrite): Promise<void> {
+export function relaySse(
+  body: Readable,
+  res: ServerResponse,
+  wait: UpstreamWait,
+  rewrite: EventRewrite,
+): Promise<void> {
   return new Promise((resolve) => {
+    wait.start();
     const splitter = new SseSplitter();
     body.setEncoding('utf8');
     let ended = false;
@@ -17,7 +25,7 @@ export function relaySse(body: Readable, res: ServerResponse, rewrite: EventRewr
       ended = true;
       resolve();
     };
-    body.on('data', (chunk: string) => {
+    const relayChunk = (chunk: string) => {
       let events: SseEvent[];
       try {
         events = splitter.push(chunk);
@@ -37,8 +45,14 @@ export function relaySse(body: Readable, res: ServerResponse, rewrite: EventRewr
         body.pause();
         res.once('drain', () => body.resume());
       }
+    };
+    body.on('data', (chunk: string) => {
+      wait.stop();
+      relayChunk(chunk);
+      wait.start();
     });
     body.once('end', () => {
+      wait.stop();
       res.end(splitter.rest());
       done();
     });
@@ -46,10 +60,15 @@ export function relaySse(body: Readable, res: ServerResponse, rewrite: EventRewr
   });
 }
 
-export function pipeBody(body: Readable, res: ServerResponse): Promise<void> {
+/** Pass-through: the whole body counts as the upstream's time. */
+export function pipeBody(body: Readable, res: ServerResponse, wait?: UpstreamWait): Promise<void> {
   return new Promise((resolve) => {
+    wait?.start();
     body.pipe(res);
-    const done = () => resolve();
+    const done = () => {
+      wait?.stop();
+      resolve();
+    };
     body.once('end', done);
     tieEnds(body, res, done);
   });

@@ -69,6 +69,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     onForget: (id) => bridge?.endSession(id, 'session_expired'),
   });
   metrics.activeSessions.set(sessionLabels, 0);
+  metrics.info.set(sessionLabels, 1);
+  // Both results from the start, so that rates and alerts see the first reload as a change.
+  for (const result of ['success', 'failure']) metrics.configReloads.inc({ result }, 0);
   const instanceId = process.env.POD_NAME ?? `${hostname()}-${process.pid}-${Date.now()}`;
   const toolLabels = createToolLabels({
     limit: config.telemetry?.metrics?.toolLabelLimit ?? 100,

@@ -13,6 +13,7 @@ import {
   type TransportBinding,
 } from '../pipeline/stages.ts';
 import { traceUpstream } from '../pipeline/trace.ts';
+import { UpstreamWait } from '../pipeline/upstream-wait.ts';
 import {
   clientResponseHeaders,
   clientStatus,
@@ -50,11 +51,13 @@ export function newExchange(
     filterIds: undefined,
     refusal: undefined,
     trace: undefined,
+    upstreamWait: new UpstreamWait(),
   };
 }
 
 /** Answers an upstream failure with a JSON-RPC error per request, carrying each request's id. */
 export function upstreamFailure(ex: Exchange, err: unknown): void {
+  ex.upstreamWait.stop();
   const e = err instanceof ProxyError ? err : new ProxyError('UPSTREAM_UNAVAILABLE', (err as Error).message);
   const requests = ex.messages.filter((m) => m.msg.kind === 'request');
   // Notifications get no JSON-RPC answer, only the HTTP status.
@@ -101,11 +104,13 @@ async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
     // stream may stay silent for long: its headers go at once.
     ex.res.writeHead(status, headers);
     if (ex.req.method === 'GET') ex.res.flushHeaders();
-    await relaySse(up.body, ex.res, (ev) => inspectEvent(ctx, ev));
+    await relaySse(up.body, ex.res, ex.upstreamWait, (ev) => inspectEvent(ctx, ev));
     return;
   }
   if (type.startsWith('application/json')) {
+    ex.upstreamWait.start();
     const text = await readAll(up.body, MAX_JSON_REPLY_BYTES);
+    ex.upstreamWait.stop();
     if (text === undefined)
       return upstreamFailure(ex, new ProxyError('UPSTREAM_PROTOCOL', 'reply too large'));
     const out = text === '' ? text : inspectReply(ctx, text);
@@ -117,7 +122,7 @@ async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
     return;
   }
   ex.res.writeHead(status, headers);
-  await pipeBody(up.body, ex.res);
+  await pipeBody(up.body, ex.res, ex.upstreamWait);
 }
 
 export function streamableBinding(): TransportBinding {
@@ -136,6 +141,7 @@ export function streamableBinding(): TransportBinding {
       const span =
         ex.trace && runtime.tracing ? traceUpstream(ex, runtime.tracing, ex.trace, headers) : undefined;
       const t0 = performance.now();
+      ex.upstreamWait.start();
       let up: UpstreamResponse;
       try {
         up = await runtime.upstream.request({
@@ -151,7 +157,9 @@ export function streamableBinding(): TransportBinding {
           });
         return upstreamFailure(ex, err);
       }
-      const upstreamLatencyMs = performance.now() - t0;
+      const replied = performance.now();
+      ex.upstreamWait.stop(replied);
+      const upstreamLatencyMs = replied - t0;
       for (const m of ex.messages) m.record.upstreamLatencyMs = upstreamLatencyMs;
       const sid = up.headers['mcp-session-id'];
       const initialized = ex.messages.some((m) => m.msg.kind === 'request' && m.msg.method === 'initialize');
@@ -186,6 +194,7 @@ export function streamableControlBinding(method: 'GET' | 'DELETE'): TransportBin
     async forward(ex: Exchange) {
       const { runtime } = ex;
       let up: UpstreamResponse;
+      ex.upstreamWait.start();
       try {
         up = await runtime.upstream.request({
           method,
@@ -195,6 +204,7 @@ export function streamableControlBinding(method: 'GET' | 'DELETE'): TransportBin
       } catch (err) {
         return upstreamFailure(ex, err);
       }
+      ex.upstreamWait.stop();
       if (method === 'DELETE' && up.statusCode < 300 && ex.sessionId !== undefined)
         runtime.sessions.remove(ex.sessionId);
       if (up.statusCode === 404 && ex.sessionId !== undefined) runtime.sessions.remove(ex.sessionId);

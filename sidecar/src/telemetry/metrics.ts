@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
 
 // Every Prometheus metric of the sidecar, with its labels, in one place (listed in docs/metrics.md).
 // Labels are bounded: server (one per sidecar), method and tool through labels.ts, decision, outcome,
@@ -10,6 +10,10 @@ const PREFIX = 'portcullis_sidecar_';
 const REQUEST_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];
+// The sidecar's own time per message: a tenth of a millisecond to a few; finer where the p50 lives.
+const OWN_BUCKETS = [
+  0.00005, 0.0001, 0.00015, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1,
+];
 
 type RequestLabels = 'server' | 'method' | 'tool' | 'outcome';
 
@@ -18,6 +22,8 @@ export interface SidecarMetrics {
   readonly requests: Counter<RequestLabels>;
   readonly requestDuration: Histogram<RequestLabels>;
   readonly upstreamDuration: Histogram<'server' | 'method' | 'tool'>;
+  /** Time the sidecar itself spent on a message: its latency less the wait for the upstream. */
+  readonly ownDuration: Histogram<'server' | 'method' | 'outcome'>;
   readonly decisions: Counter<'server' | 'method' | 'tool' | 'decision' | 'rule'>;
   readonly authnFailures: Counter<'server' | 'reason'>;
   readonly auditEvents: Counter<'sink' | 'result'>;
@@ -25,6 +31,7 @@ export interface SidecarMetrics {
   readonly auditQueueBytes: Gauge<'sink'>;
   /** Reports a sink's queue depth and bytes when scraped (they change on every event; a scrape is rare). */
   auditQueueOf(sink: string, queue: { readonly depth: number; readonly bytes: number }): void;
+  readonly auditQueueCapacity: Gauge<'sink'>;
   readonly configReloads: Counter<'result'>;
   readonly configLastReloadSuccess: Gauge;
   readonly configLastReloadSuccessTimestamp: Gauge;
@@ -36,6 +43,8 @@ export interface SidecarMetrics {
   readonly stdioProcessesReclaimed: Counter<'server' | 'reason'>;
   readonly stdioSessionsRefused: Counter<'server'>;
   readonly stdioStartupDuration: Histogram<'server' | 'pool'>;
+  /** Constant 1 naming the McpServer: joined on `instance` to filter server-less metrics by server. */
+  readonly info: Gauge<'server'>;
 }
 
 /** States of a stdio server process (the `state` label); together they count against maxProcesses. */
@@ -51,7 +60,7 @@ const STARTUP_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 export function createSidecarMetrics(registry: Registry): SidecarMetrics {
   const registers = [registry];
   const auditQueues = new Map<string, { readonly depth: number; readonly bytes: number }>();
-  return {
+  const metrics: SidecarMetrics = {
     registry,
     requests: new Counter({
       name: `${PREFIX}requests_total`,
@@ -71,6 +80,13 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       help: 'Time the upstream MCP server took to start answering.',
       labelNames: ['server', 'method', 'tool'],
       buckets: REQUEST_BUCKETS,
+      registers,
+    }),
+    ownDuration: new Histogram({
+      name: `${PREFIX}own_duration_seconds`,
+      help: 'Time the sidecar itself spent on a message: arrival to the end of its answer, less the time spent waiting for the upstream (to its reply headers, and between the chunks of its reply body).',
+      labelNames: ['server', 'method', 'outcome'],
+      buckets: OWN_BUCKETS,
       registers,
     }),
     decisions: new Counter({
@@ -110,6 +126,12 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       },
     }),
     auditQueueOf: (sink, queue) => void auditQueues.set(sink, queue),
+    auditQueueCapacity: new Gauge({
+      name: `${PREFIX}audit_queue_capacity`,
+      help: "Audit events a sink's queue holds before it drops (open mode) or refuses calls (closed mode).",
+      labelNames: ['sink'],
+      registers,
+    }),
     configReloads: new Counter({
       name: `${PREFIX}config_reloads_total`,
       help: 'Configuration reload attempts.',
@@ -175,5 +197,14 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       buckets: STARTUP_BUCKETS,
       registers,
     }),
+    info: new Gauge({
+      name: `${PREFIX}info`,
+      help: 'Always 1; names the McpServer this sidecar governs.',
+      labelNames: ['server'],
+      registers,
+    }),
   };
+  // Process metrics (heap, RSS, CPU, event-loop lag, GC) under the same prefix; read at scrape time.
+  collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  return metrics;
 }

@@ -29,19 +29,32 @@ const alertNames = async () =>
 describe('Portcullis alerts', () => {
   it('pass promtool check rules', async () => {
     const result = await promtool(['check', 'rules', RULES]);
-    expect(result.output).toMatch(/SUCCESS: 5 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 29 rules found/);
     expect(result.ok).toBe(true);
   });
 
-  it('cover deny spikes, audit drops, sidecar down and reconcile errors', async () => {
-    expect(await alertNames()).toEqual(
-      expect.arrayContaining([
-        'PortcullisDenySpike',
-        'PortcullisAuditEventsDropped',
-        'PortcullisSidecarDown',
-        'PortcullisReconcileErrors',
-      ]),
-    );
+  it('cover the sidecars, the audit trail, the service level objectives and the operator', async () => {
+    expect((await alertNames()).sort()).toEqual([
+      'PortcullisAuditEventsDropped',
+      'PortcullisAuditQueueNearFull',
+      'PortcullisAuthnFailureSpike',
+      'PortcullisConfigRejected',
+      'PortcullisDenySpike',
+      'PortcullisErrorBudgetBurn',
+      'PortcullisErrorBudgetBurnSlow',
+      'PortcullisLatencyBudgetBurn',
+      'PortcullisLatencyBudgetBurnSlow',
+      'PortcullisMcpServerNotReady',
+      'PortcullisOperatorDown',
+      'PortcullisOperatorNoLeader',
+      'PortcullisReconcileErrors',
+      'PortcullisSidecarDown',
+    ]);
+  });
+
+  it('select no scrape job by name (fullnameOverride renames jobs)', async () => {
+    const rules = (parse(await readFile(RULES, 'utf8')) as RulesFile).groups.flatMap((g) => g.rules);
+    for (const r of rules) expect(r.expr, r.alert ?? r.record).not.toMatch(/\bjob\s*=~?/);
   });
 
   it('each have a promtool test that fires them and one that does not', async () => {

@@ -1,9 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { dashboardQueries, metricNames } from '../../../charts/scripts/dashboard-queries.ts';
 import { type HealthServer, startHealthServer } from '../../../operator/src/health/server.ts';
 import { createMetrics } from '../../../operator/src/metrics/metrics.ts';
@@ -19,18 +20,30 @@ import { exposedNames, type RunningPrometheus, startPrometheus } from './prometh
 
 // The Grafana dashboards against real parts: two running sidecars (one in front of the everything
 // server, one whose upstream is down) and the operator's metrics endpoint, scraped every second by
-// Debian's prometheus. Every dashboard expression parses in Prometheus, every metric it names is on
-// a live /metrics page, and under light traffic every sidecar panel's query returns data. (The
-// operator's panels need reconciles, hence a cluster: only parsing and names are checked here.)
+// Debian's prometheus. Every dashboard expression (panels, annotations, variables) and every alert
+// rule parses in Prometheus, every metric they name is on a live /metrics page, and under light
+// traffic with configuration reloads (one good, one refused) every sidecar panel's and annotation's
+// query returns data. (The operator's panels need reconciles, hence a cluster: they return data in
+// test/kube/chart/operator-dashboard.test.ts; only parsing and names are checked here.)
 
 const queries = dashboardQueries();
 const SIDECAR_DASHBOARDS = ['mcp-overview.json', 'security.json'];
+const RULES = new URL('../../../charts/portcullis/rules/portcullis-alerts.yaml', import.meta.url);
+
+/** Every alert and recording rule's expression, by name. */
+async function ruleExpressions(): Promise<{ name: string; expr: string }[]> {
+  const file = parse(await readFile(RULES, 'utf8')) as {
+    groups: { rules: { alert?: string; record?: string; expr: string }[] }[];
+  };
+  return file.groups.flatMap((g) => g.rules.map((r) => ({ name: r.alert ?? r.record ?? '', expr: r.expr })));
+}
 
 let everything: EverythingServer;
 let healthy: RunningSidecar;
 let broken: RunningSidecar;
 let operatorMetrics: HealthServer;
 let prometheus: RunningPrometheus;
+const configs = new Map<RunningSidecar, ReturnType<typeof validateConfig>>();
 
 async function sidecar(name: string, upstreamUrl: string, deadSinkPort: number): Promise<RunningSidecar> {
   const dir = await mkdtemp(join(tmpdir(), `portcullis-dash-${name}-`));
@@ -55,7 +68,14 @@ async function sidecar(name: string, upstreamUrl: string, deadSinkPort: number):
   raw.server.name = name;
   const result = validateConfig(raw);
   if (!result.ok) throw new Error(`config: ${JSON.stringify(result.issues)}`);
-  return startSidecar({ config: result.config, audit: 'config', portOverride: 0, adminPortOverride: 0 });
+  const running = await startSidecar({
+    config: result.config,
+    audit: 'config',
+    portOverride: 0,
+    adminPortOverride: 0,
+  });
+  configs.set(running, result);
+  return running;
 }
 
 async function traffic(url: string, key: string) {
@@ -102,20 +122,41 @@ beforeAll(async () => {
     createMetrics().registry,
   );
   const target = (u: string) => new URL(u).host;
-  prometheus = await startPrometheus([
-    { job: 'portcullis-sidecars', targets: [target(healthy.adminUrl), target(broken.adminUrl)] },
-    { job: 'portcullis-operator', targets: [`127.0.0.1:${operatorMetrics.port}`] },
-  ]);
+  prometheus = await startPrometheus(
+    [
+      { job: 'portcullis-sidecars', targets: [target(healthy.adminUrl), target(broken.adminUrl)] },
+      { job: 'portcullis-operator', targets: [`127.0.0.1:${operatorMetrics.port}`] },
+    ],
+    { ruleFiles: [RULES.pathname] },
+  );
   // Light traffic over a few scrapes, so that rates have samples on both sides.
   for (let round = 0; round < 4; round++) {
     await traffic(healthy.url, KEYS.alice);
     await traffic(healthy.url, KEYS.bob);
     await traffic(broken.url, KEYS.alice);
     await unauthenticated(healthy.url);
+    // A good reload and a refused one, for the reload panels and annotations: after Prometheus has
+    // seen the counters at 0, so that the increase is visible.
+    if (round === 1) {
+      await waitForQuery('count(portcullis_sidecar_config_reloads_total) >= 4');
+      expect(healthy.reload(configs.get(healthy) as ReturnType<typeof validateConfig>)).toBe(true);
+      expect(broken.reload({ ok: false, issues: [{ path: '/x', message: 'test' }], digest: 'x' })).toBe(
+        false,
+      );
+    }
     await new Promise((r) => setTimeout(r, 1000));
   }
   await waitForScrapes(3);
 }, 120_000);
+
+/** Waits until a query returns a sample. */
+async function waitForQuery(promql: string) {
+  for (let i = 0; i < 100; i++) {
+    if (((await prometheus.query(promql)).data?.result.length ?? 0) > 0) return;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  throw new Error(`prometheus never answered ${promql}`);
+}
 
 /** Waits until Prometheus has scraped every target at least n times since the traffic. */
 async function waitForScrapes(n: number) {
@@ -154,6 +195,38 @@ describe('Grafana dashboards against a real Prometheus', () => {
       expect(r.httpStatus).toBe(200);
     },
   );
+
+  it('every alert and recording rule parses in Prometheus and names only live metrics', async () => {
+    const pages = await Promise.all(
+      [`${healthy.adminUrl}/metrics`, `http://127.0.0.1:${operatorMetrics.port}/metrics`].map((u) =>
+        fetch(u).then((r) => r.text()),
+      ),
+    );
+    const live = new Set(pages.flatMap((p) => [...exposedNames(p)]));
+    const rules = await ruleExpressions();
+    const recorded = new Set(rules.map((r) => r.name).filter((n) => n.includes(':')));
+    for (const r of rules) {
+      const result = await prometheus.query(r.expr);
+      expect(result.error, r.name).toBeUndefined();
+      for (const m of metricNames(r.expr))
+        expect(live.has(m) || recorded.has(m), `${r.name}: ${m}`).toBe(true);
+    }
+  });
+
+  it('the alert rules, evaluated live, catch the full queue of the dead sink and not the working one', async () => {
+    await waitForQuery('ALERTS{alertname="PortcullisAuditQueueNearFull"}');
+    const near = await prometheus.query('ALERTS{alertname="PortcullisAuditQueueNearFull"}');
+    const sinks = new Set(
+      ((near.data?.result ?? []) as { metric: { sink: string } }[]).map((s) => s.metric.sink),
+    );
+    expect([...sinks]).toEqual(['siem']);
+    const dropped = await prometheus.query(
+      'ALERTS{alertname="PortcullisAuditEventsDropped", alertstate="firing"}',
+    );
+    expect(
+      ((dropped.data?.result ?? []) as { metric: { sink: string } }[]).map((s) => s.metric.sink),
+    ).toContain('siem');
+  });
 
   it('names only metrics that a live sidecar or operator /metrics exposes', async () => {
     const pages = await Promise.all(

@@ -8,7 +8,8 @@ import { stringify } from 'yaml';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
 
 // Debian's prometheus and promtool for the monitoring tests: a real Prometheus on loopback scraping
-// the given targets every second, its query API, and promtool runs.
+// the given targets every second (and evaluating the given rule files every second), its query API,
+// and promtool runs.
 
 const run = promisify(execFile);
 
@@ -26,6 +27,8 @@ export async function promtool(args: string[]): Promise<{ ok: boolean; output: s
 export interface ScrapeJob {
   job: string;
   targets: string[];
+  /** Target labels, as the PodMonitor's service discovery gives them (e.g. the pod's namespace). */
+  labels?: Record<string, string>;
 }
 
 export interface QueryResult {
@@ -41,14 +44,21 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(jobs: ScrapeJob[]): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  jobs: ScrapeJob[],
+  opts: { ruleFiles?: string[] } = {},
+): Promise<RunningPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-prometheus-'));
   const config = join(dir, 'prometheus.yml');
   await writeFile(
     config,
     stringify({
       global: { scrape_interval: '1s', scrape_timeout: '900ms', evaluation_interval: '1s' },
-      scrape_configs: jobs.map((j) => ({ job_name: j.job, static_configs: [{ targets: j.targets }] })),
+      rule_files: opts.ruleFiles ?? [],
+      scrape_configs: jobs.map((j) => ({
+        job_name: j.job,
+        static_configs: [{ targets: j.targets, ...(j.labels ? { labels: j.labels } : {}) }],
+      })),
     }),
   );
   const port = await freePort();

@@ -4,13 +4,17 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dashboardQueries } from '../../../charts/scripts/dashboard-queries.ts';
 import { parseOptions } from '../../../operator/src/controller/options.ts';
 import { type RunningOperator, runOperator } from '../../../operator/src/controller/run.ts';
+import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
+import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { type RunningPrometheus, startPrometheus } from '../../integration/monitoring/prometheus.ts';
+import { config, sidecarFor } from '../../integration/sidecar/support/harness.ts';
 import { createNamespace, eventually, kubectl } from '../../support/kube.ts';
 import { applyCrds } from '../operator/harness.ts';
 
 // The operator dashboard against real parts: the operator reconciling the examples on the control
 // plane, plus one McpServer whose status writes an admission policy refuses (so reconcile errors
-// happen for real), scraped every second by Debian's prometheus. Every panel's query returns data.
+// happen for real), scraped every second by Debian's prometheus, which also evaluates the chart's
+// alert rules. Every panel's and annotation's query returns data.
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -59,6 +63,10 @@ describe('the operator dashboard with a real Prometheus', () => {
   let blocked: Awaited<ReturnType<typeof createNamespace>>;
   let operator: RunningOperator | undefined;
   let prometheus: RunningPrometheus | undefined;
+  // The sidecar of the ok namespace's server, run here (kwok pods run no containers) and scraped
+  // with the namespace label a PodMonitor would give it.
+  let everything: EverythingServer | undefined;
+  let sidecar: RunningSidecar | undefined;
 
   beforeAll(async () => {
     await applyCrds();
@@ -99,9 +107,26 @@ describe('the operator dashboard with a real Prometheus', () => {
       {},
     );
     operator = await runOperator(options, { log: pino({ level: 'silent' }) });
-    prometheus = await startPrometheus([
-      { job: 'portcullis-operator', targets: [`127.0.0.1:${operator.health.port}`] },
-    ]);
+    everything = await startEverything('streamableHttp');
+    const cfg = config({ upstream: { transport: 'streamable-http', url: everything.url } });
+    sidecar = await sidecarFor({ ...cfg, server: { ...cfg.server, name: 'everything' } });
+    prometheus = await startPrometheus(
+      [
+        { job: 'portcullis-operator', targets: [`127.0.0.1:${operator.health.port}`] },
+        {
+          job: 'any-name',
+          targets: [new URL(sidecar.adminUrl).host],
+          labels: { namespace: ok.name, pod: 'everything-0' },
+        },
+      ],
+      { ruleFiles: [join(ROOT, 'charts', 'portcullis', 'rules', 'portcullis-alerts.yaml')] },
+    );
+    // The blocked namespace's Deployment is already written: once Prometheus has that count, the
+    // examples' Deployments are an increase it sees (the rollout annotation).
+    await eventually('the first Deployment write scraped', async () => {
+      const r = await prometheus?.query('portcullis_operator_api_writes_total{resource="deployments"}');
+      return (r?.data?.result.length ?? 0) > 0 ? true : undefined;
+    });
     await kubectl(['apply', '-n', ok.name, '-f', join(ROOT, 'examples')]);
     await kubectl(['apply', '-n', blocked.name, '-f', join(ROOT, 'examples', 'everything-server.yaml')]);
     await eventually(
@@ -125,6 +150,8 @@ describe('the operator dashboard with a real Prometheus', () => {
   });
   afterAll(async () => {
     await prometheus?.stop();
+    await sidecar?.close();
+    await everything?.close();
     await operator?.stop();
     if (blocked) {
       const name = `block-mcp-status-${blocked.name}`;
@@ -146,4 +173,22 @@ describe('the operator dashboard with a real Prometheus', () => {
       expect(r?.data?.result.length, q.promql).toBeGreaterThan(0);
     },
   );
+
+  // The alert rules evaluated by the same Prometheus against the real operator's series: the label
+  // conventions (server_namespace, the join to the sidecars' namespace and server) hold.
+  it('PortcullisSidecarDown is pending for the McpServer without a sidecar, not for the one whose sidecar answers', async () => {
+    const r = await prometheus?.query('ALERTS{alertname="PortcullisSidecarDown"}');
+    const servers = ((r?.data?.result ?? []) as { metric: { namespace: string; server: string } }[]).map(
+      (s) => `${s.metric.namespace}/${s.metric.server}`,
+    );
+    expect(servers).toEqual([`${blocked.name}/everything`]);
+  });
+
+  it('PortcullisMcpServerNotReady is pending for the server whose status cannot be written, not the Ready one', async () => {
+    const r = await prometheus?.query('ALERTS{alertname="PortcullisMcpServerNotReady"}');
+    const servers = (
+      (r?.data?.result ?? []) as { metric: { server_namespace: string; server: string } }[]
+    ).map((s) => `${s.metric.server_namespace}/${s.metric.server}`);
+    expect(servers).toEqual([`${blocked.name}/everything`]);
+  });
 });

@@ -61,6 +61,53 @@ describe('Grafana dashboards', () => {
     }
   });
 
+  it('plot the time the sidecar adds from its own histogram, not as a difference of quantiles', () => {
+    const added = dashboardQueries(dashboards).filter(
+      (q) => q.dashboard === 'mcp-overview.json' && q.panel === 'Time added by the sidecar',
+    );
+    expect(added.map((q) => q.refId)).toEqual(['A', 'B', 'C']);
+    for (const q of added) {
+      expect(metricNames(q.promql)).toEqual(['portcullis_sidecar_own_duration_seconds_bucket']);
+      expect(q.expr).not.toMatch(/\)\s*-\s*histogram_quantile/);
+    }
+  });
+
+  it.each(['mcp-overview.json', 'security.json'])(
+    '%s: every panel and annotation follows the server variable (audit and process metrics too)',
+    (file) => {
+      for (const q of dashboardQueries(dashboards).filter(
+        (x) => x.dashboard === file && !x.panel.startsWith('variable '),
+      ))
+        expect(q.expr, `${q.panel} / ${q.refId}`).toMatch(/server=~"\$server"/);
+    },
+  );
+
+  it.each([
+    ['mcp-overview.json', ['Configuration reloads', 'Sidecar rollouts']],
+    ['security.json', ['Configuration reloads']],
+    ['operator.json', ['McpServer rollouts']],
+  ])('%s: annotations mark %j', (file, names) => {
+    expect(dashboards.get(file)?.annotations.list.map((a) => a.name)).toEqual(names);
+  });
+
+  it('link to each other: the Portcullis dashboards menu, and data links that keep the server', () => {
+    for (const d of dashboards.values()) {
+      expect(d.links).toEqual([expect.objectContaining({ type: 'dashboards', tags: ['portcullis'] })]);
+      expect(d.tags).toContain('portcullis');
+    }
+    const urls = [...dashboards.values()].flatMap((d) =>
+      (d.panels as unknown as { fieldConfig?: { defaults?: { links?: { url: string }[] } } }[]).flatMap(
+        (p) => p.fieldConfig?.defaults?.links?.map((l) => l.url) ?? [],
+      ),
+    );
+    const uids = new Set([...dashboards.values()].map((d) => d.uid));
+    expect(urls.length).toBeGreaterThanOrEqual(3);
+    for (const u of urls) {
+      expect(uids.has(/^\/d\/([\w-]+)\?/.exec(u)?.[1] ?? ''), u).toBe(true);
+      expect(u).toMatch(/var-server=\$\{__field\.labels\.server\}/);
+    }
+  });
+
   it.each([
     ['interval variables', 'rate(x[$__rate_interval]) / $__range', 'rate(x[1m]) / 5m'],
     [

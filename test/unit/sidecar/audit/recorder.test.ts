@@ -11,6 +11,7 @@ const record = (overrides: Partial<McpRecord> = {}): McpRecord => ({
   source: { address: '10.1.2.3', port: 4000 },
   method: 'tools/call',
   latencyMs: 2,
+  ownLatencyMs: 1,
   ...overrides,
 });
 

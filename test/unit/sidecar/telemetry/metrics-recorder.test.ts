@@ -13,8 +13,20 @@ const record = (overrides: Partial<McpRecord>): McpRecord => ({
   source: { address: '10.1.2.3' },
   method: 'tools/call',
   latencyMs: 2,
+  ownLatencyMs: 1,
   ...overrides,
 });
+
+/** A recorder for server gh with no known tools or rules, and its registry. */
+function plainRecorder() {
+  const registry = new Registry();
+  const recorder = createMetricsRecorder(createSidecarMetrics(registry), {
+    server: 'gh',
+    tools: createToolLabels({ limit: 10, known: [] }),
+    rules: createRuleLabels({ limit: 10, known: [] }),
+  });
+  return { registry, recorder };
+}
 
 describe('metrics recorder', () => {
   it('counts each record with bounded labels only', async () => {
@@ -82,5 +94,33 @@ describe('metrics recorder', () => {
     expect(text).not.toContain('method="notifications/progress"');
     expect(text).toMatch(/portcullis_sidecar_requests_total\{[^}]*method="http"[^}]*\} 1/);
     expect(text).not.toMatch(/portcullis_sidecar_request_duration_seconds_count\{[^}]*method="http"/);
+  });
+
+  it('counts an identity provider outage (503, outcome failed) as an authentication failure', async () => {
+    const { registry, recorder } = plainRecorder();
+    recorder.record(
+      record({ method: 'http', outcome: 'failed', errorCode: 'issuer_unavailable', httpStatus: 503 }),
+    );
+    recorder.record(record({ method: 'tools/call', outcome: 'failed', errorCode: 'UPSTREAM_TIMEOUT' }));
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'portcullis_sidecar_authn_failures_total{server="gh",reason="issuer_unavailable"} 1',
+    );
+    expect(text).not.toMatch(/authn_failures_total\{server="gh",reason="other"\}/);
+  });
+
+  it("observes each record's own time once, in seconds, by server, method and outcome", async () => {
+    const { registry, recorder } = plainRecorder();
+    recorder.record(record({ latencyMs: 40, ownLatencyMs: 0.2, upstreamLatencyMs: 39 }));
+    recorder.record(record({ latencyMs: 0.3, ownLatencyMs: 0.3, outcome: 'denied' }));
+    const text = await registry.metrics();
+    const own = 'portcullis_sidecar_own_duration_seconds';
+    expect(text).toContain(`${own}_sum{server="gh",method="tools/call",outcome="allowed"} 0.0002\n`);
+    expect(text).toContain(`${own}_count{server="gh",method="tools/call",outcome="allowed"} 1\n`);
+    expect(text).toContain(
+      `${own}_bucket{le="0.0002",server="gh",method="tools/call",outcome="allowed"} 1\n`,
+    );
+    expect(text).toContain(`${own}_bucket{le="0.0002",server="gh",method="tools/call",outcome="denied"} 0\n`);
+    expect(text).toContain(`${own}_count{server="gh",method="tools/call",outcome="denied"} 1\n`);
   });
 });

@@ -20,17 +20,28 @@ describe('sidecar metrics', () => {
     );
     expect(text).toContain('portcullis_sidecar_audit_events_total{sink="stdout",result="delivered"} 3');
     expect(text).toContain('portcullis_sidecar_config_last_reload_success 1');
-    const names = (await registry.getMetricsAsJSON()).map((x) => x.name).sort();
+    const all = (await registry.getMetricsAsJSON()).map((x) => x.name).sort();
+    // prom-client's process metrics (heap, RSS, CPU, event loop, GC) under the sidecar's prefix
+    expect(all).toEqual(
+      expect.arrayContaining([
+        'portcullis_sidecar_process_resident_memory_bytes',
+        'portcullis_sidecar_nodejs_heap_size_used_bytes',
+      ]),
+    );
+    const names = all.filter((n) => !/^portcullis_sidecar_(process|nodejs)_/.test(n));
     expect(names).toEqual([
       'portcullis_sidecar_active_sessions',
       'portcullis_sidecar_audit_events_total',
       'portcullis_sidecar_audit_queue_bytes',
+      'portcullis_sidecar_audit_queue_capacity',
       'portcullis_sidecar_audit_queue_depth',
       'portcullis_sidecar_authn_failures_total',
       'portcullis_sidecar_config_last_reload_success',
       'portcullis_sidecar_config_last_reload_success_timestamp_seconds',
       'portcullis_sidecar_config_reloads_total',
       'portcullis_sidecar_decisions_total',
+      'portcullis_sidecar_info',
+      'portcullis_sidecar_own_duration_seconds',
       'portcullis_sidecar_request_duration_seconds',
       'portcullis_sidecar_requests_total',
       'portcullis_sidecar_stdio_processes',
@@ -61,7 +72,9 @@ describe('sidecar metrics', () => {
       'phase',
       'pool',
     ]);
-    for (const metric of await registry.getMetricsAsJSON()) {
+    // The process metrics' labels describe the runtime (GC kind, heap space, Node version).
+    const runtime = /^portcullis_sidecar_(process|nodejs)_/;
+    for (const metric of (await registry.getMetricsAsJSON()).filter((m) => !runtime.test(m.name))) {
       const labelNames = (registry.getSingleMetric(metric.name) as unknown as { labelNames: string[] })
         .labelNames;
       for (const l of labelNames) expect(allowed, `${metric.name}{${l}}`).toContain(l);
