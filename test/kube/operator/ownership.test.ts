@@ -32,7 +32,8 @@ interface Plain {
 let ns: { name: string; remove: () => Promise<void> };
 let op: InProcessOperator;
 
-const get = (resource: string) => kubectlJson<Plain>(['-n', ns.name, 'get', resource]);
+const get = (resource: string) =>
+  kubectlJson<Plain>(['-n', ns.name, 'get', resource, '--show-managed-fields']);
 
 function conflicted(name: string) {
   return eventually(`McpServer ${name} Conflict`, async () => {
@@ -55,7 +56,7 @@ function untouched(object: Plain, before: Plain): void {
   expect(object.metadata.uid).toBe(before.metadata.uid);
   expect(object.metadata.ownerReferences).toBeUndefined();
   expect(object.metadata.labels).toEqual(before.metadata.labels);
-  expect(object.metadata.managedFields?.map((m) => m.manager)).not.toContain('portcullis-operator');
+  expect((object.metadata.managedFields ?? []).map((m) => m.manager)).not.toContain('portcullis-operator');
 }
 
 async function deleteServer(name: string): Promise<void> {

@@ -181,12 +181,15 @@ export function serverStatus(o: ServerObservation, now: Date): McpServerStatus {
     policiesCondition(o, gen),
     degradedCondition(o, rollout, gen),
   ];
+  const policies = [...o.policies].sort();
   const status: McpServerStatus = {
     phase: phaseOf(updates, o),
     source: 'hosted',
     observedGeneration: gen,
     conditions: setConditions((o.previous?.conditions ?? []) as Condition[], updates, now),
-    policies: [...o.policies].sort(),
+    policies,
+    // The POLICIES column: kubectl prints an array as JSON.
+    ...(policies.length > 0 ? { policyNames: policies.join(', ') } : {}),
     replicas: o.deployment?.status?.replicas ?? 0,
     readyReplicas: rollout.ready,
   };

@@ -161,6 +161,7 @@ describe('serverStatus', () => {
     expect(s).toMatchObject({
       url: URL,
       policies: ['a', 'b'],
+      policyNames: 'a, b',
       replicas: 2,
       readyReplicas: 2,
       source: 'hosted',
