@@ -104,7 +104,10 @@ function openApiSchema(def: KindDefinition): JsonSchema {
       kind: { description: 'REST resource this object represents.', type: 'string' },
       // name is declared so a rule can name .metadata.name as its fieldPath; the API server allows
       // nothing else under metadata.
-      metadata: { type: 'object', properties: { name: { type: 'string' } } },
+      metadata: {
+        type: 'object',
+        properties: { name: { type: 'string', description: 'Name of the object.' } },
+      },
       spec: toCrdSchema(def.spec as unknown as JsonSchema, 'spec'),
       status: toCrdSchema(def.status as unknown as JsonSchema, 'status'),
     },
