@@ -65,19 +65,15 @@ export function policyInForce(policy: McpPolicy, checker: PolicyChecker): Policy
       message: check.message,
     };
   }
-  // Which servers it would govern: its selector, or every server of the namespace when even that
-  // is invalid, since nothing smaller is known to be safe.
-  const servers: LabelSelector =
-    selectorProblems(policy.spec.servers).length === 0 ? policy.spec.servers : {};
   return {
-    policy: { ...policy, spec: { servers, rules: [failClosedRule] } },
+    policy: { ...policy, spec: { servers: specSelector(policy), rules: [failClosedRule] } },
     version: { kind: 'failClosed' },
     message: check.message,
   };
 }
 
 /** The recorded version as a policy of its own, with an identity the checker keeps apart. */
-export function recordedVersion(policy: McpPolicy, last: AcceptedSpec): McpPolicy {
+function recordedVersion(policy: McpPolicy, last: AcceptedSpec): McpPolicy {
   return {
     ...policy,
     metadata: {
@@ -93,10 +89,17 @@ export function recordedVersion(policy: McpPolicy, last: AcceptedSpec): McpPolic
  * Selectors of every server a policy may govern, whatever is accepted: its spec's (or all servers,
  * when that is invalid) and its recorded version's. Used to route policy events to servers.
  */
-export function governedSelectors(policy: McpPolicy): LabelSelector[] {
-  const spec = selectorProblems(policy.spec.servers).length === 0 ? policy.spec.servers : {};
+function governedSelectors(policy: McpPolicy): LabelSelector[] {
   const last = policy.status?.lastAccepted?.servers;
-  return last ? [spec, last] : [spec];
+  return last ? [specSelector(policy), last] : [specSelector(policy)];
+}
+
+/**
+ * The servers the spec would govern: its selector, or every server of the namespace when even that
+ * is invalid, since nothing smaller is known to be safe.
+ */
+function specSelector(policy: McpPolicy): LabelSelector {
+  return selectorProblems(policy.spec.servers).length === 0 ? policy.spec.servers : {};
 }
 
 export function mayGovern(policy: McpPolicy, labels: Readonly<Record<string, string>> | undefined): boolean {
