@@ -66,7 +66,8 @@ app.kubernetes.io/component: operator
 {{/*
 The rules of the operator's own role: exactly the requests it makes (operator/src/kube, controller,
 leader). Watched kinds: list + watch (informers). Owned children: created and updated with
-server-side apply (patch; create when the object is new) and deleted when no longer desired.
+server-side apply (patch; create when the object is new) and deleted when no longer desired; get
+looks up a name before creating it, so an object the operator did not create is never taken over.
 Status: applied to the status subresource. Events: created. Leases live in a Role of their own.
 */}}
 {{- define "portcullis.operatorRules" -}}
@@ -78,16 +79,16 @@ Status: applied to the status subresource. Events: created. Leases live in a Rol
   verbs: ["patch"]
 - apiGroups: [""]
   resources: ["serviceaccounts", "configmaps", "services"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create"]

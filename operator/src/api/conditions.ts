@@ -7,7 +7,7 @@ export const ServerCondition = {
   Ready: 'Ready',
   /** The McpPolicies selecting the server were read and rendered into its sidecar configuration. */
   PoliciesResolved: 'PoliciesResolved',
-  /** The server runs, but with less than it should (some pods unavailable, a policy kept at its last good version). */
+  /** The server runs, but with less than it should (some pods unavailable, a policy kept at its last accepted version or failing closed). */
   Degraded: 'Degraded',
 } as const;
 export type ServerConditionType = (typeof ServerCondition)[keyof typeof ServerCondition];
@@ -24,13 +24,15 @@ export const ServerReason = {
   InvalidSpec: 'InvalidSpec',
   /** Ready=False: the source or transport is valid in the API but not implemented by this operator version. */
   Unsupported: 'Unsupported',
+  /** Ready=False: a child's name is taken by an object this server did not create; it is left alone and nothing is applied. */
+  Conflict: 'Conflict',
   /** Ready=False: the API server refused a child object; the message has its answer. */
   ApplyFailed: 'ApplyFailed',
   /** PoliciesResolved=True: the selected policies are all accepted and in force. */
   Resolved: 'Resolved',
   /** PoliciesResolved=True: no McpPolicy selects the server, so every call is denied. */
   NoPolicies: 'NoPolicies',
-  /** PoliciesResolved=False / Degraded=True: a selected policy is not accepted; its last good version stays in force. */
+  /** PoliciesResolved=False / Degraded=True: a selected policy is not accepted; its last accepted version stays in force, or, when it has none, every call is denied. */
   PolicyNotAccepted: 'PolicyNotAccepted',
   /** Degraded=True: some replicas are unavailable. */
   ReplicasUnavailable: 'ReplicasUnavailable',

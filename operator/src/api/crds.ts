@@ -59,7 +59,7 @@ const KINDS: KindDefinition[] = [
       {
         name: 'POLICIES',
         type: 'string',
-        jsonPath: '.status.policies',
+        jsonPath: '.status.policyNames',
         description: 'McpPolicies in force.',
       },
       readyColumn('Ready'),
@@ -102,7 +102,12 @@ function openApiSchema(def: KindDefinition): JsonSchema {
         type: 'string',
       },
       kind: { description: 'REST resource this object represents.', type: 'string' },
-      metadata: { type: 'object' },
+      // name is declared so a rule can name .metadata.name as its fieldPath; the API server allows
+      // nothing else under metadata.
+      metadata: {
+        type: 'object',
+        properties: { name: { type: 'string', description: 'Name of the object.' } },
+      },
       spec: toCrdSchema(def.spec as unknown as JsonSchema, 'spec'),
       status: toCrdSchema(def.status as unknown as JsonSchema, 'status'),
     },

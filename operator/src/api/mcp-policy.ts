@@ -28,8 +28,32 @@ export const McpPolicySpec = Type.Object(
 );
 export type McpPolicySpec = Type.Static<typeof McpPolicySpec>;
 
+// The last spec the operator accepted is kept in status, with the policy itself: status is written
+// only by the operator (the chart's aggregated roles grant nobody else mcppolicies/status), it goes
+// wherever the policy goes, and it outlives every server's ConfigMap. An annotation would be writable
+// by anyone who can edit the policy and is limited to 256 KiB; status shares the object's 1.5 MiB
+// with spec, so a policy whose spec is over half that cannot have its accepted copy stored (its
+// servers then fail closed while it is not accepted, never open).
+export const AcceptedSpec = Type.Object(
+  {
+    generation: Type.Integer({ minimum: 0, description: 'metadata.generation of the accepted spec.' }),
+    digest: Type.String({
+      maxLength: 80,
+      description: 'sha256 of the canonical JSON of servers and rules, to compare versions at a glance.',
+    }),
+    servers: LabelSelector,
+    rules: Type.Array(PolicyRule, { maxItems: 256, description: 'The accepted rules.' }),
+  },
+  {
+    description:
+      'The last spec the operator accepted. While the spec is not accepted, the servers this selects keep these rules; a policy never accepted makes the servers it selects deny every call.',
+  },
+);
+export type AcceptedSpec = Type.Static<typeof AcceptedSpec>;
+
 export const McpPolicyStatus = Type.Object(
   {
+    lastAccepted: Type.Optional(AcceptedSpec),
     observedGeneration: Type.Optional(
       Type.Integer({ minimum: 0, description: 'metadata.generation the status describes.' }),
     ),
@@ -55,7 +79,7 @@ export const McpPolicy = Type.Object(
   },
   {
     description:
-      'Authorization rules for the MCP servers it selects. A policy the operator cannot compile is marked Accepted=False and the servers keep their last good configuration.',
+      'Authorization rules for the MCP servers it selects. A policy the operator cannot compile is marked Accepted=False; the servers keep its last accepted version (status.lastAccepted), or deny every call when it has none.',
   },
 );
 export type McpPolicy = Type.Static<typeof McpPolicy>;

@@ -81,7 +81,8 @@ export const ServerAuthentication = Type.Object(
     ),
     allowAnonymous: Type.Boolean({
       default: false,
-      description: 'Admit callers without credentials. Off by default; no policy rule can allow them a call.',
+      description:
+        "Admit callers without credentials, as the principal 'anonymous' in the group 'system:unauthenticated'. Off by default. They get only what a policy rule allows that group (a subject group: system:unauthenticated); anyAuthenticated does not cover them.",
     }),
   },
   { description: "Changes to how the sidecar authenticates callers; identity providers are the cluster's." },
@@ -167,6 +168,12 @@ export const McpServerStatus = Type.Object(
         description: 'McpPolicies in force on this server, by name.',
       }),
     ),
+    policyNames: Type.Optional(
+      Type.String({
+        description:
+          'The same names joined by ", " for the POLICIES column (kubectl prints an array as JSON).',
+      }),
+    ),
     replicas: Type.Optional(Type.Integer({ minimum: 0, description: 'Pods of the server.' })),
     readyReplicas: Type.Optional(Type.Integer({ minimum: 0, description: 'Pods that are ready.' })),
   },
@@ -188,6 +195,9 @@ export const McpServer = Type.Object(
     'x-kubernetes-validations': [
       {
         rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 63",
+        // Without these the API server reports the path of a root rule as <nil>.
+        fieldPath: '.metadata.name',
+        reason: 'FieldValueInvalid',
         message:
           'the name must be a DNS label (lower case letters, digits, -; at most 63) since the Service takes it',
       },

@@ -121,7 +121,16 @@ const compiled = Compile(OperatorDefaults);
 /** Validates operator settings once at start-up, filling defaults; fails with the path of each fault. */
 export function parseOperatorDefaults(input: unknown): OperatorDefaults {
   const value = compiled.Default(structuredClone(input));
-  if (compiled.Check(value)) return value;
-  const faults = [...compiled.Errors(value)].map((e) => `${e.instancePath || '/'}: ${e.message}`);
-  throw new OperatorDefaultsError(`invalid operator settings: ${faults.join('; ')}`);
+  if (!compiled.Check(value)) {
+    const faults = [...compiled.Errors(value)].map((e) => `${e.instancePath || '/'}: ${e.message}`);
+    throw new OperatorDefaultsError(`invalid operator settings: ${faults.join('; ')}`);
+  }
+  // JSON Schema cannot compare two fields; both ports are in one pod, so they must differ.
+  const { port, adminPort } = value.sidecar;
+  if (port === adminPort) {
+    throw new OperatorDefaultsError(
+      `invalid operator settings: /sidecar/adminPort: must differ from /sidecar/port (both are ${port})`,
+    );
+  }
+  return value;
 }

@@ -18,8 +18,13 @@ function sortKeys(value: unknown): unknown {
   return out;
 }
 
+/** Full SHA-256 of the canonical JSON, hex. */
+export function sha256Of(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
 export function hashOf(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32);
+  return sha256Of(value).slice(0, 32);
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {

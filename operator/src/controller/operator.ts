@@ -7,7 +7,6 @@ import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
-import { CONFIG_FILE } from '../render/layout.ts';
 import { acceptedCondition, validatePolicy } from '../render/policy-validation.ts';
 import { renderServer } from '../render/render-server.ts';
 import type { Controller } from './controller.ts';
@@ -146,13 +145,8 @@ export class Operator {
         fieldManager: FIELD_MANAGER,
         servers: this.servers.store,
         children: childStores,
-        resolvePolicies: (server, live) =>
-          resolvePolicies(
-            server,
-            this.policies.store.list(server.metadata.namespace),
-            checker,
-            (live.get('ConfigMap')?.data as Record<string, string> | undefined)?.[CONFIG_FILE],
-          ),
+        resolvePolicies: (server) =>
+          resolvePolicies(server, this.policies.store.list(server.metadata.namespace), checker),
         render,
         events,
         log: log.child({ controller: 'mcpserver' }),

@@ -33,4 +33,20 @@ export function withOwnership<T extends KubeObject>(child: T, owner: KubeObject)
   };
 }
 
+/** Whether `child` is controlled by `owner` itself (by uid: a namesake that replaced it does not count). */
+export function isControlledBy(child: KubeObject, owner: KubeObject): boolean {
+  const uid = owner.metadata.uid;
+  return (
+    uid !== undefined && (child.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === uid)
+  );
+}
+
+/** Who controls an object, for a message: its controller owner, or that nothing does. */
+export function controllerOf(object: KubeObject): string {
+  const owner = object.metadata.ownerReferences?.find((r) => r.controller);
+  return owner
+    ? `it is controlled by ${owner.kind} ${owner.name} (uid ${owner.uid})`
+    : 'it has no controller';
+}
+
 export const MANAGED_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY}`;

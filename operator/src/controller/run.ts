@@ -89,6 +89,7 @@ export async function runOperator(options: OperatorOptions, hooks: RunHooks): Pr
           ? { ok: true, reason: 'leading; caches synced' }
           : { ok: false, reason: 'leading; caches not synced yet' };
       },
+      leading,
     },
     metrics.registry,
   );

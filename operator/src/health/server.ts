@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 // /healthz (the process is serving), /readyz (the operator can do its job: a standby replica is
-// ready, a leader once its caches are synced) and /metrics, on one small port apart from anything
-// else. Plain node:http: three fixed routes need no framework.
+// ready, a leader once its caches are synced), /leaderz (200 on the leader, 503 on a standby, so a
+// person or a script can tell them apart; readiness must stay 200 on both or a rollout of standbys
+// would never finish) and /metrics, on one small port apart from anything else. Plain node:http:
+// four fixed routes need no framework.
 
 export interface HealthChecks {
   live: () => boolean;
   ready: () => { ok: boolean; reason: string };
+  leading: () => boolean;
 }
 
 export interface HealthServer {
@@ -37,6 +40,8 @@ export async function startHealthServer(
         const { ok, reason } = checks.ready();
         return reply(ok ? 200 : 503, `${reason}\n`);
       }
+      case '/leaderz':
+        return checks.leading() ? reply(200, 'leader\n') : reply(503, 'standby\n');
       case '/metrics':
         registry.metrics().then(
           (text) => reply(200, text, registry.contentType),

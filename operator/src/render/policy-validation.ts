@@ -86,6 +86,7 @@ export function acceptedCondition(issues: readonly PolicyIssue[]): AcceptedInput
   return {
     status: 'False',
     reason: selector ? PolicyReason.InvalidSelector : PolicyReason.InvalidRule,
-    message: `${problems}. The servers keep the last accepted version of this policy; fix it and apply again.`,
+    // What stays in force instead depends on the policy's history; its status adds that.
+    message: problems,
   };
 }

@@ -24,7 +24,7 @@ import { buildSidecarConfig } from './sidecar-config.ts';
 
 export type RenderInput = {
   server: McpServer;
-  /** The selected policies, each in its last accepted version (an invalid edit must not reach pods). */
+  /** The selected policies, each at the version in force (an invalid edit must not reach pods). */
   policies: readonly McpPolicy[];
   defaults: OperatorDefaults;
 };

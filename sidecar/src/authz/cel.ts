@@ -60,11 +60,16 @@ export function createCelCompiler(): (expression: string) => CelCompileResult {
     try {
       parsed = env.parse(expression);
     } catch (cause) {
-      return { ok: false, code: 'invalid_cel', message: firstLine(cause), cause };
+      return { ok: false, code: 'invalid_cel', message: located(cause, expression), cause };
     }
     const checked = parsed.check();
     if (!checked.valid)
-      return { ok: false, code: 'invalid_cel', message: firstLine(checked.error), cause: checked.error };
+      return {
+        ok: false,
+        code: 'invalid_cel',
+        message: located(checked.error, expression),
+        cause: checked.error,
+      };
     if (checked.type !== 'bool' && checked.type !== 'dyn') {
       return { ok: false, code: 'cel_not_bool', message: `condition has type ${checked.type}, not bool` };
     }
@@ -78,7 +83,17 @@ export function createCelCompiler(): (expression: string) => CelCompileResult {
   };
 }
 
-function firstLine(err: unknown): string {
+/**
+ * The library's first line with the line and column (1-based) of the node it points at: its own
+ * message draws a caret under the source, which a one-line condition message cannot show.
+ */
+function located(err: unknown, expression: string): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.split('\n')[0] ?? message;
+  const first = message.split('\n')[0] ?? message;
+  const pos = (err as { node?: { pos?: unknown } } | undefined)?.node?.pos;
+  if (typeof pos !== 'number' || pos < 0 || pos > expression.length) return first;
+  const before = expression.slice(0, pos);
+  const line = before.split('\n').length;
+  const column = pos - before.lastIndexOf('\n');
+  return `${first} at line ${line}, column ${column}`;
 }

@@ -118,7 +118,7 @@ beforeAll(async () => {
   operatorMetrics = await startHealthServer(
     '127.0.0.1',
     0,
-    { live: () => true, ready: () => ({ ok: true, reason: 'test' }) },
+    { live: () => true, ready: () => ({ ok: true, reason: 'test' }), leading: () => true },
     createMetrics().registry,
   );
   const target = (u: string) => new URL(u).host;

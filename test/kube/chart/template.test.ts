@@ -180,6 +180,8 @@ describe('the Helm chart renders objects the API server accepts', () => {
       [{ watch: { mode: 'namespaces', namespaces: [] } }, /watch\/namespaces/],
       [{ watch: { mode: 'everywhere' } }, /watch\/mode/],
       [{ config: { sidecar: { port: 0 } } }, /config\/sidecar\/port/],
+      [{ config: { sidecar: { port: 9090 } } }, /config\.sidecar\.adminPort: must differ/],
+      [{ config: { sidecar: { port: 7000, adminPort: 7000 } } }, /config\.sidecar\.adminPort: must differ/],
       [{ config: { audit: { sinks: [{ type: 'carrier-pigeon' }] } } }, /config\/audit\/sinks/],
       [{ config: { unknownSetting: true } }, /config/],
       [{ runAsUser: 0 }, /runAsUser/],

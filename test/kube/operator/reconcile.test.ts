@@ -65,6 +65,8 @@ describe('McpServer reconcile', () => {
     const table = await kubectl(['-n', ns.name, 'get', 'mcps']);
     expect(table.split('\n')[0]).toMatch(/NAME\s+TYPE\s+URL\s+POLICIES\s+READY\s+AGE/);
     expect(table).toContain(`http://everything.${ns.name}.svc.cluster.local/mcp`);
+    // POLICIES is a plain list, not a JSON array.
+    expect(table.split('\n')[1]).toMatch(/\/mcp\s+engineers-read, guardrails\s+True\s/);
     const policy = await getJson<ServerView & { status: { servers?: string[] } }>(
       ns.name,
       'mcppolicy/guardrails',
@@ -183,6 +185,8 @@ describe('McpServer reconcile', () => {
     const base = `http://127.0.0.1:${op.health.port}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const leader = await fetch(`${base}/leaderz`);
+    expect([leader.status, await leader.text()]).toEqual([200, 'leader\n']);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     for (const name of [
       'portcullis_operator_reconciles_total',
@@ -192,6 +196,20 @@ describe('McpServer reconcile', () => {
       'portcullis_operator_api_writes_total',
     ]) {
       expect(metrics).toContain(name);
+    }
+    expect(metrics).toContain('portcullis_operator_leader 1');
+  });
+
+  it('tells a standby from the leader: /readyz 200 on both, /leaderz and the leader metric only on the leader', async () => {
+    const standby = await startOperator(ns.name, 'op-standby');
+    try {
+      const base = `http://127.0.0.1:${standby.health.port}`;
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const leader = await fetch(`${base}/leaderz`);
+      expect([leader.status, await leader.text()]).toEqual([503, 'standby\n']);
+      expect(await (await fetch(`${base}/metrics`)).text()).toContain('portcullis_operator_leader 0');
+    } finally {
+      await standby.stop();
     }
   });
 });

@@ -9,6 +9,10 @@ export interface PolicyCheck {
   message: string;
 }
 
+/** Key of a policy's memo entry; the recorded version of a policy has `${id}@lastAccepted`. */
+export const memoId = (policy: McpPolicy): string =>
+  policy.metadata.uid ?? `${policy.metadata.namespace}/${policy.metadata.name}`;
+
 export class PolicyChecker {
   readonly #check: (policy: McpPolicy) => PolicyCheck;
   readonly #memo = new Map<string, { generation: number | undefined; result: PolicyCheck }>();
@@ -18,7 +22,7 @@ export class PolicyChecker {
   }
 
   check(policy: McpPolicy): PolicyCheck {
-    const id = policy.metadata.uid ?? `${policy.metadata.namespace}/${policy.metadata.name}`;
+    const id = memoId(policy);
     const hit = this.#memo.get(id);
     if (hit && hit.generation === policy.metadata.generation && policy.metadata.generation !== undefined) {
       return hit.result;
@@ -28,7 +32,10 @@ export class PolicyChecker {
     return result;
   }
 
+  /** Drops what is kept for a deleted policy, its recorded version's check included (accepted.ts). */
   forget(policy: McpPolicy): void {
-    this.#memo.delete(policy.metadata.uid ?? `${policy.metadata.namespace}/${policy.metadata.name}`);
+    const id = memoId(policy);
+    this.#memo.delete(id);
+    this.#memo.delete(`${id}@lastAccepted`);
   }
 }

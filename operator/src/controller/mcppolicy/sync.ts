@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { PolicyCondition } from '../../api/conditions.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
 import type { KubeClient } from '../../kube/client.ts';
@@ -11,8 +12,8 @@ import { selectedServers } from './checks.ts';
 import type { PolicyChecker } from './policy-checker.ts';
 import { policyStatus } from './status.ts';
 
-// Reconcile of one McpPolicy: compile it, list the servers it selects, write the status if it
-// changed. The servers themselves are re-queued by the event wiring, not from here.
+// Reconcile of one McpPolicy: compile it, list the servers it selects, write the status (with the
+// last accepted spec) if it changed. The servers themselves are re-queued by the event wiring, not from here.
 
 export interface PolicySyncDeps {
   client: KubeClient;
@@ -32,10 +33,10 @@ export async function syncPolicy(deps: PolicySyncDeps, key: string): Promise<Rec
 
   const check = deps.checker.check(policy);
   const servers = selectedServers(policy, deps.servers.list(namespace)).map((s) => s.metadata.name);
-  const status = policyStatus(policy.status, policy.metadata.generation ?? 0, check, servers, deps.now());
+  const status = policyStatus(policy, check, servers, deps.now());
   if (deepEqual(status, policy.status ?? {})) return undefined;
 
-  const wasAccepted = policy.status?.conditions?.find((c) => c.type === 'Accepted')?.status;
+  const wasAccepted = policy.status?.conditions?.find((c) => c.type === PolicyCondition.Accepted)?.status;
   const result = await deps.client.apply<McpPolicy>(
     {
       apiVersion: policy.apiVersion,
@@ -47,7 +48,8 @@ export async function syncPolicy(deps: PolicySyncDeps, key: string): Promise<Rec
   );
   deps.policies.upsert({ ...result, apiVersion: policy.apiVersion, kind: policy.kind });
   if (!check.accepted && wasAccepted !== 'False') {
-    deps.events.record(policy, 'Warning', check.reason, 'Validate', check.message);
+    const accepted = status.conditions?.find((c) => c.type === PolicyCondition.Accepted);
+    deps.events.record(policy, 'Warning', check.reason, 'Validate', accepted?.message ?? check.message);
   } else if (check.accepted && wasAccepted === 'False') {
     deps.events.record(
       policy,

@@ -5,7 +5,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import type { OperatorMetrics } from '../../metrics/metrics.ts';
 import { Controller } from '../controller.ts';
 import type { InformerGroup } from '../informer-group.ts';
-import { policyEventMatters, serverKeysForPolicyEvent } from '../mcppolicy/checks.ts';
+import { policyVersionChanged, serverKeysForPolicyEvent } from '../mcppolicy/checks.ts';
 import { WorkQueue } from '../queue.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import { serverEventMatters, serverKeyOf, serverKeysForChildEvent } from './checks.ts';
@@ -41,7 +41,7 @@ export function createServerController(o: ServerControllerOptions): Controller {
     });
   }
   o.policies.on((event) => {
-    if (!policyEventMatters(event)) return;
+    if (!policyVersionChanged(event)) return;
     const ns = event.object.metadata.namespace;
     for (const key of serverKeysForPolicyEvent(event, o.servers.store.list(ns))) queue.add(key);
   });

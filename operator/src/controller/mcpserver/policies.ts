@@ -1,47 +1,33 @@
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
-import { policiesForServer } from '../../render/policy-selection.ts';
+import { selects } from '../../render/policy-selection.ts';
+import { policyInForce } from '../mcppolicy/accepted.ts';
 import type { PolicyChecker } from '../mcppolicy/policy-checker.ts';
 import type { PolicyResolution } from './sync.ts';
 
-// Which policies go into a server's sidecar configuration. Accepted policies go in as they are. A
-// policy that is not accepted goes in at its last good version, read back from the rules the live
-// ConfigMap carries for it (each rule names its policy), so a bad edit never loosens or tightens
-// what is in force, and this survives operator restarts without extra state.
-
-type Rule = McpPolicy['spec']['rules'][number];
-
-export function lastGoodRules(configText: string | undefined, policyRef: string): Rule[] {
-  if (!configText) return [];
-  try {
-    const config = JSON.parse(configText) as { authorization?: { rules?: (Rule & { policy?: string })[] } };
-    return (config.authorization?.rules ?? [])
-      .filter((r) => r.policy === policyRef)
-      .map(({ policy: _p, ...rule }) => rule as Rule);
-  } catch {
-    return [];
-  }
-}
+// Which policies go into a server's sidecar configuration, each at the version in force (see
+// mcppolicy/accepted.ts): accepted ones as they are, others at the version recorded in their own
+// status, or failing closed. Nothing is read back from the server's children, so a server whose
+// ConfigMap is gone, or a new one, gets the same rules as every other.
 
 export function resolvePolicies(
   server: McpServer,
   namespacePolicies: readonly McpPolicy[],
   checker: PolicyChecker,
-  configText: string | undefined,
 ): PolicyResolution {
   const resolution: PolicyResolution = { render: [], inForce: [], rejected: [] };
-  for (const policy of policiesForServer(server, namespacePolicies)) {
-    const check = checker.check(policy);
-    if (check.accepted) {
-      resolution.render.push(policy);
-      resolution.inForce.push(policy.metadata.name);
-      continue;
-    }
-    resolution.rejected.push({ name: policy.metadata.name, message: check.message });
-    const rules = lastGoodRules(configText, `${policy.metadata.namespace}/${policy.metadata.name}`);
-    if (rules.length > 0) {
-      resolution.render.push({ ...policy, spec: { ...policy.spec, rules } });
-      resolution.inForce.push(policy.metadata.name);
+  const sorted = [...namespacePolicies].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  for (const policy of sorted) {
+    const { policy: rendered, version, message } = policyInForce(policy, checker);
+    if (!selects(rendered, server)) continue;
+    resolution.render.push(rendered);
+    const name = policy.metadata.name;
+    if (version.kind === 'current') {
+      resolution.inForce.push(name);
+    } else {
+      const keptGeneration = version.kind === 'lastAccepted' ? version.generation : undefined;
+      if (keptGeneration !== undefined) resolution.inForce.push(name);
+      resolution.rejected.push({ name, message: message ?? '', keptGeneration });
     }
   }
   return resolution;

@@ -27,11 +27,13 @@ export interface ServerObservation {
   renderError?: { reason: 'InvalidSpec' | 'Unsupported'; message: string };
   /** The API server's answer when a child was refused. */
   applyError?: string;
+  /** A child's name is held by an object this server does not control (conflicts.ts). */
+  conflict?: string;
   desiredReplicas: number;
   deployment: DeploymentState | undefined;
-  /** Policies in force, by name; and those not accepted (their last good version stays in force). */
+  /** Policies in force, by name; and those not accepted (at their last accepted generation, or failing closed). */
   policies: string[];
-  rejectedPolicies: { name: string; message: string }[];
+  rejectedPolicies: { name: string; message: string; keptGeneration?: number }[];
 }
 
 interface Rollout {
@@ -73,6 +75,7 @@ function readyCondition(o: ServerObservation, rollout: Rollout, gen: number): Co
   });
   if (o.renderError)
     return c('False', o.renderError.reason, `${o.renderError.message}. Fix spec and apply again.`);
+  if (o.conflict) return c('False', ServerReason.Conflict, `${o.conflict}.`);
   if (o.applyError) {
     return c('False', ServerReason.ApplyFailed, `The API server refused a child object: ${o.applyError}`);
   }
@@ -100,15 +103,22 @@ function readyCondition(o: ServerObservation, rollout: Rollout, gen: number): Co
   );
 }
 
+/** What a server enforces for a policy that is not accepted (mcppolicy/accepted.ts). */
+function inForceInstead(p: { keptGeneration?: number }): string {
+  return p.keptGeneration === undefined
+    ? 'never accepted: every call is denied'
+    : `generation ${p.keptGeneration} stays in force`;
+}
+
 function policiesCondition(o: ServerObservation, gen: number): ConditionUpdate {
   const base = { type: ServerCondition.PoliciesResolved, observedGeneration: gen };
   if (o.rejectedPolicies.length > 0) {
-    const list = o.rejectedPolicies.map((p) => `${p.name} (${p.message})`).join('; ');
+    const list = o.rejectedPolicies.map((p) => `${p.name} (${p.message}; ${inForceInstead(p)})`).join('; ');
     return {
       ...base,
       status: 'False',
       reason: ServerReason.PolicyNotAccepted,
-      message: `Not accepted: ${list}. Their last good versions stay in force; fix them (kubectl describe mcppolicy).`,
+      message: `Not accepted: ${list}. Fix them (kubectl describe mcppolicy).`,
     };
   }
   if (o.policies.length === 0) {
@@ -135,7 +145,7 @@ function degradedCondition(o: ServerObservation, rollout: Rollout, gen: number):
       ...base,
       status: 'True',
       reason: ServerReason.PolicyNotAccepted,
-      message: `McpPolicy ${o.rejectedPolicies.map((p) => p.name).join(', ')} not accepted; the last good version stays in force.`,
+      message: `McpPolicy not accepted: ${o.rejectedPolicies.map((p) => `${p.name} (${inForceInstead(p)})`).join(', ')}.`,
     };
   }
   // A rollout in progress is not degradation; pods lost after it, or a stuck rollout, are.
@@ -157,7 +167,7 @@ function degradedCondition(o: ServerObservation, rollout: Rollout, gen: number):
 
 export function phaseOf(conditions: readonly ConditionUpdate[], o: ServerObservation): ServerPhase {
   const get = (type: string) => conditions.find((c) => c.type === type);
-  if (o.renderError || o.applyError) return 'Failed';
+  if (o.renderError || o.applyError || o.conflict) return 'Failed';
   if (get(ServerCondition.Degraded)?.status === 'True') return 'Degraded';
   if (get(ServerCondition.Ready)?.status === 'True') return 'Ready';
   return o.deployment && o.desiredReplicas > 0 ? 'Progressing' : 'Pending';
@@ -171,12 +181,15 @@ export function serverStatus(o: ServerObservation, now: Date): McpServerStatus {
     policiesCondition(o, gen),
     degradedCondition(o, rollout, gen),
   ];
+  const policies = [...o.policies].sort();
   const status: McpServerStatus = {
     phase: phaseOf(updates, o),
     source: 'hosted',
     observedGeneration: gen,
     conditions: setConditions((o.previous?.conditions ?? []) as Condition[], updates, now),
-    policies: [...o.policies].sort(),
+    policies,
+    // The POLICIES column: kubectl prints an array as JSON.
+    ...(policies.length > 0 ? { policyNames: policies.join(', ') } : {}),
     replicas: o.deployment?.status?.replicas ?? 0,
     readyReplicas: rollout.ready,
   };

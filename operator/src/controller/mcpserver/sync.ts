@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ServerCondition } from '../../api/conditions.ts';
+import { ServerCondition, ServerReason } from '../../api/conditions.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer, McpServerStatus } from '../../api/mcp-server.ts';
 import type { KubeClient } from '../../kube/client.ts';
@@ -11,20 +11,24 @@ import { isTrue } from '../conditions.ts';
 import type { ReconcileOutcome } from '../controller.ts';
 import type { EventRecorder } from '../events.ts';
 import { deepEqual } from '../json.ts';
-import { withOwnership } from '../ownership.ts';
+import { isControlledBy, withOwnership } from '../ownership.ts';
 import type { Store } from '../store.ts';
-import { ownerServerKey } from './checks.ts';
+import { creationConflict } from './conflicts.ts';
 import { type DeploymentState, serverStatus } from './status.ts';
 
 // Reconcile of one McpServer: read everything from the caches -> render the desired children ->
-// apply only those that are missing, changed or drifted -> delete children no longer desired ->
+// refuse to create any whose name a stranger's object holds (conflicts.ts) -> apply only those
+// that are missing, changed or drifted -> delete children no longer desired ->
 // write the status once, at the end, if it changed.
 
+const CONFLICT_RECHECK_MS = 30_000;
+
 export interface PolicyResolution {
-  /** Policies to render: accepted ones as they are, rejected ones at their last good version. */
+  /** Policies to render: accepted ones as they are, rejected ones at their last accepted version or failing closed. */
   render: McpPolicy[];
   inForce: string[];
-  rejected: { name: string; message: string }[];
+  /** keptGeneration: the accepted generation in force; absent: none, every call is denied. */
+  rejected: { name: string; message: string; keptGeneration?: number }[];
 }
 
 export type Rendered =
@@ -37,8 +41,8 @@ export interface ServerSyncDeps {
   servers: Store<McpServer>;
   /** Child stores by kind. */
   children: ReadonlyMap<string, Store<KubeObject>>;
-  /** Selected policies of a server, resolved against the last good configuration in its live children. */
-  resolvePolicies: (server: McpServer, liveChildren: ReadonlyMap<string, KubeObject>) => PolicyResolution;
+  /** Selected policies of a server, each at the version in force. */
+  resolvePolicies: (server: McpServer) => PolicyResolution;
   /** Pure renderer: the children in apply order, or why the spec cannot be rendered. */
   render: (server: McpServer, policies: readonly McpPolicy[]) => Rendered;
   events: EventRecorder;
@@ -46,13 +50,13 @@ export interface ServerSyncDeps {
   now: () => Date;
 }
 
-function liveChildrenOf(deps: ServerSyncDeps, key: string): Map<string, KubeObject> {
-  const { namespace, name } = splitKey(key);
+function liveChildrenOf(deps: ServerSyncDeps, server: McpServer): Map<string, KubeObject> {
+  const { namespace, name } = server.metadata;
   const live = new Map<string, KubeObject>();
   for (const [kind, store] of deps.children) {
-    // Children take the server's name; ownership is checked so a stranger's object is never adopted.
-    const object = store.get(namespace, name);
-    if (object && ownerServerKey(object) === key) live.set(kind, object);
+    // Children take the server's name; only those this server controls (by uid) are its own.
+    const object = store.get(namespace ?? '', name);
+    if (object && isControlledBy(object, server)) live.set(kind, object);
   }
   return live;
 }
@@ -63,22 +67,32 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
   // Gone or going: the garbage collector removes the children through their owner references.
   if (!server || server.metadata.deletionTimestamp) return undefined;
 
-  const live = liveChildrenOf(deps, key);
-  const policies = deps.resolvePolicies(server, live);
+  const live = liveChildrenOf(deps, server);
+  const policies = deps.resolvePolicies(server);
 
   const result = deps.render(server, policies.render);
   const rendered = result.ok ? result : undefined;
   const renderError = result.ok ? undefined : { reason: result.reason, message: result.message };
 
   let applyError: string | undefined;
+  let conflict: string | undefined;
   let deployment = live.get('Deployment') as DeploymentState | undefined;
   const wrote: string[] = [];
+  const plans = (rendered?.objects ?? []).map((object) => {
+    const desired = withAppliedHash(withOwnership(object, server));
+    const kind = desired.kind ?? '';
+    return { desired, kind, decision: applyDecision(desired, live.get(kind), deps.fieldManager) };
+  });
   if (rendered) {
-    const plans = rendered.objects.map((object) => {
-      const desired = withAppliedHash(withOwnership(object, server));
-      const kind = desired.kind ?? '';
-      return { desired, kind, decision: applyDecision(desired, live.get(kind), deps.fieldManager) };
-    });
+    const missing = plans.filter((p) => p.decision.apply && p.decision.reason === 'Missing');
+    conflict = await creationConflict(
+      deps.client,
+      deps.children,
+      server,
+      missing.map((p) => p.desired),
+    );
+  }
+  if (rendered && !conflict) {
     // The children do not depend on each other at apply time (pods wait for their ConfigMap and
     // ServiceAccount), so they are applied together: one round trip of latency, not six.
     const pending = plans.filter((p) => p.decision.apply);
@@ -118,6 +132,7 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
     deps.events.record(server, 'Normal', drift ? 'DriftCorrected' : 'Applied', 'Reconcile', wrote.join('; '));
   }
   if (applyError) deps.events.record(server, 'Warning', 'ApplyFailed', 'Reconcile', applyError);
+  if (conflict) deps.events.record(server, 'Warning', ServerReason.Conflict, 'Reconcile', conflict);
   if (renderError)
     deps.events.record(server, 'Warning', renderError.reason, 'Reconcile', renderError.message);
 
@@ -129,6 +144,7 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
       url: rendered?.url ?? server.status?.url,
       renderError,
       applyError,
+      conflict,
       desiredReplicas: rendered?.replicas ?? server.spec.hosted?.replicas ?? 1,
       deployment,
       policies: policies.inForce,
@@ -137,7 +153,8 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
     deps.now(),
   );
   await writeStatus(deps, server, status);
-  return undefined;
+  // The object in the way is not watched (it carries no label of ours): look again later.
+  return conflict ? { requeueAfterMs: CONFLICT_RECHECK_MS } : undefined;
 }
 
 async function deleteUnwanted(

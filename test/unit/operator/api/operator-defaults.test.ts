@@ -38,6 +38,11 @@ describe('parseOperatorDefaults', () => {
       input: { sidecar: { image: 'i' }, audit: { sinks: [{ type: 'kafka' }] } },
       path: '/audit/sinks/0',
     },
+    {
+      name: 'the admin port equal to the MCP port',
+      input: { sidecar: { image: 'i', port: 9090 } },
+      path: '/sidecar/adminPort: must differ from /sidecar/port (both are 9090)',
+    },
   ])('refuses $name, naming the path', ({ input, path }) => {
     expect(() => parseOperatorDefaults(input)).toThrow(OperatorDefaultsError);
     expect(() => parseOperatorDefaults(input)).toThrow(path);

@@ -72,6 +72,27 @@ describe('validatePolicy', () => {
     expect(acceptedCondition(issues)).toMatchObject({ status: 'False', reason: 'InvalidSelector' });
   });
 
+  it.each([
+    {
+      name: 'a parse error',
+      when: 'arguments.owner ==== "x"',
+      at: 'Unexpected token: EQ at line 1, column 19',
+    },
+    {
+      name: 'a parse error on a later line',
+      when: 'arguments.owner == "x" &&\n  principal.claims.acr ==',
+      at: 'at line 2, column 26',
+    },
+    {
+      name: 'a type error',
+      when: 'tool == "a" || nosuch == 1',
+      at: 'Unknown variable: nosuch at line 1, column 16',
+    },
+  ])('gives the line and column of $name in a CEL condition', ({ when, at }) => {
+    const issues = validatePolicy(policy({ rules: [rule({ name: 'cel', when })] }));
+    expect(acceptedCondition(issues).message).toContain(at);
+  });
+
   it('reports every broken rule, not only the first', () => {
     const issues = validatePolicy(
       policy({

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { McpPolicy } from '../../../../../operator/src/api/mcp-policy.ts';
+import { acceptedSpecOf } from '../../../../../operator/src/controller/mcppolicy/accepted.ts';
 import {
   policyEventMatters,
   policyKeysForServerEvent,
+  policyVersionChanged,
   serverKeysForPolicyEvent,
 } from '../../../../../operator/src/controller/mcppolicy/checks.ts';
 import {
@@ -96,6 +99,19 @@ describe('policy events', () => {
       keys: [],
     },
     {
+      name: 'a policy also queues the servers its last accepted version selects',
+      event: { type: 'add' as const, object: recorded(policy('p', { team: 'none' }, 2), { team: 'web' }) },
+      keys: ['team/web'],
+    },
+    {
+      name: 'a policy whose selector is invalid may govern every server of its namespace',
+      event: {
+        type: 'add' as const,
+        object: { ...policy('p', {}), spec: { servers: { matchLabels: { 'bad key!': 'x' } }, rules: [] } },
+      },
+      keys: ['team/pay-1', 'team/pay-2', 'team/web'],
+    },
+    {
       name: 'a policy in another namespace queues nothing here',
       event: { type: 'add' as const, object: policy('p', { team: 'web' }, 1, [], 'other') },
       keys: [],
@@ -120,6 +136,25 @@ describe('policy events', () => {
     expect(policyEventMatters(event)).toBe(matters);
   });
 
+  it.each([
+    {
+      name: 'a newly recorded accepted version',
+      event: { type: 'update' as const, old: policy('p', {}), object: recorded(policy('p', {}), {}) },
+      changed: true,
+    },
+    {
+      name: 'another status write',
+      event: {
+        type: 'update' as const,
+        old: recorded(policy('p', {}), {}),
+        object: recorded(policy('p', {}), {}),
+      },
+      changed: false,
+    },
+  ])('policyVersionChanged: $name', ({ event, changed }) => {
+    expect(policyVersionChanged(event)).toBe(changed);
+  });
+
   it('a server event queues the policies of its namespace only', () => {
     const policies = [policy('a', {}), policy('b', {}), policy('c', {}, 1, [], 'other')];
     expect(policyKeysForServerEvent({ type: 'add', object: server('s') }, policies)).toEqual([
@@ -128,3 +163,8 @@ describe('policy events', () => {
     ]);
   });
 });
+
+/** The policy with status.lastAccepted recording a version that selected `labels`. */
+function recorded(p: McpPolicy, labels: Record<string, string>): McpPolicy {
+  return { ...p, status: { lastAccepted: acceptedSpecOf(policy(p.metadata.name, labels)) } };
+}

@@ -1,32 +1,36 @@
 import { describe, expect, it } from 'vitest';
+import type { McpPolicy } from '../../../../../operator/src/api/mcp-policy.ts';
+import {
+  acceptedSpecOf,
+  FAIL_CLOSED_RULE,
+} from '../../../../../operator/src/controller/mcppolicy/accepted.ts';
 import { PolicyChecker } from '../../../../../operator/src/controller/mcppolicy/policy-checker.ts';
-import { lastGoodRules, resolvePolicies } from '../../../../../operator/src/controller/mcpserver/policies.ts';
+import { resolvePolicies } from '../../../../../operator/src/controller/mcpserver/policies.ts';
+import { checkPolicy } from '../../../../../operator/src/controller/operator.ts';
 import { policy, server } from '../builders.ts';
 
-const rule = (name: string, tools: string[]) => ({
+const rule = (name: string, tools: string[], when?: string) => ({
   name,
-  action: 'allow' as const,
-  subjects: [{ group: 'engineering' }],
+  action: 'deny' as const,
+  subjects: [{ anyAuthenticated: true }],
   tools,
+  ...(when ? { when } : {}),
 });
 
-// The live configuration text as the renderer writes it: rules carry the policy they came from.
-const liveConfig = JSON.stringify({
-  authorization: {
-    rules: [
-      { ...rule('old', ['get_*']), policy: 'team/broken' },
-      { ...rule('x', ['*']), policy: 'team/good' },
-    ],
-  },
-});
+// The operator's own checker: a `when` that does not parse makes a policy not accepted.
+const BROKEN = 'tool ==';
+const checker = () => new PolicyChecker(checkPolicy);
 
-// Accepted unless the policy is called "broken".
-const checker = () =>
-  new PolicyChecker((p) =>
-    p.metadata.name === 'broken'
-      ? { accepted: false, reason: 'InvalidRule', message: 'rule "r": when: syntax error' }
-      : { accepted: true, reason: 'Valid', message: 'ok' },
-  );
+/** A policy accepted at generation 1 (recorded in status), then edited into `rules` at generation 2. */
+function edited(
+  name: string,
+  labels: Record<string, string>,
+  rules: McpPolicy['spec']['rules'],
+  acceptedLabels = labels,
+): McpPolicy {
+  const accepted = policy(name, acceptedLabels, 1, [rule('no-env', ['get-env'])]);
+  return { ...policy(name, labels, 2, rules), status: { lastAccepted: acceptedSpecOf(accepted) } };
+}
 
 describe('resolvePolicies', () => {
   const s = server('pay', { team: 'payments' });
@@ -35,56 +39,89 @@ describe('resolvePolicies', () => {
     {
       name: 'accepted policies go in as they are, sorted by name',
       policies: [policy('b', { team: 'payments' }), policy('a', { team: 'payments' })],
-      config: undefined,
       render: ['a', 'b'],
+      inForce: ['a', 'b'],
       rejected: [],
     },
     {
       name: 'a policy that does not select the server is left out',
       policies: [policy('a', { team: 'web' })],
-      config: undefined,
       render: [],
+      inForce: [],
       rejected: [],
     },
     {
-      name: 'a rejected policy stays in force at its last good version',
-      policies: [policy('broken', { team: 'payments' }, 2, [rule('new', ['delete_*'])])],
-      config: liveConfig,
+      name: 'a rejected policy stays in force at its last accepted version',
+      policies: [edited('broken', { team: 'payments' }, [rule('no-env', ['get-env'], BROKEN)])],
       render: ['broken'],
-      rejected: ['broken'],
+      inForce: ['broken'],
+      rejected: [{ name: 'broken', keptGeneration: 1 }],
     },
     {
-      name: 'a rejected policy that was never in force is not rendered',
-      policies: [policy('broken', { team: 'payments' })],
-      config: undefined,
-      render: [],
-      rejected: ['broken'],
+      name: 'a rejected policy that was never accepted fails closed',
+      policies: [policy('broken', { team: 'payments' }, 1, [rule('no-env', ['get-env'], BROKEN)])],
+      render: ['broken'],
+      inForce: [],
+      rejected: [{ name: 'broken', keptGeneration: undefined }],
     },
-  ])('$name', ({ policies, config, render, rejected }) => {
-    const r = resolvePolicies(s, policies, checker(), config);
+    {
+      name: 'a rejected policy keeps the servers its accepted selector chose, not its new one',
+      policies: [
+        edited('moved', { team: 'web' }, [rule('no-env', ['get-env'], BROKEN)], { team: 'payments' }),
+      ],
+      render: ['moved'],
+      inForce: ['moved'],
+      rejected: [{ name: 'moved', keptGeneration: 1 }],
+    },
+  ])('$name', ({ policies, render, inForce, rejected }) => {
+    const r = resolvePolicies(s, policies, checker());
     expect(r.render.map((p) => p.metadata.name)).toEqual(render);
-    expect(r.rejected.map((p) => p.name)).toEqual(rejected);
+    expect(r.inForce).toEqual(inForce);
+    expect(r.rejected.map(({ name, keptGeneration }) => ({ name, keptGeneration }))).toEqual(rejected);
   });
 
-  it('renders the last good rules of a rejected policy, not its new ones', () => {
+  it('renders the last accepted rules of a rejected policy, not its new ones', () => {
     const r = resolvePolicies(
       s,
-      [policy('broken', { team: 'payments' }, 2, [rule('new', ['delete_*'])])],
+      [edited('guardrails', { team: 'payments' }, [rule('no-env', ['get-env'], BROKEN)])],
       checker(),
-      liveConfig,
     );
-    expect(r.render[0]?.spec.rules).toEqual([rule('old', ['get_*'])]);
+    expect(r.render[0]?.spec.rules).toEqual([rule('no-env', ['get-env'])]);
+    expect(r.rejected[0]?.message).toContain('rule "no-env": when');
   });
-});
 
-describe('lastGoodRules', () => {
-  it.each([
-    { name: 'rules of that policy, without the policy field', text: liveConfig, ref: 'team/good', count: 1 },
-    { name: 'no configuration yet', text: undefined, ref: 'team/good', count: 0 },
-    { name: 'unreadable configuration', text: '{not json', ref: 'team/good', count: 0 },
-  ])('$name', ({ text, ref, count }) => {
-    const rules = lastGoodRules(text, ref);
-    expect(rules).toHaveLength(count);
-    for (const r of rules) expect(r).not.toHaveProperty('policy');
+  it('renders a deny of every tool, resource and prompt for everyone when no version was accepted', () => {
+    const r = resolvePolicies(
+      s,
+      [policy('guardrails', { team: 'payments' }, 1, [rule('no-env', ['get-env'], BROKEN)])],
+      checker(),
+    );
+    expect(r.render[0]?.spec.rules).toEqual([
+      {
+        name: FAIL_CLOSED_RULE,
+        action: 'deny',
+        subjects: [{ anyAuthenticated: true }, { group: 'system:unauthenticated' }],
+        tools: ['*'],
+        resources: ['*'],
+        prompts: ['*'],
+      },
+    ]);
+  });
+
+  it('fails closed on every server of the namespace when even the selector of a never-accepted policy is invalid', () => {
+    const broken = policy('guardrails', {}, 1, [rule('no-env', ['get-env'])]);
+    broken.spec.servers = { matchLabels: { 'bad key!': 'x' } };
+    const r = resolvePolicies(s, [broken], checker());
+    expect(r.render[0]?.spec.rules.map((x) => x.name)).toEqual([FAIL_CLOSED_RULE]);
+  });
+
+  it('does not trust a recorded version that does not compile: it fails closed', () => {
+    const p = edited('forged', { team: 'payments' }, [rule('x', ['*'], BROKEN)]);
+    const last = p.status?.lastAccepted;
+    if (!last) throw new Error('no record');
+    p.status = { lastAccepted: { ...last, rules: [rule('no-env', ['get-env'], BROKEN)] } };
+    const r = resolvePolicies(s, [p], checker());
+    expect(r.render[0]?.spec.rules.map((x) => x.name)).toEqual([FAIL_CLOSED_RULE]);
+    expect(r.rejected[0]?.keptGeneration).toBeUndefined();
   });
 });

@@ -97,6 +97,13 @@ describe('serverStatus', () => {
       degraded: 'False',
     },
     {
+      name: "a child's name is held by someone else's object",
+      o: observation({ conflict: 'ConfigMap echo already exists and was not created for this McpServer' }),
+      phase: 'Failed',
+      ready: ['False', 'Conflict'],
+      degraded: 'False',
+    },
+    {
       name: 'a selected policy is not accepted',
       o: observation({ rejectedPolicies: [{ name: 'bad', message: 'rule x: when: syntax error' }] }),
       phase: 'Degraded',
@@ -128,11 +135,20 @@ describe('serverStatus', () => {
       text: 'In force: b, a',
     },
     {
-      name: 'a rejected policy names the error and what stays in force',
+      name: 'a rejected policy names the error and the generation that stays in force',
+      o: observation({
+        rejectedPolicies: [{ name: 'bad', message: 'rule x: when: syntax error', keptGeneration: 3 }],
+      }),
+      status: 'False',
+      reason: 'PolicyNotAccepted',
+      text: 'bad (rule x: when: syntax error; generation 3 stays in force)',
+    },
+    {
+      name: 'a rejected policy never accepted says every call is denied, not that a version is kept',
       o: observation({ rejectedPolicies: [{ name: 'bad', message: 'rule x: when: syntax error' }] }),
       status: 'False',
       reason: 'PolicyNotAccepted',
-      text: 'bad (rule x: when: syntax error)',
+      text: 'bad (rule x: when: syntax error; never accepted: every call is denied)',
     },
   ])('PoliciesResolved: $name', ({ o, status, reason, text }) => {
     const c = cond(serverStatus(o, now), 'PoliciesResolved');
@@ -145,6 +161,7 @@ describe('serverStatus', () => {
     expect(s).toMatchObject({
       url: URL,
       policies: ['a', 'b'],
+      policyNames: 'a, b',
       replicas: 2,
       readyReplicas: 2,
       source: 'hosted',
