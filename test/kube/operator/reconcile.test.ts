@@ -130,6 +130,11 @@ describe('McpServer reconcile', () => {
       spec: { hosted: { image: 'x', port: 3000, transport: 'carrier-pigeon' } },
       message: 'spec.hosted.transport',
     },
+    {
+      name: 'a memory limit that is no quantity',
+      spec: { hosted: { image: 'x', port: 3000, resources: { limits: { memory: 'lots' } } } },
+      message: 'spec.hosted.resources.limits.memory',
+    },
   ])('the API server refuses an McpServer with $name', async ({ spec, message }) => {
     const manifest = JSON.stringify({
       apiVersion: 'portcullis.dev/v1alpha1',
