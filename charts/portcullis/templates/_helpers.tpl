@@ -91,4 +91,8 @@ Status: applied to the status subresource. Events: created. Leases live in a Rol
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create"]
+# Read only, and only what status needs: why the rendered pods are unavailable (watched by label).
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "watch"]
 {{- end -}}

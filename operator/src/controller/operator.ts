@@ -16,6 +16,8 @@ import { InformerGroup } from './informer-group.ts';
 import { createPolicyController } from './mcppolicy/controller.ts';
 import { type PolicyCheck, PolicyChecker } from './mcppolicy/policy-checker.ts';
 import { createServerController } from './mcpserver/controller.ts';
+import { type PodView, trimPod } from './mcpserver/pod-health.ts';
+import { PodIndex } from './mcpserver/pod-index.ts';
 import { resolvePolicies } from './mcpserver/policies.ts';
 import type { Rendered } from './mcpserver/sync.ts';
 import { MANAGED_SELECTOR } from './ownership.ts';
@@ -95,6 +97,7 @@ export class Operator {
   readonly servers: InformerGroup<McpServer>;
   readonly policies: InformerGroup<McpPolicy>;
   readonly children: Map<string, InformerGroup<KubeObject>>;
+  readonly pods: InformerGroup<PodView>;
   readonly serverController: Controller;
   readonly policyController: Controller;
   readonly #deps: OperatorDeps;
@@ -129,6 +132,19 @@ export class Operator {
         ),
       ]),
     );
+    // Only the pods the operator rendered (by label), trimmed to what status reads: watching every
+    // pod of the cluster would cost memory in proportion to everything else that runs there.
+    this.pods = new InformerGroup<PodView>(
+      {
+        client,
+        resource: Resources.Pod,
+        labelSelector: MANAGED_SELECTOR,
+        log: informerLog,
+        transform: trimPod,
+      },
+      namespaces,
+    );
+    const podIndex = new PodIndex();
     const events = new EventRecorder({ client, log, instance: deps.identity, now });
     const checker = new PolicyChecker(checkPolicy);
     const render = renderFor(deps.defaults);
@@ -138,6 +154,8 @@ export class Operator {
       servers: this.servers,
       policies: this.policies,
       children: [...this.children.values()],
+      pods: this.pods,
+      podIndex,
       workers: deps.workers,
       log: log.child({ controller: 'mcpserver' }),
       metrics,
@@ -154,6 +172,7 @@ export class Operator {
             (live.get('ConfigMap')?.data as Record<string, string> | undefined)?.[CONFIG_FILE],
           ),
         render,
+        pods: (key) => podIndex.podsOf(key),
         events,
         log: log.child({ controller: 'mcpserver' }),
         now,
@@ -180,7 +199,7 @@ export class Operator {
   }
 
   get #groups(): InformerGroup<KubeObject>[] {
-    return [this.servers, this.policies, ...this.children.values()] as InformerGroup<KubeObject>[];
+    return [this.servers, this.policies, this.pods, ...this.children.values()] as InformerGroup<KubeObject>[];
   }
 
   hasSynced(): boolean {

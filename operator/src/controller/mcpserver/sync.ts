@@ -3,10 +3,10 @@ import { ServerCondition } from '../../api/conditions.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer, McpServerStatus } from '../../api/mcp-server.ts';
 import type { KubeClient } from '../../kube/client.ts';
-import { isKubeError } from '../../kube/errors.ts';
 import { type KubeObject, splitKey } from '../../kube/object.ts';
 import { resourceOf } from '../../kube/resources.ts';
 import { applyDecision, withAppliedHash } from '../apply-decision.ts';
+import { applyFailureMessage, isPassing } from '../apply-failure.ts';
 import { isTrue } from '../conditions.ts';
 import type { ReconcileOutcome } from '../controller.ts';
 import type { EventRecorder } from '../events.ts';
@@ -14,6 +14,7 @@ import { deepEqual } from '../json.ts';
 import { withOwnership } from '../ownership.ts';
 import type { Store } from '../store.ts';
 import { ownerServerKey } from './checks.ts';
+import { type PodView, podProblems } from './pod-health.ts';
 import { type DeploymentState, serverStatus } from './status.ts';
 
 // Reconcile of one McpServer: read everything from the caches -> render the desired children ->
@@ -41,6 +42,8 @@ export interface ServerSyncDeps {
   resolvePolicies: (server: McpServer, liveChildren: ReadonlyMap<string, KubeObject>) => PolicyResolution;
   /** Pure renderer: the children in apply order, or why the spec cannot be rendered. */
   render: (server: McpServer, policies: readonly McpPolicy[]) => Rendered;
+  /** The server's pods as last seen, for why they are unavailable. */
+  pods: (serverKey: string) => readonly PodView[];
   events: EventRecorder;
   log: Logger;
   now: () => Date;
@@ -71,6 +74,7 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
   const renderError = result.ok ? undefined : { reason: result.reason, message: result.message };
 
   let applyError: string | undefined;
+  let failure: unknown;
   let deployment = live.get('Deployment') as DeploymentState | undefined;
   const wrote: string[] = [];
   if (rendered) {
@@ -87,7 +91,6 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
         deps.client.apply<KubeObject>(p.desired, { fieldManager: deps.fieldManager, force: true }),
       ),
     );
-    let retryable: unknown;
     for (const [i, outcome] of results.entries()) {
       const { desired, kind, decision } = pending[i] as (typeof pending)[number];
       if (!decision.apply) continue;
@@ -102,15 +105,16 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
               : 'updated';
         wrote.push(`${kind} ${what}`);
         deps.log.debug({ key, kind, reason: decision.reason, detail: decision.detail }, 'applied');
-      } else if (isKubeError(outcome.reason, 'INVALID') || isKubeError(outcome.reason, 'FORBIDDEN')) {
-        // A refusal will not go away by retrying; report it in status and wait for a spec change.
-        applyError ??= `${kind} ${desired.metadata.name}: ${outcome.reason.message}`;
       } else {
-        retryable ??= outcome.reason;
+        failure ??= outcome.reason;
+        if (!isPassing(outcome.reason)) {
+          applyError ??= applyFailureMessage(kind, desired.metadata.name, outcome.reason);
+        }
       }
     }
-    if (retryable) throw retryable;
-    if (!applyError) await deleteUnwanted(deps, live, new Set(plans.map((p) => p.kind)), wrote);
+    // A passing failure is only retried; a refusal is reported below, then retried with backoff.
+    if (failure !== undefined && !applyError) throw failure;
+    if (failure === undefined) await deleteUnwanted(deps, live, new Set(plans.map((p) => p.kind)), wrote);
   }
 
   if (wrote.length > 0) {
@@ -133,10 +137,13 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
       deployment,
       policies: policies.inForce,
       rejectedPolicies: policies.rejected,
+      podProblems: podProblems(deps.pods(key)),
     },
     deps.now(),
   );
   await writeStatus(deps, server, status);
+  // Through the controller's rate-limited requeue: retried with exponential backoff, never hot.
+  if (failure !== undefined) throw failure;
   return undefined;
 }
 
