@@ -79,9 +79,10 @@ Status: applied to the status subresource. Events: created. Leases live in a Rol
 - apiGroups: [""]
   resources: ["serviceaccounts", "configmaps", "services"]
   verbs: ["list", "watch", "create", "patch", "delete"]
+# get and update: a pod template someone added to is read whole and replaced (drift.ts).
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies"]
   verbs: ["list", "watch", "create", "patch", "delete"]

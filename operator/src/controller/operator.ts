@@ -11,6 +11,7 @@ import { CONFIG_FILE } from '../render/layout.ts';
 import { acceptedCondition, validatePolicy } from '../render/policy-validation.ts';
 import { renderServer } from '../render/render-server.ts';
 import type { Controller } from './controller.ts';
+import { trimManagedFields } from './drift.ts';
 import { EventRecorder } from './events.ts';
 import { InformerGroup } from './informer-group.ts';
 import { createPolicyController } from './mcppolicy/controller.ts';
@@ -55,13 +56,11 @@ function withoutManagedFields<T extends KubeObject>(object: T): T {
   return { ...object, metadata };
 }
 
-/** On children only our own apply entry matters (see apply-decision.ts). */
+/** On children only our own apply entry and others' claims on a pod template matter (see drift.ts). */
 function withOwnManagedFields<T extends KubeObject>(object: T): T {
   const entries = object.metadata.managedFields;
   if (!entries) return object;
-  const managedFields = entries.filter(
-    (e) => e.manager === FIELD_MANAGER && e.operation === 'Apply' && !e.subresource,
-  );
+  const managedFields = trimManagedFields(entries, FIELD_MANAGER);
   return { ...object, metadata: { ...object.metadata, managedFields } };
 }
 

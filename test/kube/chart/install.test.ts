@@ -119,6 +119,7 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
         ['patch', 'mcpservers.portcullis.dev/status', watched.name],
         ['patch', 'mcppolicies.portcullis.dev/status', watched.name],
         ['create', 'deployments.apps', watched.name],
+        ['update', 'deployments.apps', watched.name],
         ['delete', 'networkpolicies.networking.k8s.io', watched.name],
         ['create', 'events.events.k8s.io', watched.name],
         ['create', 'leases.coordination.k8s.io', releaseNs.name],

@@ -4,11 +4,12 @@ import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer, McpServerStatus } from '../../api/mcp-server.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { type KubeObject, splitKey } from '../../kube/object.ts';
-import { resourceOf } from '../../kube/resources.ts';
+import { Resources, resourceOf } from '../../kube/resources.ts';
 import { applyDecision, withAppliedHash } from '../apply-decision.ts';
 import { applyFailureMessage, isPassing } from '../apply-failure.ts';
 import { isTrue } from '../conditions.ts';
 import type { ReconcileOutcome } from '../controller.ts';
+import { foreignTemplateField, templateReplacement } from '../drift.ts';
 import type { EventRecorder } from '../events.ts';
 import { deepEqual } from '../json.ts';
 import { withOwnership } from '../ownership.ts';
@@ -114,7 +115,11 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
     }
     // A passing failure is only retried; a refusal is reported below, then retried with backoff.
     if (failure !== undefined && !applyError) throw failure;
-    if (failure === undefined) await deleteUnwanted(deps, live, new Set(plans.map((p) => p.kind)), wrote);
+    if (failure === undefined) {
+      const desired = plans.find((p) => p.kind === 'Deployment')?.desired;
+      if (desired && deployment) deployment = await revertTemplateAdditions(deps, desired, deployment, wrote);
+      await deleteUnwanted(deps, live, new Set(plans.map((p) => p.kind)), wrote);
+    }
   }
 
   if (wrote.length > 0) {
@@ -145,6 +150,27 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
   // Through the controller's rate-limited requeue: retried with exponential backoff, never hot.
   if (failure !== undefined) throw failure;
   return undefined;
+}
+
+/** Replaces a pod template that another writer added to (drift.ts); returns the Deployment as now stored. */
+async function revertTemplateAdditions(
+  deps: ServerSyncDeps,
+  desired: KubeObject,
+  deployment: DeploymentState,
+  wrote: string[],
+): Promise<DeploymentState> {
+  const added = foreignTemplateField(deployment as KubeObject, deps.fieldManager);
+  if (!added) return deployment;
+  // The cache trims managedFields; the update must carry every writer's entry but the claims it drops.
+  const { namespace, name } = (deployment as KubeObject).metadata;
+  const live = await deps.client.get<KubeObject>(Resources.Deployment, namespace, name);
+  if (!live) return deployment;
+  const stored = await deps.client.update<KubeObject>(templateReplacement(live, desired, deps.fieldManager), {
+    fieldManager: deps.fieldManager,
+  });
+  deps.children.get('Deployment')?.upsert({ ...stored, apiVersion: desired.apiVersion, kind: 'Deployment' });
+  wrote.push(`Deployment reverted (${added} was added by another writer)`);
+  return stored as DeploymentState;
 }
 
 async function deleteUnwanted(
