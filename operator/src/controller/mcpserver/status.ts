@@ -103,10 +103,11 @@ function readyCondition(o: ServerObservation, rollout: Rollout, gen: number): Co
     );
   }
   if (!rollout.done && rollout.completed) {
+    const why = rollout.failed ? ` (${rollout.failed})` : '';
     return c(
       'False',
       ServerReason.ReplicasUnavailable,
-      `${rollout.available} of ${o.desiredReplicas} pods available; pods were lost after the rollout completed (kubectl get pods -l app.kubernetes.io/instance=${o.name}).`,
+      `${rollout.available} of ${o.desiredReplicas} pods available; pods were lost after the rollout completed${why}. See kubectl get pods -l app.kubernetes.io/instance=${o.name}.`,
     );
   }
   if (!rollout.done) {
