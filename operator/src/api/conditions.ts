@@ -24,7 +24,7 @@ export const ServerReason = {
   InvalidSpec: 'InvalidSpec',
   /** Ready=False: the source or transport is valid in the API but not implemented by this operator version. */
   Unsupported: 'Unsupported',
-  /** Ready=False: the API server refused a child object; the message has its answer. */
+  /** Ready=False, Degraded=True: the API server refused a child object; the message has its answer. Retried with backoff. */
   ApplyFailed: 'ApplyFailed',
   /** PoliciesResolved=True: the selected policies are all accepted and in force. */
   Resolved: 'Resolved',
@@ -32,9 +32,14 @@ export const ServerReason = {
   NoPolicies: 'NoPolicies',
   /** PoliciesResolved=False / Degraded=True: a selected policy is not accepted; its last good version stays in force. */
   PolicyNotAccepted: 'PolicyNotAccepted',
-  /** Degraded=True: some replicas are unavailable. */
+  /**
+   * Degraded=True, or Ready=False after a completed rollout: replicas are unavailable and no pod says
+   * why. When a pod does, the reason is its own instead: `Unschedulable` (the scheduler's),
+   * `CrashLoopBackOff`, `ImagePullBackOff`, `ErrImagePull`, `CreateContainerConfigError` (a missing
+   * Secret or ConfigMap) and the kubelet's other waiting reasons, or a failed pod's (`Evicted`).
+   */
   ReplicasUnavailable: 'ReplicasUnavailable',
-  /** Degraded=False: nothing is wrong. */
+  /** Degraded=False: nothing is wrong (or, while pods start, no fault seen yet). */
   Healthy: 'Healthy',
 } as const;
 export type ServerReason = (typeof ServerReason)[keyof typeof ServerReason];
