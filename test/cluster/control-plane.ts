@@ -20,6 +20,8 @@ export interface ControlPlane {
   caCert: string;
   binDir: string;
   workDir: string;
+  /** Stops kube-apiserver and starts it again on the same port and etcd: watches break, state stays. */
+  restartApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
   /** Keep the data folder after stop (for debugging). */
   keepWorkDir?: boolean;
+  /** More kube-apiserver flags (e.g. a short --etcd-compaction-interval, so old watches expire). */
+  apiServerArgs?: string[];
 }
 
 export const FAKE_NODE = 'kwok-node-0';
@@ -137,35 +141,40 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       procs,
     );
 
-    const apiserver = startProcess(
-      'kube-apiserver',
-      bins.path('kube-apiserver'),
-      [
-        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${apiPort}`,
-        `--tls-cert-file=${pki.servingCert}`,
-        `--tls-private-key-file=${pki.servingKey}`,
-        `--client-ca-file=${pki.caCert}`,
-        `--service-account-issuer=${server}`,
-        `--service-account-key-file=${pki.serviceAccountPub}`,
-        `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-        '--service-cluster-ip-range=10.96.0.0/16',
-        '--authorization-mode=RBAC',
-        `--cert-dir=${join(workDir, 'apiserver-certs')}`,
-        '--enable-priority-and-fairness=false',
-        '--profiling=false',
-      ],
-      workDir,
-    );
-    procs.push(apiserver);
-    await waitFor(
-      'kube-apiserver /readyz',
-      () => getOk(server, '/readyz', pki.caCert, cert as string, key as string),
-      90_000,
-      procs,
-    );
+    const apiServerArgs = [
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--tls-cert-file=${pki.servingCert}`,
+      `--tls-private-key-file=${pki.servingKey}`,
+      `--client-ca-file=${pki.caCert}`,
+      `--service-account-issuer=${server}`,
+      `--service-account-key-file=${pki.serviceAccountPub}`,
+      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--authorization-mode=RBAC',
+      `--cert-dir=${join(workDir, 'apiserver-certs')}`,
+      '--enable-priority-and-fairness=false',
+      '--profiling=false',
+      ...(opts.apiServerArgs ?? []),
+    ];
+    const startApiServer = async () => {
+      const apiserver = startProcess('kube-apiserver', bins.path('kube-apiserver'), apiServerArgs, workDir);
+      procs.splice(1, 0, apiserver); // after etcd: stop() ends processes in reverse order
+      await waitFor(
+        'kube-apiserver /readyz',
+        () => getOk(server, '/readyz', pki.caCert, cert as string, key as string),
+        90_000,
+        procs,
+      );
+    };
+    const restartApiServer = async () => {
+      const [apiserver] = procs.splice(1, 1);
+      if (apiserver) await stopProcess(apiserver);
+      await startApiServer();
+    };
+    await startApiServer();
 
     const common = [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0'];
     procs.push(
@@ -232,6 +241,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       caCert: pki.caCert,
       binDir: bins.dir,
       workDir,
+      restartApiServer,
       stop,
     };
   } catch (err) {

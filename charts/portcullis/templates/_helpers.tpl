@@ -80,9 +80,10 @@ Status: applied to the status subresource. Events: created. Leases live in a Rol
 - apiGroups: [""]
   resources: ["serviceaccounts", "configmaps", "services"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# update: a pod template someone added to is read whole and replaced (drift.ts).
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
@@ -92,4 +93,8 @@ Status: applied to the status subresource. Events: created. Leases live in a Rol
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create"]
+# Read only, and only what status needs: why the rendered pods are unavailable (watched by label).
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "watch"]
 {{- end -}}

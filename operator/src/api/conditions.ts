@@ -26,7 +26,7 @@ export const ServerReason = {
   Unsupported: 'Unsupported',
   /** Ready=False: a child's name is taken by an object this server did not create; it is left alone and nothing is applied. */
   Conflict: 'Conflict',
-  /** Ready=False: the API server refused a child object; the message has its answer. */
+  /** Ready=False, Degraded=True: the API server refused a child object; the message has its answer. Retried with backoff. */
   ApplyFailed: 'ApplyFailed',
   /** PoliciesResolved=True: the selected policies are all accepted and in force. */
   Resolved: 'Resolved',
@@ -34,9 +34,14 @@ export const ServerReason = {
   NoPolicies: 'NoPolicies',
   /** PoliciesResolved=False / Degraded=True: a selected policy is not accepted; its last accepted version stays in force, or, when it has none, every call is denied. */
   PolicyNotAccepted: 'PolicyNotAccepted',
-  /** Degraded=True: some replicas are unavailable. */
+  /**
+   * Degraded=True, or Ready=False after a completed rollout: replicas are unavailable and no pod says
+   * why. When a pod does, the reason is its own instead: `Unschedulable` (the scheduler's),
+   * `CrashLoopBackOff`, `ImagePullBackOff`, `ErrImagePull`, `CreateContainerConfigError` (a missing
+   * Secret or ConfigMap) and the kubelet's other waiting reasons, or a failed pod's (`Evicted`).
+   */
   ReplicasUnavailable: 'ReplicasUnavailable',
-  /** Degraded=False: nothing is wrong. */
+  /** Degraded=False: nothing is wrong (or, while pods start, no fault seen yet). */
   Healthy: 'Healthy',
 } as const;
 export type ServerReason = (typeof ServerReason)[keyof typeof ServerReason];

@@ -50,6 +50,9 @@ const isObject = (v: unknown): v is JsonSchema => typeof v === 'object' && v !==
 /** Converts one schema node (and everything under it) into its structural CRD form. */
 export function toCrdSchema(schema: JsonSchema, path = '<root>'): JsonSchema {
   if (Array.isArray(schema.allOf)) return toCrdSchema(mergeAllOf(schema, path), path);
+  if (schema['x-kubernetes-int-or-string'] === true && Array.isArray(schema.anyOf)) {
+    return intOrString(schema, path);
+  }
   if (Array.isArray(schema.anyOf)) return toCrdSchema(literalUnionToEnum(schema, path), path);
   if ('const' in schema) {
     const { const: value, ...rest } = schema;
@@ -124,6 +127,16 @@ function jsonType(value: unknown, path: string): string {
     default:
       throw new CrdSchemaError(`${path}: unsupported literal ${JSON.stringify(value)}`);
   }
+}
+
+// int-or-string may keep the one anyOf a structural schema allows: [{type: integer}, {type: string}].
+function intOrString(schema: JsonSchema, path: string): JsonSchema {
+  const { anyOf, ...rest } = schema;
+  const types = (anyOf as unknown[]).map((m) => (isObject(m) ? m.type : undefined));
+  if (types.length !== 2 || types[0] !== 'integer' || types[1] !== 'string') {
+    throw new CrdSchemaError(`${path}: int-or-string takes anyOf [{type: integer}, {type: string}] only`);
+  }
+  return order({ ...toCrdSchema(rest, path), anyOf: [{ type: 'integer' }, { type: 'string' }] });
 }
 
 // Type.Union of literals -> enum. Other unions have no structural form.

@@ -21,8 +21,20 @@ export const objectName = (description: string) =>
 export const stringMap = (description: string) =>
   Type.Record(Type.String(), Type.String({ maxLength: 63 * 1024 }), { description });
 
-/** Quantities ("500m", "128Mi", 2): the API server parses and checks them where they are used. */
+/**
+ * The grammar of a non-negative Kubernetes quantity (resource.Quantity's, without the sign: no
+ * resource may be negative). Checked where the value is written (CRD, Helm values, the operator's
+ * defaults file): the API server only parses quantities when it converts the Deployment, and then
+ * refuses it with an internal error that names no field of the McpServer.
+ */
+export const QUANTITY_PATTERN =
+  '^(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+
+/** Quantities ("500m", "128Mi", 2). pattern and minimum apply to the string and the integer form respectively. */
 export const Quantity = Type.Unsafe<string | number>({
+  anyOf: [{ type: 'integer' }, { type: 'string' }],
+  pattern: QUANTITY_PATTERN,
+  minimum: 0,
   'x-kubernetes-int-or-string': true,
   description: "A Kubernetes quantity such as '500m', '128Mi' or 2.",
 });

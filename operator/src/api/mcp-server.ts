@@ -149,7 +149,8 @@ export const McpServerStatus = Type.Object(
   {
     phase: Type.Optional(
       Type.Enum(SERVER_PHASES, {
-        description: 'Summary: Pending, Progressing, Ready, Degraded or Failed. Conditions have the detail.',
+        description:
+          'Summary: Pending, Progressing, Ready, Degraded (serving with less than it should) or Failed (the spec cannot be applied, or no pod serves for a known cause). Conditions have the detail.',
       }),
     ),
     source: Type.Optional(

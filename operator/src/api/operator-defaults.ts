@@ -3,6 +3,7 @@ import { Compile } from 'typebox/compile';
 import { AuditConfig } from '../../../sidecar/src/audit/config.ts';
 import { Authentication, Limits } from '../../../sidecar/src/config/schema.ts';
 import { TelemetryConfig } from '../../../sidecar/src/telemetry/config.ts';
+import { Quantity } from './kube-types.ts';
 
 // OperatorDefaults: the settings the cluster owns (Helm values / operator flags), not namespace owners:
 // the sidecar image, identity providers, audit sinks, telemetry, monitoring. Renderers take them as input.
@@ -13,8 +14,8 @@ const port = (description: string, defaultPort: number) =>
 const resources = (requests: Record<string, string>, limits: Record<string, string>, description: string) =>
   Type.Object(
     {
-      requests: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), { default: requests }),
-      limits: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), { default: limits }),
+      requests: Type.Record(Type.String(), Quantity, { default: requests }),
+      limits: Type.Record(Type.String(), Quantity, { default: limits }),
     },
     { default: { requests, limits }, description },
   );

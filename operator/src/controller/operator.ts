@@ -10,11 +10,14 @@ import type { OperatorMetrics } from '../metrics/metrics.ts';
 import { acceptedCondition, validatePolicy } from '../render/policy-validation.ts';
 import { renderServer } from '../render/render-server.ts';
 import type { Controller } from './controller.ts';
+import { trimManagedFields } from './drift.ts';
 import { EventRecorder } from './events.ts';
 import { InformerGroup } from './informer-group.ts';
 import { createPolicyController } from './mcppolicy/controller.ts';
 import { type PolicyCheck, PolicyChecker } from './mcppolicy/policy-checker.ts';
 import { createServerController } from './mcpserver/controller.ts';
+import { type PodView, trimPod } from './mcpserver/pod-health.ts';
+import { PodIndex } from './mcpserver/pod-index.ts';
 import { resolvePolicies } from './mcpserver/policies.ts';
 import type { Rendered } from './mcpserver/sync.ts';
 import { MANAGED_SELECTOR } from './ownership.ts';
@@ -52,13 +55,11 @@ function withoutManagedFields<T extends KubeObject>(object: T): T {
   return { ...object, metadata };
 }
 
-/** On children only our own apply entry matters (see apply-decision.ts). */
+/** On children only our own apply entry and others' claims on a pod template matter (see drift.ts). */
 function withOwnManagedFields<T extends KubeObject>(object: T): T {
   const entries = object.metadata.managedFields;
   if (!entries) return object;
-  const managedFields = entries.filter(
-    (e) => e.manager === FIELD_MANAGER && e.operation === 'Apply' && !e.subresource,
-  );
+  const managedFields = trimManagedFields(entries, FIELD_MANAGER);
   return { ...object, metadata: { ...object.metadata, managedFields } };
 }
 
@@ -94,6 +95,7 @@ export class Operator {
   readonly servers: InformerGroup<McpServer>;
   readonly policies: InformerGroup<McpPolicy>;
   readonly children: Map<string, InformerGroup<KubeObject>>;
+  readonly pods: InformerGroup<PodView>;
   readonly serverController: Controller;
   readonly policyController: Controller;
   readonly #deps: OperatorDeps;
@@ -128,6 +130,19 @@ export class Operator {
         ),
       ]),
     );
+    // Only the pods the operator rendered (by label), trimmed to what status reads: watching every
+    // pod of the cluster would cost memory in proportion to everything else that runs there.
+    this.pods = new InformerGroup<PodView>(
+      {
+        client,
+        resource: Resources.Pod,
+        labelSelector: MANAGED_SELECTOR,
+        log: informerLog,
+        transform: trimPod,
+      },
+      namespaces,
+    );
+    const podIndex = new PodIndex();
     const events = new EventRecorder({ client, log, instance: deps.identity, now });
     const checker = new PolicyChecker(checkPolicy);
     const render = renderFor(deps.defaults);
@@ -137,6 +152,8 @@ export class Operator {
       servers: this.servers,
       policies: this.policies,
       children: [...this.children.values()],
+      pods: this.pods,
+      podIndex,
       workers: deps.workers,
       log: log.child({ controller: 'mcpserver' }),
       metrics,
@@ -148,6 +165,7 @@ export class Operator {
         resolvePolicies: (server) =>
           resolvePolicies(server, this.policies.store.list(server.metadata.namespace), checker),
         render,
+        pods: (key) => podIndex.podsOf(key),
         events,
         log: log.child({ controller: 'mcpserver' }),
         now,
@@ -180,7 +198,7 @@ export class Operator {
   }
 
   get #groups(): InformerGroup<KubeObject>[] {
-    return [this.servers, this.policies, ...this.children.values()] as InformerGroup<KubeObject>[];
+    return [this.servers, this.policies, this.pods, ...this.children.values()] as InformerGroup<KubeObject>[];
   }
 
   hasSynced(): boolean {

@@ -88,11 +88,14 @@ export class KubeClient {
   }
 
   /** Replace with the object's resourceVersion as precondition: CONFLICT when someone wrote first. */
-  update<T extends KubeObject>(manifest: KubeObject): Promise<T> {
+  update<T extends KubeObject>(manifest: KubeObject, options: { fieldManager?: string } = {}): Promise<T> {
     const r = this.#resourceOfManifest(manifest);
     this.#onWrite('update', r);
     const { name, namespace } = manifest.metadata;
-    return this.#request<T>(r, 'PUT', objectPath(r, namespace, name), { body: manifest });
+    return this.#request<T>(r, 'PUT', objectPath(r, namespace, name), {
+      body: manifest,
+      query: { fieldManager: options.fieldManager },
+    });
   }
 
   async delete(r: ResourceType, namespace: string | undefined, name: string): Promise<void> {

@@ -21,6 +21,7 @@ export const Resources = {
   Deployment: rt('apps/v1', 'Deployment', 'deployments'),
   Service: rt('v1', 'Service', 'services'),
   ConfigMap: rt('v1', 'ConfigMap', 'configmaps'),
+  Pod: rt('v1', 'Pod', 'pods'),
   ServiceAccount: rt('v1', 'ServiceAccount', 'serviceaccounts'),
   NetworkPolicy: rt('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),
   PodDisruptionBudget: rt('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),

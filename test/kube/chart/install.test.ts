@@ -122,15 +122,20 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
         // Looks a child's name up before creating it, so it never takes over a stranger's object.
         ['get', 'configmaps', watched.name],
         ['get', 'serviceaccounts', watched.name],
+        ['update', 'deployments.apps', watched.name],
         ['delete', 'networkpolicies.networking.k8s.io', watched.name],
         ['create', 'events.events.k8s.io', watched.name],
         ['create', 'leases.coordination.k8s.io', releaseNs.name],
+        ['list', 'pods', watched.name],
+        ['watch', 'pods', watched.name],
       ];
       const no: [string, string, string][] = [
         ['get', 'secrets', watched.name],
         ['get', 'mcpservers.portcullis.dev', watched.name],
-        ['list', 'pods', watched.name],
         ['create', 'pods', watched.name],
+        ['patch', 'pods', watched.name],
+        ['get', 'pods/log', watched.name],
+        ['list', 'events.events.k8s.io', watched.name],
         ['patch', 'mcpservers.portcullis.dev', watched.name],
         ['update', 'mcpservers.portcullis.dev/status', watched.name],
         ['create', 'roles.rbac.authorization.k8s.io', watched.name],

@@ -185,6 +185,10 @@ describe('the Helm chart renders objects the API server accepts', () => {
       [{ config: { audit: { sinks: [{ type: 'carrier-pigeon' }] } } }, /config\/audit\/sinks/],
       [{ config: { unknownSetting: true } }, /config/],
       [{ runAsUser: 0 }, /runAsUser/],
+      [
+        { config: { sidecar: { resources: { limits: { memory: 'lots' } } } } },
+        /config\/sidecar\/resources\/limits\/memory/,
+      ],
     ];
     for (const [values, fault] of cases) {
       await expect(

@@ -31,10 +31,15 @@ async function logFile(name: string): Promise<string> {
   return join(dir, `${name}.log`);
 }
 
-function flags(namespace: string, identity: string, extra: string[]): string[] {
+function flags(
+  namespace: string,
+  identity: string,
+  extra: string[],
+  kubeconfig = inject('kubeconfig'),
+): string[] {
   return [
     '--kubeconfig',
-    inject('kubeconfig'),
+    kubeconfig,
     '--namespaces',
     namespace,
     '--lease-namespace',
@@ -78,12 +83,14 @@ export async function spawnOperator(
   namespace: string,
   identity: string,
   extra: string[] = [],
+  /** Another control plane's (the chaos test runs its own). */
+  kubeconfig?: string,
 ): Promise<OperatorProcess> {
   const logPath = await logFile(identity);
   const out = createWriteStream(logPath);
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'operator/src/main.ts'), ...flags(namespace, identity, extra)],
+    [join(ROOT, 'operator/src/main.ts'), ...flags(namespace, identity, extra, kubeconfig)],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LOG_LEVEL: 'debug' },

@@ -100,6 +100,90 @@ describe('McpServer reconcile', () => {
     expect(deployment.spec.replicas).toBe(1);
   });
 
+  it.each([
+    {
+      name: 'a container added',
+      patch: [
+        {
+          op: 'add',
+          path: '/spec/template/spec/containers/-',
+          value: { name: 'miner', image: 'evil/miner:1' },
+        },
+      ],
+    },
+    {
+      name: "the sidecar's token volume mounted into the MCP container",
+      patch: [
+        {
+          op: 'add',
+          path: '/spec/template/spec/containers/0/volumeMounts/-',
+          value: { name: 'portcullis-token', mountPath: '/var/run/stolen', readOnly: true },
+        },
+      ],
+    },
+    {
+      name: 'hostPID and an envFrom added',
+      patch: [
+        { op: 'add', path: '/spec/template/spec/hostPID', value: true },
+        {
+          op: 'add',
+          path: '/spec/template/spec/containers/0/envFrom',
+          value: [{ secretRef: { name: 'x' } }],
+        },
+      ],
+    },
+  ])('reverts an addition to the pod template: $name', async ({ patch }) => {
+    await serverReady(ns.name, 'everything');
+    type Template = {
+      metadata: { generation: number };
+      spec: { template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } } };
+    };
+    const get = () => kubectlJson<Template>(['-n', ns.name, 'get', 'deployment/everything']);
+    const before = await get();
+    // The patch's own answer: the operator may revert it before a second read could see it.
+    const patched = JSON.parse(
+      await kubectl([
+        '-n',
+        ns.name,
+        'patch',
+        'deployment/everything',
+        '--type=json',
+        '-p',
+        JSON.stringify(patch),
+        '-o',
+        'json',
+      ]),
+    ) as Template;
+    expect(patched.spec.template.spec).not.toEqual(before.spec.template.spec);
+    const after = await eventually('pod template restored', async () => {
+      const d = await get();
+      return d.metadata.generation > patched.metadata.generation ? d : undefined;
+    });
+    expect(after.spec.template.spec).toEqual(before.spec.template.spec);
+    const events = await kubectlJson<{ items: { reason: string; note: string }[] }>([
+      '-n',
+      ns.name,
+      'get',
+      'events.events.k8s.io',
+      '--field-selector',
+      'regarding.name=everything,regarding.kind=McpServer,reason=DriftCorrected',
+    ]);
+    expect(events.items.map((e) => e.note).join('\n')).toContain('was added by another writer');
+  });
+
+  it('leaves a rollout restart alone', async () => {
+    await serverReady(ns.name, 'everything');
+    await kubectl(['-n', ns.name, 'rollout', 'restart', 'deployment/everything']);
+    await serverReady(ns.name, 'everything');
+    await eventually('queue idle', async () =>
+      op.operator.serverController.queue.length === 0 ? true : undefined,
+    );
+    const d = await kubectlJson<{
+      spec: { template: { metadata: { annotations: Record<string, string> } } };
+    }>(['-n', ns.name, 'get', 'deployment/everything']);
+    expect(d.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toBeDefined();
+  });
+
   it('recreates a deleted Service', async () => {
     const before = await kubectlJson<{ metadata: { uid: string } }>([
       '-n',
@@ -131,6 +215,11 @@ describe('McpServer reconcile', () => {
       name: 'an unknown transport',
       spec: { hosted: { image: 'x', port: 3000, transport: 'carrier-pigeon' } },
       message: 'spec.hosted.transport',
+    },
+    {
+      name: 'a memory limit that is no quantity',
+      spec: { hosted: { image: 'x', port: 3000, resources: { limits: { memory: 'lots' } } } },
+      message: 'spec.hosted.resources.limits.memory',
     },
   ])('the API server refuses an McpServer with $name', async ({ spec, message }) => {
     const manifest = JSON.stringify({

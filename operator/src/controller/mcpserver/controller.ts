@@ -9,6 +9,8 @@ import { policyVersionChanged, serverKeysForPolicyEvent } from '../mcppolicy/che
 import { WorkQueue } from '../queue.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import { serverEventMatters, serverKeyOf, serverKeysForChildEvent } from './checks.ts';
+import { type PodView, podEventMatters } from './pod-health.ts';
+import type { PodIndex } from './pod-index.ts';
 import { type ServerSyncDeps, syncServer } from './sync.ts';
 
 // Wiring of the McpServer controller: which events queue which server keys. The logic is in
@@ -20,6 +22,9 @@ export interface ServerControllerOptions {
   servers: InformerGroup<McpServer>;
   policies: InformerGroup<McpPolicy>;
   children: readonly InformerGroup<KubeObject>[];
+  /** The rendered pods, by label; their events feed the index that status reads. */
+  pods: InformerGroup<PodView>;
+  podIndex: PodIndex;
   sync: ServerSyncDeps;
   workers: number;
   log: Logger;
@@ -40,6 +45,10 @@ export function createServerController(o: ServerControllerOptions): Controller {
       for (const key of serverKeysForChildEvent(event)) queue.add(key);
     });
   }
+  o.pods.on((event) => {
+    const key = o.podIndex.record(event);
+    if (key && podEventMatters(event)) queue.add(key);
+  });
   o.policies.on((event) => {
     if (!policyVersionChanged(event)) return;
     const ns = event.object.metadata.namespace;

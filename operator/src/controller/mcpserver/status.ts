@@ -1,6 +1,7 @@
 import { ServerCondition, ServerReason } from '../../api/conditions.ts';
 import type { McpServerStatus, ServerPhase } from '../../api/mcp-server.ts';
 import { type Condition, type ConditionUpdate, setConditions } from '../conditions.ts';
+import { describeProblems, type PodProblem } from './pod-health.ts';
 
 // The McpServer status, computed purely from what the reconcile observed: checks in a fixed order
 // (can it render? did the apply succeed? are the policies good? is the rollout done?) turn into
@@ -34,10 +35,14 @@ export interface ServerObservation {
   /** Policies in force, by name; and those not accepted (at their last accepted generation, or failing closed). */
   policies: string[];
   rejectedPolicies: { name: string; message: string; keptGeneration?: number }[];
+  /** Why pods are not available, read from the server's pods (pod-health.ts). */
+  podProblems?: readonly PodProblem[];
 }
 
 interface Rollout {
   done: boolean;
+  /** The Deployment finished rolling out its current template once: missing pods since were lost. */
+  completed: boolean;
   available: number;
   ready: number;
   failed?: string;
@@ -57,8 +62,14 @@ export function rolloutOf(deployment: DeploymentState | undefined, desired: numb
       (c.type === 'Progressing' && c.status === 'False') ||
       (c.type === 'ReplicaFailure' && c.status === 'True'),
   );
+  const completed =
+    current &&
+    (s?.conditions ?? []).some(
+      (c) => c.type === 'Progressing' && c.status === 'True' && c.reason === 'NewReplicaSetAvailable',
+    );
   return {
     done,
+    completed,
     available,
     ready,
     failed: stuck ? `${stuck.reason ?? stuck.type}: ${stuck.message ?? ''}` : undefined,
@@ -84,6 +95,22 @@ function readyCondition(o: ServerObservation, rollout: Rollout, gen: number): Co
       'False',
       ServerReason.ScaledToZero,
       'spec.hosted.replicas is 0; set it to 1 or more to serve calls.',
+    );
+  }
+  const problems = o.podProblems ?? [];
+  if (!rollout.done && problems.length > 0) {
+    return c(
+      'False',
+      (problems[0] as PodProblem).reason,
+      `${rollout.available} of ${o.desiredReplicas} pods available: ${describeProblems(problems)}.`,
+    );
+  }
+  if (!rollout.done && rollout.completed) {
+    const why = rollout.failed ? ` (${rollout.failed})` : '';
+    return c(
+      'False',
+      ServerReason.ReplicasUnavailable,
+      `${rollout.available} of ${o.desiredReplicas} pods available; pods were lost after the rollout completed${why}. See kubectl get pods -l app.kubernetes.io/instance=${o.name}.`,
     );
   }
   if (!rollout.done) {
@@ -140,6 +167,19 @@ function policiesCondition(o: ServerObservation, gen: number): ConditionUpdate {
 
 function degradedCondition(o: ServerObservation, rollout: Rollout, gen: number): ConditionUpdate {
   const base = { type: ServerCondition.Degraded, observedGeneration: gen };
+  const failure = o.renderError
+    ? { reason: o.renderError.reason, message: o.renderError.message }
+    : o.applyError
+      ? { reason: ServerReason.ApplyFailed, message: o.applyError }
+      : undefined;
+  if (failure) {
+    return {
+      ...base,
+      status: 'True',
+      reason: failure.reason,
+      message: `The desired state is not applied (${failure.message}); pods of the last applied spec, if any, keep running: ${rollout.available} of ${o.desiredReplicas} available.`,
+    };
+  }
   if (o.rejectedPolicies.length > 0) {
     return {
       ...base,
@@ -148,26 +188,41 @@ function degradedCondition(o: ServerObservation, rollout: Rollout, gen: number):
       message: `McpPolicy not accepted: ${o.rejectedPolicies.map((p) => `${p.name} (${inForceInstead(p)})`).join(', ')}.`,
     };
   }
-  // A rollout in progress is not degradation; pods lost after it, or a stuck rollout, are.
+  // A rollout in progress is not degradation; pods lost after it (all of them included), pods that
+  // fail for a known cause, or a stuck rollout are.
+  const problems = o.podProblems ?? [];
   const rolledOut = (o.deployment?.status?.updatedReplicas ?? 0) >= o.desiredReplicas;
+  const short = o.deployment !== undefined && o.desiredReplicas > 0 && rollout.available < o.desiredReplicas;
   if (
-    o.deployment &&
-    o.desiredReplicas > 0 &&
-    (rollout.failed || (rolledOut && rollout.available < o.desiredReplicas && rollout.available > 0))
+    short &&
+    (rollout.failed || problems.length > 0 || rollout.completed || (rolledOut && rollout.available > 0))
   ) {
+    const causes = problems.length > 0 ? `: ${describeProblems(problems)}` : '';
     return {
       ...base,
       status: 'True',
-      reason: ServerReason.ReplicasUnavailable,
-      message: `${rollout.available} of ${o.desiredReplicas} pods available${rollout.failed ? ` (${rollout.failed})` : ''}; see kubectl describe deployment ${o.name}.`,
+      reason: problems[0]?.reason ?? ServerReason.ReplicasUnavailable,
+      message: `${rollout.available} of ${o.desiredReplicas} pods available${causes}${rollout.failed ? ` (${rollout.failed})` : ''}; see kubectl describe deployment ${o.name}.`,
     };
   }
-  return { ...base, status: 'False', reason: ServerReason.Healthy, message: 'Nothing is wrong.' };
+  const message =
+    rollout.done || o.desiredReplicas === 0 ? 'Nothing is wrong.' : 'No fault seen while the pods start.';
+  return { ...base, status: 'False', reason: ServerReason.Healthy, message };
 }
 
 export function phaseOf(conditions: readonly ConditionUpdate[], o: ServerObservation): ServerPhase {
   const get = (type: string) => conditions.find((c) => c.type === type);
   if (o.renderError || o.applyError || o.conflict) return 'Failed';
+  // Not one pod serves, for a known cause: an outage, not a slow start.
+  const rollout = rolloutOf(o.deployment, o.desiredReplicas);
+  if (
+    o.deployment &&
+    o.desiredReplicas > 0 &&
+    rollout.available === 0 &&
+    ((o.podProblems ?? []).length > 0 || rollout.failed)
+  ) {
+    return 'Failed';
+  }
   if (get(ServerCondition.Degraded)?.status === 'True') return 'Degraded';
   if (get(ServerCondition.Ready)?.status === 'True') return 'Ready';
   return o.deployment && o.desiredReplicas > 0 ? 'Progressing' : 'Pending';

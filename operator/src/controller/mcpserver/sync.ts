@@ -3,17 +3,20 @@ import { ServerCondition, ServerReason } from '../../api/conditions.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer, McpServerStatus } from '../../api/mcp-server.ts';
 import type { KubeClient } from '../../kube/client.ts';
-import { isKubeError } from '../../kube/errors.ts';
 import { type KubeObject, splitKey } from '../../kube/object.ts';
-import { resourceOf } from '../../kube/resources.ts';
+import { Resources, resourceOf } from '../../kube/resources.ts';
 import { applyDecision, withAppliedHash } from '../apply-decision.ts';
+import { applyFailureMessage, isPassing } from '../apply-failure.ts';
 import { isTrue } from '../conditions.ts';
 import type { ReconcileOutcome } from '../controller.ts';
+import { foreignTemplateField, templateReplacement } from '../drift.ts';
 import type { EventRecorder } from '../events.ts';
 import { deepEqual } from '../json.ts';
 import { isControlledBy, withOwnership } from '../ownership.ts';
 import type { Store } from '../store.ts';
+import { ownerServerKey } from './checks.ts';
 import { creationConflict } from './conflicts.ts';
+import { type PodView, podProblems } from './pod-health.ts';
 import { type DeploymentState, serverStatus } from './status.ts';
 
 // Reconcile of one McpServer: read everything from the caches -> render the desired children ->
@@ -45,6 +48,8 @@ export interface ServerSyncDeps {
   resolvePolicies: (server: McpServer) => PolicyResolution;
   /** Pure renderer: the children in apply order, or why the spec cannot be rendered. */
   render: (server: McpServer, policies: readonly McpPolicy[]) => Rendered;
+  /** The server's pods as last seen, for why they are unavailable. */
+  pods: (serverKey: string) => readonly PodView[];
   events: EventRecorder;
   log: Logger;
   now: () => Date;
@@ -76,6 +81,7 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
 
   let applyError: string | undefined;
   let conflict: string | undefined;
+  let failure: unknown;
   let deployment = live.get('Deployment') as DeploymentState | undefined;
   const wrote: string[] = [];
   const plans = (rendered?.objects ?? []).map((object) => {
@@ -101,7 +107,6 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
         deps.client.apply<KubeObject>(p.desired, { fieldManager: deps.fieldManager, force: true }),
       ),
     );
-    let retryable: unknown;
     for (const [i, outcome] of results.entries()) {
       const { desired, kind, decision } = pending[i] as (typeof pending)[number];
       if (!decision.apply) continue;
@@ -116,15 +121,20 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
               : 'updated';
         wrote.push(`${kind} ${what}`);
         deps.log.debug({ key, kind, reason: decision.reason, detail: decision.detail }, 'applied');
-      } else if (isKubeError(outcome.reason, 'INVALID') || isKubeError(outcome.reason, 'FORBIDDEN')) {
-        // A refusal will not go away by retrying; report it in status and wait for a spec change.
-        applyError ??= `${kind} ${desired.metadata.name}: ${outcome.reason.message}`;
       } else {
-        retryable ??= outcome.reason;
+        failure ??= outcome.reason;
+        if (!isPassing(outcome.reason)) {
+          applyError ??= applyFailureMessage(kind, desired.metadata.name, outcome.reason);
+        }
       }
     }
-    if (retryable) throw retryable;
-    if (!applyError) await deleteUnwanted(deps, live, new Set(plans.map((p) => p.kind)), wrote);
+    // A passing failure is only retried; a refusal is reported below, then retried with backoff.
+    if (failure !== undefined && !applyError) throw failure;
+    if (failure === undefined) {
+      const desired = plans.find((p) => p.kind === 'Deployment')?.desired;
+      if (desired && deployment) deployment = await revertTemplateAdditions(deps, desired, deployment, wrote);
+      await deleteUnwanted(deps, live, new Set(plans.map((p) => p.kind)), wrote);
+    }
   }
 
   if (wrote.length > 0) {
@@ -149,12 +159,36 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
       deployment,
       policies: policies.inForce,
       rejectedPolicies: policies.rejected,
+      podProblems: podProblems(deps.pods(key)),
     },
     deps.now(),
   );
   await writeStatus(deps, server, status);
+  // Through the controller's rate-limited requeue: retried with exponential backoff, never hot.
+  if (failure !== undefined) throw failure;
   // The object in the way is not watched (it carries no label of ours): look again later.
   return conflict ? { requeueAfterMs: CONFLICT_RECHECK_MS } : undefined;
+}
+
+/** Replaces a pod template that another writer added to (drift.ts); returns the Deployment as now stored. */
+async function revertTemplateAdditions(
+  deps: ServerSyncDeps,
+  desired: KubeObject,
+  deployment: DeploymentState,
+  wrote: string[],
+): Promise<DeploymentState> {
+  const added = foreignTemplateField(deployment as KubeObject, deps.fieldManager);
+  if (!added) return deployment;
+  // The cache trims managedFields; the update must carry every writer's entry but the claims it drops.
+  const { namespace, name } = (deployment as KubeObject).metadata;
+  const live = await deps.client.get<KubeObject>(Resources.Deployment, namespace, name);
+  if (!live) return deployment;
+  const stored = await deps.client.update<KubeObject>(templateReplacement(live, desired, deps.fieldManager), {
+    fieldManager: deps.fieldManager,
+  });
+  deps.children.get('Deployment')?.upsert({ ...stored, apiVersion: desired.apiVersion, kind: 'Deployment' });
+  wrote.push(`Deployment reverted (${added} was added by another writer)`);
+  return stored as DeploymentState;
 }
 
 async function deleteUnwanted(

@@ -36,6 +36,12 @@ describe('McpServer admission', () => {
         },
       }),
     },
+    {
+      name: 'quantities as strings and integers',
+      object: server({
+        hosted: { resources: { requests: { cpu: '500m', memory: '128Mi' }, limits: { cpu: 2 } } },
+      }),
+    },
   ])('accepts $name', ({ object }) => {
     expect(admit('McpServer', object).errors).toEqual([]);
   });
@@ -113,6 +119,16 @@ describe('McpServer admission', () => {
         hosted: { env: [{ name: 'A', value: 'x', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] },
       }),
       error: 'set value or valueFrom, not both',
+    },
+    {
+      name: 'a memory limit that is no quantity',
+      object: server({ hosted: { resources: { limits: { memory: 'lots' } } } }),
+      error: '/spec/hosted/resources/limits/memory: must match pattern',
+    },
+    {
+      name: 'a negative cpu request',
+      object: server({ hosted: { resources: { requests: { cpu: -1 } } } }),
+      error: '/spec/hosted/resources/requests/cpu: must be >= 0',
     },
     {
       name: 'a name that cannot be a Service name',

@@ -43,8 +43,23 @@ describe('parseOperatorDefaults', () => {
       input: { sidecar: { image: 'i', port: 9090 } },
       path: '/sidecar/adminPort: must differ from /sidecar/port (both are 9090)',
     },
+    {
+      name: 'a memory limit that is no quantity',
+      input: { sidecar: { image: 'i', resources: { limits: { memory: 'lots' } } } },
+      path: '/sidecar/resources/limits/memory',
+    },
+    {
+      name: 'a negative cpu request',
+      input: { sidecar: { image: 'i' }, mcpServer: { resources: { requests: { cpu: '-1' } } } },
+      path: '/mcpServer/resources/requests/cpu',
+    },
   ])('refuses $name, naming the path', ({ input, path }) => {
     expect(() => parseOperatorDefaults(input)).toThrow(OperatorDefaultsError);
     expect(() => parseOperatorDefaults(input)).toThrow(path);
+  });
+
+  it.each(['500m', '1.5', '128Mi', '1G', '2e3', 2])('accepts the quantity %s', (cpu) => {
+    const d = parseOperatorDefaults({ sidecar: { image: 'i', resources: { requests: { cpu } } } });
+    expect(d.sidecar.resources.requests.cpu).toBe(cpu);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { PodProblem } from '../../../../../operator/src/controller/mcpserver/pod-health.ts';
 import {
   type DeploymentState,
   type ServerObservation,
@@ -23,6 +24,30 @@ const deployment = (
     availableReplicas: available,
   },
 });
+
+const withConditions = (
+  d: DeploymentState,
+  ...conditions: NonNullable<NonNullable<DeploymentState['status']>['conditions']>
+): DeploymentState => ({ ...d, status: { ...d.status, conditions } });
+
+/** A Deployment whose rollout completed once (the Deployment controller's own mark), now with `available` pods. */
+const completed = (available: number) =>
+  withConditions(deployment(available, 2), {
+    type: 'Progressing',
+    status: 'True',
+    reason: 'NewReplicaSetAvailable',
+  });
+
+const crashLoop: PodProblem = {
+  reason: 'CrashLoopBackOff',
+  message: 'container mcp-server CrashLoopBackOff (last exit: Error, code 1)',
+  pods: 2,
+};
+const unschedulable: PodProblem = {
+  reason: 'Unschedulable',
+  message: "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.",
+  pods: 2,
+};
 
 const observation = (o: Partial<ServerObservation> = {}): ServerObservation => ({
   name: 'echo',
@@ -87,14 +112,56 @@ describe('serverStatus', () => {
       o: observation({ renderError: { reason: 'InvalidSpec', message: 'port 8080 is the sidecar port' } }),
       phase: 'Failed',
       ready: ['False', 'InvalidSpec'],
-      degraded: 'False',
+      degraded: 'True',
     },
     {
       name: 'API server refused a child',
       o: observation({ applyError: 'Deployment echo: bad' }),
       phase: 'Failed',
       ready: ['False', 'ApplyFailed'],
-      degraded: 'False',
+      degraded: 'True',
+    },
+    {
+      name: 'every pod lost after the rollout completed',
+      o: observation({ deployment: completed(0) }),
+      phase: 'Degraded',
+      ready: ['False', 'ReplicasUnavailable'],
+      degraded: 'True',
+    },
+    {
+      name: 'no pod available, crash looping',
+      o: observation({ deployment: completed(0), podProblems: [crashLoop] }),
+      phase: 'Failed',
+      ready: ['False', 'CrashLoopBackOff'],
+      degraded: 'True',
+    },
+    {
+      name: 'a new server whose pods cannot be scheduled',
+      o: observation({ deployment: deployment(0, 2), podProblems: [unschedulable] }),
+      phase: 'Failed',
+      ready: ['False', 'Unschedulable'],
+      degraded: 'True',
+    },
+    {
+      name: 'one of two pods crash looping',
+      o: observation({ deployment: completed(1), podProblems: [{ ...crashLoop, pods: 1 }] }),
+      phase: 'Degraded',
+      ready: ['False', 'CrashLoopBackOff'],
+      degraded: 'True',
+    },
+    {
+      name: 'a stuck rollout with no pod available',
+      o: observation({
+        deployment: withConditions(deployment(0, 0), {
+          type: 'ReplicaFailure',
+          status: 'True',
+          reason: 'FailedCreate',
+          message: 'exceeded quota',
+        }),
+      }),
+      phase: 'Failed',
+      ready: ['False', 'Progressing'],
+      degraded: 'True',
     },
     {
       name: "a child's name is held by someone else's object",
@@ -154,6 +221,34 @@ describe('serverStatus', () => {
     const c = cond(serverStatus(o, now), 'PoliciesResolved');
     expect([c?.status, c?.reason]).toEqual([status, reason]);
     expect(c?.message).toContain(text);
+  });
+
+  it.each([
+    { name: 'all pods available', o: observation(), text: 'Nothing is wrong.' },
+    {
+      name: 'all pods lost',
+      o: observation({ deployment: completed(0) }),
+      text: '0 of 2 pods available; see kubectl describe deployment echo.',
+    },
+    {
+      name: 'crash looping',
+      o: observation({ deployment: completed(0), podProblems: [crashLoop] }),
+      text: '0 of 2 pods available: container mcp-server CrashLoopBackOff (last exit: Error, code 1) (2 pods)',
+    },
+    {
+      name: 'a refused apply',
+      o: observation({ applyError: 'Deployment echo: quantities must match' }),
+      text: 'The desired state is not applied (Deployment echo: quantities must match)',
+    },
+  ])('Degraded says what is wrong: $name', ({ o, text }) => {
+    expect(cond(serverStatus(o, now), 'Degraded')?.message).toContain(text);
+  });
+
+  it('Ready names the cause of unschedulable pods in the words of the scheduler', () => {
+    const s = serverStatus(observation({ deployment: deployment(0, 2), podProblems: [unschedulable] }), now);
+    expect(cond(s, 'Ready')?.message).toBe(
+      "0 of 2 pods available: 0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. (2 pods).",
+    );
   });
 
   it('reports the URL, sorted policies and replica counts', () => {
