@@ -14,7 +14,6 @@ import type { EventRecorder } from '../events.ts';
 import { deepEqual } from '../json.ts';
 import { isControlledBy, withOwnership } from '../ownership.ts';
 import type { Store } from '../store.ts';
-import { ownerServerKey } from './checks.ts';
 import { creationConflict } from './conflicts.ts';
 import { type PodView, podProblems } from './pod-health.ts';
 import { type DeploymentState, serverStatus } from './status.ts';
