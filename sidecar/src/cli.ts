@@ -27,6 +27,7 @@ export const SIDECAR_FLAGS = {
 
 export const SIDECAR_ENV: readonly (readonly [name: string, help: string])[] = [
   ['LOG_LEVEL', 'pino log level: fatal, error, warn, info (default), debug, trace.'],
+  ['PATH', 'Where stdio server commands and util-linux setpriv (children die with the sidecar) are found.'],
   ['POD_NAME', 'Instance id in audit events and spans (default: host name and process id).'],
   ['PORT', 'Quick start only: MCP port (default 8080).'],
   ['ADMIN_PORT', 'Quick start only: admin port for /metrics and health (default 9090).'],

@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
+import { readCompleteLines } from '../../support/ndjson.ts';
 import {
   allow,
   config,
@@ -58,11 +59,7 @@ export async function startCorpusSidecar(upstream: DemoUpstream): Promise<Corpus
     undefined,
     { audit: 'config' },
   );
-  const events = async () =>
-    (await readFile(file, 'utf8').catch(() => ''))
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as AuditEvent);
+  const events = () => readCompleteLines<AuditEvent>(file);
   return {
     url: sidecar.url,
     events,

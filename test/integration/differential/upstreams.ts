@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
 import { ensureGoUpstream, ensurePythonUpstream } from '../../fixtures/upstreams/install.ts';
 import { stopChild, waitUntilServing } from '../../support/child-process.ts';
+import { readCompleteLines } from '../../support/ndjson.ts';
 import type { Executed } from './invariant.ts';
 
 // The three real upstreams of the differential corpus, each a child process on a loopback port that
@@ -62,13 +63,7 @@ export async function startDemoUpstream(kind: UpstreamKind): Promise<DemoUpstrea
   return {
     kind,
     url: `${base}/mcp`,
-    async executed() {
-      const text = await readFile(recordFile, 'utf8');
-      return text
-        .split('\n')
-        .filter((l) => l.length > 0)
-        .map((l) => JSON.parse(l) as Executed);
-    },
+    executed: () => readCompleteLines<Executed>(recordFile),
     async close() {
       await stopChild(child);
       await rm(dir, { recursive: true, force: true });
