@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { UpstreamWait } from '../pipeline/upstream-wait.ts';
-import { type SseEvent, SseSplitter } from '../transport/sse.ts';
+import { reencodeEvent, type SseEvent, SseSplitter } from '../transport/sse.ts';
 
 // Moves an upstream reply body to the client. SSE is relayed event by event as it arrives (with
 // backpressure), each event optionally rewritten; everything else is piped as is. The wait for the
@@ -35,7 +35,7 @@ export function relaySse(
         return done();
       }
       let out = '';
-      for (const ev of events) out += rewrite(ev) ?? ev.raw;
+      for (const ev of events) out += rewrite(ev) ?? reencodeEvent(ev);
       if (out === '') return;
       // Corked until the next tick, so an event and the end of the stream that follows it in the
       // same read go out in one write.
@@ -53,7 +53,8 @@ export function relaySse(
     });
     body.once('end', () => {
       wait.stop();
-      res.end(splitter.rest());
+      // An event not ended by a blank line is incomplete: the SSE standard discards it, so must we.
+      res.end();
       done();
     });
     tieEnds(body, res, done);

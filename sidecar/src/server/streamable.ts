@@ -96,7 +96,8 @@ function abortOnClientClose(ex: Exchange): EventEmitter {
 async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
   const headers = clientResponseHeaders(up.headers);
   const status = clientStatus(up.statusCode);
-  const type = headers['content-type'] ?? '';
+  // Media types are case-insensitive (RFC 9110 §8.3.1); clients lowercase them before they dispatch.
+  const type = (headers['content-type'] ?? '').toLowerCase();
   const ctx = exchangeReplyContext(ex);
   if (type.startsWith('text/event-stream')) {
     // No flushHeaders on a POST: its reply stream usually holds one event and ends at once, and the

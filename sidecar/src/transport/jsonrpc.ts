@@ -1,5 +1,5 @@
 import type { JsonRpcId, ProxyErrorCode } from '../errors.ts';
-import { scanJsonText } from './json-text.ts';
+import { foldKey, scanJsonText } from './json-text.ts';
 
 // Parses and classifies a JSON-RPC 2.0 body. The raw text is scanned first (json-text.ts): nesting
 // depth before JSON.parse, so a hostile body costs one linear scan and no deep object graph, and
@@ -77,9 +77,32 @@ function isId(v: unknown): v is string | number {
   return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
 }
 
+// The members a decision reads. A member that is not one of them but folds to one (`Method`,
+// `Arguments`, `ſ`-spellings) is what a case-insensitive parser (Go's encoding/json) takes for it,
+// so the message is refused: otherwise the sidecar would decide on one reading and the upstream act
+// on another, even where no two names of the message collide with each other.
+const MESSAGE_MEMBERS = ['jsonrpc', 'id', 'method', 'params', 'result', 'error'];
+const PARAMS_MEMBERS = ['name', 'uri', 'arguments', '_meta', 'cursor', 'ref', 'argument', 'notifications'];
+const foldedMembers = (names: readonly string[]) => new Map(names.map((n) => [foldKey(n), n]));
+const MESSAGE_FOLDS = foldedMembers(MESSAGE_MEMBERS);
+const PARAMS_FOLDS = foldedMembers(PARAMS_MEMBERS);
+
+/** The first member whose name folds to a decided-on member without being it, or undefined. */
+function disguisedMember(o: Record<string, unknown>, folds: Map<string, string>): string | undefined {
+  for (const key in o) {
+    const meant = folds.get(foldKey(key));
+    if (meant !== undefined && meant !== key) return `member "${key.slice(0, 32)}" reads as "${meant}"`;
+  }
+  return undefined;
+}
+
 /** Returns the classified message, or why it is not a valid JSON-RPC 2.0 message. */
 export function classify(v: unknown): ClientMessage | string {
   if (!isObject(v)) return 'not an object';
+  const disguised =
+    disguisedMember(v, MESSAGE_FOLDS) ??
+    (isObject(v.params) ? disguisedMember(v.params, PARAMS_FOLDS) : undefined);
+  if (disguised !== undefined) return disguised;
   if (v.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
   if ('method' in v) {
     if (typeof v.method !== 'string' || v.method.length === 0) return 'method must be a non-empty string';

@@ -1,6 +1,8 @@
-// Incremental Server-Sent Events framing. The proxy passes every event through as soon as its
-// terminating blank line arrives, untouched unless a rewrite asks to change its data (list
-// filtering, the legacy transport's endpoint event): one event is held at most, never the stream.
+// Incremental Server-Sent Events framing. The proxy passes every event on as soon as its terminating
+// blank line arrives, written anew from what it parsed (never the bytes as they came, which another
+// SSE parser may split differently: a lone \r, a byte order mark, an event cut off at the end), and
+// rewritten where a rewrite asks (list filtering, the legacy transport's endpoint event): one event
+// is held at most, never the stream.
 
 export interface SseEvent {
   /** The event exactly as received, including its terminating blank line. */
@@ -9,10 +11,13 @@ export interface SseEvent {
   readonly id: string | undefined;
   /** Data lines joined with '\n'. */
   readonly data: string;
+  /** The reconnection time, when the event sets one (digits only, as the SSE standard requires). */
+  readonly retry?: string | undefined;
 }
 
 export class SseSplitter {
   #buffer = '';
+  #started = false;
   readonly #maxEventBytes: number;
 
   constructor(maxEventBytes = 16 * 1024 * 1024) {
@@ -21,7 +26,9 @@ export class SseSplitter {
 
   /** Feeds a chunk; returns the events it completed. Throws when one event outgrows the bound. */
   push(chunk: string): SseEvent[] {
-    this.#buffer += chunk;
+    // A byte order mark opens the stream at most once and is no part of the first field's name.
+    this.#buffer = this.#started ? this.#buffer + chunk : chunk.replace(/^\uFEFF/, '');
+    this.#started ||= chunk.length > 0;
     const events: SseEvent[] = [];
     for (;;) {
       const end = findEventEnd(this.#buffer);
@@ -32,13 +39,6 @@ export class SseSplitter {
     }
     if (this.#buffer.length > this.#maxEventBytes) throw new Error('SSE event too large');
     return events;
-  }
-
-  /** What is left when the stream ends (an unterminated event, passed through as is). */
-  rest(): string {
-    const r = this.#buffer;
-    this.#buffer = '';
-    return r;
   }
 }
 
@@ -64,6 +64,7 @@ function findEventEnd(s: string): number {
 export function parseEvent(raw: string): SseEvent {
   let event: string | undefined;
   let id: string | undefined;
+  let retry: string | undefined;
   const data: string[] = [];
   for (const line of raw.split(/\r\n|\r|\n/)) {
     if (line === '' || line.startsWith(':')) continue;
@@ -74,18 +75,29 @@ export function parseEvent(raw: string): SseEvent {
     if (field === 'data') data.push(value);
     else if (field === 'event') event = value;
     else if (field === 'id') id = value;
+    else if (field === 'retry' && /^\d+$/.test(value)) retry = value;
   }
-  return { raw, event, id, data: data.join('\n') };
+  return { raw, event, id, data: data.join('\n'), retry };
 }
 
 export function formatEvent(fields: {
   event?: string | undefined;
   id?: string | undefined;
+  retry?: string | undefined;
   data: string;
 }): string {
   let out = '';
   if (fields.event !== undefined) out += `event: ${fields.event}\n`;
   if (fields.id !== undefined) out += `id: ${fields.id}\n`;
+  if (fields.retry !== undefined) out += `retry: ${fields.retry}\n`;
   for (const line of fields.data.split('\n')) out += `data: ${line}\n`;
   return `${out}\n`;
+}
+
+/** An event as passed on: written from its parsed fields; one with none (a keep-alive) as a comment. */
+export function reencodeEvent(ev: SseEvent): string {
+  if (ev.data === '' && ev.event === undefined && ev.id === undefined && ev.retry === undefined) {
+    return ':\n\n';
+  }
+  return formatEvent(ev);
 }

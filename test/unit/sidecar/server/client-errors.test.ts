@@ -24,6 +24,7 @@ describe('requests refused by the HTTP parser', () => {
       errorCode: 'HEADERS_TOO_LARGE',
       reason: 'refused by the HTTP parser: HPE_HEADER_OVERFLOW',
       latencyMs: 0,
+      ownLatencyMs: 0,
     });
     expect(clientErrorRecord('X'.repeat(500), source, 'sse').reason).toHaveLength(
       'refused by the HTTP parser: '.length + 64,

@@ -30,6 +30,46 @@ describe('classify', () => {
   });
 });
 
+describe('members a case-insensitive parser reads as decided-on ones', () => {
+  it.each([
+    [
+      'a "response" that Go reads as a tools/call',
+      {
+        jsonrpc: '2.0',
+        id: 7,
+        error: { code: 1, message: 'x' },
+        Method: 'tools/call',
+        Params: { name: 'get-env' },
+      },
+    ],
+    ['a lone Method beside no method', { jsonrpc: '2.0', id: 1, Method: 'tools/call' }],
+    [
+      'Arguments beside name',
+      {
+        jsonrpc: '2.0',
+        id: 8,
+        method: 'tools/call',
+        params: { name: 'echo', Arguments: { message: 'forbidden' } },
+      },
+    ],
+    ['an uppercase URI alone', { jsonrpc: '2.0', id: 9, method: 'resources/read', params: { URI: 'a://c' } }],
+    [
+      'a long-s spelling of cursor',
+      { jsonrpc: '2.0', id: 9, method: 'tools/list', params: { 'cur\u017for': 'x' } },
+    ],
+  ])('refuses %s', (_name, message) => {
+    expect(classify(message)).toMatch(/reads as/);
+  });
+
+  it('accepts members no decision reads, whatever their case', () => {
+    expect(
+      classify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'e', Task: {}, extra: 1 } }),
+    ).toMatchObject({
+      kind: 'request',
+    });
+  });
+});
+
 describe('parseJsonRpc', () => {
   it.each([
     ['syntax error', '{', 'PARSE_ERROR', null],

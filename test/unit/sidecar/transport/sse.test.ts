@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatEvent, parseEvent, SseSplitter } from '../../../../sidecar/src/transport/sse.ts';
+import {
+  formatEvent,
+  parseEvent,
+  reencodeEvent,
+  SseSplitter,
+} from '../../../../sidecar/src/transport/sse.ts';
 
 describe('SseSplitter', () => {
   it.each([
@@ -38,5 +43,25 @@ describe('parseEvent / formatEvent', () => {
   it('round-trips', () => {
     const ev = parseEvent(formatEvent({ event: 'endpoint', id: '1', data: 'line1\nline2' }));
     expect(ev).toMatchObject({ event: 'endpoint', id: '1', data: 'line1\nline2' });
+  });
+});
+
+describe('events as passed on', () => {
+  it('ignores a byte order mark before the first event, so its first field keeps its name', () => {
+    const s = new SseSplitter();
+    const [ev] = [...s.push('\uFEFF'), ...s.push('data: {"a":1}\n\n')];
+    expect(ev?.data).toBe('{"a":1}');
+    expect(new SseSplitter().push('\uFEFFdata: x\n\n')[0]?.data).toBe('x');
+  });
+
+  it('writes every event anew with LF line ends, so no parser splits it differently', () => {
+    // A lone CR ends the line for the SSE standard, not for a parser that splits on LF only.
+    const [ev] = new SseSplitter().push('data:\r{"jsonrpc":"2.0","id":1,"result":{}}\n\n');
+    expect(ev?.data).toBe('');
+    expect(reencodeEvent(ev as never)).toBe(':\n\n');
+    const [full] = new SseSplitter().push(
+      'id: 4\r\nevent: message\r\nretry: 10\r\ndata: a\r\ndata: b\r\n\r\n',
+    );
+    expect(reencodeEvent(full as never)).toBe('event: message\nid: 4\nretry: 10\ndata: a\ndata: b\n\n');
   });
 });
