@@ -36,6 +36,8 @@ export interface ProcessExit {
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How often a stopping group is checked for members left behind by its leader. */
 const GROUP_POLL_MS = 50;
+/** How long a group whose leader ended is given to empty after SIGKILL (zombies may linger in PID 1). */
+const GROUP_REAP_MS = 5_000;
 
 export class StdioProcess {
   readonly #child: ChildProcess;
@@ -73,8 +75,14 @@ export class StdioProcess {
       this.#logger?.warn({ err, stdio: { pid: this.pid } }, 'stdio server error'),
     );
     this.exited = new Promise((resolve) => {
-      this.#child.once('close', (code, signal) =>
-        resolve({ code, signal, requested: this.#requested, answered: this.#answered }),
+      // The leader's end is not the end: what it started stays in its group, counted against the cap
+      // and killed, until the group is empty. Nothing may outlive the server of a session.
+      this.#child.once(
+        'close',
+        (code, signal) =>
+          void this.#reapGroup().then(() =>
+            resolve({ code, signal, requested: this.#requested, answered: this.#answered }),
+          ),
       );
       // A spawn failure emits 'error' and, on some platforms, no 'close'.
       this.#child.once('error', () =>
@@ -134,6 +142,14 @@ export class StdioProcess {
     while (groupAlive(pgid) && performance.now() < deadline) await sleep(GROUP_POLL_MS);
     this.#signalGroup('SIGKILL');
     await this.exited;
+  }
+
+  async #reapGroup(): Promise<void> {
+    const pgid = this.#child.pid;
+    if (pgid === undefined || !groupAlive(pgid)) return;
+    this.#signalGroup('SIGKILL');
+    const deadline = performance.now() + GROUP_REAP_MS;
+    while (groupAlive(pgid) && performance.now() < deadline) await sleep(GROUP_POLL_MS);
   }
 
   #signalGroup(signal: NodeJS.Signals): void {
