@@ -1,8 +1,8 @@
 import { UNAUTHENTICATED_GROUP } from '../../../../sidecar/src/authn/principal.ts';
 import type { LabelSelector } from '../../api/kube-types.ts';
 import type { AcceptedSpec, McpPolicy } from '../../api/mcp-policy.ts';
+import { sha256Of } from '../../kube/json.ts';
 import { selectorMatches, selectorProblems } from '../../render/policy-selection.ts';
-import { sha256Of } from '../json.ts';
 import { memoId, type PolicyChecker } from './policy-checker.ts';
 
 // Which version of an McpPolicy is in force. Pure. An accepted spec is in force as it is and is

@@ -1,7 +1,7 @@
 import { PolicyCondition } from '../../api/conditions.ts';
 import type { McpPolicy, McpPolicyStatus } from '../../api/mcp-policy.ts';
+import { canonicalJson } from '../../kube/json.ts';
 import { type Condition, setConditions } from '../conditions.ts';
-import { canonicalJson } from '../json.ts';
 import { acceptedSpecOf } from './accepted.ts';
 import type { PolicyCheck } from './policy-checker.ts';
 

@@ -6,7 +6,7 @@ import {
 } from '../../../../../operator/src/controller/mcppolicy/accepted.ts';
 import { PolicyChecker } from '../../../../../operator/src/controller/mcppolicy/policy-checker.ts';
 import { resolvePolicies } from '../../../../../operator/src/controller/mcpserver/policies.ts';
-import { checkPolicy } from '../../../../../operator/src/controller/operator.ts';
+import { checkPolicy } from '../../../../../operator/src/manager/operator.ts';
 import { policy, server } from '../builders.ts';
 
 const rule = (name: string, tools: string[], when?: string) => ({
