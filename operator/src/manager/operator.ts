@@ -6,7 +6,6 @@ import type { OperatorDefaults } from '../api/operator-defaults.ts';
 import type { Controller } from '../controller/controller.ts';
 import { trimManagedFields } from '../controller/drift.ts';
 import { createPolicyController } from '../controller/mcppolicy/controller.ts';
-import { type PolicyCheck, PolicyChecker } from '../controller/mcppolicy/policy-checker.ts';
 import { createServerController } from '../controller/mcpserver/controller.ts';
 import { type PodView, trimPod } from '../controller/mcpserver/pod-health.ts';
 import { PodIndex } from '../controller/mcpserver/pod-index.ts';
@@ -19,6 +18,7 @@ import { InformerGroup } from '../kube/informer-group.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
+import { type PolicyCheck, PolicyChecker } from '../policy/checker.ts';
 import { acceptedCondition, validatePolicy } from '../render/policy-validation.ts';
 import { renderServer } from '../render/render-server.ts';
 

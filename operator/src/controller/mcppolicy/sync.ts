@@ -7,9 +7,9 @@ import type { EventRecorder } from '../../kube/events.ts';
 import { deepEqual } from '../../kube/json.ts';
 import { splitKey } from '../../kube/object.ts';
 import type { Store } from '../../kube/store.ts';
+import type { PolicyChecker } from '../../policy/checker.ts';
 import type { ReconcileOutcome } from '../controller.ts';
 import { selectedServers } from './checks.ts';
-import type { PolicyChecker } from './policy-checker.ts';
 import { policyStatus } from './status.ts';
 
 // Reconcile of one McpPolicy: compile it, list the servers it selects, write the status (with the

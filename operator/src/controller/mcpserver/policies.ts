@@ -1,8 +1,8 @@
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
-import { selects } from '../../render/policy-selection.ts';
-import { policyInForce } from '../mcppolicy/accepted.ts';
-import type { PolicyChecker } from '../mcppolicy/policy-checker.ts';
+import { policyInForce } from '../../policy/accepted.ts';
+import type { PolicyChecker } from '../../policy/checker.ts';
+import { selects } from '../../policy/selection.ts';
 import type { PolicyResolution } from './sync.ts';
 
 // Which policies go into a server's sidecar configuration, each at the version in force (see
