@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Store } from '../../../../operator/src/controller/store.ts';
 import type { KubeObject } from '../../../../operator/src/kube/object.ts';
+import { Store } from '../../../../operator/src/kube/store.ts';
 
 const obj = (name: string, rv: string, ns = 'a'): KubeObject => ({
   metadata: { name, namespace: ns, resourceVersion: rv },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OptionsError, parseOptions } from '../../../../operator/src/controller/options.ts';
+import { OptionsError, parseOptions } from '../../../../operator/src/manager/options.ts';
 
 const base = ['--sidecar-image', 'portcullis/sidecar:1'];
 

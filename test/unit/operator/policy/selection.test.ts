@@ -5,7 +5,7 @@ import {
   selectorMatches,
   selectorProblems,
   serversForPolicy,
-} from '../../../../operator/src/render/policy-selection.ts';
+} from '../../../../operator/src/policy/selection.ts';
 import { policy, server } from '../api/builders.ts';
 
 const labels = { team: 'payments', tier: 'gold' };

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../kube/object.ts';
 import { Informer, type InformerOptions } from './informer.ts';
+import type { KubeObject } from './object.ts';
 import { Store, type StoreEvent } from './store.ts';
 
 // One resource watched in every namespace of the operator's scope (one informer per namespace in

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { KubeClient } from '../kube/client.ts';
-import type { KubeObject } from '../kube/object.ts';
+import type { KubeClient } from './client.ts';
+import type { KubeObject } from './object.ts';
 
 // Kubernetes Events (events.k8s.io/v1) for what a person should see in `kubectl describe` or
 // `kubectl events`. Best effort: a failed event is logged, never fails the reconcile. The same

@@ -1,4 +1,4 @@
-import type { McpPolicy } from '../../api/mcp-policy.ts';
+import type { McpPolicy } from '../api/mcp-policy.ts';
 
 // Compiling a policy (CEL, patterns) is the costly part of checking it; the result depends only on
 // the spec, so it is kept per uid and generation and shared by both controllers.

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../kube/object.ts';
+import type { KubeObject } from './object.ts';
 
 // The informer's cache: objects by namespace and name, as last seen by list or watch. Reconcilers
 // read only from here; the informer is the only writer.

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { KubeClient } from '../kube/client.ts';
-import { KubeError } from '../kube/errors.ts';
-import type { KubeObject } from '../kube/object.ts';
-import { collectionPath, type ResourceType } from '../kube/resources.ts';
-import { type WatchEvent, type WatchHandle, watch } from '../kube/watch.ts';
+import type { KubeClient } from './client.ts';
+import { KubeError } from './errors.ts';
+import type { KubeObject } from './object.ts';
+import { collectionPath, type ResourceType } from './resources.ts';
 import { Store, type StoreEvent } from './store.ts';
+import { type WatchEvent, type WatchHandle, watch } from './watch.ts';
 
 // List + watch into a Store, for one resource in one scope (a namespace or the whole cluster).
 // client-node's makeInformer/ListWatch does not ask for bookmarks, lists without paging, has no

@@ -3,24 +3,24 @@ import { FIELD_MANAGER } from '../api/group.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
+import type { Controller } from '../controller/controller.ts';
+import { trimManagedFields } from '../controller/drift.ts';
+import { createPolicyController } from '../controller/mcppolicy/controller.ts';
+import { createServerController } from '../controller/mcpserver/controller.ts';
+import { type PodView, trimPod } from '../controller/mcpserver/pod-health.ts';
+import { PodIndex } from '../controller/mcpserver/pod-index.ts';
+import { resolvePolicies } from '../controller/mcpserver/policies.ts';
+import type { Rendered } from '../controller/mcpserver/sync.ts';
+import { MANAGED_SELECTOR } from '../controller/ownership.ts';
 import type { KubeClient } from '../kube/client.ts';
+import { EventRecorder } from '../kube/events.ts';
+import { InformerGroup } from '../kube/informer-group.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
+import { type PolicyCheck, PolicyChecker } from '../policy/checker.ts';
 import { acceptedCondition, validatePolicy } from '../render/policy-validation.ts';
 import { renderServer } from '../render/render-server.ts';
-import type { Controller } from './controller.ts';
-import { trimManagedFields } from './drift.ts';
-import { EventRecorder } from './events.ts';
-import { InformerGroup } from './informer-group.ts';
-import { createPolicyController } from './mcppolicy/controller.ts';
-import { type PolicyCheck, PolicyChecker } from './mcppolicy/policy-checker.ts';
-import { createServerController } from './mcpserver/controller.ts';
-import { type PodView, trimPod } from './mcpserver/pod-health.ts';
-import { PodIndex } from './mcpserver/pod-index.ts';
-import { resolvePolicies } from './mcpserver/policies.ts';
-import type { Rendered } from './mcpserver/sync.ts';
-import { MANAGED_SELECTOR } from './ownership.ts';
 
 // The operator while it leads: informers for McpServer, McpPolicy and the owned children, and the
 // two controllers reading from their caches. Started when this replica becomes leader, stopped

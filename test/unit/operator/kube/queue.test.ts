@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from '../../../../operator/src/controller/queue.ts';
-import { ExponentialRateLimiter } from '../../../../operator/src/controller/rate-limiter.ts';
+import { WorkQueue } from '../../../../operator/src/kube/queue.ts';
+import { ExponentialRateLimiter } from '../../../../operator/src/kube/rate-limiter.ts';
 
 // A manual clock and timer list, so delays are asserted as values, not waited for.
 function fakeTime() {

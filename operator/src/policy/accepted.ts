@@ -1,9 +1,9 @@
-import { UNAUTHENTICATED_GROUP } from '../../../../sidecar/src/authn/principal.ts';
-import type { LabelSelector } from '../../api/kube-types.ts';
-import type { AcceptedSpec, McpPolicy } from '../../api/mcp-policy.ts';
-import { selectorMatches, selectorProblems } from '../../render/policy-selection.ts';
-import { sha256Of } from '../json.ts';
-import { memoId, type PolicyChecker } from './policy-checker.ts';
+import { UNAUTHENTICATED_GROUP } from '../../../sidecar/src/authn/principal.ts';
+import type { LabelSelector } from '../api/kube-types.ts';
+import type { AcceptedSpec, McpPolicy } from '../api/mcp-policy.ts';
+import { sha256Of } from '../kube/json.ts';
+import { memoId, type PolicyChecker } from './checker.ts';
+import { selectorMatches, selectorProblems } from './selection.ts';
 
 // Which version of an McpPolicy is in force. Pure. An accepted spec is in force as it is and is
 // recorded in status.lastAccepted (by the policy controller, its only writer). While the spec is not
