@@ -156,15 +156,15 @@ export const authorize: Stage = (ex) => {
     });
     // Keys in canonical order, so the audit seals the decision without a sorted copy.
     const d: NonNullable<McpRecord['decision']> = { effect: decision.effect };
-    if (decision.policy !== undefined) d.policy = decision.policy;
+    if (decision.rule !== undefined) d.policy = decision.rule.policy;
     d.reason = decision.reason;
-    if (decision.rule !== undefined) d.rule = decision.rule;
+    if (decision.rule !== undefined) d.rule = decision.rule.name;
     record.decision = d;
     if (decision.effect === 'deny') {
       record.outcome = 'denied';
       record.errorCode = 'POLICY_DENIED';
       record.reason = decision.reason;
-      denied ??= { index, rule: decision.rule, reason: decision.reason };
+      denied ??= { index, rule: decision.rule?.name, reason: decision.reason };
     } else if (msg.kind === 'request' && policy.filtersReplies(msg.method)) {
       ex.filterIds ??= new Map();
       ex.filterIds.set(msg.id, msg.method);

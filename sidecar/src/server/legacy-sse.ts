@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../authn/principal.ts';
 import { jsonRpcError } from '../errors.ts';
-import { type Exchange, forwardedBody, type Refusal } from '../pipeline/exchange.ts';
+import { type Exchange, forwardedBody, newExchange, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
 import { exchangeReplyContext, inspectEvent, type ReplyContext } from '../pipeline/reply.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
@@ -16,6 +16,7 @@ import {
   sendRefusal,
   type TransportBinding,
 } from '../pipeline/stages.ts';
+import { upstreamFailure } from '../pipeline/upstream-failure.ts';
 import { formatEvent } from '../transport/sse.ts';
 import {
   clientResponseHeaders,
@@ -25,7 +26,6 @@ import {
 } from '../upstream/headers.ts';
 import type { UpstreamResponse } from '../upstream/http.ts';
 import { pipeBody, relaySse } from './relay.ts';
-import { newExchange, upstreamFailure } from './streamable.ts';
 
 // The legacy HTTP+SSE transport (2024-11-05): GET opens an event stream whose first event names the
 // URL to POST messages to; replies arrive on the stream, not in the POST response. The endpoint URL

@@ -42,12 +42,7 @@ export function policyPort(config: EffectiveConfig, onToolList?: (result: unknow
   const policy = compilePolicy(config.authorization.rules);
   const server = config.server.name;
   return {
-    decide(principal, request) {
-      const d = decide(policy, principal, request);
-      return d.rule === undefined
-        ? { effect: d.effect, reason: d.reason }
-        : { effect: d.effect, reason: d.reason, rule: d.rule.name, policy: d.rule.policy };
-    },
+    decide: (principal, request) => decide(policy, principal, request),
     filtersReplies: (method) => classifyMethod(method).kind === 'list',
     filterResult(principal, method, result) {
       if (onToolList !== undefined && method === 'tools/list') onToolList(result);

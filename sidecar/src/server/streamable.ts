@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERROR_SPECS, jsonRpcError, ProxyError } from '../errors.ts';
-import { type Exchange, forwardedBody, header, idsOf, type Refusal } from '../pipeline/exchange.ts';
+import { ProxyError } from '../errors.ts';
+import { type Exchange, forwardedBody, header, newExchange, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
 import { exchangeReplyContext, inspectEvent, inspectReply } from '../pipeline/reply.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
@@ -13,7 +13,7 @@ import {
   type TransportBinding,
 } from '../pipeline/stages.ts';
 import { traceUpstream } from '../pipeline/trace.ts';
-import { UpstreamWait } from '../pipeline/upstream-wait.ts';
+import { upstreamFailure } from '../pipeline/upstream-failure.ts';
 import {
   clientResponseHeaders,
   clientStatus,
@@ -27,55 +27,6 @@ import { pipeBody, readAll, relaySse } from './relay.ts';
 // POST carries messages (JSON or SSE replies), GET opens the server's stream, DELETE ends a session.
 
 const MAX_JSON_REPLY_BYTES = 64 * 1024 * 1024;
-
-export function newExchange(
-  runtime: Runtime,
-  req: IncomingMessage,
-  res: ServerResponse,
-  transport: Exchange['transport'],
-): Exchange {
-  return {
-    startedAt: Date.now(),
-    startedHr: performance.now(),
-    runtime,
-    req,
-    res,
-    transport,
-    body: undefined,
-    parsed: undefined,
-    batch: false,
-    messages: [],
-    principal: undefined,
-    sessionId: undefined,
-    protocolVersion: undefined,
-    filterIds: undefined,
-    refusal: undefined,
-    trace: undefined,
-    upstreamWait: new UpstreamWait(),
-  };
-}
-
-/** Answers an upstream failure with a JSON-RPC error per request, carrying each request's id. */
-export function upstreamFailure(ex: Exchange, err: unknown): void {
-  ex.upstreamWait.stop();
-  const e = err instanceof ProxyError ? err : new ProxyError('UPSTREAM_UNAVAILABLE', (err as Error).message);
-  const requests = ex.messages.filter((m) => m.msg.kind === 'request');
-  // Notifications get no JSON-RPC answer, only the HTTP status.
-  const body =
-    requests.length === 0 && ex.messages.length > 0
-      ? undefined
-      : ex.batch
-        ? requests.map((m) => jsonRpcError(e.code, m.msg.kind === 'request' ? m.msg.id : null))
-        : jsonRpcError(e.code, idsOf(ex));
-  ex.refusal = {
-    code: e.code,
-    httpStatus: ERROR_SPECS[e.code].httpStatus,
-    outcome: 'failed',
-    reason: e.message,
-    body,
-  };
-  sendRefusal(ex, ex.refusal);
-}
 
 /**
  * Aborts the upstream call when the client goes away first. undici takes an EventEmitter as the
