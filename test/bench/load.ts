@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Pool } from 'undici';
-import { initializeBody } from '../integration/sidecar/support/harness.ts';
+import { initializeBody } from '../support/harness.ts';
 
 // The benchmark's load generator: one MCP session per target, then `tools/call` over keep-alive
 // connections for a fixed time, in one of two shapes:

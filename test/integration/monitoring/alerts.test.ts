@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { promtool } from './prometheus.ts';
+import { promtool } from '../../support/prometheus.ts';
 
 // The alert rules (charts/portcullis/rules/portcullis-alerts.yaml, also the chart's PrometheusRule)
 // checked by Debian's promtool, and their unit tests (alerts.promtool.yaml) run by it: each alert

@@ -15,8 +15,8 @@ import {
   startEverything,
 } from '../../../sidecar/src/quickstart/everything.ts';
 import { type RunningSidecar, startSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { allow, deny, KEYS, rawConfig } from '../sidecar/support/harness.ts';
-import { exposedNames, type RunningPrometheus, startPrometheus } from './prometheus.ts';
+import { allow, deny, KEYS, rawConfig } from '../../support/harness.ts';
+import { exposedNames, type RunningPrometheus, startPrometheus } from '../../support/prometheus.ts';
 
 // The Grafana dashboards against real parts: two running sidecars (one in front of the everything
 // server, one whose upstream is down) and the operator's metrics endpoint, scraped every second by

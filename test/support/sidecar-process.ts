@@ -4,10 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { formatIssues, validateConfig } from '../../../../sidecar/src/config/load.ts';
-import { CONFIG_API_VERSION, type SidecarConfig } from '../../../../sidecar/src/config/schema.ts';
-import { freePort } from '../../../../sidecar/src/quickstart/everything.ts';
-import { stopChild, waitUntilServing } from '../../../support/child-process.ts';
+import { formatIssues, validateConfig } from '../../sidecar/src/config/load.ts';
+import { CONFIG_API_VERSION, type SidecarConfig } from '../../sidecar/src/config/schema.ts';
+import { freePort } from '../../sidecar/src/quickstart/everything.ts';
+import { stopChild, waitUntilServing } from './child-process.ts';
 
 // The sidecar as a user runs it: `node sidecar/src/main.ts --config FILE` as a child process, with a
 // YAML file written for the test, in front of an upstream the test started.
@@ -79,7 +79,7 @@ export async function startSidecarProcess(input: SidecarProcessInput): Promise<S
   const file = join(dir, 'sidecar.yaml');
   await writeFile(file, stringify(config));
   const child = spawn(process.execPath, ['sidecar/src/main.ts', '--config', file], {
-    cwd: new URL('../../../../', import.meta.url).pathname,
+    cwd: new URL('../../', import.meta.url).pathname,
     env: { ...process.env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

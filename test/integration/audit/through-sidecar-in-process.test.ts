@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { type EchoUpstream, startEchoUpstream } from './support/echo-upstream.ts';
-import { allow, config, initializeBody, KEYS, post, sidecarFor } from './support/harness.ts';
+import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
+import { allow, config, initializeBody, KEYS, post, sidecarFor } from '../../support/harness.ts';
 
 // Audit is the frame around the pipeline: through the real proxy and a real file sink, every
 // message yields exactly one event, including 401s, policy denials and malformed input.

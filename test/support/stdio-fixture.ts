@@ -3,16 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { expect } from 'vitest';
-import type { SidecarConfig } from '../../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../sidecar/src/config/schema.ts';
 import { KEYS } from './harness.ts';
 
 // The stdio upstream's tests: the state server fixture as a stdio upstream, every process it starts
 // marked by an environment variable, and the marked processes found in /proc (children and
 // grandchildren alike, whatever their process group).
 
-export const STATE_SERVER = fileURLToPath(
-  new URL('../../../fixtures/stdio/state-server.ts', import.meta.url),
-);
+export const STATE_SERVER = fileURLToPath(new URL('../fixtures/stdio/state-server.ts', import.meta.url));
 export const MARKER = 'PORTCULLIS_STDIO_TEST';
 
 /** A raw initialize, for requests that must not come from a client (many at once, past the cap). */

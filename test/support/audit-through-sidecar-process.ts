@@ -3,11 +3,11 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { AuditConfig } from '../../../sidecar/src/audit/config.ts';
-import { formatIssues, validateConfig } from '../../../sidecar/src/config/load.ts';
-import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
-import { stopChild, waitUntilServing } from '../../support/child-process.ts';
-import { type Rule, rawConfig } from '../sidecar/support/harness.ts';
+import type { AuditConfig } from '../../sidecar/src/audit/config.ts';
+import { formatIssues, validateConfig } from '../../sidecar/src/config/load.ts';
+import { freePort } from '../../sidecar/src/quickstart/everything.ts';
+import { stopChild, waitUntilServing } from './child-process.ts';
+import { type Rule, rawConfig } from './harness.ts';
 
 // The sidecar as it is deployed, for audit tests: `node sidecar/src/main.ts --config FILE` as a child
 // process with the audit section under test, its standard output going straight to a file (the
@@ -68,7 +68,7 @@ export async function startAuditedSidecar(input: AuditedSidecarInput): Promise<A
     Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')),
   );
   const child = spawn(process.execPath, ['sidecar/src/main.ts', '--config', file], {
-    cwd: new URL('../../../', import.meta.url).pathname,
+    cwd: new URL('../../', import.meta.url).pathname,
     env: { ...env, ...input.env, LOG_LEVEL: input.logLevel ?? 'warn' },
     stdio: ['ignore', out, 'pipe'],
   });

@@ -1,11 +1,11 @@
 import { createPublicKey } from 'node:crypto';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
-import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { startOidcProvider, type TestOidcProvider } from '../../support/oidc-provider.ts';
-import { type EchoUpstream, startEchoUpstream } from './support/echo-upstream.ts';
-import { config, initializeBody, post, sidecarFor } from './support/harness.ts';
+import { freePort } from '../../../../sidecar/src/quickstart/everything.ts';
+import type { RunningSidecar } from '../../../../sidecar/src/server/sidecar.ts';
+import { type EchoUpstream, startEchoUpstream } from '../../../support/echo-upstream.ts';
+import { config, initializeBody, post, sidecarFor } from '../../../support/harness.ts';
+import { startOidcProvider, type TestOidcProvider } from '../../../support/oidc-provider.ts';
 
 // The forged-token corpus end to end: through the real proxy every forgery gets 401 with a
 // challenge, and the upstream server never sees a single one of those requests.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
+import { freePort } from '../../sidecar/src/quickstart/everything.ts';
 
 // Debian's prometheus and promtool for the monitoring tests: a real Prometheus on loopback scraping
 // the given targets every second (and evaluating the given rule files every second), its query API,

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { initializeBody, messageOf } from '../sidecar/support/harness.ts';
+import { initializeBody, messageOf } from './harness.ts';
 
 // A lean MCP client for audit load: raw JSON-RPC over keep-alive connections (undici), so the test
 // process spends little CPU per call and the sidecar is what gets measured. Counts every HTTP message

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditConfig } from '../../../sidecar/src/audit/config.ts';
-import type { AuditEvent } from '../../../sidecar/src/audit/event.ts';
-import { type Receiver, startHecReceiver } from '../../support/audit-receivers.ts';
-import { type EchoUpstream, startEchoUpstream } from '../sidecar/support/echo-upstream.ts';
-import { allow } from '../sidecar/support/harness.ts';
-import { type AuditedSidecar, startAuditedSidecar } from './through-sidecar-process.ts';
+import type { AuditConfig } from '../../sidecar/src/audit/config.ts';
+import type { AuditEvent } from '../../sidecar/src/audit/event.ts';
+import { type Receiver, startHecReceiver } from './audit-receivers.ts';
+import { type AuditedSidecar, startAuditedSidecar } from './audit-through-sidecar-process.ts';
+import { type EchoUpstream, startEchoUpstream } from './echo-upstream.ts';
+import { allow } from './harness.ts';
 
 // A sidecar process whose only audit sink is an HTTP (HEC) receiver the test can take down, in front
 // of its own counting upstream: the setting of the outage tests. alice (engineering) may call any tool.

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 // minute) and kept while the requirements stay the same.
 
 const run = promisify(execFile);
-const FOLDER = fileURLToPath(new URL('../../../fixtures/stdio/python/', import.meta.url));
+const FOLDER = fileURLToPath(new URL('../fixtures/stdio/python/', import.meta.url));
 export const PYTHON_STATE_SERVER = join(FOLDER, 'state_server.py');
 
 export async function pythonForStateServer(): Promise<string> {

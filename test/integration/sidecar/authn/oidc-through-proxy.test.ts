@@ -14,10 +14,10 @@ import {
   type EverythingServer,
   freePort,
   startEverything,
-} from '../../../sidecar/src/quickstart/everything.ts';
-import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { startOidcProvider, type TestOidcProvider } from '../../support/oidc-provider.ts';
-import { allow, config, deny, sidecarFor } from './support/harness.ts';
+} from '../../../../sidecar/src/quickstart/everything.ts';
+import type { RunningSidecar } from '../../../../sidecar/src/server/sidecar.ts';
+import { allow, config, deny, sidecarFor } from '../../../support/harness.ts';
+import { startOidcProvider, type TestOidcProvider } from '../../../support/oidc-provider.ts';
 
 // Real access tokens from a real OpenID provider (client credentials, RFC 8707 resource = the
 // sidecar's canonical URI), with SDK v1 and v2 clients, over Streamable HTTP and legacy SSE; and
