@@ -9,6 +9,8 @@ import type { EffectiveConfig } from '../config/load.ts';
 import { ERROR_SPECS, type JsonRpcId, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
 import type { SidecarMetrics, StdioReclaimReason } from '../telemetry/metrics.ts';
 import { readBody } from '../transport/body.ts';
+import { LauncherProcess } from './launcher-process.ts';
+import type { ServerProcess } from './server-process.ts';
 import { StdioPool } from './stdio-pool.ts';
 import { findSetpriv, StdioProcess } from './stdio-process.ts';
 
@@ -46,7 +48,7 @@ export interface StdioBridgeDeps {
 
 interface BridgedSession {
   readonly http: StreamableHTTPServerTransport;
-  readonly process: StdioProcess;
+  readonly process: ServerProcess;
   /** POSTs whose reply is still open. */
   inflight: number;
   lastActive: number;
@@ -64,22 +66,26 @@ export async function startStdioBridge(
   deps: StdioBridgeDeps = {},
 ): Promise<StdioBridge> {
   const limits = upstream.processes;
-  if (upstream.command === undefined || limits === undefined) {
+  const launcher = upstream.launcher;
+  if ((upstream.command === undefined && launcher === undefined) || limits === undefined) {
     throw new Error(
-      'the stdio bridge needs a validated configuration (upstream.command, upstream.processes)',
+      'the stdio bridge needs a validated configuration (upstream.command or launcher, upstream.processes)',
     );
   }
   const { logger, metrics } = deps;
   const server = deps.server ?? 'stdio';
   const command = {
-    command: upstream.command,
+    command: upstream.command ?? '',
     args: upstream.args ?? [],
     // The SDK's short list (PATH, HOME, USER, ...): the sidecar's own secrets stay with the sidecar.
     env: { ...getDefaultEnvironment(), ...upstream.env },
   };
   const setpriv = 'setpriv' in deps ? deps.setpriv : findSetpriv();
   const pool = new StdioPool(limits, {
-    spawn: () => new StdioProcess(command, { logger, pdeathsig: setpriv }),
+    spawn:
+      launcher !== undefined
+        ? () => new LauncherProcess(launcher.socket, { logger, graceMs: limits.stopGraceMs })
+        : () => new StdioProcess(command, { logger, pdeathsig: setpriv }),
     metrics,
     server,
     logger,

@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import type { ServerProcess } from './server-process.ts';
 import { createLineLog } from './stderr-log.ts';
 
 // One stdio MCP server process, in its own process group, so that stopping it also stops what it
@@ -39,7 +40,7 @@ const GROUP_POLL_MS = 50;
 /** How long a group whose leader ended is given to empty after SIGKILL (zombies may linger in PID 1). */
 const GROUP_REAP_MS = 5_000;
 
-export class StdioProcess {
+export class StdioProcess implements ServerProcess {
   readonly #child: ChildProcess;
   readonly #buffer = new ReadBuffer({ maxBufferSize: MAX_MESSAGE_BYTES });
   readonly #logger: Logger | undefined;
