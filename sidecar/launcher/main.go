@@ -70,12 +70,21 @@ type proc struct {
 }
 
 func main() {
+	// "launcher install DEST": the init container copies the launcher into the pod's shared volume,
+	// with no shell or cp in the sidecar image.
+	if len(os.Args) == 3 && os.Args[1] == "install" {
+		if err := install(os.Args[2]); err != nil {
+			fmt.Fprintf(os.Stderr, "launcher install: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	socket := flag.String("socket", "/run/portcullis/launcher.sock", "Unix socket the sidecar connects to")
 	sessions := flag.String("sessions", "/run/portcullis/sessions", "folder that holds each process's own working directory")
 	max := flag.Int("max-processes", 64, "most server processes alive at once (the sidecar's own cap should be lower)")
 	grace := flag.Duration("grace", 5*time.Second, "time a stopped process group has between SIGTERM and SIGKILL at shutdown")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: %s [flags] -- command [args...]\n", os.Args[0])
+		fmt.Fprintf(os.Stderr, "usage: %s [flags] -- command [args...]\n       %s install DEST\n", os.Args[0], os.Args[0])
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -384,4 +393,31 @@ func (l *launcher) log(level, msg string, fields map[string]any) {
 	l.stderrMu.Lock()
 	defer l.stderrMu.Unlock()
 	_, _ = os.Stderr.Write(append(b, '\n'))
+}
+
+// install copies the running launcher to dest (read and execute only), through a temporary file
+// renamed into place so that a restarted init container never leaves half a binary.
+func install(dest string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(self)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := dest + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o555)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dest)
 }
