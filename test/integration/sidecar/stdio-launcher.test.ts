@@ -3,6 +3,12 @@ import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { everythingEntry } from '../../../sidecar/src/quickstart/everything.ts';
 import { type RunningSidecar, startSidecar } from '../../../sidecar/src/server/sidecar.ts';
+import {
+  ensurePrefectPython,
+  type PrefectServer,
+  prefectMcpCommand,
+  startPrefectServer,
+} from '../../fixtures/prefect/prefect.ts';
 import { config, KEYS, MCP_HEADERS } from './support/harness.ts';
 import type { RunningLauncher } from './support/launcher.ts';
 import { startLauncher } from './support/launcher.ts';
@@ -251,5 +257,61 @@ describe('real stdio servers through the launcher', () => {
     await sidecar.close();
     sidecar = undefined;
     await until(() => marked(marker).filter((p) => p !== launcher?.pid).length === 0, 'python servers gone');
+  }, 300_000);
+});
+
+describe("Prefect's MCP server through the launcher, against a local Prefect server", () => {
+  let prefect: PrefectServer | undefined;
+  afterEach(async () => {
+    await prefect?.stop();
+    prefect = undefined;
+  });
+
+  it('answers with what the Prefect server holds, one process per caller', async () => {
+    const python = await ensurePrefectPython();
+    prefect = await startPrefectServer(python);
+    const flow = `portcullis-${randomUUID()}`;
+    const created = await fetch(`${prefect.apiUrl}/flows/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: flow }),
+    });
+    expect(created.ok).toBe(true);
+    const marker = randomUUID();
+    const { command, args } = prefectMcpCommand(python);
+    launcher = await startLauncher(command, args, {
+      [MARKER]: marker,
+      PREFECT_API_URL: prefect.apiUrl,
+      PREFECT_SERVER_ANALYTICS_ENABLED: 'false',
+    });
+    sidecar = await startSidecar({
+      config: config({
+        upstream: {
+          transport: 'stdio',
+          launcher: { socket: launcher.socket },
+          processes: processes({ maxProcesses: 4 }),
+          connectTimeoutMs: 5_000,
+          requestTimeoutMs: 120_000,
+        },
+      }),
+      audit: 'off',
+      portOverride: 0,
+      adminPortOverride: 0,
+    });
+    const a = await connect(sidecar.url);
+    const b = await connect(sidecar.url);
+    const tools = (await a.client.listTools()).tools.map((t) => t.name);
+    expect(tools).toEqual(expect.arrayContaining(['get_flows', 'get_identity']));
+    const flows = (await b.client.callTool({ name: 'get_flows', arguments: {} })) as {
+      content: { text: string }[];
+    };
+    expect(JSON.stringify(flows.content)).toContain(flow);
+    expect(marked(marker).filter((p) => p !== launcher?.pid)).toHaveLength(2);
+    await sidecar.close();
+    sidecar = undefined;
+    await until(
+      () => marked(marker).filter((p) => p !== launcher?.pid).length === 0,
+      'prefect-mcp processes gone',
+    );
   }, 300_000);
 });
