@@ -108,4 +108,18 @@ describe('a stdio McpServer', () => {
       stopGraceMs: 5_000,
     });
   });
+
+  it('keeps a caller on one pod (ClientIP affinity for as long as a session may idle); HTTP servers have none', () => {
+    const { r } = render({
+      replicas: 3,
+      stdio: { maxProcesses: 4, warm: 0, idleTimeoutSeconds: 900, stopGraceSeconds: 5 },
+    });
+    expect(r.children.service.spec).toMatchObject({
+      sessionAffinity: 'ClientIP',
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 900 } },
+    });
+    const http = renderServer({ server: server(), policies: [], defaults: defaults() });
+    if (!http.ok) throw http.error;
+    expect(http.children.service.spec?.sessionAffinity).toBeUndefined();
+  });
 });
