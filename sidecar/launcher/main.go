@@ -36,6 +36,8 @@ const (
 	maxRequestBytes     = 4096
 	maxLogLineBytes     = 16 * 1024
 	prSetChildSubreaper = 36
+	// How long a killed group whose leader ended is given to empty (its members are reaped as orphans).
+	groupReapTime = 5 * time.Second
 )
 
 var validID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
@@ -67,6 +69,7 @@ type proc struct {
 	session string
 	grace   time.Duration
 	exited  chan struct{} // closed once the leader is reaped
+	done    bool          // the group is gone: its id may name another group now, never signal it again
 }
 
 func main() {
@@ -296,8 +299,15 @@ func (l *launcher) start(p *proc, conn *net.UnixConn) error {
 	_, _ = io.Copy(conn, stdoutR)
 	stdoutR.Close()
 	<-p.exited
-	// The leader is gone: what it left running in its group is killed, as the sidecar would.
+	// The leader is gone: what it left running in its group is killed, as the sidecar would. While a
+	// member is left the group id cannot be reused; once it is empty it is never signalled again.
 	l.killGroup(p, syscall.SIGKILL)
+	for reapBy := time.Now().Add(groupReapTime); groupAlive(p.pid) && time.Now().Before(reapBy); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	l.mu.Lock()
+	p.done = true
+	l.mu.Unlock()
 	l.forget(p)
 	_ = os.RemoveAll(p.dir)
 	return nil
@@ -311,7 +321,7 @@ func (l *launcher) stop(p *proc, grace time.Duration) {
 	case <-time.After(grace):
 	}
 	deadline := time.Now().Add(grace)
-	for groupAlive(p.pid) && time.Now().Before(deadline) {
+	for l.alive(p) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	l.killGroup(p, syscall.SIGKILL)
@@ -319,7 +329,17 @@ func (l *launcher) stop(p *proc, grace time.Duration) {
 }
 
 func (l *launcher) killGroup(p *proc, sig syscall.Signal) {
-	_ = syscall.Kill(-p.pid, sig)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !p.done {
+		_ = syscall.Kill(-p.pid, sig)
+	}
+}
+
+func (l *launcher) alive(p *proc) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !p.done && groupAlive(p.pid)
 }
 
 func groupAlive(pgid int) bool {
