@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -30,6 +31,8 @@ export interface StdioBridge {
   /** What the sidecar sends with every request: the bridge answers no one else. */
   readonly headers: Readonly<Record<string, string>>;
   readonly sessions: number;
+  /** Whether a new session can get a process: always, unless the launcher's socket is not there yet. */
+  readonly ready: boolean;
   /** Ends a session and stops its process (the sidecar forgot the session: expiry, eviction). */
   endSession(id: string, reason: StdioReclaimReason): void;
   close(): Promise<void>;
@@ -238,6 +241,9 @@ export async function startStdioBridge(
     headers: { authorization: `Bearer ${token}` },
     get sessions() {
       return live.size;
+    },
+    get ready() {
+      return launcher === undefined || existsSync(launcher.socket);
     },
     endSession(id, reason) {
       const s = live.get(id);

@@ -177,6 +177,16 @@ describe('stdio servers through the launcher', () => {
     await until(() => servers().length === 0, 'processes after the sidecar closed');
   });
 
+  it('is not ready until the launcher listens: the server container is part of the path', async () => {
+    const marker = randomUUID();
+    const { sidecar } = await start(marker, {});
+    const readyz = () => fetch(`${sidecar.adminUrl}/readyz`).then((r) => r.status);
+    expect(await readyz()).toBe(200);
+    await launcher?.stop();
+    expect(await readyz()).toBe(503);
+    launcher = undefined;
+  });
+
   it('refuses a session with a clear error when the launcher cannot start the command', async () => {
     launcher = await startLauncher('/nonexistent/server', []);
     sidecar = await startSidecar({
