@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import type { ServerProcess } from './server-process.ts';
+import { messageReader, type ServerProcess } from './server-process.ts';
 import type { ProcessExit } from './stdio-process.ts';
 
 // A stdio MCP server process started by the Portcullis launcher (sidecar/launcher) in the server's
@@ -12,8 +12,6 @@ import type { ProcessExit } from './stdio-process.ts';
 // connection is the stop (the launcher sends SIGTERM to the group, SIGKILL after the grace); the
 // launcher closes it once the group is gone. The protocol is in docs/stdio.md.
 
-/** Largest message a server may write on stdout, as for a process the sidecar starts itself. */
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Longest answer line of the launcher ({"pid":N} or {"error":...}). */
 const MAX_ANSWER_BYTES = 4096;
 /** Time the launcher has, past the grace, to report a stopped group gone before the sidecar stops waiting. */
@@ -25,7 +23,7 @@ export class LauncherProcess implements ServerProcess {
   readonly #logger: Logger | undefined;
   /** The launcher's name for the process: its working directory, and the key to tag its log. */
   readonly id = randomBytes(16).toString('base64url');
-  readonly #buffer = new ReadBuffer({ maxBufferSize: MAX_MESSAGE_BYTES });
+  readonly #read: (chunk: Buffer) => void;
   #answer: Buffer | undefined = Buffer.alloc(0);
   #pid: number | undefined;
   #closed = false;
@@ -41,6 +39,14 @@ export class LauncherProcess implements ServerProcess {
   constructor(socketPath: string, deps: { logger?: Logger | undefined; graceMs: number }) {
     this.#socketPath = socketPath;
     this.#logger = deps.logger;
+    this.#read = messageReader(
+      (msg) => {
+        this.#answered = true;
+        this.onmessage?.(msg);
+      },
+      this.#logger,
+      () => ({ pid: this.#pid, session: this.#session }),
+    );
     this.#socket = createConnection(socketPath);
     let started: () => void = () => {};
     let refused: (err: Error) => void = () => {};
@@ -142,32 +148,5 @@ export class LauncherProcess implements ServerProcess {
     const timer = setTimeout(() => this.#socket.destroy(), 2 * graceMs + STOP_SLACK_MS).unref();
     await this.exited;
     clearTimeout(timer);
-  }
-
-  #read(chunk: Buffer): void {
-    try {
-      this.#buffer.append(chunk);
-    } catch (err) {
-      this.#logger?.error(
-        { err, stdio: { pid: this.#pid, session: this.#session } },
-        'stdio server message dropped',
-      );
-      return;
-    }
-    for (;;) {
-      let msg: JSONRPCMessage | null;
-      try {
-        msg = this.#buffer.readMessage();
-      } catch (err) {
-        this.#logger?.warn(
-          { err, stdio: { pid: this.#pid, session: this.#session } },
-          'stdio server wrote a line that is not a JSON-RPC message',
-        );
-        continue;
-      }
-      if (msg === null) return;
-      this.#answered = true;
-      this.onmessage?.(msg);
-    }
   }
 }
