@@ -34,6 +34,7 @@ import (
 
 const (
 	maxRequestBytes     = 4096
+	requestTimeout      = 10 * time.Second
 	maxLogLineBytes     = 16 * 1024
 	prSetChildSubreaper = 36
 	// How long a killed group whose leader ended is given to empty (its members are reaped as orphans).
@@ -172,6 +173,8 @@ func (l *launcher) shutdown() {
 
 func (l *launcher) serve(conn *net.UnixConn) {
 	defer conn.Close()
+	// A client that connects and says nothing holds nothing for long.
+	_ = conn.SetReadDeadline(time.Now().Add(requestTimeout))
 	r := bufio.NewReaderSize(io.LimitReader(conn, maxRequestBytes), maxRequestBytes)
 	line, err := r.ReadBytes('\n')
 	if err != nil {
@@ -183,6 +186,7 @@ func (l *launcher) serve(conn *net.UnixConn) {
 		answer(conn, map[string]any{"error": "bad request: want {op, id} with id of [A-Za-z0-9_-]{1,128}"})
 		return
 	}
+	_ = conn.SetReadDeadline(time.Time{})
 	switch req.Op {
 	case "tag":
 		l.mu.Lock()
@@ -219,9 +223,18 @@ func (l *launcher) spawn(conn *net.UnixConn, req request, buffered int) {
 		grace = time.Duration(req.GraceMs) * time.Millisecond
 	}
 	l.mu.Lock()
-	if l.closing || len(l.procs) >= l.max || l.procs[req.ID] != nil {
+	refusal := ""
+	switch {
+	case l.closing:
+		refusal = "the launcher is shutting down"
+	case len(l.procs) >= l.max:
+		refusal = fmt.Sprintf("at capacity: %d processes (-max-processes)", l.max)
+	case l.procs[req.ID] != nil:
+		refusal = "id in use"
+	}
+	if refusal != "" {
 		l.mu.Unlock()
-		answer(conn, map[string]any{"error": "at capacity, shutting down, or id in use"})
+		answer(conn, map[string]any{"error": refusal})
 		return
 	}
 	p := &proc{id: req.ID, dir: filepath.Join(l.sessions, req.ID), grace: grace, exited: make(chan struct{})}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { everythingEntry } from '../../../sidecar/src/quickstart/everything.ts';
 import { type RunningSidecar, startSidecar } from '../../../sidecar/src/server/sidecar.ts';
@@ -210,6 +211,41 @@ describe('stdio servers through the launcher', () => {
     });
     expect(r.status).toBe(502);
     expect(launcher.lines.some((l) => l.msg === 'cannot start the server')).toBe(true);
+  });
+});
+
+/** One request line to the launcher's socket; resolves with its answer line (and keeps the connection). */
+function ask(socket: string, request: string): Promise<{ answer: Record<string, unknown>; conn: Socket }> {
+  return new Promise((resolve, reject) => {
+    const conn = createConnection(socket, () => conn.write(`${request}\n`));
+    let text = '';
+    conn.on('error', reject);
+    conn.on('data', (b: Buffer) => {
+      text += b.toString();
+      const eol = text.indexOf('\n');
+      if (eol >= 0) resolve({ answer: JSON.parse(text.slice(0, eol)), conn });
+    });
+  });
+}
+
+describe("the launcher's protocol", () => {
+  it('refuses what is not a request, and a spawn past its own -max-processes, with the reason', async () => {
+    launcher = await startLauncher(process.execPath, [STATE_SERVER], {}, ['-max-processes', '1']);
+    const bad = await ask(launcher.socket, '{"op":"spawn","id":"../../etc"}');
+    expect(bad.answer.error).toMatch(/bad request/);
+    const unknown = await ask(launcher.socket, '{"op":"exec","id":"a"}');
+    expect(unknown.answer.error).toMatch(/unknown op/);
+    const first = await ask(launcher.socket, '{"op":"spawn","id":"first"}');
+    expect(typeof first.answer.pid).toBe('number');
+    const second = await ask(launcher.socket, '{"op":"spawn","id":"second"}');
+    expect(second.answer.error).toMatch(/at capacity/);
+    // Closing the connection stops the process: room again.
+    first.conn.destroy();
+    await until(() => !launcher?.lines.every((l) => l.msg !== 'server ended'), 'the first process ended');
+    await until(() => readdirSync(launcher?.sessions ?? '').length === 0, 'its directory removed');
+    const third = await ask(launcher.socket, '{"op":"spawn","id":"third"}');
+    expect(typeof third.answer.pid).toBe('number');
+    third.conn.destroy();
   });
 });
 
