@@ -288,6 +288,8 @@ func (l *launcher) start(p *proc, conn *net.UnixConn) error {
 	if err == nil {
 		p.pid = child.Pid
 		l.byPid[p.pid] = p
+		// The reaper waits for it (wait4 on any child); the handle (a pidfd) would only leak.
+		_ = child.Release()
 	}
 	l.mu.Unlock()
 	stdinR.Close()
