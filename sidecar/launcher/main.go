@@ -84,7 +84,7 @@ func main() {
 		return
 	}
 	socket := flag.String("socket", "/run/portcullis/launcher.sock", "Unix socket the sidecar connects to")
-	sessions := flag.String("sessions", "/run/portcullis/sessions", "folder that holds each process's own working directory")
+	sessions := flag.String("sessions", "/var/lib/portcullis/sessions", "folder (made afresh; its parent must exist) that holds each process's own working directory")
 	max := flag.Int("max-processes", 64, "most server processes alive at once (the sidecar's own cap should be lower)")
 	grace := flag.Duration("grace", 5*time.Second, "time a stopped process group has between SIGTERM and SIGKILL at shutdown")
 	flag.Usage = func() {
@@ -118,12 +118,16 @@ func (l *launcher) run(socket string) error {
 	signal.Notify(sigchld, syscall.SIGCHLD)
 	go l.reap(sigchld)
 
-	// The folders are the launcher's own: 0711 so that a process can enter its own directory
-	// (whose name it is given) but cannot list those of the others.
-	if err := os.MkdirAll(l.sessions, 0o711); err != nil {
+	// The folder is the launcher's own, made afresh (what a previous run left belongs to processes
+	// that are gone): 0711, so that a process can enter its own directory (whose name it is given)
+	// but cannot list those of the others. Its parent (a volume's root) need not be the launcher's.
+	if err := os.RemoveAll(l.sessions); err != nil {
 		return err
 	}
-	if err := os.Chmod(l.sessions, 0o711); err != nil {
+	if err := os.Mkdir(l.sessions, 0o711); err != nil {
+		return err
+	}
+	if err := os.Chmod(l.sessions, 0o711); err != nil { // past the umask
 		return err
 	}
 	_ = os.Remove(socket) // left by a launcher that was killed

@@ -17,7 +17,9 @@ const LAUNCHER_DIR = '/portcullis/bin';
 export const LAUNCHER = `${LAUNCHER_DIR}/launcher`;
 const SOCKET_DIR = '/run/portcullis';
 export const LAUNCHER_SOCKET = `${SOCKET_DIR}/launcher.sock`;
-const SESSIONS_DIR = '/var/lib/portcullis/sessions';
+// The volume's root belongs to the kubelet; the launcher makes its own folder in it.
+const SESSIONS_VOLUME_DIR = '/var/lib/portcullis';
+const SESSIONS_DIR = `${SESSIONS_VOLUME_DIR}/sessions`;
 
 const VOLUMES = { bin: 'portcullis-launcher', socket: 'portcullis-socket', sessions: 'portcullis-sessions' };
 
@@ -93,7 +95,7 @@ export function stdioPod(
     mcpMounts: [
       { name: VOLUMES.bin, mountPath: LAUNCHER_DIR, readOnly: true },
       { name: VOLUMES.socket, mountPath: SOCKET_DIR },
-      { name: VOLUMES.sessions, mountPath: SESSIONS_DIR },
+      { name: VOLUMES.sessions, mountPath: SESSIONS_VOLUME_DIR },
     ],
     sidecarMounts: [{ name: VOLUMES.socket, mountPath: SOCKET_DIR }],
   };
