@@ -2,6 +2,7 @@ import Type from 'typebox';
 import { AuditConfig } from '../audit/config.ts';
 import { TelemetryConfig } from '../telemetry/config.ts';
 import { PolicyRule } from './policy-rule.ts';
+import { UpstreamAuth } from './upstream-auth.ts';
 
 // The sidecar's configuration file: the contract between operator (which renders it into a
 // ConfigMap) and sidecar (which validates and enforces it). Owned here; the operator imports it.
@@ -90,6 +91,7 @@ export const Upstream = Type.Object(
         },
       ),
     ),
+    auth: Type.Optional(UpstreamAuth),
     connectTimeoutMs: ms('Upstream connect timeout', 5_000),
     requestTimeoutMs: ms('Time allowed for an upstream response to start', 60_000),
   },
