@@ -5,6 +5,7 @@ import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { type Limits, SidecarConfig, type StdioProcesses } from './schema.ts';
+import type { UpstreamAuth } from './upstream-auth.ts';
 
 // Reads a configuration file (YAML or JSON: YAML is a superset), applies the schema's defaults and
 // validates it. Every fault is reported with the JSON path of the offending value, so an operator
@@ -110,6 +111,7 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
       issues.push({ path: `/upstream/headers/${i}/name`, message: `header ${h.name} cannot be injected` });
     }
   }
+  if (up.auth !== undefined) issues.push(...upstreamAuthIssues(up.auth, up.transport));
   const names = new Set<string>();
   for (const [i, rule] of config.authorization.rules.entries()) {
     const key = `${rule.policy}/${rule.name}`;
@@ -121,7 +123,23 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
   return issues;
 }
 
-const HOP_OR_PROTOCOL_HEADERS = new Set([
+// Stdio servers get no HTTP headers; every header name an auth mode sends must be injectable.
+function upstreamAuthIssues(auth: UpstreamAuth, transport: string): ConfigIssue[] {
+  if (transport === 'stdio')
+    return [{ path: '/upstream/auth', message: 'a stdio server takes no upstream credential headers' }];
+  const names =
+    auth.mode === 'headers'
+      ? auth.headers.map((h, i) => [`/upstream/auth/headers/${i}/name`, h.name] as const)
+      : auth.mode === 'perPrincipal'
+        ? []
+        : ([['/upstream/auth/header', auth.header]] as const);
+  return names
+    .filter(([, name]) => HOP_OR_PROTOCOL_HEADERS.has(name.toLowerCase()))
+    .map(([path, name]) => ({ path, message: `header ${name} cannot be injected` }));
+}
+
+/** Headers that frame the request or the MCP session: never set from configuration or a Secret. */
+export const HOP_OR_PROTOCOL_HEADERS: ReadonlySet<string> = new Set([
   'host',
   'connection',
   'content-length',

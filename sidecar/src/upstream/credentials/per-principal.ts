@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import type { Principal } from '../../authn/principal.ts';
+import { HOP_OR_PROTOCOL_HEADERS } from '../../config/load.ts';
 import { CredentialError, type CredentialSource, type UpstreamCredential } from './credential.ts';
 import { watchSecretFile } from './secret-file.ts';
 
@@ -29,18 +30,6 @@ export interface PrincipalCredentialMap {
 const KINDS = ['user', 'group', 'serviceAccount'] as const;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const ID = /^[A-Za-z0-9._:/@-]{1,128}$/;
-// Headers that carry the request's own framing or the sidecar's tracing: never set from a mapping.
-const RESERVED = new Set([
-  'host',
-  'content-length',
-  'content-type',
-  'transfer-encoding',
-  'connection',
-  'mcp-session-id',
-  'mcp-protocol-version',
-  'traceparent',
-  'tracestate',
-]);
 
 /** Pure: validate a parsed mapping file; throws with the path of the first fault. */
 export function parsePrincipalCredentials(text: string, file: string): PrincipalCredentialMap {
@@ -88,7 +77,7 @@ function parseHeaders(raw: unknown, at: string): Record<string, string> {
   if (entries.length === 0) throw new Error(`${at}: at least one header`);
   for (const [name, value] of entries) {
     const lower = name.toLowerCase();
-    if (!HEADER_NAME.test(name) || RESERVED.has(lower))
+    if (!HEADER_NAME.test(name) || HOP_OR_PROTOCOL_HEADERS.has(lower))
       throw new Error(`${at}.${name}: not a header that can be set`);
     if (typeof value !== 'string' || value === '' || /[\r\n\0]/.test(value))
       throw new Error(`${at}.${name}: a non-empty single-line string`);
