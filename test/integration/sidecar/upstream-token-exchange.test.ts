@@ -127,10 +127,12 @@ describe('token exchange (RFC 8693)', () => {
     // No request the upstream saw carried a caller's token.
     const everythingSeen = JSON.stringify(upstream.seen);
     for (const token of callerTokens) expect(everythingSeen).not.toContain(token);
-    expect(recorder.records.at(-1)?.upstreamCredential).toEqual({
-      mode: 'tokenExchange',
-      id: `token-exchange:${UPSTREAM_AUDIENCE}`,
-    });
+    await expect
+      .poll(() => recorder.records.filter((r) => r.method === 'tools/call').at(-1)?.upstreamCredential)
+      .toEqual({
+        mode: 'tokenExchange',
+        id: `token-exchange:${UPSTREAM_AUDIENCE}`,
+      });
   });
 
   it('a caller token is exchanged once and reused until shortly before expiry', async () => {
@@ -157,10 +159,10 @@ describe('token exchange (RFC 8693)', () => {
     expect(messageOf(res.text)).toMatchObject({ jsonrpc: '2.0', id: 41, error: { code: -32005 } });
     expect(upstream.seen.length).toBe(seen);
     expect(idp.exchanges.at(-1)).toMatchObject({ subject: bob.clientId, result: 'invalid_grant' });
-    expect(recorder.records.at(-1)).toMatchObject({
-      outcome: 'failed',
-      errorCode: 'UPSTREAM_CREDENTIAL_MISSING',
-    });
+    // The record is written when the answer has gone out.
+    await expect
+      .poll(() => recorder.records.find((r) => r.jsonrpcId === 41))
+      .toMatchObject({ outcome: 'failed', errorCode: 'UPSTREAM_CREDENTIAL_MISSING' });
   });
 
   it('an expired subject token (still inside the sidecar clock skew) is refused by the provider', async () => {
