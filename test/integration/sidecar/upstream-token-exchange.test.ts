@@ -43,10 +43,14 @@ let recorder: Recorded;
 let canonicalUri: string;
 let dir: string;
 
-async function exchangeSidecar(tokenEndpoint: string, rec?: Recorded): Promise<RunningSidecar> {
+async function exchangeSidecar(
+  tokenEndpoint: string,
+  rec?: Recorded,
+  other?: NonNullable<SidecarConfig['upstream']['auth']>,
+): Promise<RunningSidecar> {
   const port = await freePort();
   canonicalUri = `http://127.0.0.1:${port}/mcp`;
-  const auth: NonNullable<SidecarConfig['upstream']['auth']> = {
+  const auth: NonNullable<SidecarConfig['upstream']['auth']> = other ?? {
     mode: 'tokenExchange',
     tokenEndpoint,
     issuer: idp.issuer,
@@ -187,9 +191,7 @@ describe('a dead token endpoint', () => {
   let dead: RunningSidecar;
   beforeAll(async () => {
     const closedPort = await freePort();
-    const main = sidecar;
     dead = await exchangeSidecar(`http://127.0.0.1:${closedPort}/token`);
-    sidecar = main;
   });
   afterAll(() => dead?.close());
 
@@ -202,5 +204,43 @@ describe('a dead token endpoint', () => {
     }
     const metrics = await (await fetch(`${dead.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/mode="tokenExchange",result="unavailable"\} 3/);
+  });
+});
+
+describe('client credentials (RFC 6749 §4.4)', () => {
+  let own: RunningSidecar;
+  beforeAll(async () => {
+    own = await exchangeSidecar(`${idp.issuer}/token`, undefined, {
+      mode: 'clientCredentials',
+      tokenEndpoint: `${idp.issuer}/token`,
+      issuer: idp.issuer,
+      clientId: gateway.clientId,
+      clientSecretFile: join(dir, 'client-secret'),
+      resource: UPSTREAM_AUDIENCE,
+      header: 'authorization',
+      refreshBeforeExpirySeconds: 30,
+    });
+    sidecar = own; // callerClient() talks to `sidecar`
+  });
+  afterAll(() => own?.close());
+
+  it("every caller's request carries the server's own token, obtained once", async () => {
+    const jwks = createRemoteJWKSet(new URL(`${idp.issuer}/jwks`));
+    const sent: string[] = [];
+    for (const caller of [alice, bob]) {
+      const client = await callerClient(
+        await idp.token({ resource: canonicalUri, clientId: caller.clientId }),
+      );
+      sent.push(await upstreamAuthorization(client));
+      await client.close();
+    }
+    expect(sent[0]).toBe(sent[1]);
+    const { payload } = await jwtVerify((sent[0] ?? '').slice('Bearer '.length), jwks, {
+      issuer: idp.issuer,
+      audience: UPSTREAM_AUDIENCE,
+    });
+    expect(payload.sub).toBe(gateway.clientId);
+    const metrics = await (await fetch(`${own.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/mode="clientCredentials",result="issued"\} 1\n/);
   });
 });
