@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { issuerFetch } from '../../authn/issuer-fetch.ts';
 import type { OutboundResilience } from '../../config/upstream-auth.ts';
-import { type CircuitBreaker, circuitBreaker } from './circuit-breaker.ts';
+import { type CircuitBreaker, circuitBreaker } from '../circuit-breaker.ts';
 import { CredentialError } from './credential.ts';
 import { parseHeaderValue, type SecretFile, watchSecretFile } from './secret-file.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { circuitBreaker } from '../../../../../sidecar/src/upstream/credentials/circuit-breaker.ts';
+import { circuitBreaker } from '../../../../../sidecar/src/upstream/circuit-breaker.ts';
 import { tokenCache } from '../../../../../sidecar/src/upstream/credentials/token-cache.ts';
 import { tokenEndpoint } from '../../../../../sidecar/src/upstream/credentials/token-endpoint.ts';
 
@@ -115,5 +115,18 @@ describe('tokenEndpoint', () => {
     expect(calls).toBe(6); // two calls, each tried three times
     await expect(ep.request('client_credentials', {})).rejects.toThrow(/circuit open/);
     expect(calls).toBe(6);
+  });
+});
+
+describe('circuitBreaker cancel', () => {
+  it('a cancelled trial neither closes nor blocks the circuit', () => {
+    let t = 0;
+    const b = circuitBreaker(1, 100, () => t);
+    b.failure();
+    t = 100;
+    expect(b.tryAcquire()).toBe(true);
+    b.cancel();
+    expect(b.state()).toBe('half-open');
+    expect(b.tryAcquire()).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 // A consecutive-failure circuit breaker: after `failures` failures in a row every call fails at
 // once for `cooldownMs`, then one trial call is let through; its success closes the circuit.
 // Hand-written (about 40 lines) because the project's install has no resilience library and this
-// is all the token endpoints and the external upstream need. The clock is passed in.
+// is all the token endpoints and the upstream client need. The clock is passed in.
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -10,6 +10,8 @@ export interface CircuitBreaker {
   tryAcquire(): boolean;
   success(): void;
   failure(): void;
+  /** The call ended without telling anything about the other side (the caller gave up). */
+  cancel(): void;
   state(): BreakerState;
 }
 
@@ -42,6 +44,9 @@ export function circuitBreaker(
       consecutive += 1;
       trialInFlight = false;
       if (openedAt !== undefined || consecutive >= failures) openedAt = now();
+    },
+    cancel() {
+      trialInFlight = false;
     },
     state,
   };
