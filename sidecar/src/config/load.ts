@@ -133,9 +133,24 @@ function upstreamAuthIssues(auth: UpstreamAuth, transport: string): ConfigIssue[
       : auth.mode === 'perPrincipal'
         ? []
         : ([['/upstream/auth/header', auth.header]] as const);
-  return names
+  const issues: ConfigIssue[] = names
     .filter(([, name]) => HOP_OR_PROTOCOL_HEADERS.has(name.toLowerCase()))
     .map(([path, name]) => ({ path, message: `header ${name} cannot be injected` }));
+  // A token endpoint receives client secrets and, for exchange, callers' tokens: TLS unless on loopback.
+  if (
+    (auth.mode === 'tokenExchange' || auth.mode === 'clientCredentials') &&
+    !secureOrLoopback(auth.tokenEndpoint)
+  )
+    issues.push({
+      path: '/upstream/auth/tokenEndpoint',
+      message: 'must be https (http only on a loopback address)',
+    });
+  return issues;
+}
+
+function secureOrLoopback(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
 }
 
 /** Headers that frame the request or the MCP session: never set from configuration or a Secret. */
