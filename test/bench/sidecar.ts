@@ -10,6 +10,7 @@ import { allow, KEYS, rawConfig } from '../integration/sidecar/support/harness.t
 import { stopChild, waitUntilServing } from '../support/child-process.ts';
 import { type LoadResult, type LoadTarget, runLoad } from './load.ts';
 import { startProcess } from './processes.ts';
+import { benchStdio, printStdio } from './stdio.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
 // npm run bench:sidecar — the same upstream measured directly and through the sidecar, side by side
@@ -35,7 +36,7 @@ import { runWrk, wrkAvailable } from './wrk.ts';
 // BENCH_BARE=off (no yardsticks), BENCH_AUDIT_SINK=stdout, BENCH_TRACING=off, BENCH_CPU_PROF=DIR
 // (part 1's sidecar); BENCH_SINKS (off,stdout,file,syslog,http,otlp; empty skips part 2),
 // BENCH_SINK_CONCURRENCY (8), BENCH_SINK_ROUNDS (3), BENCH_SINK_DURATION_MS (BENCH_DURATION_MS),
-// BENCH_SINK_WARMUP_MS (5000).
+// BENCH_SINK_WARMUP_MS (5000). Part 3, stdio (stdio.ts): BENCH_STDIO=off skips it.
 
 const list = (v: string) => v.split(',').filter((s) => s.trim() !== '');
 const RATES = list(process.env.BENCH_RATES ?? '100,300').map(Number);
@@ -522,6 +523,10 @@ async function main(): Promise<void> {
       }
     }
 
+    // Part 3: stdio through the launcher against Streamable HTTP, and session start-up (stdio.ts).
+    const stdio = process.env.BENCH_STDIO === 'off' ? undefined : await benchStdio();
+    if (stdio) printStdio(stdio, fmt);
+
     await mkdir('bench-results', { recursive: true });
     const out = {
       benchmark: 'sidecar',
@@ -536,6 +541,7 @@ async function main(): Promise<void> {
       latencyRows,
       throughputRows,
       sinks: { concurrency: SINK_CONCURRENCY, durationMs: SINK_DURATION_MS, rows: sinkRows },
+      stdio,
     };
     await writeFile('bench-results/sidecar.json', `${JSON.stringify(out, null, 2)}\n`);
     console.log('\nwrote bench-results/sidecar.json');

@@ -12,6 +12,7 @@ import type { McpPolicy } from '../api/mcp-policy.ts';
 import { CAPTURE_LEVELS, type McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
 import { API_KEYS_DIR, CA_FILE, type Endpoint, TOKEN_FILE } from './layout.ts';
+import { stdioUpstream } from './stdio.ts';
 import { toolsAllowListRule } from './tools-allow-list.ts';
 
 // The sidecar's configuration (the contract sidecar/src/config/schema.ts owns), built from the
@@ -88,10 +89,13 @@ export function buildSidecarConfig(
   defaults: OperatorDefaults,
   endpoint: Endpoint,
 ): SidecarConfig {
-  const upstream = Value.Default(Upstream, {
-    transport: hosted.transport,
-    url: endpoint.upstreamUrl,
-  }) as SidecarConfig['upstream'];
+  const upstream =
+    hosted.transport === 'stdio'
+      ? stdioUpstream(hosted)
+      : (Value.Default(Upstream, {
+          transport: hosted.transport,
+          url: endpoint.upstreamUrl,
+        }) as SidecarConfig['upstream']);
   return {
     apiVersion: CONFIG_API_VERSION,
     kind: 'SidecarConfig',

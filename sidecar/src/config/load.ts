@@ -95,7 +95,21 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const up = config.upstream;
   if (up.transport === 'stdio') {
-    if (!up.command) issues.push({ path: '/upstream/command', message: 'required for the stdio transport' });
+    if (up.launcher === undefined && !up.command) {
+      issues.push({
+        path: '/upstream/command',
+        message: 'required for the stdio transport without a launcher',
+      });
+    }
+    if (
+      up.launcher !== undefined &&
+      (up.command !== undefined || up.args !== undefined || up.env !== undefined)
+    ) {
+      issues.push({
+        path: '/upstream/launcher',
+        message: "the launcher runs its own command: command, args and env belong to the server's container",
+      });
+    }
     if (up.url) issues.push({ path: '/upstream/url', message: 'not allowed for the stdio transport' });
     if (up.processes && up.processes.warm > up.processes.maxProcesses) {
       issues.push({ path: '/upstream/processes/warm', message: 'must not exceed maxProcesses' });
@@ -104,6 +118,7 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
     if (!up.url)
       issues.push({ path: '/upstream/url', message: `required for the ${up.transport} transport` });
     if (up.processes) issues.push({ path: '/upstream/processes', message: 'only for the stdio transport' });
+    if (up.launcher) issues.push({ path: '/upstream/launcher', message: 'only for the stdio transport' });
   }
   for (const [i, h] of (up.headers ?? []).entries()) {
     const lower = h.name.toLowerCase();

@@ -60,16 +60,33 @@ export const StdioProcesses = Type.Object(
   },
 );
 
+export const StdioLauncher = Type.Object(
+  {
+    socket: Type.String({
+      pattern: '^/',
+      description: "Unix socket of the Portcullis launcher that starts the server's processes.",
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Stdio processes started by the launcher in the MCP server's own container (Kubernetes), not by the sidecar: the command is the launcher's, fixed by the pod spec.",
+  },
+);
+
 export const Upstream = Type.Object(
   {
     transport: Type.Union([Type.Literal('streamable-http'), Type.Literal('sse'), Type.Literal('stdio')]),
     url: Type.Optional(
       Type.String({ pattern: '^https?://', description: 'Upstream MCP endpoint (streamable-http, sse).' }),
     ),
-    command: Type.Optional(Type.String({ minLength: 1, description: 'Program to spawn (stdio).' })),
+    command: Type.Optional(
+      Type.String({ minLength: 1, description: 'Program to spawn (stdio without a launcher).' }),
+    ),
     args: Type.Optional(Type.Array(Type.String())),
     env: Type.Optional(Type.Record(Type.String(), Type.String())),
     processes: Type.Optional(StdioProcesses),
+    launcher: Type.Optional(StdioLauncher),
     headers: Type.Optional(
       Type.Array(
         Type.Object(

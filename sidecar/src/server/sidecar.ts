@@ -148,7 +148,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   let closing: Promise<void> | undefined;
 
   const app = createApp({ holder });
-  const admin = createAdminApp({ registry, ready: () => ready });
+  // Through the launcher, the MCP server's container must be up too: no socket, no session.
+  const admin = createAdminApp({ registry, ready: () => ready && (bridge?.ready ?? true) });
   try {
     await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
     await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });

@@ -37,6 +37,12 @@ describe('parseConfig', () => {
     });
   });
 
+  it('accepts a stdio upstream through the launcher without a command of its own', () => {
+    const upstream = { transport: 'stdio', launcher: { socket: '/run/portcullis/launcher.sock' } };
+    const r = parseConfig(stringify({ ...base(), upstream }));
+    expect(r.ok ? r.config.upstream.launcher : r.issues).toEqual({ socket: '/run/portcullis/launcher.sock' });
+  });
+
   it('reads JSON as well as YAML', () => {
     expect(parseConfig(JSON.stringify(base())).ok).toBe(true);
   });
@@ -73,6 +79,24 @@ describe('parseConfig', () => {
       (c) =>
         Object.assign(c, { upstream: { transport: 'stdio', command: 'x', processes: { maxProcesses: 0 } } }),
       '/upstream/processes/maxProcesses',
+    ],
+    [
+      'a launcher and a command of the sidecar',
+      (c) =>
+        Object.assign(c, {
+          upstream: { transport: 'stdio', command: 'x', launcher: { socket: '/run/l.sock' } },
+        }),
+      '/upstream/launcher',
+    ],
+    [
+      'a launcher socket that is not an absolute path',
+      (c) => Object.assign(c, { upstream: { transport: 'stdio', launcher: { socket: 'l.sock' } } }),
+      '/upstream/launcher/socket',
+    ],
+    [
+      'a launcher on an HTTP upstream',
+      (c) => Object.assign(c.upstream, { launcher: { socket: '/run/l.sock' } }),
+      '/upstream/launcher',
     ],
     [
       'process limits on an HTTP upstream',

@@ -1,0 +1,63 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureLauncher } from '../../../support/launcher.ts';
+
+// The stdio launcher as a real process, as in a pod: its own socket and sessions folder, the
+// server's command after "--", and its log (the container log) kept as parsed JSON lines.
+
+export interface RunningLauncher {
+  readonly socket: string;
+  readonly sessions: string;
+  readonly pid: number;
+  readonly lines: Record<string, unknown>[];
+  /** Resolves with the exit code once the launcher has exited. */
+  readonly exited: Promise<number | null>;
+  /** Signals the launcher, waits for its exit and removes its folder. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startLauncher(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  flags: readonly string[] = [],
+): Promise<RunningLauncher> {
+  const binary = await ensureLauncher();
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-launcher-'));
+  const socket = join(dir, 'launcher.sock');
+  const sessions = join(dir, 'sessions');
+  const child: ChildProcess = spawn(
+    binary,
+    ['-socket', socket, '-sessions', sessions, ...flags, '--', command, ...args],
+    { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'inherit', 'pipe'] },
+  );
+  const lines: Record<string, unknown>[] = [];
+  let rest = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    for (const l of parts) if (l) lines.push(JSON.parse(l));
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 10_000;
+  while (!lines.some((l) => l.msg === 'launcher listening')) {
+    if (Date.now() > deadline) throw new Error(`the launcher did not start: ${JSON.stringify(lines)}`);
+    if (child.exitCode !== null) throw new Error(`the launcher exited: ${JSON.stringify(lines)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    socket,
+    sessions,
+    pid: child.pid as number,
+    lines,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const code = await exited;
+      await rm(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
