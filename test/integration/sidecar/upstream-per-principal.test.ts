@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SidecarConfig } from '../../../sidecar/src/config/schema.ts';
+import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { type EchoUpstream, startEchoUpstream } from './support/echo-upstream.ts';
 import {
@@ -12,11 +13,13 @@ import {
   config,
   initializeBody,
   KEYS,
+  legacySseTransport,
   messageOf,
   post,
   type Recorded,
   sidecarFor,
 } from './support/harness.ts';
+import { type RecordingProxy, startRecordingProxy } from './support/recording-proxy.ts';
 
 // perPrincipal: each caller reaches the upstream with their own credential from a mounted Secret
 // file, the Portcullis credential never; a caller without a mapping is refused with a JSON-RPC
@@ -132,5 +135,37 @@ describe('per-principal upstream credentials', () => {
     writeMapping('credentials: [{id: broken}]');
     await new Promise((r) => setTimeout(r, 2_500));
     expect((await headersSeenUpstream(KEYS.alice))['x-prefect-api-key']).toBe('pnu_alice_2');
+  });
+});
+
+describe('per-principal credentials over the legacy HTTP+SSE transport', () => {
+  let everything: EverythingServer;
+  let front: RecordingProxy;
+  let sse: RunningSidecar;
+  beforeAll(async () => {
+    writeMapping(mapping('pnu_alice_3')); // the reload test above left a broken file
+    everything = await startEverything('sse');
+    front = await startRecordingProxy(new URL(everything.url).origin);
+    const auth = { mode: 'perPrincipal', file: join(dir, 'credentials.yaml') } as const;
+    sse = await sidecarFor(
+      config({ upstream: { transport: 'sse', url: `${front.url}/sse`, auth } as SidecarConfig['upstream'] }),
+    );
+  });
+  afterAll(async () => {
+    await sse?.close();
+    await front?.close();
+    await everything?.close();
+  });
+
+  it("the stream and every message carry the caller's own key", async () => {
+    const client = new Client({ name: 'per-principal-sse', version: '1' });
+    await client.connect(legacySseTransport(sse.url, KEYS.bob));
+    await client.callTool({ name: 'echo', arguments: { message: 'hi' } });
+    await client.close();
+    const paths = new Set(front.seen.map((r) => r.path.split('?')[0]));
+    expect(front.seen.length).toBeGreaterThanOrEqual(3); // the GET stream, initialize, the call
+    expect(front.seen.every((r) => r.headers['x-prefect-api-key'] === 'pnu_sales_team')).toBe(true);
+    expect(paths.size).toBeGreaterThanOrEqual(2); // /sse and the message endpoint
+    expect(JSON.stringify(front.seen)).not.toContain(KEYS.bob);
   });
 });
