@@ -127,6 +127,8 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
     }
   }
   if (up.auth !== undefined) issues.push(...upstreamAuthIssues(up.auth, up.transport));
+  if (up.tls !== undefined && !up.url?.startsWith('https://'))
+    issues.push({ path: '/upstream/tls', message: 'only for an https upstream url' });
   const names = new Set<string>();
   for (const [i, rule] of config.authorization.rules.entries()) {
     const key = `${rule.policy}/${rule.name}`;

@@ -109,6 +109,25 @@ export const Upstream = Type.Object(
       ),
     ),
     auth: Type.Optional(UpstreamAuth),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          caFile: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'CA bundle the upstream certificate must chain to (PEM).',
+            }),
+          ),
+          serverName: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'Name checked in the certificate (SNI); default the URL host.',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'TLS to an https upstream (an external server).' },
+      ),
+    ),
     connectTimeoutMs: ms('Upstream connect timeout', 5_000),
     requestTimeoutMs: ms('Time allowed for an upstream response to start', 60_000),
   },

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -107,6 +108,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       url,
       connectTimeoutMs: cfg.upstream.connectTimeoutMs,
       requestTimeoutMs: cfg.upstream.requestTimeoutMs,
+      ...(cfg.upstream.tls ? { tls: upstreamTls(cfg.upstream.tls) } : {}),
     });
   let upstream = newUpstream(upstreamUrl as string, config);
   const newCredentials = (cfg: EffectiveConfig): CredentialSource | undefined =>
@@ -196,7 +198,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
         bridge !== undefined ||
         (next.upstream.url === old.upstream.url &&
           next.upstream.connectTimeoutMs === old.upstream.connectTimeoutMs &&
-          next.upstream.requestTimeoutMs === old.upstream.requestTimeoutMs);
+          next.upstream.requestTimeoutMs === old.upstream.requestTimeoutMs &&
+          JSON.stringify(next.upstream.tls) === JSON.stringify(old.upstream.tls));
       const nextUpstream = sameUpstream ? upstream : newUpstream(next.upstream.url as string, next);
       // An unchanged upstream.auth keeps its source, and with it the cached tokens.
       const sameCredentials = JSON.stringify(next.upstream.auth) === JSON.stringify(old.upstream.auth);
@@ -286,4 +289,15 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     await bridge?.close();
     await auditor?.close();
   }
+}
+
+/** The upstream's TLS settings with the CA bundle read (at start-up or reload: a bad path refuses the configuration). */
+function upstreamTls(tls: NonNullable<EffectiveConfig['upstream']['tls']>): {
+  ca?: string;
+  serverName?: string;
+} {
+  return {
+    ...(tls.caFile !== undefined ? { ca: readFileSync(tls.caFile, 'utf8') } : {}),
+    ...(tls.serverName !== undefined ? { serverName: tls.serverName } : {}),
+  };
 }

@@ -15,6 +15,8 @@ export interface UpstreamOptions {
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly connections?: number;
+  /** https only: the CA bundle (PEM text) the certificate must chain to, and the name to check. */
+  readonly tls?: { readonly ca?: string; readonly serverName?: string };
   /** Consecutive failures that open the circuit, and how long it stays open; default 5 and 5 s. */
   readonly breaker?: { readonly failures: number; readonly cooldownMs: number };
   readonly now?: () => number;
@@ -50,7 +52,11 @@ export function createUpstreamClient(opts: UpstreamOptions): UpstreamClient {
   const url = new URL(opts.url);
   const pool = new Pool(url.origin, {
     connections: opts.connections ?? 256,
-    connect: { timeout: opts.connectTimeoutMs },
+    connect: {
+      timeout: opts.connectTimeoutMs,
+      ...(opts.tls?.ca !== undefined ? { ca: opts.tls.ca } : {}),
+      ...(opts.tls?.serverName !== undefined ? { servername: opts.tls.serverName } : {}),
+    },
     keepAliveTimeout: 30_000,
     headersTimeout: opts.requestTimeoutMs,
     bodyTimeout: 0,
