@@ -1,6 +1,6 @@
 import type { V1ConfigMap, V1Container, V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace } from '../../support/kube.ts';
+import { createNamespace, kubectl } from '../../support/kube.ts';
 import {
   applyCrds,
   applyManifest,
@@ -32,22 +32,33 @@ const manifest = (name: string, spec: object) =>
   JSON.stringify({ apiVersion: 'portcullis.dev/v1alpha1', kind: 'McpServer', metadata: { name }, spec });
 const hosted = { image: 'prefecthq/prefect-mcp:0.0.1b13', transport: 'streamable-http', port: 8000 };
 
+const EXAMPLES = new URL('../../../examples/upstream-auth/', import.meta.url).pathname;
+
 describe('spec.upstreamAuth', () => {
+  it('the Prefect example is admitted and reconciled, its key Secret in the sidecar only', async () => {
+    await kubectl(['-n', ns.name, 'apply', '-f', EXAMPLES]);
+    await serverReady(ns.name, 'prefect-http');
+    const pod = (await getJson<V1Deployment>(ns.name, 'deployment/prefect-http')).spec?.template.spec;
+    expect(pod?.volumes?.find((v) => v.name === 'portcullis-upstream-auth')?.projected?.sources).toEqual([
+      { secret: { name: 'prefect-keys', items: [{ key: 'credentials.yaml', path: '0' }] } },
+    ]);
+  });
+
   it('perPrincipal: the mapping reaches the sidecar as a file, the Secret key mounted in the sidecar only', async () => {
     await applyManifest(
       ns.name,
-      manifest('prefect-http', {
+      manifest('per-principal', {
         hosted,
         upstreamAuth: { perPrincipal: { secretKeyRef: { name: 'prefect-keys', key: 'credentials.yaml' } } },
       }),
     );
-    await serverReady(ns.name, 'prefect-http');
-    const cm = await getJson<V1ConfigMap>(ns.name, 'configmap/prefect-http');
+    await serverReady(ns.name, 'per-principal');
+    const cm = await getJson<V1ConfigMap>(ns.name, 'configmap/per-principal');
     expect(JSON.parse(cm.data?.['sidecar.json'] ?? '{}').upstream.auth).toEqual({
       mode: 'perPrincipal',
       file: '/etc/portcullis/upstream-auth/0',
     });
-    const pod = (await getJson<V1Deployment>(ns.name, 'deployment/prefect-http')).spec?.template.spec;
+    const pod = (await getJson<V1Deployment>(ns.name, 'deployment/per-principal')).spec?.template.spec;
     expect(pod?.volumes?.find((v) => v.name === 'portcullis-upstream-auth')?.projected?.sources).toEqual([
       { secret: { name: 'prefect-keys', items: [{ key: 'credentials.yaml', path: '0' }] } },
     ]);
