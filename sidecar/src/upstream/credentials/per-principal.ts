@@ -103,12 +103,8 @@ export function credentialOf(
   return undefined;
 }
 
-export function perPrincipalSource(
-  file: string,
-  onError: (err: Error) => void,
-  pollMs?: number,
-): CredentialSource {
-  const mapping = watchSecretFile(file, parsePrincipalCredentials, onError, pollMs);
+export function perPrincipalSource(file: string, onError: (err: Error) => void): CredentialSource {
+  const mapping = watchSecretFile(file, parsePrincipalCredentials, onError);
   return {
     mode: 'perPrincipal',
     async credentialFor({ principal }): Promise<UpstreamCredential> {

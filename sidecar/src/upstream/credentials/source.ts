@@ -18,8 +18,6 @@ export interface CredentialSourceDeps {
   readonly onFileError: (err: Error) => void;
   readonly onResult: (mode: CredentialSource['mode'], result: CredentialResult) => void;
   readonly now?: () => number;
-  /** Poll interval of Secret files (tests shorten it). */
-  readonly pollMs?: number;
 }
 
 export function createCredentialSource(auth: UpstreamAuth, deps: CredentialSourceDeps): CredentialSource {
@@ -46,9 +44,9 @@ export function createCredentialSource(auth: UpstreamAuth, deps: CredentialSourc
 function build(auth: UpstreamAuth, deps: CredentialSourceDeps): CredentialSource {
   switch (auth.mode) {
     case 'headers':
-      return staticHeadersSource(auth, deps.onFileError, deps.pollMs);
+      return staticHeadersSource(auth, deps.onFileError);
     case 'perPrincipal':
-      return perPrincipalSource(auth.file, deps.onFileError, deps.pollMs);
+      return perPrincipalSource(auth.file, deps.onFileError);
     case 'tokenExchange':
     case 'clientCredentials': {
       const endpointDeps = {

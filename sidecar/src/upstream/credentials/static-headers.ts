@@ -11,11 +11,10 @@ export interface StaticHeadersConfig {
 export function staticHeadersSource(
   config: StaticHeadersConfig,
   onError: (err: Error) => void,
-  pollMs?: number,
 ): CredentialSource {
   const files: [string, SecretFile<string>][] = config.headers.map((h) => [
     h.name.toLowerCase(),
-    watchSecretFile(h.file, parseHeaderValue, onError, pollMs),
+    watchSecretFile(h.file, parseHeaderValue, onError),
   ]);
   return {
     mode: 'headers',

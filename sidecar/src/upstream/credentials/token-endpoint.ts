@@ -11,6 +11,9 @@ import { parseHeaderValue, type SecretFile, watchSecretFile } from './secret-fil
 // an OAuth error answer (invalid_grant: a revoked or expired subject token) is final. Consecutive
 // failures open a circuit breaker, so a dead endpoint costs callers nothing but a quick error.
 
+/** OAuth errors about the subject token or what was asked for it (RFC 6749 §5.2, RFC 8693 §2.2.2). */
+const CALLER_ERRORS: ReadonlySet<string> = new Set(['invalid_grant', 'invalid_target', 'invalid_scope']);
+
 export interface TokenEndpointConfig {
   readonly tokenEndpoint: string;
   readonly issuer?: string | undefined;
@@ -84,9 +87,17 @@ export function tokenEndpoint(config: TokenEndpointConfig, deps: TokenEndpointDe
           return issued;
         } catch (err) {
           if (err instanceof oauth.ResponseBodyError && err.status < 500) {
-            // The endpoint answered: it is alive, and the answer is final.
+            // The endpoint answered: it is alive, and the answer is final. Only a refusal of what
+            // the caller brought is the caller's; invalid_client and the like are the gateway's.
             breaker.success();
-            throw new CredentialError('REFUSED', `token endpoint refused: ${err.error}`, { cause: err });
+            const callers = CALLER_ERRORS.has(err.error);
+            throw new CredentialError(
+              callers ? 'REFUSED' : 'UNAVAILABLE',
+              `token endpoint refused: ${err.error}`,
+              {
+                cause: err,
+              },
+            );
           }
           if (attempt >= r.retries) {
             breaker.failure();

@@ -100,6 +100,15 @@ describe('tokenEndpoint', () => {
     expect(calls).toBe(3);
   });
 
+  it("a refusal of the gateway's own client is not the caller's: unavailable, not refused", async () => {
+    const ep = tokenEndpoint(config, {
+      onError: () => {},
+      sleep: async () => {},
+      fetch: (async () => json(401, { error: 'invalid_client' })) as typeof fetch,
+    });
+    await expect(ep.request('client_credentials', {})).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
   it('opens the circuit after consecutive failures: later calls fail without a request', async () => {
     let calls = 0;
     const ep = tokenEndpoint(config, {
