@@ -128,6 +128,21 @@ export const Upstream = Type.Object(
         { additionalProperties: false, description: 'TLS to an https upstream (an external server).' },
       ),
     ),
+    circuitBreaker: Type.Optional(
+      Type.Object(
+        {
+          failures: Type.Integer({
+            minimum: 1,
+            maximum: 1000,
+            default: 5,
+            description:
+              'Connect failures or timeouts in a row that open the circuit (calls then fail at once).',
+          }),
+          cooldownMs: ms('Time an open circuit waits before one trial call', 5_000),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     connectTimeoutMs: ms('Upstream connect timeout', 5_000),
     requestTimeoutMs: ms('Time allowed for an upstream response to start', 60_000),
   },

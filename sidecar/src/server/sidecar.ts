@@ -109,6 +109,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       connectTimeoutMs: cfg.upstream.connectTimeoutMs,
       requestTimeoutMs: cfg.upstream.requestTimeoutMs,
       ...(cfg.upstream.tls ? { tls: upstreamTls(cfg.upstream.tls) } : {}),
+      ...(cfg.upstream.circuitBreaker ? { breaker: cfg.upstream.circuitBreaker } : {}),
     });
   let upstream = newUpstream(upstreamUrl as string, config);
   const newCredentials = (cfg: EffectiveConfig): CredentialSource | undefined =>
@@ -199,7 +200,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
         (next.upstream.url === old.upstream.url &&
           next.upstream.connectTimeoutMs === old.upstream.connectTimeoutMs &&
           next.upstream.requestTimeoutMs === old.upstream.requestTimeoutMs &&
-          JSON.stringify(next.upstream.tls) === JSON.stringify(old.upstream.tls));
+          JSON.stringify(next.upstream.tls) === JSON.stringify(old.upstream.tls) &&
+          JSON.stringify(next.upstream.circuitBreaker) === JSON.stringify(old.upstream.circuitBreaker));
       const nextUpstream = sameUpstream ? upstream : newUpstream(next.upstream.url as string, next);
       // An unchanged upstream.auth keeps its source, and with it the cached tokens.
       const sameCredentials = JSON.stringify(next.upstream.auth) === JSON.stringify(old.upstream.auth);
