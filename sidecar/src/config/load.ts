@@ -13,8 +13,12 @@ import type { UpstreamAuth } from './upstream-auth.ts';
 
 export type LimitsConfig = Type.Static<typeof Limits>;
 export type StdioProcessesConfig = Type.Static<typeof StdioProcesses>;
+type UpstreamConfig = SidecarConfig['upstream'];
 /** The configuration after defaults: sections with defaults are always present. */
-export type EffectiveConfig = Omit<SidecarConfig, 'limits'> & { limits: LimitsConfig };
+export type EffectiveConfig = Omit<SidecarConfig, 'limits' | 'upstream'> & {
+  limits: LimitsConfig;
+  upstream: UpstreamConfig & { circuitBreaker: NonNullable<UpstreamConfig['circuitBreaker']> };
+};
 
 export interface ConfigIssue {
   readonly path: string;
@@ -54,8 +58,10 @@ export function validateConfig(input: unknown, digest = digestOf(JSON.stringify(
   value.limits ??= {};
   value.authorization ??= {};
   const upstream = value.upstream as Record<string, unknown> | undefined;
-  if (upstream !== null && typeof upstream === 'object' && upstream.transport === 'stdio')
-    upstream.processes ??= {};
+  if (upstream !== null && typeof upstream === 'object') {
+    if (upstream.transport === 'stdio') upstream.processes ??= {};
+    upstream.circuitBreaker ??= {};
+  }
   const withDefaults = Value.Default(SidecarConfig, value);
   if (!validator.Check(withDefaults)) {
     return { ok: false, digest, issues: schemaIssues(withDefaults) };

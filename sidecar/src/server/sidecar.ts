@@ -109,7 +109,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       connectTimeoutMs: cfg.upstream.connectTimeoutMs,
       requestTimeoutMs: cfg.upstream.requestTimeoutMs,
       ...(cfg.upstream.tls ? { tls: upstreamTls(cfg.upstream.tls) } : {}),
-      ...(cfg.upstream.circuitBreaker ? { breaker: cfg.upstream.circuitBreaker } : {}),
+      breaker: cfg.upstream.circuitBreaker,
     });
   let upstream = newUpstream(upstreamUrl as string, config);
   const newCredentials = (cfg: EffectiveConfig): CredentialSource | undefined =>

@@ -17,8 +17,8 @@ export interface UpstreamOptions {
   readonly connections?: number;
   /** https only: the CA bundle (PEM text) the certificate must chain to, and the name to check. */
   readonly tls?: { readonly ca?: string; readonly serverName?: string };
-  /** Consecutive failures that open the circuit, and how long it stays open; default 5 and 5 s. */
-  readonly breaker?: { readonly failures: number; readonly cooldownMs: number };
+  /** Consecutive failures that open the circuit, and how long it stays open (upstream.circuitBreaker). */
+  readonly breaker: { readonly failures: number; readonly cooldownMs: number };
   readonly now?: () => number;
 }
 
@@ -63,7 +63,7 @@ export function createUpstreamClient(opts: UpstreamOptions): UpstreamClient {
     pipelining: 1,
   });
   const defaultPath = `${url.pathname}${url.search}`;
-  const breaker = circuitBreaker(opts.breaker?.failures ?? 5, opts.breaker?.cooldownMs ?? 5_000, opts.now);
+  const breaker = circuitBreaker(opts.breaker.failures, opts.breaker.cooldownMs, opts.now);
   return {
     url: opts.url,
     path: defaultPath,
