@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server as HttpServer, type IncomingHttpHeaders } from 'node:http';
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -46,12 +53,14 @@ function mcpServer(calls: number[] | undefined): Server {
   return server;
 }
 
-export async function startEchoUpstream(opts: { record?: boolean } = {}): Promise<EchoUpstream> {
+export async function startEchoUpstream(
+  opts: { record?: boolean; tls?: { cert: string; key: string } } = {},
+): Promise<EchoUpstream> {
   const record = opts.record ?? true;
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const seen: IncomingHttpHeaders[] = [];
   const calls: number[] = [];
-  const http: HttpServer = createServer(async (req, res) => {
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
     if (record) seen.push(req.headers);
     const sid = req.headers['mcp-session-id'];
     const existing = typeof sid === 'string' ? sessions.get(sid) : undefined;
@@ -69,11 +78,13 @@ export async function startEchoUpstream(opts: { record?: boolean } = {}): Promis
     });
     await mcpServer(record ? calls : undefined).connect(transport);
     await transport.handleRequest(req, res);
-  });
+  };
+  // Over TLS, it stands in for a remote (external) server.
+  const http: HttpServer = opts.tls ? createHttpsServer(opts.tls, handler) : createServer(handler);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}/mcp`,
     seen,
     calls,
     async close() {

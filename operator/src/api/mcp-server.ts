@@ -3,6 +3,7 @@ import type { CaptureLevel } from '../../../sidecar/src/audit/config.ts';
 import { API_VERSION } from './group.ts';
 import { HostedSource } from './hosted-source.ts';
 import { Conditions, ObjectMeta, text } from './kube-types.ts';
+import { UpstreamAuthSpec } from './upstream-auth.ts';
 
 // McpServer: one governed MCP endpoint. The schema below is the TypeScript type, the CRD's OpenAPI
 // schema (crds/portcullis.dev_mcpservers.yaml is generated from it) and its CEL validation at once.
@@ -95,6 +96,7 @@ export const McpServerSpec = Type.Object(
     external: Type.Optional(reservedSource('A remote MCP endpoint governed through a gateway.')),
     compose: Type.Optional(reservedSource('An endpoint composed of tools of other McpServers.')),
     authentication: Type.Optional(ServerAuthentication),
+    upstreamAuth: Type.Optional(UpstreamAuthSpec),
     tools: Type.Optional(
       Type.Object(
         {
@@ -136,6 +138,10 @@ export const McpServerSpec = Type.Object(
       {
         rule: '!has(self.external) && !has(self.compose)',
         message: 'spec.external and spec.compose are not supported by this version; use spec.hosted',
+      },
+      {
+        rule: "!has(self.upstreamAuth) || !has(self.hosted) || self.hosted.transport != 'stdio'",
+        message: 'spec.upstreamAuth needs an HTTP server: a stdio server takes no credential headers',
       },
     ],
   },

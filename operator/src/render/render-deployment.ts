@@ -24,6 +24,7 @@ import {
 import { childLabels, childMeta, selectorLabels } from './meta.ts';
 import { restartHash } from './render-configmap.ts';
 import { type StdioPod, stdioPod } from './stdio.ts';
+import { type RenderedUpstreamAuth, renderUpstreamAuth } from './upstream-auth.ts';
 
 // The Deployment: the MCP server container with the Portcullis sidecar beside it. Hardened whatever
 // the McpServer says (non-root, read-only root filesystem, no privilege escalation, no capabilities,
@@ -115,6 +116,7 @@ function sidecarContainer(
   seccomp: V1SeccompProfile,
   withApiKeys: boolean,
   stdio: StdioPod | undefined,
+  upstreamAuth: RenderedUpstreamAuth | undefined,
 ): V1Container {
   const { sidecar } = defaults;
   const probe = (path: string) => ({ httpGet: { path, port: PORT_NAMES.metrics } });
@@ -136,6 +138,7 @@ function sidecarContainer(
       { name: VOLUMES.sidecarTmp, mountPath: '/tmp' },
       ...(withApiKeys ? [{ name: VOLUMES.apiKeys, mountPath: API_KEYS_DIR, readOnly: true }] : []),
       ...(stdio?.sidecarMounts ?? []),
+      ...(upstreamAuth ? [upstreamAuth.mount] : []),
     ],
     startupProbe: { ...probe('/healthz'), periodSeconds: 1, failureThreshold: 60 },
     livenessProbe: { ...probe('/healthz'), periodSeconds: 10, failureThreshold: 3 },
@@ -190,6 +193,7 @@ export function renderDeployment(
   const seccomp: V1SeccompProfile = overrides.seccompProfile ?? { type: 'RuntimeDefault' };
   const { seccompProfile: _, ...ids } = overrides;
   const stdio = hosted.transport === 'stdio' ? stdioPod(hosted, defaults, hardened(seccomp)) : undefined;
+  const upstreamAuth = renderUpstreamAuth(server.spec.upstreamAuth);
   // The launcher's socket is group-writable: the pod's fsGroup, which both containers hold, lets the
   // sidecar (its own uid) connect to it.
   const fsGroup = stdio && ids.fsGroup === undefined ? { fsGroup: defaults.sidecar.runAsUser } : {};
@@ -223,9 +227,14 @@ export function renderDeployment(
               seccomp,
               server.spec.authentication?.apiKeys !== undefined,
               stdio,
+              upstreamAuth,
             ),
           ],
-          volumes: [...volumes(server, hosted, defaults), ...(stdio?.volumes ?? [])],
+          volumes: [
+            ...volumes(server, hosted, defaults),
+            ...(stdio?.volumes ?? []),
+            ...(upstreamAuth ? [upstreamAuth.volume] : []),
+          ],
           ...(hosted.imagePullSecrets ? { imagePullSecrets: hosted.imagePullSecrets } : {}),
           ...(hosted.nodeSelector ? { nodeSelector: hosted.nodeSelector } : {}),
           ...(hosted.tolerations ? { tolerations: hosted.tolerations } : {}),

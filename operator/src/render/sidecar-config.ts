@@ -14,6 +14,7 @@ import type { OperatorDefaults } from '../api/operator-defaults.ts';
 import { API_KEYS_DIR, CA_FILE, type Endpoint, TOKEN_FILE } from './layout.ts';
 import { stdioUpstream } from './stdio.ts';
 import { toolsAllowListRule } from './tools-allow-list.ts';
+import { renderUpstreamAuth } from './upstream-auth.ts';
 
 // The sidecar's configuration (the contract sidecar/src/config/schema.ts owns), built from the
 // McpServer, the McpPolicies that select it and the cluster's defaults. Pure and deterministic:
@@ -95,6 +96,7 @@ export function buildSidecarConfig(
       : (Value.Default(Upstream, {
           transport: hosted.transport,
           url: endpoint.upstreamUrl,
+          ...(server.spec.upstreamAuth ? { auth: renderUpstreamAuth(server.spec.upstreamAuth)?.auth } : {}),
         }) as SidecarConfig['upstream']);
   return {
     apiVersion: CONFIG_API_VERSION,

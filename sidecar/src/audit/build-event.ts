@@ -49,6 +49,7 @@ export function buildEvent(
   if (input.upstreamLatencyMs !== undefined) {
     event.upstreamLatencyMs = Math.max(0, Math.round(input.upstreamLatencyMs * 1000) / 1000);
   }
+  if (input.upstreamCredential) event.upstreamCredential = input.upstreamCredential;
   if (input.trace) event.trace = input.trace;
   return boundEvent(event, ctx.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES);
 }

@@ -151,6 +151,23 @@ export const AuditEvent = Type.Object(
     reason: Type.Optional(Type.String({ description: 'Why a message failed or was refused (detail).' })),
     latencyMs: Type.Number({ minimum: 0 }),
     upstreamLatencyMs: Type.Optional(Type.Number({ minimum: 0 })),
+    upstreamCredential: Type.Optional(
+      Type.Object(
+        {
+          mode: Type.Union(
+            [
+              Type.Literal('headers'),
+              Type.Literal('perPrincipal'),
+              Type.Literal('tokenExchange'),
+              Type.Literal('clientCredentials'),
+            ],
+            { description: 'How the credential was obtained (upstream.auth.mode).' },
+          ),
+          id: Type.String({ description: 'Which credential was sent upstream; never its value.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     truncatedFields: Type.Optional(
       Type.Array(
         Type.Object(
@@ -218,5 +235,6 @@ export interface AuditInput {
   reason?: string;
   latencyMs: number;
   upstreamLatencyMs?: number;
+  upstreamCredential?: AuditEvent['upstreamCredential'];
   trace?: AuditEvent['trace'];
 }

@@ -2,6 +2,7 @@ import Type from 'typebox';
 import { AuditConfig } from '../audit/config.ts';
 import { TelemetryConfig } from '../telemetry/config.ts';
 import { PolicyRule } from './policy-rule.ts';
+import { UpstreamAuth } from './upstream-auth.ts';
 
 // The sidecar's configuration file: the contract between operator (which renders it into a
 // ConfigMap) and sidecar (which validates and enforces it). Owned here; the operator imports it.
@@ -105,6 +106,41 @@ export const Upstream = Type.Object(
           description:
             "Credentials the sidecar adds to upstream requests. The caller's token is never forwarded.",
         },
+      ),
+    ),
+    auth: Type.Optional(UpstreamAuth),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          caFile: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'CA bundle the upstream certificate must chain to (PEM).',
+            }),
+          ),
+          serverName: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'Name checked in the certificate (SNI); default the URL host.',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'TLS to an https upstream (an external server).' },
+      ),
+    ),
+    circuitBreaker: Type.Optional(
+      Type.Object(
+        {
+          failures: Type.Integer({
+            minimum: 1,
+            maximum: 1000,
+            default: 5,
+            description:
+              'Connect failures or timeouts in a row that open the circuit (calls then fail at once).',
+          }),
+          cooldownMs: ms('Time an open circuit waits before one trial call', 5_000),
+        },
+        { additionalProperties: false },
       ),
     ),
     connectTimeoutMs: ms('Upstream connect timeout', 5_000),

@@ -11,6 +11,7 @@ import type { SessionBindings } from '../pipeline/sessions.ts';
 import type { McpTracing } from '../telemetry/tracing.ts';
 import { compileOriginPolicy } from '../transport/headers.ts';
 import type { ParamHeaderCatalog } from '../transport/param-headers.ts';
+import type { CredentialSource } from '../upstream/credentials/index.ts';
 import { resolveInjectedHeaders } from '../upstream/headers.ts';
 import type { UpstreamClient } from '../upstream/http.ts';
 
@@ -31,6 +32,8 @@ export interface RuntimeDeps {
   readonly tracing?: McpTracing | undefined;
   /** Headers the sidecar itself adds to upstream requests, besides the configured ones (the stdio bridge's token). */
   readonly ownUpstreamHeaders?: Readonly<Record<string, string>>;
+  /** Built from upstream.auth, kept across reloads that leave it unchanged (its token cache with it). */
+  readonly credentials?: CredentialSource | undefined;
 }
 
 export interface BuiltRuntime {
@@ -71,6 +74,7 @@ export function buildRuntime(config: EffectiveConfig, deps: RuntimeDeps): BuiltR
     policy,
     upstream: deps.upstream,
     upstreamHeaders,
+    credentials: deps.credentials,
     origins: compileOriginPolicy(config.allowedOrigins, config.server.canonicalUri, config.listen.host),
     recorder: deps.recorder,
     sessions: deps.sessions,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -13,6 +14,7 @@ import { createSidecarMetrics, type SidecarMetrics } from '../telemetry/metrics.
 import { createMetricsRecorder } from '../telemetry/metrics-recorder.ts';
 import { createMcpTracing, sdkInstalled } from '../telemetry/tracing.ts';
 import { createParamHeaderCatalog } from '../transport/param-headers.ts';
+import { type CredentialSource, createCredentialSource } from '../upstream/credentials/index.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/http.ts';
 import { type StdioBridge, startStdioBridge } from '../upstream/stdio-bridge.ts';
 import { createAdminApp } from './admin.ts';
@@ -106,8 +108,21 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       url,
       connectTimeoutMs: cfg.upstream.connectTimeoutMs,
       requestTimeoutMs: cfg.upstream.requestTimeoutMs,
+      ...(cfg.upstream.tls ? { tls: upstreamTls(cfg.upstream.tls) } : {}),
+      breaker: cfg.upstream.circuitBreaker,
     });
   let upstream = newUpstream(upstreamUrl as string, config);
+  const newCredentials = (cfg: EffectiveConfig): CredentialSource | undefined =>
+    cfg.upstream.auth === undefined
+      ? undefined
+      : createCredentialSource(cfg.upstream.auth, {
+          ...(opts.fetch ? { fetch: opts.fetch } : {}),
+          onFileError: (err) =>
+            logger?.error({ err }, 'upstream credential file refused, keeping the last good one'),
+          onResult: (mode, result) =>
+            metrics.upstreamCredentials.inc({ server: config.server.name, mode, result }),
+        });
+  let credentials = newCredentials(config);
 
   const paramHeaders = createParamHeaderCatalog();
   const onToolList = (result: unknown) => {
@@ -128,6 +143,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     onToolList,
     tracing,
     ownUpstreamHeaders,
+    credentials,
   });
   void built.authenticator.warm();
   const holder: RuntimeHolder = { runtime: built.runtime, authenticator: built.authenticator };
@@ -142,6 +158,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });
   } catch (err) {
     // A port in use must not leave the stdio servers (the warm pool) running.
+    credentials?.close();
     await Promise.allSettled([app.close(), admin.close(), upstream.close(), bridge?.close()]);
     throw err;
   }
@@ -176,13 +193,20 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
         'listen, upstream.transport and the stdio command and processes take effect at the next restart',
       );
     }
+    let pendingCredentials: CredentialSource | undefined;
     try {
       const sameUpstream =
         bridge !== undefined ||
         (next.upstream.url === old.upstream.url &&
           next.upstream.connectTimeoutMs === old.upstream.connectTimeoutMs &&
-          next.upstream.requestTimeoutMs === old.upstream.requestTimeoutMs);
+          next.upstream.requestTimeoutMs === old.upstream.requestTimeoutMs &&
+          JSON.stringify(next.upstream.tls) === JSON.stringify(old.upstream.tls) &&
+          JSON.stringify(next.upstream.circuitBreaker) === JSON.stringify(old.upstream.circuitBreaker));
       const nextUpstream = sameUpstream ? upstream : newUpstream(next.upstream.url as string, next);
+      // An unchanged upstream.auth keeps its source, and with it the cached tokens.
+      const sameCredentials = JSON.stringify(next.upstream.auth) === JSON.stringify(old.upstream.auth);
+      const nextCredentials = sameCredentials ? credentials : newCredentials(next);
+      if (!sameCredentials) pendingCredentials = nextCredentials;
       const rebuilt = buildRuntime(next, {
         sessions,
         paramHeaders,
@@ -194,6 +218,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
         onToolList,
         tracing,
         ownUpstreamHeaders,
+        credentials: nextCredentials,
       });
       ruleLabels.observe(next.authorization.rules);
       toolLabels.observe(knownTools(next));
@@ -203,12 +228,17 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       holder.authenticator = rebuilt.authenticator;
       void rebuilt.authenticator.warm();
       previous.close();
+      if (!sameCredentials) {
+        credentials?.close();
+        credentials = nextCredentials;
+      }
       if (!sameUpstream) {
         upstream = nextUpstream;
         // in-flight streams on the old pool finish; new requests use the new one
         void previousUpstream.close().catch(() => {});
       }
     } catch (err) {
+      pendingCredentials?.close();
       metrics.configReloads.inc({ result: 'failure' });
       metrics.configLastReloadSuccess.set(0);
       logger?.error({ err }, `configuration refused, keeping the last good one: ${(err as Error).message}`);
@@ -256,8 +286,20 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     await app.close();
     await admin.close();
     holder.authenticator.close();
+    credentials?.close();
     await upstream.close().catch(() => {});
     await bridge?.close();
     await auditor?.close();
   }
+}
+
+/** The upstream's TLS settings with the CA bundle read (at start-up or reload: a bad path refuses the configuration). */
+function upstreamTls(tls: NonNullable<EffectiveConfig['upstream']['tls']>): {
+  ca?: string;
+  serverName?: string;
+} {
+  return {
+    ...(tls.caFile !== undefined ? { ca: readFileSync(tls.caFile, 'utf8') } : {}),
+    ...(tls.serverName !== undefined ? { serverName: tls.serverName } : {}),
+  };
 }

@@ -22,6 +22,7 @@ import {
 } from '../upstream/headers.ts';
 import type { UpstreamResponse } from '../upstream/http.ts';
 import { pipeBody, readAll, relaySse } from './relay.ts';
+import { addUpstreamCredential } from './upstream-credential.ts';
 
 // The Streamable HTTP transport (2025-03-26 .. 2026-07-28) in front of a Streamable HTTP upstream:
 // POST carries messages (JSON or SSE replies), GET opens the server's stream, DELETE ends a session.
@@ -90,6 +91,8 @@ export function streamableBinding(): TransportBinding {
         headers,
         runtime.paramHeaders.derive(ex.messages.length === 1 ? ex.messages[0]?.msg : undefined),
       );
+      const noCredential = await addUpstreamCredential(ex, headers);
+      if (noCredential !== undefined) return upstreamFailure(ex, noCredential);
       const span =
         ex.trace && runtime.tracing ? traceUpstream(ex, runtime.tracing, ex.trace, headers) : undefined;
       const t0 = performance.now();
@@ -145,12 +148,15 @@ export function streamableControlBinding(method: 'GET' | 'DELETE'): TransportBin
     sessionOptional: () => false,
     async forward(ex: Exchange) {
       const { runtime } = ex;
+      const headers = upstreamRequestHeaders(ex.req.headers, runtime.upstreamHeaders);
+      const noCredential = await addUpstreamCredential(ex, headers);
+      if (noCredential !== undefined) return upstreamFailure(ex, noCredential);
       let up: UpstreamResponse;
       ex.upstreamWait.start();
       try {
         up = await runtime.upstream.request({
           method,
-          headers: upstreamRequestHeaders(ex.req.headers, runtime.upstreamHeaders),
+          headers,
           signal: abortOnClientClose(ex),
         });
       } catch (err) {

@@ -36,6 +36,8 @@ export interface SidecarMetrics {
   readonly configLastReloadSuccess: Gauge;
   readonly configLastReloadSuccessTimestamp: Gauge;
   readonly upstreamErrors: Counter<'server' | 'method'>;
+  /** Upstream credentials obtained per mode: issued, cache_hit, resolved, or why none (CredentialResult). */
+  readonly upstreamCredentials: Counter<'server' | 'mode' | 'result'>;
   readonly activeSessions: Gauge<'server'>;
   readonly stdioProcesses: Gauge<'server' | 'state'>;
   readonly stdioProcessesStarted: Counter<'server'>;
@@ -152,6 +154,12 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       name: `${PREFIX}upstream_errors_total`,
       help: 'Upstream calls that failed (connect, timeout, invalid reply).',
       labelNames: ['server', 'method'],
+      registers,
+    }),
+    upstreamCredentials: new Counter({
+      name: `${PREFIX}upstream_credentials_total`,
+      help: 'Upstream credentials per mode (upstream.auth), by result: issued (a token endpoint call), cache_hit, resolved (from a Secret), no_mapping, no_subject_token, refused, unavailable.',
+      labelNames: ['server', 'mode', 'result'],
       registers,
     }),
     activeSessions: new Gauge({

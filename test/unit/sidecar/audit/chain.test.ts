@@ -211,6 +211,7 @@ describe('sealing', () => {
         httpStatus: 200,
         reason: 'r'.repeat(2000), // cut: truncatedFields
         upstreamLatencyMs: 0.5,
+        upstreamCredential: { mode: 'perPrincipal', id: 'alice-prefect' },
         trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) },
         arguments: { numbers: [Number('333333333.33333329'), 1e30, 4.5, 2e-3, 1e-27], z: { b: 1, a: 2 } },
       }),

@@ -109,6 +109,40 @@ describe('parseConfig', () => {
       '/upstream/headers/0/name',
     ],
     [
+      'upstream credentials for a stdio server',
+      (c) =>
+        Object.assign(c, {
+          upstream: { transport: 'stdio', command: 'x', auth: { mode: 'perPrincipal', file: '/f' } },
+        }),
+      '/upstream/auth',
+    ],
+    [
+      'an upstream credential in Content-Length',
+      (c) =>
+        Object.assign(c.upstream, {
+          auth: { mode: 'headers', id: 'k', headers: [{ name: 'Content-Length', file: '/f' }] },
+        }),
+      '/upstream/auth/headers/0/name',
+    ],
+    [
+      "callers' tokens sent for exchange in clear text to another host",
+      (c) =>
+        Object.assign(c.upstream, {
+          auth: {
+            mode: 'tokenExchange',
+            tokenEndpoint: 'http://idp.example.com/token',
+            clientId: 'gw',
+            audience: 'https://up.example.com',
+          },
+        }),
+      '/upstream/auth/tokenEndpoint',
+    ],
+    [
+      'an upstream credential mode that does not exist',
+      (c) => Object.assign(c.upstream, { auth: { mode: 'passthrough' } }),
+      '/upstream/auth/mode',
+    ],
+    [
       'bad rule action',
       (c) =>
         c.authorization.rules.push({ policy: 'p', name: 'r', action: 'maybe', subjects: [{ group: 'g' }] }),

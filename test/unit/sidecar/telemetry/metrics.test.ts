@@ -50,6 +50,7 @@ describe('sidecar metrics', () => {
       'portcullis_sidecar_stdio_processes_started_total',
       'portcullis_sidecar_stdio_sessions_refused_total',
       'portcullis_sidecar_stdio_startup_duration_seconds',
+      'portcullis_sidecar_upstream_credentials_total',
       'portcullis_sidecar_upstream_duration_seconds',
       'portcullis_sidecar_upstream_errors_total',
     ]);
@@ -71,6 +72,7 @@ describe('sidecar metrics', () => {
       'state',
       'phase',
       'pool',
+      'mode',
     ]);
     // The process metrics' labels describe the runtime (GC kind, heap space, Node version).
     const runtime = /^portcullis_sidecar_(process|nodejs)_/;
