@@ -17,7 +17,7 @@ export interface SuspiciousText {
 // One pattern per class; `u` so tag characters (astral) are matched as code points.
 const CLASSES: readonly [SuspiciousClass, RegExp][] = [
   ['tag', /[\u{E0000}-\u{E007F}]/gu],
-  ['zero-width', /[\u200B-\u200D\u2060-\u2064\uFEFF\u180E\u00AD\u034F]/gu],
+  ['zero-width', /[\u200B-\u200D\u2060-\u2064\uFEFF\u180E\u00AD]|\u034F/gu],
   ['bidi', /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/gu],
 ];
 

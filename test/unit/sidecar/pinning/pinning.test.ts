@@ -9,11 +9,10 @@ import { findSuspiciousText } from '../../../../sidecar/src/pinning/suspicious.t
 describe('canonical form (RFC 8785)', () => {
   // The RFC's own vectors: section 3.2.3 (sorting, numbers, string escapes) and appendix B numbers.
   it('serializes the RFC 3.2.2 sample exactly as the RFC prints it', () => {
-    const input = {
-      numbers: [333333333.33333329, 1e30, 4.5, 2e-3, 0.000000000000000000000000001],
-      string: '\u20ac$\u000F\u000aA\'\u0042\u0022\u005c\\"/',
-      literals: [null, true, false],
-    };
+    // The RFC's input is JSON text: parsed as a server's reply would be.
+    const input = JSON.parse(
+      '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001], "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/", "literals": [null, true, false]}',
+    );
     expect(canonicalize(input)).toBe(
       '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
     );
