@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { AuditConfig } from '../audit/config.ts';
+import { PinningConfig } from '../pinning/config.ts';
 import { TelemetryConfig } from '../telemetry/config.ts';
 import { PolicyRule } from './policy-rule.ts';
 
@@ -234,6 +235,7 @@ export const SidecarConfig = Type.Object(
     // Audit and telemetry sections are defined by their own modules as they grow.
     audit: Type.Optional(AuditConfig),
     telemetry: Type.Optional(TelemetryConfig),
+    pinning: Type.Optional(PinningConfig),
   },
   { additionalProperties: false },
 );

@@ -72,8 +72,8 @@ export interface PinBookOptions {
 const CACHE_LIMIT = 4096;
 
 export class PinBook {
-  readonly mode: PinningMode;
-  private readonly approved: ReadonlyMap<string, string>;
+  mode: PinningMode;
+  private approved: ReadonlyMap<string, string>;
   private readonly store: PinStore;
   private readonly now: () => Date;
   private readonly opts: PinBookOptions;
@@ -93,6 +93,12 @@ export class PinBook {
 
   async load(): Promise<void> {
     this.trusted = new Map(await this.store.load());
+  }
+
+  /** New approvals or mode (a configuration reload); takes effect at the next sight of each definition. */
+  reconfigure(mode: PinningMode, approved: ReadonlyMap<string, string>): void {
+    this.mode = mode;
+    this.approved = approved;
   }
 
   list(): readonly Observation[] {

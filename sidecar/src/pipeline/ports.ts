@@ -24,6 +24,8 @@ export interface Decision {
   rule?: string;
   policy?: string;
   reason: string;
+  /** Extra members of the JSON-RPC error's data (a held definition's digests). */
+  data?: Readonly<Record<string, unknown>>;
 }
 
 export interface PolicyPort {
