@@ -15,12 +15,15 @@ export const PinningMode = Type.Union(
 
 export const Pin = Type.Object(
   {
-    kind: Type.Union([
-      Type.Literal('tool'),
-      Type.Literal('prompt'),
-      Type.Literal('resourceTemplate'),
-      Type.Literal('instructions'),
-    ]),
+    kind: Type.Union(
+      [
+        Type.Literal('tool'),
+        Type.Literal('prompt'),
+        Type.Literal('resourceTemplate'),
+        Type.Literal('instructions'),
+      ],
+      { description: "What is pinned: a tool, a prompt, a resource template or the server's instructions." },
+    ),
     name: Type.Optional(
       Type.String({ description: "Tool or prompt name, template URI; absent for 'instructions'." }),
     ),
@@ -29,7 +32,7 @@ export const Pin = Type.Object(
       description: 'SHA-256 of the RFC 8785 canonical form of the definition as a client sees it.',
     }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'One approved definition, by digest.' },
 );
 export type Pin = Type.Static<typeof Pin>;
 

@@ -17,6 +17,8 @@ export interface PinningDeps {
   readonly metrics: SidecarMetrics;
   readonly logger: Logger | undefined;
   readonly audit: ((input: AuditInput) => Promise<void>) | undefined;
+  /** How long the start waits for the first read; a slow server must not keep the sidecar unready. */
+  readonly firstReadMs: number;
   /** A store other than the configured one (the cluster's; tests). */
   readonly store?: PinStore;
 }
@@ -121,8 +123,16 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
       logger?.warn({ err: err.message }, 'pinning: reading the server definitions failed');
     },
   });
-  // The first read before the sidecar is ready: a change made while it was down is held at once.
-  await watcher.refresh();
+  // The first read before the sidecar is ready, so a change made while it was down is held before
+  // any call; bounded, as replies are judged anyway and the interval reads again.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    watcher.refresh(),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deps.firstReadMs);
+    }),
+  ]);
+  clearTimeout(timer);
   return {
     book,
     watcher,

@@ -133,6 +133,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
           logger,
           audit: auditor === undefined ? undefined : (input) => auditor.record(input),
           store: opts.pinStore,
+          firstReadMs: config.upstream.connectTimeoutMs,
         });
   const built = buildRuntime(config, {
     sessions,
