@@ -1,11 +1,13 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../../sidecar/src/config/load.ts';
+import { parse, stringify } from 'yaml';
+import { loadConfigFile, validateConfig } from '../../../sidecar/src/config/load.ts';
 import type { PinningConfig } from '../../../sidecar/src/pinning/config.ts';
 import { definitionOf } from '../../../sidecar/src/pinning/definitions.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
@@ -234,5 +236,45 @@ describe('pinning through the sidecar (Enforce)', () => {
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['add']);
     expect((await refusal(client, 'later')).data).toMatchObject({ reason: 'definition not approved' });
     expect(upstream.calls).toEqual([]);
+  });
+});
+
+describe('npm run pins (standalone approval)', () => {
+  it('writes a pin per definition of the live server into the config file, skipping hidden Unicode; a sidecar in Enforce then shows exactly those', async () => {
+    upstream = await startRugPullUpstream({ add: ADD, sneaky: 'Fine.\u200B' });
+    const file = join(dir, 'sidecar.yaml');
+    const raw = rawConfig({ upstream: { transport: 'streamable-http', url: upstream.url } });
+    await writeFile(file, `# my sidecar\n${stringify(raw)}`);
+    const cli = new URL('../../../sidecar/src/pinning/pins-cli.ts', import.meta.url).pathname;
+    const out = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [cli, '--config', file, '--write'],
+        { timeout: 20_000 },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+      ),
+    );
+    expect(out.stdout).toContain(`new         tool add  ${digestOf('add', ADD)}`);
+    expect(out.stderr).toContain('skipped tool sneaky: hidden Unicode U+200B at /description');
+    const text = await readFile(file, 'utf8');
+    expect(text.startsWith('# my sidecar')).toBe(true);
+    expect(parse(text).pinning).toEqual({
+      mode: 'Enforce',
+      pins: [
+        {
+          kind: 'instructions',
+          digest: definitionOf('instructions', { instructions: 'Use add for sums.' })?.digest,
+        },
+        { kind: 'tool', name: 'add', digest: digestOf('add', ADD) },
+      ],
+    });
+    const loaded = await loadConfigFile(file);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    const sidecar = await sidecarFor(loaded.config);
+    running.push(sidecar);
+    const client = await connect(sidecar);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['add']);
+    expect(client.getInstructions()).toBe('Use add for sums.');
   });
 });
