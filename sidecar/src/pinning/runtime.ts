@@ -113,6 +113,11 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     },
   });
   await book.load();
+  // Every series from 0, so that rates and alerts see the first drift as an increase.
+  const effect = config.mode === 'Observe' ? 'observed' : 'held';
+  for (const kind of ['tool', 'prompt', 'resourceTemplate', 'instructions'])
+    for (const reason of ['changed', 'unapproved', 'suspicious'])
+      metrics.definitionDrift.inc({ server, kind, reason, effect }, 0);
   const watcher = startPinWatcher({
     url: deps.upstreamUrl,
     headers: deps.upstreamHeaders,
