@@ -17,7 +17,12 @@ export function filePinStore(path: string): PinStore {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
         throw err;
       }
-      const doc = JSON.parse(text) as { pins?: Record<string, TrustedPin> };
+      let doc: { pins?: Record<string, TrustedPin> };
+      try {
+        doc = JSON.parse(text) as typeof doc;
+      } catch (err) {
+        throw new Error(`pinning trust store ${path} is not JSON: ${(err as Error).message}`);
+      }
       for (const [key, pin] of Object.entries(doc.pins ?? {})) pins.set(key, pin);
       return new Map(pins);
     },

@@ -50,7 +50,10 @@ export function policyPort(
   const server = config.server.name;
   return {
     decide(principal, request) {
-      // A held definition is refused whatever the rules say; the rules still decide everything else.
+      const d = decide(policy, principal, request);
+      if (d.effect === 'deny') return { effect: d.effect, reason: d.reason, ...ruleOf(d) };
+      // Held definitions are refused after the rules allowed the call, so a caller the rules
+      // refuse learns nothing about the server's definitions.
       const hold =
         pins === undefined
           ? undefined
@@ -59,15 +62,10 @@ export function policyPort(
             : request.prompt !== undefined && request.method === 'prompts/get'
               ? pins.holdOfCall('prompt', request.prompt)
               : undefined;
-      if (hold !== undefined) {
-        const data: Record<string, unknown> = { observedDigest: hold.observed };
-        if (hold.pinned !== undefined) data.pinnedDigest = hold.pinned;
-        return { effect: 'deny', reason: hold.message, data };
-      }
-      const d = decide(policy, principal, request);
-      return d.rule === undefined
-        ? { effect: d.effect, reason: d.reason }
-        : { effect: d.effect, reason: d.reason, rule: d.rule.name, policy: d.rule.policy };
+      if (hold === undefined) return { effect: d.effect, reason: d.reason, ...ruleOf(d) };
+      const data: Record<string, unknown> = { observedDigest: hold.observed };
+      if (hold.pinned !== undefined) data.pinnedDigest = hold.pinned;
+      return { effect: 'deny', reason: hold.message, data };
     },
     filtersReplies: (method) =>
       classifyMethod(method).kind === 'list' || (pins !== undefined && method === 'initialize'),
@@ -80,6 +78,10 @@ export function policyPort(
       return filterListResult(policy, principal, method, result, server);
     },
   };
+}
+
+function ruleOf(d: ReturnType<typeof decide>): { rule?: string; policy?: string } {
+  return d.rule === undefined ? {} : { rule: d.rule.name, policy: d.rule.policy };
 }
 
 export function* toolNames(result: unknown): Iterable<string> {

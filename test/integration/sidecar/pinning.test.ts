@@ -11,7 +11,7 @@ import { loadConfigFile, validateConfig } from '../../../sidecar/src/config/load
 import type { PinningConfig } from '../../../sidecar/src/pinning/config.ts';
 import { definitionOf } from '../../../sidecar/src/pinning/definitions.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { KEYS, rawConfig, sidecarFor } from './support/harness.ts';
+import { allow, KEYS, type Rule, rawConfig, sidecarFor } from './support/harness.ts';
 import { type RugPullUpstream, startRugPullUpstream } from './support/rug-pull-upstream.ts';
 
 // Tool-definition pinning through the sidecar, against a real SDK server that changes its tools on a
@@ -42,10 +42,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function start(pinning: Omit<PinningConfig, 'trustStore'>): Promise<RunningSidecar> {
+async function start(pinning: Omit<PinningConfig, 'trustStore'>, rules?: Rule[]): Promise<RunningSidecar> {
   const raw = {
     ...rawConfig({
       upstream: { transport: 'streamable-http', url: (upstream as RugPullUpstream).url },
+      ...(rules ? { rules } : {}),
       audit: { sinks: [{ type: 'file', path: join(dir, 'audit.ndjson') }] },
     }),
     pinning: { ...pinning, trustStore: { file: join(dir, 'trusted-pins.json') } },
@@ -57,11 +58,11 @@ async function start(pinning: Omit<PinningConfig, 'trustStore'>): Promise<Runnin
   return sidecar;
 }
 
-async function connect(sidecar: RunningSidecar): Promise<Client> {
+async function connect(sidecar: RunningSidecar, key: string = KEYS.alice): Promise<Client> {
   const client = new Client({ name: 'pinning-test', version: '1' });
   await client.connect(
     new StreamableHTTPClientTransport(new URL(sidecar.url), {
-      requestInit: { headers: { 'x-api-key': KEYS.alice } },
+      requestInit: { headers: { 'x-api-key': key } },
     }),
   );
   clients.push(client);
@@ -182,6 +183,24 @@ describe('pinning through the sidecar (TrustOnFirstUse)', () => {
     expect(await client.callTool({ name: 'add', arguments: { a: 1 } })).toMatchObject({
       content: [{ text: 'called add' }],
     });
+  });
+
+  it('answers a caller the rules refuse with the policy denial, never the held digests', async () => {
+    upstream = await startRugPullUpstream({ add: ADD, echo: 'Echoes.' });
+    const sidecar = await start({ mode: 'TrustOnFirstUse' }, [
+      allow('alice-all', { subjects: [{ user: 'alice' }], tools: ['*'] }),
+      allow('bob-echo', { subjects: [{ user: 'bob' }], tools: ['echo'] }),
+    ]);
+    await upstream.setTool('add', POISONED);
+    await until(
+      async () =>
+        (await metric(sidecar, 'portcullis_sidecar_definition_drift_total', { reason: 'changed' })) === 1,
+    );
+    const bob = await refusal(await connect(sidecar, KEYS.bob), 'add');
+    expect(bob.code).toBe(-32003);
+    expect(bob.data).not.toHaveProperty('observedDigest');
+    expect((bob.data as { reason: string }).reason).not.toBe('definition changed since it was approved');
+    expect((await refusal(await connect(sidecar), 'add')).data).toHaveProperty('observedDigest');
   });
 
   it('flags and holds a definition with a Unicode tag character from first sight', async () => {
