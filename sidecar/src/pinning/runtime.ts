@@ -4,6 +4,7 @@ import type { SidecarMetrics } from '../telemetry/metrics.ts';
 import { type DriftEvent, memoryPinStore, PinBook, type PinStore } from './book.ts';
 import { DEFAULT_REFRESH_MS, type PinningConfig } from './config.ts';
 import { LIST_FIELDS, pinKey } from './definitions.ts';
+import { configMapPinStore } from './configmap-store.ts';
 import { filePinStore } from './store.ts';
 import { type PinWatcher, startPinWatcher } from './watch.ts';
 
@@ -65,6 +66,16 @@ export function driftAuditInput(event: DriftEvent, server: AuditInput['server'])
   return input;
 }
 
+function configuredStore(config: PinningConfig, server: AuditInput['server']): PinStore {
+  const { file, configMap } = config.trustStore ?? {};
+  if (file !== undefined) return filePinStore(file);
+  if (configMap !== undefined) {
+    if (server.namespace === undefined) throw new Error('pinning.trustStore.configMap needs server.namespace');
+    return configMapPinStore({ namespace: server.namespace, name: configMap });
+  }
+  return memoryPinStore();
+}
+
 export function approvedPins(config: PinningConfig): Map<string, string> {
   return new Map((config.pins ?? []).map((p) => [pinKey(p.kind, p.name ?? ''), p.digest]));
 }
@@ -72,9 +83,7 @@ export function approvedPins(config: PinningConfig): Map<string, string> {
 export async function startPinning(config: PinningConfig, deps: PinningDeps): Promise<Pinning> {
   const { metrics, logger } = deps;
   const server = deps.server.name;
-  const store =
-    deps.store ??
-    (config.trustStore?.file !== undefined ? filePinStore(config.trustStore.file) : memoryPinStore());
+  const store = deps.store ?? configuredStore(config, deps.server);
   const approved = approvedPins(config);
   const updateGauge = () => {
     metrics.definitions.reset();
