@@ -3,8 +3,8 @@ import type { AuditInput } from '../audit/event.ts';
 import type { SidecarMetrics } from '../telemetry/metrics.ts';
 import { type DriftEvent, memoryPinStore, PinBook, type PinStore } from './book.ts';
 import { DEFAULT_REFRESH_MS, type PinningConfig } from './config.ts';
-import { LIST_FIELDS, pinKey } from './definitions.ts';
 import { configMapPinStore } from './configmap-store.ts';
+import { LIST_FIELDS, pinKey } from './definitions.ts';
 import { filePinStore } from './store.ts';
 import { type PinWatcher, startPinWatcher } from './watch.ts';
 
@@ -70,7 +70,8 @@ function configuredStore(config: PinningConfig, server: AuditInput['server']): P
   const { file, configMap } = config.trustStore ?? {};
   if (file !== undefined) return filePinStore(file);
   if (configMap !== undefined) {
-    if (server.namespace === undefined) throw new Error('pinning.trustStore.configMap needs server.namespace');
+    if (server.namespace === undefined)
+      throw new Error('pinning.trustStore.configMap needs server.namespace');
     return configMapPinStore({ namespace: server.namespace, name: configMap });
   }
   return memoryPinStore();
