@@ -79,7 +79,11 @@ export class PinBook {
   private readonly opts: PinBookOptions;
   private trusted = new Map<string, TrustedPin>();
   private readonly observations = new Map<string, Observation>();
-  private readonly bodies = new Map<string, Readonly<Record<string, unknown>>>();
+  /** The last definition of each key that passed as pinned: what a held change is diffed against. */
+  private readonly lastPassed = new Map<
+    string,
+    { digest: string; body: Readonly<Record<string, unknown>> }
+  >();
   /** Digest and suspicion by the item's JSON text: a list shown again costs a lookup, not a hash. */
   private readonly seen = new Map<string, { def: Definition; suspicious: SuspiciousText[] }>();
 
@@ -140,13 +144,11 @@ export class PinBook {
       if (verdict.trust === true && this.mode === 'TrustOnFirstUse') {
         const pin: TrustedPin = { digest: def.digest, body: def.body, at };
         this.trusted.set(key, pin);
-        this.store.save(key, pin).catch((err: Error) => {
-          // An unsaved pin is not a trusted one: a restarted pod must judge it again, not trust anew.
-          if (this.trusted.get(key) === pin) this.trusted.delete(key);
-          this.opts.onStoreError?.(err);
-        });
+        // A pin the store refused stays trusted in this process (forgetting it would retry the store
+        // on every list reply); the error is reported, as a later pod will not know the pin.
+        this.store.save(key, pin).catch((err: Error) => this.opts.onStoreError?.(err));
       }
-      this.bodies.set(def.digest, def.body);
+      if (verdict.drift === undefined) this.lastPassed.set(key, { digest: def.digest, body: def.body });
       if (verdict.drift !== undefined) {
         this.mark(obs, verdict.drift, trusted, def, fresh);
         if (fresh) this.opts.onDrift?.({ observation: obs, effect: 'observed' });
@@ -183,7 +185,8 @@ export class PinBook {
     const pinned = this.approved.get(pinKey(def.kind, def.name)) ?? trusted?.digest;
     if (pinned !== undefined) obs.pinned = pinned;
     if (fresh || obs.changes === undefined) {
-      const before = trusted?.body ?? (pinned !== undefined ? this.bodies.get(pinned) : undefined) ?? {};
+      const last = this.lastPassed.get(pinKey(def.kind, def.name));
+      const before = trusted?.body ?? (last !== undefined && last.digest === pinned ? last.body : {});
       obs.changes = diffDefinitions(before, def.body);
     }
   }

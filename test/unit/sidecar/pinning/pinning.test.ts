@@ -223,7 +223,7 @@ describe('PinBook', () => {
       { path: '/instructions', change: 'changed', before: 'old', after: 'new' },
     ]);
   });
-  it('forgets a trusted pin the store refused, so the next sight tries to store it again', async () => {
+  it('reports each pin the store refused once, and keeps judging by it in this process', async () => {
     const errors: string[] = [];
     const book = new PinBook({
       mode: 'TrustOnFirstUse',
@@ -233,7 +233,11 @@ describe('PinBook', () => {
     });
     await book.load();
     book.filterList('tools/list', list('Adds'));
+    book.filterList('tools/list', list('Adds'));
     await new Promise((r) => setImmediate(r));
-    expect(errors).toEqual(['forbidden', 'forbidden']);
+    expect(errors).toEqual(['forbidden', 'forbidden']); // one per tool, not one per reply
+    expect(book.filterList('tools/list', list('Adds, changed'))).toEqual({
+      tools: [{ name: 'echo', description: 'Echoes' }],
+    });
   });
 });
