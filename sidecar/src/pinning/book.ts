@@ -25,7 +25,7 @@ export interface TrustedPin {
 /** Where trusted-on-first-use pins survive restarts: a file, a ConfigMap, or memory in tests. */
 export interface PinStore {
   load(): Promise<ReadonlyMap<string, TrustedPin>>;
-  /** Records one pin; a failure leaves the definition held, never trusted. */
+  /** Records one pin; a failure is reported (onStoreError) and the pin stays trusted in this process only. */
   save(key: string, pin: TrustedPin): Promise<void>;
 }
 
