@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import type { CaptureLevel } from '../../../sidecar/src/audit/config.ts';
+import { Pin, PinningMode } from '../../../sidecar/src/pinning/config.ts';
 import { API_VERSION } from './group.ts';
 import { HostedSource } from './hosted-source.ts';
 import { Conditions, ObjectMeta, text } from './kube-types.ts';
@@ -107,8 +108,23 @@ export const McpServerSpec = Type.Object(
                 "Tool names the server may expose (globs: '*' any run of characters, '?' one). Other tools are hidden and refused whatever the policies say. Omitted: no restriction beyond policies.",
             }),
           ),
+          pinning: Type.Optional(
+            Type.Object(
+              { mode: Type.Optional({ ...PinningMode, default: 'TrustOnFirstUse' }) },
+              { description: 'Tool-definition pinning (docs/pinning.md). Default mode TrustOnFirstUse.' },
+            ),
+          ),
+          pins: Type.Optional(
+            Type.Array(Pin, {
+              maxItems: 1024,
+              description:
+                'Approved definitions (`kubectl portcullis tools approve` writes them): tools, prompts, resource templates and instructions by digest.',
+            }),
+          ),
         },
-        { description: 'Which tools of the server are reachable at all.' },
+        {
+          description: 'Which tools of the server are reachable at all, and which definitions are approved.',
+        },
       ),
     ),
     audit: Type.Optional(

@@ -117,7 +117,16 @@ export function buildSidecarConfig(
       payloads: { ...defaults.audit.payloads, capture: capture(server, defaults) },
     },
     telemetry: defaults.telemetry.sidecar,
+    pinning: pinning(server),
   };
+}
+
+/** The pinning section: TrustOnFirstUse unless the server says otherwise, with its approved pins. */
+function pinning(server: McpServer): NonNullable<SidecarConfig['pinning']> {
+  const spec = server.spec.tools;
+  const out: NonNullable<SidecarConfig['pinning']> = { mode: spec?.pinning?.mode ?? 'TrustOnFirstUse' };
+  if (spec?.pins !== undefined && spec.pins.length > 0) out.pins = spec.pins;
+  return out;
 }
 
 /** The part of the configuration the sidecar reads only when it starts; a change rolls the pods. */
@@ -127,5 +136,7 @@ export function restartRelevant(config: SidecarConfig): unknown {
     admin: config.admin,
     upstream: config.upstream,
     telemetry: config.telemetry,
+    // Pinning's own session starts with the sidecar: switching it on or off needs a new pod.
+    pinning: (config.pinning?.mode ?? 'Off') !== 'Off',
   };
 }

@@ -38,6 +38,7 @@ export function buildEvent(
   if (input.httpMethod !== undefined) event.httpMethod = input.httpMethod;
   if (input.target && Object.keys(input.target).length > 0) event.target = input.target;
   if (input.toolDigest !== undefined) event.toolDigest = input.toolDigest;
+  if (input.drift) event.drift = input.drift;
   if (input.decision) event.decision = input.decision;
   if (input.arguments !== undefined && input.principal !== undefined) {
     const payload = ctx.payloads.capture(input.arguments);

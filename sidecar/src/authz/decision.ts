@@ -7,4 +7,6 @@ export interface Decision {
   rule?: { policy: string; name: string };
   /** Safe to show the caller; names the rule when one decided. */
   reason: string;
+  /** Extra members of the JSON-RPC error's data (a held tool definition's digests). */
+  data?: Readonly<Record<string, unknown>>;
 }

@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { AuditConfig } from '../audit/config.ts';
+import { PinningConfig } from '../pinning/config.ts';
 import { TelemetryConfig } from '../telemetry/config.ts';
 import { PolicyRule } from './policy-rule.ts';
 import { UpstreamAuth } from './upstream-auth.ts';
@@ -287,6 +288,7 @@ export const SidecarConfig = Type.Object(
     // Audit and telemetry sections are defined by their own modules as they grow.
     audit: Type.Optional(AuditConfig),
     telemetry: Type.Optional(TelemetryConfig),
+    pinning: Type.Optional(PinningConfig),
   },
   { additionalProperties: false },
 );

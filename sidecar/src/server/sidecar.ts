@@ -7,6 +7,8 @@ import { type Auditor, createAuditor } from '../audit/auditor.ts';
 import { createAuditRecorder } from '../audit/recorder.ts';
 import { type ConfigResult, type EffectiveConfig, formatIssues } from '../config/load.ts';
 import { type ConfigWatcher, watchConfigFile } from '../config/watch.ts';
+import type { PinStore } from '../pinning/book.ts';
+import { startPinning } from '../pinning/runtime.ts';
 import { fanOut, type Recorder } from '../pipeline/record.ts';
 import { SessionBindings } from '../pipeline/sessions.ts';
 import { createRuleLabels, createToolLabels, RULE_LABEL_LIMIT } from '../telemetry/labels.ts';
@@ -15,6 +17,7 @@ import { createMetricsRecorder } from '../telemetry/metrics-recorder.ts';
 import { createMcpTracing, sdkInstalled } from '../telemetry/tracing.ts';
 import { createParamHeaderCatalog } from '../transport/param-headers.ts';
 import { type CredentialSource, createCredentialSource } from '../upstream/credentials/index.ts';
+import { resolveInjectedHeaders } from '../upstream/headers.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/http.ts';
 import { type StdioBridge, startStdioBridge } from '../upstream/stdio-bridge.ts';
 import { createAdminApp } from './admin.ts';
@@ -29,6 +32,8 @@ export interface SidecarOptions {
   readonly digest?: string;
   readonly configFile?: string;
   readonly logger?: Logger;
+  /** Where pins trusted on first use are kept, instead of the configured store (the cluster's; tests). */
+  readonly pinStore?: PinStore;
   /** An extra observer of every record (tests, embedding), after audit and metrics. */
   readonly recorder?: Recorder;
   /** 'off' only for tests that assert on records themselves; the default audits per config. */
@@ -132,6 +137,19 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   // main.ts starts the SDK first; without one, spans would cost CPU on every call and record nothing.
   const tracing = sdkInstalled() ? createMcpTracing() : undefined;
   const ownUpstreamHeaders = bridge?.headers;
+  const pinning =
+    config.pinning === undefined || config.pinning.mode === 'Off'
+      ? undefined
+      : await startPinning(config.pinning, {
+          server: config.server,
+          upstreamUrl: upstreamUrl as string,
+          upstreamHeaders: { ...resolveInjectedHeaders(config, env), ...ownUpstreamHeaders },
+          metrics,
+          logger,
+          audit: auditor === undefined ? undefined : (input) => auditor.record(input),
+          store: opts.pinStore,
+          firstReadMs: config.upstream.connectTimeoutMs,
+        });
   const built = buildRuntime(config, {
     sessions,
     paramHeaders,
@@ -144,6 +162,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     tracing,
     ownUpstreamHeaders,
     credentials,
+    pins: pinning?.book,
   });
   void built.authenticator.warm();
   const holder: RuntimeHolder = { runtime: built.runtime, authenticator: built.authenticator };
@@ -159,7 +178,13 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   } catch (err) {
     // A port in use must not leave the stdio servers (the warm pool) running.
     credentials?.close();
-    await Promise.allSettled([app.close(), admin.close(), upstream.close(), bridge?.close()]);
+    await Promise.allSettled([
+      app.close(),
+      admin.close(),
+      upstream.close(),
+      bridge?.close(),
+      pinning?.close(),
+    ]);
     throw err;
   }
   ready = true;
@@ -219,7 +244,11 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
         tracing,
         ownUpstreamHeaders,
         credentials: nextCredentials,
+        pins: pinning?.book,
       });
+      if (pinning !== undefined) pinning.reconfigure(next.pinning ?? { mode: 'Off' });
+      else if (next.pinning !== undefined && next.pinning.mode !== 'Off')
+        logger?.warn('pinning switched on takes effect at the next restart');
       ruleLabels.observe(next.authorization.rules);
       toolLabels.observe(knownTools(next));
       const previous = holder.authenticator;
@@ -285,6 +314,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     watcher?.close();
     await app.close();
     await admin.close();
+    await pinning?.close();
     holder.authenticator.close();
     credentials?.close();
     await upstream.close().catch(() => {});

@@ -45,6 +45,10 @@ export interface SidecarMetrics {
   readonly stdioProcessesReclaimed: Counter<'server' | 'reason'>;
   readonly stdioSessionsRefused: Counter<'server'>;
   readonly stdioStartupDuration: Histogram<'server' | 'pool'>;
+  /** Pinned definitions (tools, prompts, templates, instructions) by state: pinned, held, observed. */
+  readonly definitions: Gauge<'server' | 'kind' | 'state'>;
+  /** Definitions newly held (or, in Observe mode, seen drifting), by kind and reason. */
+  readonly definitionDrift: Counter<'server' | 'kind' | 'reason' | 'effect'>;
   /** Constant 1 naming the McpServer: joined on `instance` to filter server-less metrics by server. */
   readonly info: Gauge<'server'>;
 }
@@ -196,6 +200,18 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       name: `${PREFIX}stdio_sessions_refused_total`,
       help: 'New MCP sessions refused because maxProcesses stdio server processes were alive.',
       labelNames: ['server'],
+      registers,
+    }),
+    definitions: new Gauge({
+      name: `${PREFIX}pinned_definitions`,
+      help: 'Definitions the server shows, by kind and pin state (pinned, held, observed).',
+      labelNames: ['server', 'kind', 'state'],
+      registers,
+    }),
+    definitionDrift: new Counter({
+      name: `${PREFIX}definition_drift_total`,
+      help: 'Definitions newly held (effect held) or seen drifting in Observe mode (effect observed), by reason.',
+      labelNames: ['server', 'kind', 'reason', 'effect'],
       registers,
     }),
     stdioStartupDuration: new Histogram({

@@ -29,7 +29,7 @@ const alertNames = async () =>
 describe('Portcullis alerts', () => {
   it('pass promtool check rules', async () => {
     const result = await promtool(['check', 'rules', RULES]);
-    expect(result.output).toMatch(/SUCCESS: 29 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 31 rules found/);
     expect(result.ok).toBe(true);
   });
 
@@ -49,6 +49,8 @@ describe('Portcullis alerts', () => {
       'PortcullisOperatorNoLeader',
       'PortcullisReconcileErrors',
       'PortcullisSidecarDown',
+      'PortcullisToolDefinitionDrift',
+      'PortcullisToolDefinitionHeld',
     ]);
   });
 

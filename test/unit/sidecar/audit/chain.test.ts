@@ -206,6 +206,16 @@ describe('sealing', () => {
       callInput({
         protocolVersion: '2025-06-18',
         toolDigest: 'sha256:abc',
+        drift: {
+          kind: 'tool',
+          name: 'add',
+          effect: 'held',
+          reason: 'changed',
+          pinned: 'sha256:a',
+          observed: 'sha256:b',
+          changes: [{ path: '/description', change: 'changed', before: 'x', after: { z: 1, a: 2 } }],
+          suspicious: [{ path: '/description', class: 'tag', codePoint: 'U+E0041', count: 1 }],
+        },
         direction: 'server-to-client',
         httpMethod: 'GET',
         httpStatus: 200,
