@@ -1,0 +1,6 @@
+import type { Command } from './command.ts';
+import { policyTestCommand } from './policy-test/command.ts';
+
+// Every `kubectl portcullis` command, in the order `--help` lists them.
+
+export const COMMANDS: readonly Command[] = [policyTestCommand];
