@@ -18,6 +18,8 @@ export type PolicyIssue = {
   /** Field inside the rule, or the policy field. */
   field: string;
   message: string;
+  /** Where in the field's text (a CEL condition) the fault is, 1-based, when known. */
+  position?: { line: number; column: number };
 };
 
 const ruleSchema = Compile(PolicyRule);
@@ -48,7 +50,12 @@ function ruleIssues(policy: McpPolicy): PolicyIssue[] {
     } catch (err) {
       if (!(err instanceof PolicyCompileError)) throw err;
       const detail = err.message.slice(err.message.indexOf(`${err.field}: `) + err.field.length + 2);
-      issues.push({ rule: name, field: err.field, message: detail });
+      issues.push({
+        rule: name,
+        field: err.field,
+        message: detail,
+        ...(err.position ? { position: err.position } : {}),
+      });
     }
   });
   return issues;
