@@ -1,3 +1,4 @@
+export * from './cluster-mcp-policy.ts';
 export * from './conditions.ts';
 export { crdFiles, customResourceDefinitions } from './crds.ts';
 export * from './group.ts';

@@ -2,10 +2,10 @@ import { Compile } from 'typebox/compile';
 import { PolicyCompileError } from '../../../sidecar/src/authz/errors.ts';
 import { compilePolicy } from '../../../sidecar/src/authz/policy.ts';
 import { PolicyRule } from '../../../sidecar/src/config/policy-rule.ts';
+import type { ClusterMcpPolicy } from '../api/cluster-mcp-policy.ts';
 import { PolicyReason } from '../api/conditions.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import { selectorProblems } from '../policy/selection.ts';
-import { policyRef } from './sidecar-config.ts';
 
 // Checks an McpPolicy the way the sidecar will: each rule goes through the sidecar's own compiler
 // (CEL `when` parsed and type-checked, globs, subjects), so a policy the operator accepts is one
@@ -25,7 +25,10 @@ export type PolicyIssue = {
 const ruleSchema = Compile(PolicyRule);
 const MAX_PROBLEMS = 30_000;
 
-function ruleIssues(policy: McpPolicy): PolicyIssue[] {
+/** What validation reads of a policy of either kind. */
+type Validated = Pick<McpPolicy, 'spec'>;
+
+function ruleIssues(policy: Validated): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
   const seen = new Set<string>();
   policy.spec.rules.forEach((rule, i) => {
@@ -46,7 +49,8 @@ function ruleIssues(policy: McpPolicy): PolicyIssue[] {
     }
     seen.add(rule.name);
     try {
-      compilePolicy([{ ...rule, policy: policyRef(policy) }]);
+      // The reference only prefixes the error message, which is cut to the detail below.
+      compilePolicy([{ ...rule, policy: 'validation' }]);
     } catch (err) {
       if (!(err instanceof PolicyCompileError)) throw err;
       const detail = err.message.slice(err.message.indexOf(`${err.field}: `) + err.field.length + 2);
@@ -62,10 +66,21 @@ function ruleIssues(policy: McpPolicy): PolicyIssue[] {
 }
 
 /** Pure: every problem of the policy, each naming its rule; empty when the policy can be enforced. */
-export function validatePolicy(policy: McpPolicy): PolicyIssue[] {
+export function validatePolicy(policy: Validated): PolicyIssue[] {
   return [
     ...selectorProblems(policy.spec.servers).map((message) => ({ field: 'spec.servers', message })),
     ...ruleIssues(policy),
+  ];
+}
+
+/** Pure: a ClusterMcpPolicy's problems: its namespace selector, then what an McpPolicy can have. */
+export function validateClusterPolicy(policy: Pick<ClusterMcpPolicy, 'spec'>): PolicyIssue[] {
+  return [
+    ...selectorProblems(policy.spec.namespaceSelector ?? {}).map((message) => ({
+      field: 'spec.namespaceSelector',
+      message,
+    })),
+    ...validatePolicy(policy),
   ];
 }
 

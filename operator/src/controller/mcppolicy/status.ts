@@ -27,9 +27,23 @@ export function policyStatus(
   servers: readonly string[],
   now: Date,
 ): McpPolicyStatus {
+  return statusOf(policy, check, servers, now, () => acceptedSpecOf(policy));
+}
+
+/** The status of a policy of either kind; `accepted` records its spec as status.lastAccepted. */
+export function statusOf<R extends { generation: number }>(
+  policy: {
+    metadata: McpPolicy['metadata'];
+    status?: { conditions?: McpPolicyStatus['conditions']; lastAccepted?: R };
+  },
+  check: PolicyCheck,
+  servers: readonly string[],
+  now: Date,
+  accepted: () => R,
+): { observedGeneration: number; conditions: Condition[]; lastAccepted?: R; servers: string[] } {
   const previous = policy.status;
   const generation = policy.metadata.generation ?? 0;
-  const record = check.accepted ? acceptedSpecOf(policy) : previous?.lastAccepted;
+  const record = check.accepted ? accepted() : previous?.lastAccepted;
   const tooLarge = check.accepted && canonicalJson(record).length > MAX_RECORD_BYTES;
   const lastAccepted = tooLarge ? undefined : record;
   const message = !check.accepted
