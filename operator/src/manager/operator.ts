@@ -106,10 +106,14 @@ export const checkPolicy = (policy: McpPolicy): PolicyCheck => checkOf(validateP
 export const checkClusterPolicy = (policy: ClusterMcpPolicy): PolicyCheck =>
   checkOf(validateClusterPolicy(policy));
 
-/** A Namespace as the cache keeps it: name and labels, all a cluster policy's selector reads. */
+/** A Namespace as the cache keeps it: what a cluster policy's selector reads, and its version. */
 function trimNamespace(ns: KubeObject): KubeObject {
-  const { name, labels } = ns.metadata;
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(labels ? { labels } : {}) } };
+  const { name, labels, resourceVersion } = ns.metadata;
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, resourceVersion, ...(labels ? { labels } : {}) },
+  };
 }
 
 export class Operator {

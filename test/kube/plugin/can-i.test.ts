@@ -2,13 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseConfig } from '../../../sidecar/src/config/load.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
-import { collectRecords, KEYS, type Recorded, rawConfig, sidecarFor } from '../../support/harness.ts';
-import { createNamespace, eventually, kubectlJson } from '../../support/kube.ts';
+import { KEYS, type Recorded } from '../../support/harness.ts';
+import { createNamespace } from '../../support/kube.ts';
 import { startOidcProvider, type TestOidcProvider } from '../../support/oidc-provider.ts';
 import { runPlugin } from '../../support/plugin.ts';
+import {
+  RENDERED_CANONICAL_URI,
+  renderedConfig,
+  startRenderedSidecar,
+} from '../../support/rendered-sidecar.ts';
 import {
   applyCrds,
   applyManifest,
@@ -24,7 +28,6 @@ import {
 // means allowed by the other, and the deciding rule is the same.
 
 const SERVER = 'tools';
-const CANONICAL_URI = 'http://127.0.0.1/mcp';
 
 const POLICY = {
   apiVersion: 'portcullis.dev/v1alpha1',
@@ -132,43 +135,13 @@ beforeAll(async () => {
   );
   await applyManifest(ns.name, JSON.stringify(POLICY));
   await serverReady(ns.name, SERVER);
-  // The rendered configuration, once it carries the policy: the sidecar gets its server and rules.
-  const rendered = await eventually('the policy rendered', async () => {
-    const cm = await kubectlJson<{ data: Record<string, string> }>([
-      '-n',
-      ns.name,
-      'get',
-      `configmap/${SERVER}`,
-    ]);
-    const parsed = parseConfig(Object.values(cm.data)[0] ?? '');
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-    return parsed.config.authorization.rules.some((r) => r.policy === `${ns.name}/team`)
-      ? parsed.config
-      : undefined;
-  });
-  const raw = rawConfig({
-    upstream: { transport: 'streamable-http', url: upstream.url },
-    canonicalUri: CANONICAL_URI,
-    authentication: {
-      oidc: [
-        {
-          issuer: idp.issuer,
-          audiences: [CANONICAL_URI],
-          algorithms: ['RS256'],
-          clockSkewSeconds: 30,
-          usernameClaim: 'sub',
-          groupsClaim: 'groups',
-        },
-      ],
-    },
-    rules: rendered.authorization.rules,
-  });
-  raw.server = rendered.server;
-  raw.server.canonicalUri = CANONICAL_URI;
-  const checked = parseConfig(JSON.stringify(raw));
-  if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
-  records = collectRecords();
-  sidecar = await sidecarFor(checked.config, records);
+  const rendered = await renderedConfig(ns.name, SERVER, (c) =>
+    c.authorization.rules.some((r) => r.policy === `${ns.name}/team`),
+  );
+  ({ sidecar, records } = await startRenderedSidecar(rendered, {
+    upstreamUrl: upstream.url,
+    oidcIssuer: idp.issuer,
+  }));
 });
 
 afterAll(async () => {
@@ -181,7 +154,9 @@ afterAll(async () => {
 
 async function credentialOf(who: Who): Promise<Record<string, string>> {
   if ('key' in who) return { 'x-api-key': KEYS[who.key] };
-  return { authorization: `Bearer ${await idp.token({ resource: CANONICAL_URI, clientId: who.client })}` };
+  return {
+    authorization: `Bearer ${await idp.token({ resource: RENDERED_CANONICAL_URI, clientId: who.client })}`,
+  };
 }
 
 /** The sidecar's answer: allowed or not, and the rule its audit record names. */
