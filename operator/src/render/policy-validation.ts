@@ -1,7 +1,5 @@
 import { Compile } from 'typebox/compile';
-import { PolicyCompileError } from '../../../sidecar/src/authz/errors.ts';
-import { compilePolicy } from '../../../sidecar/src/authz/policy.ts';
-import { PolicyRule } from '../../../sidecar/src/config/policy-rule.ts';
+import { compilePolicy, PolicyCompileError, PolicyRule } from '../../../sidecar/src/contract/index.ts';
 import { PolicyReason } from '../api/conditions.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import { selectorProblems } from '../policy/selection.ts';

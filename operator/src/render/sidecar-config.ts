@@ -1,12 +1,12 @@
 import Value from 'typebox/value';
-import type { CaptureLevel } from '../../../sidecar/src/audit/config.ts';
-import type { ConfiguredRule } from '../../../sidecar/src/authz/policy.ts';
 import {
   Authentication,
+  type CaptureLevel,
   CONFIG_API_VERSION,
+  type ConfiguredRule,
   type SidecarConfig,
   Upstream,
-} from '../../../sidecar/src/config/schema.ts';
+} from '../../../sidecar/src/contract/index.ts';
 import type { HostedSource } from '../api/hosted-source.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import { CAPTURE_LEVELS, type McpServer } from '../api/mcp-server.ts';
@@ -16,7 +16,7 @@ import { stdioUpstream } from './stdio.ts';
 import { toolsAllowListRule } from './tools-allow-list.ts';
 import { renderUpstreamAuth } from './upstream-auth.ts';
 
-// The sidecar's configuration (the contract sidecar/src/config/schema.ts owns), built from the
+// The sidecar's configuration (the contract sidecar/src/contract/ owns), built from the
 // McpServer, the McpPolicies that select it and the cluster's defaults. Pure and deterministic:
 // the same inputs give the same text, so an unchanged cluster renders an unchanged ConfigMap.
 

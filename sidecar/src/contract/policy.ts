@@ -1,6 +1,6 @@
 import type { Static } from 'typebox';
-import type { ConfiguredRule as ConfiguredRuleSchema } from '../config/schema.ts';
 import { type CompiledCondition, createCelCompiler } from './cel.ts';
+import type { ConfiguredRule as ConfiguredRuleSchema } from './config.ts';
 import type { Decision } from './decision.ts';
 import { PolicyCompileError } from './errors.ts';
 import { compileGlobs, globProblem, type NameMatcher } from './glob.ts';

@@ -1,8 +1,8 @@
 import Type from 'typebox';
-import { AuditConfig } from '../audit/config.ts';
-import { PinningConfig } from '../pinning/config.ts';
-import { TelemetryConfig } from '../telemetry/config.ts';
+import { AuditConfig } from './audit.ts';
+import { PinningConfig } from './pinning.ts';
 import { PolicyRule } from './policy-rule.ts';
+import { TelemetryConfig } from './telemetry.ts';
 import { UpstreamAuth } from './upstream-auth.ts';
 
 // The sidecar's configuration file: the contract between operator (which renders it into a
