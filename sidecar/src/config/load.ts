@@ -4,7 +4,8 @@ import type Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
-import { type Limits, SidecarConfig, type StdioProcesses } from '../contract/config.ts';
+import { type Limits, SidecarConfig } from '../contract/config.ts';
+import type { StdioProcesses } from '../contract/upstream.ts';
 import type { UpstreamAuth } from '../contract/upstream-auth.ts';
 
 // Reads a configuration file (YAML or JSON: YAML is a superset), applies the schema's defaults and

@@ -18,18 +18,15 @@ export {
   StdoutSink,
   SyslogSink,
 } from './audit.ts';
+export { Authentication } from './authentication.ts';
 export {
   Admin,
-  Authentication,
   Authorization,
   CONFIG_API_VERSION,
   ConfiguredRule as ConfiguredRuleSchema,
   Limits,
   Listen,
   SidecarConfig,
-  StdioLauncher,
-  StdioProcesses,
-  Upstream,
 } from './config.ts';
 export { type AuthzRequest, decide, decideTarget } from './decide.ts';
 export type { Decision } from './decision.ts';
@@ -54,6 +51,7 @@ export {
 } from './principal.ts';
 export { normalizeResourceUri } from './resource-uri.ts';
 export { TelemetryConfig } from './telemetry.ts';
+export { CircuitBreaker, StdioLauncher, StdioProcesses, Upstream, UpstreamTls } from './upstream.ts';
 export {
   ClientCredentialsAuth,
   HeadersAuth,
