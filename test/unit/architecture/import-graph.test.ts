@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { type ImportEdge, importEdges } from '../../support/import-graph.ts';
+
+// The rules of docs/architecture.md's import map, read from the source: where a rule is broken, the
+// failure lists the offending imports (file → imported file).
+
+const CONTRACT = 'sidecar/src/contract/';
+const CONTRACT_INDEX = `${CONTRACT}index.ts`;
+
+const show = (edges: readonly ImportEdge[]) => edges.map((e) => `${e.from} → ${e.to}`);
+
+describe('the operator/sidecar contract', () => {
+  const operatorEdges = importEdges(['operator']);
+
+  it('the operator imports the sidecar only through contract/index.ts', () => {
+    const intoSidecar = operatorEdges.filter((e) => e.to.startsWith('sidecar/'));
+    // The scan itself works: the operator does render the sidecar's configuration through the contract.
+    expect(intoSidecar.some((e) => e.to === CONTRACT_INDEX)).toBe(true);
+    expect(show(intoSidecar.filter((e) => e.to !== CONTRACT_INDEX))).toEqual([]);
+  });
+
+  it('contract/ imports nothing outside itself (libraries only)', () => {
+    const contractEdges = importEdges([CONTRACT]);
+    expect(contractEdges.length).toBeGreaterThan(0);
+    expect(show(contractEdges.filter((e) => !e.to.startsWith(CONTRACT)))).toEqual([]);
+  });
+});
