@@ -11,6 +11,7 @@ import type { HostedSource } from '../api/hosted-source.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import { CAPTURE_LEVELS, type McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
+import { policyRef } from '../policy/ref.ts';
 import { API_KEYS_DIR, CA_FILE, type Endpoint, TOKEN_FILE } from './layout.ts';
 import { stdioUpstream } from './stdio.ts';
 import { toolsAllowListRule } from './tools-allow-list.ts';
@@ -24,9 +25,6 @@ type Oidc = NonNullable<SidecarConfig['authentication']['oidc']>[number];
 const OidcSchema = Authentication.properties.oidc.items;
 
 const unique = (items: readonly string[]) => [...new Set(items)];
-
-/** Policy reference written into each rule, as the sidecar's audit events and denials show it. */
-export const policyRef = (policy: McpPolicy) => `${policy.metadata.namespace}/${policy.metadata.name}`;
 
 /** Rules in a fixed order: the server's allow list, then policies by name, each in its own order. */
 export function configuredRules(server: McpServer, policies: readonly McpPolicy[]): ConfiguredRule[] {

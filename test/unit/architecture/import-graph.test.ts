@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ImportEdge, importEdges } from '../../support/import-graph.ts';
+import { folderCycles, folderGraph, type ImportEdge, importEdges } from '../../support/import-graph.ts';
 
 // The rules of docs/architecture.md's import map, read from the source: where a rule is broken, the
 // failure lists the offending imports (file → imported file).
@@ -23,5 +23,15 @@ describe('the operator/sidecar contract', () => {
     const contractEdges = importEdges([CONTRACT]);
     expect(contractEdges.length).toBeGreaterThan(0);
     expect(show(contractEdges.filter((e) => !e.to.startsWith(CONTRACT)))).toEqual([]);
+  });
+});
+
+describe('operator/src folders', () => {
+  it('import each other without cycles', () => {
+    const edges = importEdges(['operator/src']).filter((e) => e.to.startsWith('operator/src/'));
+    const graph = folderGraph(edges);
+    // The scan itself works: the manager wires the per-kind controllers.
+    expect(graph.get('operator/src/manager')?.has('operator/src/controller/mcpserver')).toBe(true);
+    expect(folderCycles(graph)).toEqual([]);
   });
 });
