@@ -34,4 +34,13 @@ describe('operator/src folders', () => {
     expect(graph.get('operator/src/manager')?.has('operator/src/controller/mcpserver')).toBe(true);
     expect(folderCycles(graph)).toEqual([]);
   });
+
+  it('keep the kinds apart: no controller/<kind> folder imports another one', () => {
+    const kindOf = (file: string) => /^operator\/src\/controller\/([^/]+)\//.exec(file)?.[1];
+    const across = importEdges(['operator/src/controller']).filter((e) => {
+      const [from, to] = [kindOf(e.from), kindOf(e.to)];
+      return from !== undefined && to !== undefined && from !== to;
+    });
+    expect(show(across)).toEqual([]);
+  });
 });
