@@ -1,3 +1,4 @@
+export type { ConfiguredRule } from '../contract/config.ts';
 export { type AuthzRequest, decide, decideTarget } from '../contract/decide.ts';
 export type { Decision } from '../contract/decision.ts';
 export { PolicyCompileError, type PolicyCompileErrorCode } from '../contract/errors.ts';
@@ -8,5 +9,5 @@ export {
   type TargetKind,
   targetOf,
 } from '../contract/methods.ts';
-export { type CompiledPolicy, type ConfiguredRule, compilePolicy } from '../contract/policy.ts';
+export { type CompiledPolicy, compilePolicy } from '../contract/policy.ts';
 export { filterListResult } from './filter-list.ts';

@@ -69,6 +69,7 @@ export const ConfiguredRule = Type.Object(
   },
   { additionalProperties: false },
 );
+export type ConfiguredRule = Type.Static<typeof ConfiguredRule>;
 
 export const Authorization = Type.Object(
   { rules: Type.Array(ConfiguredRule, { default: [] }) },

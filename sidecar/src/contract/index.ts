@@ -23,7 +23,7 @@ export {
   Admin,
   Authorization,
   CONFIG_API_VERSION,
-  ConfiguredRule as ConfiguredRuleSchema,
+  ConfiguredRule,
   Limits,
   Listen,
   SidecarConfig,
@@ -40,7 +40,7 @@ export {
   targetOf,
 } from './methods.ts';
 export { DEFAULT_REFRESH_MS, Pin, PinningConfig, PinningMode } from './pinning.ts';
-export { type CompiledPolicy, type ConfiguredRule, compilePolicy } from './policy.ts';
+export { type CompiledPolicy, compilePolicy } from './policy.ts';
 export { PolicyRule, Subject } from './policy-rule.ts';
 export {
   ANONYMOUS_PRINCIPAL,

@@ -1,5 +1,5 @@
+import type { ConfiguredRule } from '../../../../sidecar/src/contract/config.ts';
 import type { AuthzRequest } from '../../../../sidecar/src/contract/decide.ts';
-import type { ConfiguredRule } from '../../../../sidecar/src/contract/policy.ts';
 import type { Principal } from '../../../../sidecar/src/contract/principal.ts';
 
 // Small builders for authorization tests: a principal, a rule and a request, each with defaults

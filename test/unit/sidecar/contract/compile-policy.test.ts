@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ConfiguredRule } from '../../../../sidecar/src/contract/config.ts';
 import { PolicyCompileError } from '../../../../sidecar/src/contract/errors.ts';
-import { type ConfiguredRule, compilePolicy } from '../../../../sidecar/src/contract/policy.ts';
+import { compilePolicy } from '../../../../sidecar/src/contract/policy.ts';
 import { rule } from './builders.ts';
 
 function compileError(rules: ConfiguredRule[]): PolicyCompileError {

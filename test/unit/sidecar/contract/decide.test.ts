@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ConfiguredRule } from '../../../../sidecar/src/contract/config.ts';
 import { type AuthzRequest, decide } from '../../../../sidecar/src/contract/decide.ts';
-import { type ConfiguredRule, compilePolicy } from '../../../../sidecar/src/contract/policy.ts';
+import { compilePolicy } from '../../../../sidecar/src/contract/policy.ts';
 import { ANONYMOUS_PRINCIPAL, type Principal } from '../../../../sidecar/src/contract/principal.ts';
 import { alice, bob, call, keyHolder, principal, releaseBot, rule } from './builders.ts';
 
