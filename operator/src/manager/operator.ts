@@ -5,28 +5,23 @@ import type { McpPolicy } from '../api/mcp-policy.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
 import { createClusterPolicyController } from '../controller/clustermcppolicy/controller.ts';
-import type { Controller } from '../controller/controller.ts';
-import { trimManagedFields } from '../controller/drift.ts';
 import { createPolicyController } from '../controller/mcppolicy/controller.ts';
 import { createServerController } from '../controller/mcpserver/controller.ts';
 import { type PodView, trimPod } from '../controller/mcpserver/pod-health.ts';
 import { PodIndex } from '../controller/mcpserver/pod-index.ts';
 import { resolvePolicies, withClusterPolicies } from '../controller/mcpserver/policies.ts';
 import type { Rendered } from '../controller/mcpserver/sync.ts';
-import { MANAGED_SELECTOR } from '../controller/ownership.ts';
 import type { KubeClient } from '../kube/client.ts';
+import type { Controller } from '../kube/controller.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { InformerGroup } from '../kube/informer-group.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
-import { type PolicyCheck, PolicyChecker } from '../policy/checker.ts';
-import {
-  acceptedCondition,
-  type PolicyIssue,
-  validateClusterPolicy,
-  validatePolicy,
-} from '../render/policy-validation.ts';
+import { PolicyChecker } from '../policy/checker.ts';
+import { checkClusterPolicy, checkPolicy } from '../policy/validation.ts';
+import { trimManagedFields } from '../reconcile/drift.ts';
+import { MANAGED_SELECTOR } from '../reconcile/ownership.ts';
 import { renderServer } from '../render/render-server.ts';
 
 // The operator while it leads: informers for McpServer, McpPolicy and the owned children, and the
@@ -62,7 +57,7 @@ function withoutManagedFields<T extends KubeObject>(object: T): T {
   return { ...object, metadata };
 }
 
-/** On children only our own apply entry and others' claims on a pod template matter (see drift.ts). */
+/** On children only our own apply entry and others' claims on a pod template matter (see reconcile/drift.ts). */
 function withOwnManagedFields<T extends KubeObject>(object: T): T {
   const entries = object.metadata.managedFields;
   if (!entries) return object;
@@ -96,15 +91,6 @@ export function renderFor(defaults: OperatorDefaults) {
     };
   };
 }
-
-const checkOf = (issues: PolicyIssue[]): PolicyCheck => {
-  const accepted = acceptedCondition(issues);
-  return { accepted: accepted.status === 'True', reason: accepted.reason, message: accepted.message };
-};
-
-export const checkPolicy = (policy: McpPolicy): PolicyCheck => checkOf(validatePolicy(policy));
-export const checkClusterPolicy = (policy: ClusterMcpPolicy): PolicyCheck =>
-  checkOf(validateClusterPolicy(policy));
 
 /** A Namespace as the cache keeps it: what a cluster policy's selector reads, and its version. */
 function trimNamespace(ns: KubeObject): KubeObject {

@@ -1,6 +1,6 @@
 import { canICommand } from './can-i/command.ts';
-import type { Command } from './command.ts';
 import { policyTestCommand } from './policy-test/command.ts';
+import type { Command } from './shared/command.ts';
 
 // Every `kubectl portcullis` command, in the order `--help` lists them.
 

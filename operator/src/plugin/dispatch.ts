@@ -1,7 +1,7 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
-import { type Command, UsageError } from './command.ts';
-import { openKube, type PluginKube } from './kube.ts';
-import { columns, EXIT, type Output } from './output.ts';
+import { type Command, UsageError } from './shared/command.ts';
+import { openKube, type PluginKube } from './shared/kube.ts';
+import { columns, EXIT, type Output } from './shared/output.ts';
 
 // `kubectl portcullis WORDS... [flags]`: finds the command whose words start the command line (the
 // longest such, so `tools diff` wins over `tools`), parses its flags with node:util's parseArgs and

@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
 import type { ClusterMcpPolicy } from '../../api/cluster-mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
+import { specChanged, specLabelsOrDeletionChanged } from '../../kube/changes.ts';
+import { Controller } from '../../kube/controller.ts';
 import type { InformerGroup } from '../../kube/informer-group.ts';
 import { type KubeObject, keyOf } from '../../kube/object.ts';
 import { WorkQueue } from '../../kube/queue.ts';
 import type { RateLimiter } from '../../kube/rate-limiter.ts';
 import type { OperatorMetrics } from '../../metrics/metrics.ts';
-import { Controller } from '../controller.ts';
-import { policyEventMatters } from '../mcppolicy/checks.ts';
-import { serverEventMatters } from '../mcpserver/checks.ts';
 import { type ClusterPolicySyncDeps, syncClusterPolicy } from './sync.ts';
 
 // Wiring of the ClusterMcpPolicy controller: its own changes, and servers or namespaces coming,
@@ -37,10 +36,10 @@ export function createClusterPolicyController(o: ClusterPolicyControllerOptions)
   };
   o.policies.on((event) => {
     if (event.type === 'delete') o.sync.checker.forget(event.object);
-    if (policyEventMatters(event)) queue.add(keyOf(event.object.metadata));
+    if (specChanged(event)) queue.add(keyOf(event.object.metadata));
   });
   o.servers.on((event) => {
-    if (event.type !== 'update' || serverEventMatters(event)) all();
+    if (specLabelsOrDeletionChanged(event)) all();
   });
   o.namespaces.on((event) => {
     if (

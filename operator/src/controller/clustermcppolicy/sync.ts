@@ -3,13 +3,13 @@ import type { ClusterMcpPolicy } from '../../api/cluster-mcp-policy.ts';
 import { PolicyCondition } from '../../api/conditions.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
 import type { KubeClient } from '../../kube/client.ts';
+import type { ReconcileOutcome } from '../../kube/controller.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import { deepEqual } from '../../kube/json.ts';
 import type { Store } from '../../kube/store.ts';
 import type { PolicyChecker } from '../../policy/checker.ts';
 import { clusterAcceptedSpecOf, clusterSelects, type NamespaceLabels } from '../../policy/cluster.ts';
-import type { ReconcileOutcome } from '../controller.ts';
-import { statusOf } from '../mcppolicy/status.ts';
+import { statusOf } from '../../policy/status.ts';
 
 // Reconcile of one ClusterMcpPolicy: compile it, list the servers it selects across namespaces,
 // write the status (with the last accepted spec) if it changed. Servers are re-queued by the event

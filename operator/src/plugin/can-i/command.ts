@@ -1,11 +1,9 @@
-import type { Decision } from '../../../../sidecar/src/authz/decision.ts';
-import { filterListResult } from '../../../../sidecar/src/authz/filter-list.ts';
-import { compilePolicy } from '../../../../sidecar/src/authz/policy.ts';
-import { type Command, UsageError } from '../command.ts';
-import { EXIT, table } from '../output.ts';
-import { type SimulatedCaller, simulatedPrincipal } from '../principal.ts';
-import { readServerConfig } from '../server-config.ts';
-import { simulate } from '../simulate.ts';
+import { compilePolicy, type Decision, filterListResult } from '../../../../sidecar/src/contract/index.ts';
+import { type Command, UsageError } from '../shared/command.ts';
+import { EXIT, table } from '../shared/output.ts';
+import { type SimulatedCaller, simulatedPrincipal } from '../shared/principal.ts';
+import { readServerConfig } from '../shared/server-config.ts';
+import { simulate } from '../shared/simulate.ts';
 import { knownTools } from './known-tools.ts';
 import { parseQuestion } from './question.ts';
 

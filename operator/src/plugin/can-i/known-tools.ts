@@ -1,4 +1,4 @@
-import type { EffectiveConfig } from '../../../../sidecar/src/config/load.ts';
+import type { SidecarConfig } from '../../../../sidecar/src/contract/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
@@ -23,7 +23,7 @@ export function toolsOfTrustStore(data: Readonly<Record<string, string>>): strin
 export async function knownTools(
   client: KubeClient,
   namespace: string,
-  config: EffectiveConfig,
+  config: SidecarConfig,
 ): Promise<string[]> {
   const names = new Set<string>();
   for (const pin of config.pinning?.pins ?? []) if (pin.kind === 'tool' && pin.name) names.add(pin.name);

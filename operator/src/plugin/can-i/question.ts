@@ -1,5 +1,5 @@
-import { UsageError } from '../command.ts';
-import type { CallKind } from '../simulate.ts';
+import { UsageError } from '../shared/command.ts';
+import type { CallKind } from '../shared/simulate.ts';
 
 // The words of a can-i question, kubectl auth can-i style:
 //   call TOOL on SERVER | read URI on SERVER | get PROMPT on SERVER | --all [call] on SERVER

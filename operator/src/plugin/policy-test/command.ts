@@ -1,7 +1,7 @@
-import type { Command } from '../command.ts';
-import { UsageError } from '../command.ts';
-import { EXIT } from '../output.ts';
-import { YamlSourceError } from '../yaml-source.ts';
+import type { Command } from '../shared/command.ts';
+import { UsageError } from '../shared/command.ts';
+import { EXIT } from '../shared/output.ts';
+import { YamlSourceError } from '../shared/yaml-source.ts';
 import { runCase } from './evaluate.ts';
 import { loadSuites } from './load.ts';
 

@@ -1,11 +1,10 @@
-import type { Decision } from '../../../../sidecar/src/authz/decision.ts';
-import { compilePolicy } from '../../../../sidecar/src/authz/policy.ts';
+import { compilePolicy, type Decision } from '../../../../sidecar/src/contract/index.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
 import { policiesForServer } from '../../policy/selection.ts';
 import { configuredRules } from '../../render/sidecar-config.ts';
-import { simulatedPrincipal } from '../principal.ts';
-import { type CallKind, simulate } from '../simulate.ts';
+import { simulatedPrincipal } from '../shared/principal.ts';
+import { type CallKind, simulate } from '../shared/simulate.ts';
 import type { TestCase } from './format.ts';
 
 // The pure part of `policy test`: each case decided over the rules its server would be rendered

@@ -4,8 +4,8 @@ import { Compile } from 'typebox/compile';
 import { API_VERSION } from '../../api/group.ts';
 import { MCP_POLICY_KIND, McpPolicy } from '../../api/mcp-policy.ts';
 import { MCP_SERVER_KIND, type McpServer } from '../../api/mcp-server.ts';
-import { validatePolicy } from '../../render/policy-validation.ts';
-import { readYamlDocuments, type YamlDocument } from '../yaml-source.ts';
+import { validatePolicy } from '../../policy/validation.ts';
+import { readYamlDocuments, type YamlDocument } from '../shared/yaml-source.ts';
 import { POLICY_TEST_KIND, PolicyTestFile, type TestServer } from './format.ts';
 
 // Reads a policy test file and the policy files it names, and reports every fault as

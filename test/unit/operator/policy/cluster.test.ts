@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterMcpPolicy } from '../../../../operator/src/api/cluster-mcp-policy.ts';
-import { checkClusterPolicy } from '../../../../operator/src/manager/operator.ts';
 import { FAIL_CLOSED_RULE } from '../../../../operator/src/policy/accepted.ts';
 import { PolicyChecker } from '../../../../operator/src/policy/checker.ts';
 import {
@@ -8,6 +7,7 @@ import {
   clusterPolicyInForce,
   clusterSelects,
 } from '../../../../operator/src/policy/cluster.ts';
+import { checkClusterPolicy } from '../../../../operator/src/policy/validation.ts';
 import { configuredRules } from '../../../../operator/src/render/sidecar-config.ts';
 import { policy, rule, server } from '../api/builders.ts';
 
