@@ -166,6 +166,20 @@ export const AuditEvent = Type.Object(
           rule: Type.Optional(Type.String()),
           policy: Type.Optional(Type.String()),
           reason: Type.Optional(Type.String()),
+          dryRun: Type.Optional(
+            Type.Object(
+              {
+                outcome: Type.Union([Type.Literal('wouldDeny'), Type.Literal('wouldAllow')]),
+                policy: Type.String(),
+                rule: Type.String(),
+              },
+              {
+                additionalProperties: false,
+                description:
+                  'A DryRun rule that would have decided this message differently: what it would have done. Nothing was enforced by it.',
+              },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -155,7 +155,11 @@ export const authorize: Stage = (ex) => {
       arguments: record.arguments,
     });
     // Keys in canonical order, so the audit seals the decision without a sorted copy.
-    const d: NonNullable<McpRecord['decision']> = { effect: decision.effect };
+    const d = (
+      decision.dryRun === undefined
+        ? { effect: decision.effect }
+        : { dryRun: decision.dryRun, effect: decision.effect }
+    ) as NonNullable<McpRecord['decision']>;
     if (decision.rule !== undefined) d.policy = decision.rule.policy;
     d.reason = decision.reason;
     if (decision.rule !== undefined) d.rule = decision.rule.name;

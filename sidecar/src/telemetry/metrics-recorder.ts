@@ -27,6 +27,12 @@ export function createMetricsRecorder(
       if (r.decision) {
         const rule = opts.rules.label(r.decision, r.method);
         metrics.decisions.inc({ server, method, tool, decision: r.decision.effect, rule });
+        const dry = r.decision.dryRun;
+        if (dry !== undefined) {
+          const effect = dry.outcome === 'wouldDeny' ? 'deny' : 'allow';
+          const dryRule = opts.rules.label({ effect, rule: dry.rule, policy: dry.policy }, r.method);
+          metrics.dryRunDecisions.inc({ server, method, tool, outcome: dry.outcome, rule: dryRule });
+        }
       }
       // An identity provider that cannot be reached answers 503 (outcome failed): still an
       // authentication failure, and the one an outage alert looks for.

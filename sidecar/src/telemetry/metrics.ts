@@ -25,6 +25,8 @@ export interface SidecarMetrics {
   /** Time the sidecar itself spent on a message: its latency less the wait for the upstream. */
   readonly ownDuration: Histogram<'server' | 'method' | 'outcome'>;
   readonly decisions: Counter<'server' | 'method' | 'tool' | 'decision' | 'rule'>;
+  /** What DryRun rules would have decided (wouldDeny, wouldAllow), by the rule; nothing enforced. */
+  readonly dryRunDecisions: Counter<'server' | 'method' | 'tool' | 'outcome' | 'rule'>;
   readonly authnFailures: Counter<'server' | 'reason'>;
   readonly auditEvents: Counter<'sink' | 'result'>;
   readonly auditQueueDepth: Gauge<'sink'>;
@@ -99,6 +101,12 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       name: `${PREFIX}decisions_total`,
       help: 'Authorization decisions, by the rule that made them (policy/rule, default-deny, method-denied).',
       labelNames: ['server', 'method', 'tool', 'decision', 'rule'],
+      registers,
+    }),
+    dryRunDecisions: new Counter({
+      name: `${PREFIX}dry_run_decisions_total`,
+      help: 'Decisions DryRun rules would have made differently (outcome wouldDeny or wouldAllow), by rule; none was enforced.',
+      labelNames: ['server', 'method', 'tool', 'outcome', 'rule'],
       registers,
     }),
     authnFailures: new Counter({

@@ -41,6 +41,7 @@ describe('sidecar metrics', () => {
       'portcullis_sidecar_config_reloads_total',
       'portcullis_sidecar_decisions_total',
       'portcullis_sidecar_definition_drift_total',
+      'portcullis_sidecar_dry_run_decisions_total',
       'portcullis_sidecar_info',
       'portcullis_sidecar_own_duration_seconds',
       'portcullis_sidecar_pinned_definitions',
