@@ -52,6 +52,7 @@ export {
   SERVICE_ACCOUNTS_GROUP,
   UNAUTHENTICATED_GROUP,
 } from './principal.ts';
+export { RateLimit, RateLimits } from './rate-limits.ts';
 export { normalizeResourceUri } from './resource-uri.ts';
 export { TelemetryConfig } from './telemetry.ts';
 export { CircuitBreaker, StdioLauncher, StdioProcesses, Upstream, UpstreamTls } from './upstream.ts';

@@ -58,6 +58,8 @@ export interface McpRecord {
     mode: 'headers' | 'perPrincipal' | 'tokenExchange' | 'clientCredentials';
     id: string;
   };
+  /** The rate limit that refused this call, and when it would pass. */
+  rateLimit?: { limit: string; retryAfterMs: number };
   traceparent?: string;
 }
 

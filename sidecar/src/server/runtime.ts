@@ -10,6 +10,7 @@ import type { PolicyPort } from '../pipeline/ports.ts';
 import type { Recorder } from '../pipeline/record.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
 import type { SessionBindings } from '../pipeline/sessions.ts';
+import { createRateLimiter, type RateLimitState } from '../ratelimit/limiter.ts';
 import type { McpTracing } from '../telemetry/tracing.ts';
 import { compileOriginPolicy } from '../transport/headers.ts';
 import type { ParamHeaderCatalog } from '../transport/param-headers.ts';
@@ -38,6 +39,8 @@ export interface RuntimeDeps {
   readonly ownUpstreamHeaders?: Readonly<Record<string, string>>;
   /** Built from upstream.auth, kept across reloads that leave it unchanged (its token cache with it). */
   readonly credentials?: CredentialSource | undefined;
+  /** Token buckets of the rate limits, kept across reloads for limits that did not change. */
+  readonly rateLimits: RateLimitState;
 }
 
 export interface BuiltRuntime {
@@ -114,6 +117,7 @@ export function buildRuntime(config: EffectiveConfig, deps: RuntimeDeps): BuiltR
     recorder: deps.recorder,
     sessions: deps.sessions,
     paramHeaders: deps.paramHeaders,
+    rateLimiter: createRateLimiter(config.rateLimits ?? [], deps.rateLimits),
     tracing: config.telemetry?.tracing?.enabled === false ? undefined : deps.tracing,
   };
   return { runtime, authenticator };

@@ -11,6 +11,7 @@ import type { PinStore } from '../pinning/book.ts';
 import { startPinning } from '../pinning/runtime.ts';
 import { fanOut, type Recorder } from '../pipeline/record.ts';
 import { SessionBindings } from '../pipeline/sessions.ts';
+import type { RateLimitState } from '../ratelimit/limiter.ts';
 import { createRuleLabels, createToolLabels, RULE_LABEL_LIMIT } from '../telemetry/labels.ts';
 import { createSidecarMetrics, type SidecarMetrics } from '../telemetry/metrics.ts';
 import { createMetricsRecorder } from '../telemetry/metrics-recorder.ts';
@@ -150,9 +151,11 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
           store: opts.pinStore,
           firstReadMs: config.upstream.connectTimeoutMs,
         });
+  const rateLimits: RateLimitState = new Map();
   const built = buildRuntime(config, {
     sessions,
     paramHeaders,
+    rateLimits,
     recorder,
     upstream,
     env,
@@ -235,6 +238,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       const rebuilt = buildRuntime(next, {
         sessions,
         paramHeaders,
+        rateLimits,
         recorder,
         upstream: nextUpstream,
         env,

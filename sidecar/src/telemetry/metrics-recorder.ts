@@ -34,6 +34,7 @@ export function createMetricsRecorder(
           metrics.dryRunDecisions.inc({ server, method, tool, outcome: dry.outcome, rule: dryRule });
         }
       }
+      if (r.rateLimit !== undefined) metrics.rateLimited.inc({ server, tool, limit: r.rateLimit.limit });
       // An identity provider that cannot be reached answers 503 (outcome failed): still an
       // authentication failure, and the one an outage alert looks for.
       if (r.outcome === 'unauthenticated' || (r.outcome === 'failed' && isAuthnCode(r.errorCode)))

@@ -27,6 +27,8 @@ export interface SidecarMetrics {
   readonly decisions: Counter<'server' | 'method' | 'tool' | 'decision' | 'rule'>;
   /** What DryRun rules would have decided (wouldDeny, wouldAllow), by the rule; nothing enforced. */
   readonly dryRunDecisions: Counter<'server' | 'method' | 'tool' | 'outcome' | 'rule'>;
+  /** tools/call refused by a rate limit, by limit (names from configuration). */
+  readonly rateLimited: Counter<'server' | 'tool' | 'limit'>;
   readonly authnFailures: Counter<'server' | 'reason'>;
   readonly auditEvents: Counter<'sink' | 'result'>;
   readonly auditQueueDepth: Gauge<'sink'>;
@@ -107,6 +109,12 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       name: `${PREFIX}dry_run_decisions_total`,
       help: 'Decisions DryRun rules would have made differently (outcome wouldDeny or wouldAllow), by rule; none was enforced.',
       labelNames: ['server', 'method', 'tool', 'outcome', 'rule'],
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: `${PREFIX}rate_limited_total`,
+      help: 'Tool calls refused by a rate limit before reaching the server, by limit.',
+      labelNames: ['server', 'tool', 'limit'],
       registers,
     }),
     authnFailures: new Counter({
