@@ -146,6 +146,7 @@ export function buildSidecarConfig(
     },
     telemetry: defaults.telemetry.sidecar,
     pinning: pinning(server),
+    ...(server.spec.rateLimits?.length ? { rateLimits: server.spec.rateLimits } : {}),
   };
 }
 
