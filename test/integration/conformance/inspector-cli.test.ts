@@ -3,8 +3,9 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
+import { allow, deny } from '../../support/harness.ts';
 import { type HeaderRelay, startHeaderRelay } from '../../support/header-relay.ts';
-import { rule, type SidecarProcess, startSidecarProcess } from '../../support/sidecar-process.ts';
+import { compactConfig, type SidecarProcess, startSidecarProcess } from '../../support/sidecar-process.ts';
 
 // The MCP Inspector in CLI mode (`mcp-inspector --cli URL --method ...`) through the sidecar in front
 // of the everything server (streamableHttp). Inspector 0.15 cannot send request headers, so an API
@@ -70,35 +71,36 @@ beforeAll(async () => {
   everything = await startEverything('streamableHttp');
   const apiKeys = [{ id: 'alice', key: ALICE_KEY, subject: 'alice', groups: ['engineering'] }];
   const rules = [
-    rule('engineers-tools', {
-      action: 'allow',
+    allow('engineers-tools', {
       subjects: [{ group: 'engineering' }],
       tools: ['echo', 'get-sum', 'get-env'],
     }),
-    rule('anonymous-echo', {
-      action: 'allow',
+    allow('anonymous-echo', {
       subjects: [{ group: 'system:unauthenticated' }],
       tools: ['echo'],
     }),
-    rule('no-environment-dump', {
-      action: 'deny',
+    deny('no-environment-dump', {
       subjects: [{ anyAuthenticated: true }],
       tools: ['get-env'],
     }),
   ];
   [open, closed] = await Promise.all([
-    startSidecarProcess({
-      upstream: { transport: 'streamable-http', url: everything.url },
-      allowAnonymous: true,
-      apiKeys,
-      rules,
-    }),
-    startSidecarProcess({
-      upstream: { transport: 'streamable-http', url: everything.url },
-      allowAnonymous: false,
-      apiKeys,
-      rules,
-    }),
+    startSidecarProcess(
+      compactConfig({
+        upstream: { transport: 'streamable-http', url: everything.url },
+        allowAnonymous: true,
+        apiKeys,
+        rules,
+      }),
+    ),
+    startSidecarProcess(
+      compactConfig({
+        upstream: { transport: 'streamable-http', url: everything.url },
+        allowAnonymous: false,
+        apiKeys,
+        rules,
+      }),
+    ),
   ]);
   alice = await startHeaderRelay(closed.url, { 'x-api-key': ALICE_KEY });
 });

@@ -42,7 +42,7 @@ async function leader(): Promise<string> {
       'portcullis-operator',
     );
     const holder = lease?.spec.holderIdentity;
-    const child = holder ? processes.get(holder)?.child : undefined;
+    const child = holder ? processes.get(holder)?.process : undefined;
     // A killed holder keeps the lease until it expires; wait for a live one.
     return child && child.exitCode === null && child.signalCode === null ? holder : undefined;
   });

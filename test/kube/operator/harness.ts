@@ -1,5 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +6,7 @@ import pino from 'pino';
 import { inject } from 'vitest';
 import { parseOptions } from '../../../operator/src/manager/options.ts';
 import { type RunningOperator, runOperator } from '../../../operator/src/manager/run.ts';
+import { type Child, startChild } from '../../support/child-process.ts';
 import { eventually, kubectl, kubectlJson } from '../../support/kube.ts';
 
 // Running the operator against the test control plane: in-process (fast, inspectable) or as a child
@@ -72,10 +71,8 @@ export async function startOperator(
   return Object.assign(running, { logPath });
 }
 
-export interface OperatorProcess {
-  child: ChildProcess;
+export interface OperatorProcess extends Child {
   logPath: string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** The real entry point in a child process (npm run start:operator), killable like a pod. */
@@ -87,27 +84,14 @@ export async function spawnOperator(
   kubeconfig?: string,
 ): Promise<OperatorProcess> {
   const logPath = await logFile(identity);
-  const out = createWriteStream(logPath);
-  const child = spawn(
+  const log = { file: logPath };
+  const child = startChild(
+    identity,
     process.execPath,
     [join(ROOT, 'operator/src/main.ts'), ...flags(namespace, identity, extra, kubeconfig)],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'debug' },
-    },
+    { env: { ...process.env, LOG_LEVEL: 'debug' }, stdout: log, stderr: log },
   );
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  return {
-    child,
-    logPath,
-    kill: async (signal = 'SIGKILL') => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill(signal);
-      await exited;
-    },
-  };
+  return Object.assign(child, { logPath });
 }
 
 export interface Condition {

@@ -95,9 +95,7 @@ describe('operator lifecycle', () => {
     );
     await applyManifest(ns.name, hostedServer('graceful-1'));
     await serverReady(ns.name, 'graceful-1');
-    const exit = new Promise<number | null>((resolve) => p.child.once('exit', (code) => resolve(code)));
-    p.child.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    expect((await p.kill('SIGTERM')).code).toBe(0);
     expect((await lease())?.spec.holderIdentity).toBe('');
   });
 });
