@@ -4,9 +4,9 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../sidecar/src/quickstart/everything.ts';
 import { type Child, startChild } from '../support/child-process.ts';
 import { ensureClusterBinaries } from './binaries.ts';
 import { generatePki } from './pki.ts';
@@ -34,17 +34,6 @@ export interface ControlPlaneOptions {
 }
 
 export const FAKE_NODE = 'kwok-node-0';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, procs: Child[]) {
   const deadline = Date.now() + timeoutMs;

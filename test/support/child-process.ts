@@ -19,6 +19,12 @@ export interface StartOptions {
   readonly stderr?: Output;
 }
 
+export interface ServingOptions {
+  readonly timeoutMs?: number;
+  /** Whether an answer means serving; default: a 2xx status. */
+  readonly ready?: (res: Response) => boolean;
+}
+
 export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -33,8 +39,8 @@ export interface Child {
   output(): string;
   /** Resolves with the first match of `pattern` in the kept output; fails if the child exits first. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  /** Polls `url` until it answers 2xx; fails early, with the output, if the child exits first. */
-  waitUntilServing(url: string, timeoutMs?: number): Promise<void>;
+  /** Polls `url` until it answers (2xx unless `ready` says otherwise); fails early if the child exits. */
+  waitUntilServing(url: string, opts?: ServingOptions): Promise<void>;
   /** Sends `signal` to the child alone (not its group), as a crash or a kubelet would; resolves on exit. */
   kill(signal: NodeJS.Signals): Promise<Exit>;
   /** SIGTERM to the group, SIGKILL after the grace period; resolves once the child has exited. */
@@ -138,14 +144,11 @@ export function startChild(
         check();
       });
     },
-    async waitUntilServing(url, timeoutMs = 20_000) {
+    async waitUntilServing(url, { timeoutMs = 20_000, ready = (r: Response) => r.ok } = {}) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         if (!running(proc)) throw new Error(`${url}: ${died()}`);
-        const ok = await fetch(url).then(
-          (r) => r.ok,
-          () => false,
-        );
+        const ok = await fetch(url).then(ready, () => false);
         if (ok) return;
         await new Promise((r) => setTimeout(r, 50));
       }

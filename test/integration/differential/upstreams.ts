@@ -2,9 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
-import { ensureGoUpstream, ensurePythonUpstream } from '../../fixtures/upstreams/install.ts';
+import { ensureGoUpstream } from '../../fixtures/upstreams/install.ts';
 import { startChild } from '../../support/child-process.ts';
 import { readCompleteLines } from '../../support/ndjson.ts';
+import { pythonWithMcp } from '../../support/python-venv.ts';
 import type { Executed } from './invariant.ts';
 
 // The three real upstreams of the differential corpus, each a child process on a loopback port that
@@ -30,7 +31,7 @@ async function command(kind: UpstreamKind): Promise<[string, string[]]> {
     case 'go':
       return [await ensureGoUpstream(), []];
     case 'python':
-      return [await ensurePythonUpstream(), [join(FIXTURES, 'python', 'server.py')]];
+      return [await pythonWithMcp(), [join(FIXTURES, 'python', 'server.py')]];
   }
 }
 
@@ -46,7 +47,7 @@ export async function startDemoUpstream(kind: UpstreamKind): Promise<DemoUpstrea
   });
   const base = `http://127.0.0.1:${port}`;
   try {
-    await child.waitUntilServing(`${base}/healthz`, 60_000);
+    await child.waitUntilServing(`${base}/healthz`, { timeoutMs: 60_000 });
   } catch (err) {
     await child.stop();
     throw err;

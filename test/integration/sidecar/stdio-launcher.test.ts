@@ -13,13 +13,14 @@ import {
 import { config, KEYS, MCP_HEADERS } from '../../support/harness.ts';
 import type { RunningLauncher } from '../../support/launcher.ts';
 import { startLauncher } from '../../support/launcher.ts';
-import { PYTHON_STATE_SERVER, pythonForStateServer } from '../../support/python-venv.ts';
+import { pythonWithMcp } from '../../support/python-venv.ts';
 import {
   connect,
   INITIALIZE,
   MARKER,
   marked,
   type Processes,
+  PYTHON_STATE_SERVER,
   processes,
   STATE_SERVER,
   waitForMarked,
@@ -277,7 +278,7 @@ describe('real stdio servers through the launcher', () => {
   });
 
   it('a Python (MCP SDK) server: two callers, two processes, files kept apart', async () => {
-    const python = await pythonForStateServer();
+    const python = await pythonWithMcp();
     const marker = randomUUID();
     launcher = await startLauncher(python, [PYTHON_STATE_SERVER], { [MARKER]: marker });
     sidecar = await startSidecar({

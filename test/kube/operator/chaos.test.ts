@@ -8,7 +8,7 @@ import { Resources } from '../../../operator/src/kube/resources.ts';
 import { CONFIG_FILE } from '../../../operator/src/render/layout.ts';
 import { type ControlPlane, runKubectl, startControlPlane } from '../../cluster/control-plane.ts';
 import { eventually } from '../../support/kube.ts';
-import { hostedServer, type OperatorProcess, policyManifest, spawnOperator } from './harness.ts';
+import { hostedServer, type OperatorProcess, policyManifest, spawnOperator } from '../../support/operator.ts';
 
 // Chaos on a control plane of its own (restarting the shared one would break the other test files):
 // two operator replicas reconcile a batch of servers while the leader is killed mid-reconcile, the

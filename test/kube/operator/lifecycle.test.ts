@@ -1,20 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, kubectl, kubectlJson } from '../../support/kube.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, kubectl, kubectlJson } from '../../support/kube.ts';
 import {
-  applyCrds,
   applyManifest,
   exists,
   hostedServer,
   type OperatorProcess,
   serverReady,
   spawnOperator,
-} from './harness.ts';
+  testNamespace,
+} from '../../support/operator.ts';
 
 // The operator as a process, the way a pod runs it: killed mid-reconcile it converges after a
 // restart; two replicas elect one leader and the other takes over when the leader dies; SIGTERM
 // hands the lease over.
 
-let ns: { name: string; remove: () => Promise<void> };
 const processes: OperatorProcess[] = [];
 
 async function spawn(identity: string, extra: string[] = []): Promise<OperatorProcess> {
@@ -30,17 +29,10 @@ interface Lease {
 const lease = () =>
   kubectlJson<Lease>(['-n', ns.name, 'get', 'lease/portcullis-operator']).catch(() => undefined);
 
-beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('op-lifecycle');
-});
+const ns = testNamespace('op-lifecycle', { operator: false });
 
 afterEach(async () => {
   await Promise.all(processes.splice(0).map((p) => p.kill('SIGKILL')));
-});
-
-afterAll(async () => {
-  await ns?.remove();
 });
 
 describe('operator lifecycle', () => {
