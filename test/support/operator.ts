@@ -71,7 +71,7 @@ export async function startOperator(
   return Object.assign(running, { logPath });
 }
 
-export interface TestNamespace {
+export interface FileNamespace {
   readonly name: string;
   /** The in-process operator watching the namespace (unless `operator: false`). */
   readonly op: InProcessOperator;
@@ -83,7 +83,7 @@ export interface TestNamespace {
  * watching it; after the file (and after the file's own afterAll), the operator stopped and the
  * namespace deleted. Its fields are there from the first beforeAll on.
  */
-export function testNamespace(prefix: string, opts: { operator?: boolean } = {}): TestNamespace {
+export function setUpNamespace(prefix: string, opts: { operator?: boolean } = {}): FileNamespace {
   let ns: { name: string; remove: () => Promise<void> } | undefined;
   let op: InProcessOperator | undefined;
   beforeAll(async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { KubectlError } from '../../support/kube.ts';
-import { applyManifest, testNamespace } from '../../support/operator.ts';
+import { applyManifest, setUpNamespace } from '../../support/operator.ts';
 
 // What the real API server says about McpServers the CRD refuses: each refusal names the field.
 
-const ns = testNamespace('op-admission', { operator: false });
+const ns = setUpNamespace('op-admission', { operator: false });
 
 async function refusal(manifest: object): Promise<string> {
   try {

@@ -11,7 +11,7 @@ import {
   getJson,
   type ServerView,
   serverReady,
-  testNamespace,
+  setUpNamespace,
 } from '../../support/operator.ts';
 
 // An McpPolicy that is not accepted never loosens what its servers enforce: its last accepted
@@ -65,7 +65,7 @@ const accepted = (name: string, status: string) =>
     return c?.status === status && p.status?.observedGeneration === p.metadata.generation ? p : undefined;
   });
 
-const ns = testNamespace('op-failclosed');
+const ns = setUpNamespace('op-failclosed');
 
 beforeAll(async () => {
   await kubectl(['-n', ns.name, 'apply', '-f', EXAMPLES]);

@@ -6,8 +6,8 @@ import {
   hostedServer,
   type OperatorProcess,
   serverReady,
+  setUpNamespace,
   spawnOperator,
-  testNamespace,
 } from '../../support/operator.ts';
 
 // The operator as a process, the way a pod runs it: killed mid-reconcile it converges after a
@@ -29,7 +29,7 @@ interface Lease {
 const lease = () =>
   kubectlJson<Lease>(['-n', ns.name, 'get', 'lease/portcullis-operator']).catch(() => undefined);
 
-const ns = testNamespace('op-lifecycle', { operator: false });
+const ns = setUpNamespace('op-lifecycle', { operator: false });
 
 afterEach(async () => {
   await Promise.all(processes.splice(0).map((p) => p.kill('SIGKILL')));

@@ -8,7 +8,7 @@ import {
   hostedServer,
   type ServerView,
   serverReady,
-  testNamespace,
+  setUpNamespace,
 } from '../../support/operator.ts';
 
 // The operator never takes over an object it did not create: an McpServer whose children's names
@@ -58,7 +58,7 @@ async function deleteServer(name: string): Promise<void> {
   await kubectl(['-n', ns.name, 'delete', `mcpserver/${name}`, '--wait=true']);
 }
 
-const ns = testNamespace('op-ownership');
+const ns = setUpNamespace('op-ownership');
 
 describe('objects the operator did not create', () => {
   it("are neither adopted nor deleted: a user's ConfigMap and ServiceAccount named like the server", async () => {

@@ -8,7 +8,7 @@ import {
   policyManifest,
   type ServerView,
   serverReady,
-  testNamespace,
+  setUpNamespace,
 } from '../../support/operator.ts';
 
 // Policy edits reach exactly the ConfigMaps of the servers they select; an invalid policy is marked
@@ -40,7 +40,7 @@ async function settle(): Promise<void> {
   await new Promise((r) => setTimeout(r, 1500));
 }
 
-const ns = testNamespace('op-policies');
+const ns = setUpNamespace('op-policies');
 
 beforeAll(async () => {
   await applyManifest(ns.name, hostedServer('pay-a', { team: 'payments' }));

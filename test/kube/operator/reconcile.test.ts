@@ -8,8 +8,8 @@ import {
   hostedServer,
   type ServerView,
   serverReady,
+  setUpNamespace,
   startOperator,
-  testNamespace,
 } from '../../support/operator.ts';
 
 // One operator (in-process, namespace-scoped) against the real control plane: the examples become
@@ -19,7 +19,7 @@ import {
 const EXAMPLES = new URL('../../../examples/', import.meta.url).pathname;
 const CHILDREN = ['serviceaccount', 'configmap', 'deployment', 'service', 'networkpolicy'];
 
-const ns = testNamespace('op-reconcile');
+const ns = setUpNamespace('op-reconcile');
 
 const writes = async () => {
   const metric = await ns.op.metrics.apiWrites.get();

@@ -7,7 +7,7 @@ import {
   hostedServer,
   type ServerView,
   serverReady,
-  testNamespace,
+  setUpNamespace,
 } from '../../support/operator.ts';
 
 // Status that tells the truth, on the real control plane: a child the API server refuses reaches
@@ -15,7 +15,7 @@ import {
 // scheduler), that crash or miss a Secret (the kubelet's container statuses, written here as kwok's
 // kubelet stand-in would), or that are lost for good (a real ResourceQuota) read as what they are.
 
-const ns = testNamespace('op-status');
+const ns = setUpNamespace('op-status');
 
 function server(name: string, hosted: Record<string, unknown>): string {
   const base = JSON.parse(hostedServer(name)) as { spec: { hosted: Record<string, unknown> } };

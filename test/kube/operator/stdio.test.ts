@@ -8,7 +8,7 @@ import {
   type ServerView,
   SIDECAR_IMAGE,
   serverReady,
-  testNamespace,
+  setUpNamespace,
 } from '../../support/operator.ts';
 
 // stdio McpServers on the real control plane: the examples in examples/stdio/ are admitted and
@@ -18,7 +18,7 @@ import {
 
 const EXAMPLES = new URL('../../../examples/stdio/', import.meta.url).pathname;
 
-const ns = testNamespace('op-stdio');
+const ns = setUpNamespace('op-stdio');
 
 const byName = (cs: V1Container[] | undefined, name: string) =>
   cs?.find((c) => c.name === name) as V1Container;
