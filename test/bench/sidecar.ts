@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditSinkConfig } from '../../sidecar/src/audit/config.ts';
-import type { SidecarConfig } from '../../sidecar/src/config/schema.ts';
+import type { AuditSinkConfig } from '../../sidecar/src/contract/audit.ts';
+import type { SidecarConfig } from '../../sidecar/src/contract/config.ts';
 import { type Child, startChild } from '../support/child-process.ts';
 import { allow, KEYS, rawConfig } from '../support/harness.ts';
 import { type SidecarProcess, startSidecarProcess } from '../support/sidecar-process.ts';

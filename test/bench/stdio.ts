@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { SidecarConfig } from '../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../sidecar/src/contract/config.ts';
 import { everythingEntry, startEverything } from '../../sidecar/src/quickstart/everything.ts';
 import { allow, KEYS, rawConfig } from '../support/harness.ts';
 import { startLauncher } from '../support/launcher.ts';

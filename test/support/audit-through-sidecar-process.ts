@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { AuditConfig } from '../../sidecar/src/audit/config.ts';
+import type { AuditConfig } from '../../sidecar/src/contract/audit.ts';
 import { type Rule, rawConfig } from './harness.ts';
 import { type SidecarProcess, startSidecarProcess } from './sidecar-process.ts';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashApiKey } from '../../sidecar/src/authn/index.ts';
 import { formatIssues, validateConfig } from '../../sidecar/src/config/load.ts';
-import type { SidecarConfig } from '../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../sidecar/src/contract/config.ts';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
 import { type Child, type Output, startChild } from './child-process.ts';
 import { type Rule, rawConfig } from './harness.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthnConfigError } from '../../../../sidecar/src/authn/errors.ts';
 import { DEFAULT_JWKS_TUNING } from '../../../../sidecar/src/authn/jwt-verifier.ts';
 import { compileTrustedIssuers } from '../../../../sidecar/src/authn/trusted-issuers.ts';
-import type { SidecarConfig } from '../../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../../../sidecar/src/contract/config.ts';
 
 // The issuers a configuration trusts: one entry per `iss`, each with its kind and claims; an issuer
 // listed twice, or named both as OIDC and as the service-account issuer, refused at its path.
