@@ -47,6 +47,21 @@ export function stateServerUpstream(
   };
 }
 
+/** A stdio upstream whose processes the launcher listening on `socket` starts. */
+export function launcherUpstream(
+  socket: string,
+  p: Partial<Processes> = {},
+  requestTimeoutMs = 60_000,
+): SidecarConfig['upstream'] {
+  return {
+    transport: 'stdio',
+    launcher: { socket },
+    processes: processes(p),
+    connectTimeoutMs: 5_000,
+    requestTimeoutMs,
+  };
+}
+
 /** Live (not zombie) processes whose environment holds MARKER=marker. */
 export function marked(marker: string): number[] {
   const wanted = `${MARKER}=${marker}`;
