@@ -93,6 +93,15 @@ export async function sidecarFor(
   });
 }
 
+/** An in-process sidecar on `config(input)` and a recorder of every record it makes. */
+export async function recordedSidecar(
+  input: ConfigInput,
+  extra: Omit<SidecarOptions, 'config' | 'recorder'> = {},
+): Promise<{ sidecar: RunningSidecar; recorder: Recorded }> {
+  const recorder = collectRecords();
+  return { sidecar: await sidecarFor(config(input), recorder, extra), recorder };
+}
+
 export const MCP_HEADERS = {
   'content-type': 'application/json',
   accept: 'application/json, text/event-stream',
