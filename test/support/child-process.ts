@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 // Every process that tests, benchmarks and the test cluster start. Each runs in its own process
 // group under `setpriv --pdeathsig KILL` (setpriv execs, so the pid is the program's), so it dies
@@ -168,4 +168,45 @@ export function startChild(
   };
   live.add(child);
   return child;
+}
+
+export interface Run extends Exit {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Both streams as they came. */
+  readonly output: string;
+  /** Stopped (its group SIGKILLed) after the time limit. */
+  readonly timedOut: boolean;
+}
+
+/** Runs a program to its end, as a person runs a CLI: exit code and every line it wrote. */
+export async function runToEnd(
+  command: string,
+  args: readonly string[],
+  opts: Omit<StartOptions, 'stdout' | 'stderr'> & { readonly timeoutMs?: number } = {},
+): Promise<Run> {
+  const child = startChild(
+    [command, ...args.slice(0, 1)].map((a) => basename(a)).join(' '),
+    command,
+    args,
+    opts,
+  );
+  const streams = { stdout: '', stderr: '', output: '' };
+  for (const name of ['stdout', 'stderr'] as const) {
+    child.process[name]?.on('data', (chunk: Buffer) => {
+      streams[name] += chunk.toString();
+      streams.output += chunk.toString();
+    });
+  }
+  // Its streams end with it, unless something it started still holds them: then a second is enough.
+  const closed = new Promise<void>((resolve) => child.process.once('close', () => resolve()));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void child.stop(0);
+  }, opts.timeoutMs ?? 60_000);
+  const exit = await child.exited;
+  clearTimeout(timer);
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000))]);
+  return { ...exit, ...streams, timedOut };
 }

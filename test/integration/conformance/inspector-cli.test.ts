@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
+import { type Run, runToEnd } from '../../support/child-process.ts';
 import { allow, deny } from '../../support/harness.ts';
 import { type HeaderRelay, startHeaderRelay } from '../../support/header-relay.ts';
 import { compactConfig, type SidecarProcess, startSidecarProcess } from '../../support/sidecar-process.ts';
@@ -20,43 +20,21 @@ function inspectorCli(): string {
   return join(dirname(pkg), 'cli', 'build', 'cli.js');
 }
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `mcp-inspector --cli url --transport http ...args`. */
-function inspector(url: string, args: readonly string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    // The Inspector starts its CLI as `node ...` from PATH: make that this Node.
-    const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
-    const child = spawn(process.execPath, [inspectorCli(), '--cli', url, '--transport', 'http', ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function inspector(url: string, args: readonly string[]): Promise<Run> {
+  // The Inspector starts its CLI as `node ...` from PATH: make that this Node.
+  const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
+  return runToEnd(process.execPath, [inspectorCli(), '--cli', url, '--transport', 'http', ...args], {
+    env,
+    timeoutMs: 30_000,
   });
 }
 
-function toolNames(run: CliRun): string[] {
+function toolNames(run: Run): string[] {
   return (JSON.parse(run.stdout) as { tools: { name: string }[] }).tools.map((t) => t.name).sort();
 }
 
-function firstText(run: CliRun): string | undefined {
+function firstText(run: Run): string | undefined {
   return (JSON.parse(run.stdout) as { content: { text?: string }[] }).content[0]?.text;
 }
 
