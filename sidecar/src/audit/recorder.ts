@@ -1,4 +1,4 @@
-import type { McpRecord, Recorder } from '../pipeline/record.ts';
+import type { McpRecord, Recorder } from '../record/mcp-record.ts';
 import type { Auditor } from './auditor.ts';
 import type { AuditInput, AuditPrincipal } from './event.ts';
 import type { AuditLogger } from './sinks/sink.ts';

@@ -1,4 +1,4 @@
-import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
+import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../transport/errors.ts';
 import type { Exchange, Refusal } from './exchange.ts';
 
 // How the pipeline answers an exchange itself: a Refusal built from the proxy's error table, and

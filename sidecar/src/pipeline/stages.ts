@@ -1,7 +1,8 @@
 import { repeatedCredentialHeader } from '../authn/credentials.ts';
 import { normalizeTargetUris } from '../authz/methods.ts';
-import { jsonRpcError } from '../errors.ts';
+import type { McpRecord } from '../record/mcp-record.ts';
 import { readBody } from '../transport/body.ts';
+import { jsonRpcError } from '../transport/errors.ts';
 import {
   batchesAllowed,
   checkContentType,
@@ -12,7 +13,6 @@ import {
 import { parseJsonRpc } from '../transport/jsonrpc.ts';
 import { type Exchange, header, idsOf, newRecord, type Refusal } from './exchange.ts';
 import { type Decision, principalKey } from './ports.ts';
-import type { McpRecord } from './record.ts';
 import { refuse } from './refusal.ts';
 
 // The sidecar's stages and their order, declared once for every transport (Streamable HTTP and

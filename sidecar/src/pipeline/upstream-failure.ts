@@ -1,4 +1,4 @@
-import { ERROR_SPECS, jsonRpcError, ProxyError } from '../errors.ts';
+import { ERROR_SPECS, jsonRpcError, ProxyError } from '../transport/errors.ts';
 import { type Exchange, idsOf } from './exchange.ts';
 import { sendRefusal } from './refusal.ts';
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../authn/principal.ts';
-import { jsonRpcError } from '../errors.ts';
 import { type Exchange, forwardedBody, newExchange, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
 import { refuse, sendRefusal } from '../pipeline/refusal.ts';
@@ -10,6 +9,7 @@ import { runExchange } from '../pipeline/run.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
 import { postStages, streamStages, type TransportBinding } from '../pipeline/stages.ts';
 import { upstreamFailure } from '../pipeline/upstream-failure.ts';
+import { jsonRpcError } from '../transport/errors.ts';
 import { formatEvent } from '../transport/sse.ts';
 import {
   clientResponseHeaders,

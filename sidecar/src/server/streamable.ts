@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProxyError } from '../errors.ts';
 import { type Exchange, forwardedBody, header, newExchange, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
 import { sendRefusal } from '../pipeline/refusal.ts';
@@ -10,6 +9,7 @@ import type { Runtime } from '../pipeline/runtime.ts';
 import { postStages, streamStages, type TransportBinding } from '../pipeline/stages.ts';
 import { traceUpstream } from '../pipeline/trace.ts';
 import { upstreamFailure } from '../pipeline/upstream-failure.ts';
+import { ProxyError } from '../transport/errors.ts';
 import {
   clientResponseHeaders,
   clientStatus,

@@ -1,4 +1,4 @@
-import type { JsonRpcId, ProxyErrorCode } from '../errors.ts';
+import type { JsonRpcId, ProxyErrorCode } from './errors.ts';
 import { foldKey, scanJsonText, type WatchedMembers } from './json-text.ts';
 
 // Parses and classifies a JSON-RPC 2.0 body. The raw text is scanned first (json-text.ts): nesting
