@@ -5,6 +5,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createAuditor } from '../../sidecar/src/audit/auditor.ts';
 import type { AuditConfig, AuditSinkConfig } from '../../sidecar/src/audit/config.ts';
+import { createSinks } from '../../sidecar/src/audit/sinks/index.ts';
 import { createSidecarMetrics } from '../../sidecar/src/telemetry/metrics.ts';
 import {
   startHecReceiver,
@@ -49,7 +50,11 @@ async function run(sink: AuditSinkConfig, mode: 'open' | 'closed', n: number) {
     logger: silent,
     metrics: createSidecarMetrics(new Registry()),
     instanceId: 'bench',
-    sinkDeps: { stdout: pino.destination({ dest: '/dev/null', sync: false }), env: { HEC: 'bench' } },
+    sinks: createSinks(cfg.sinks, {
+      instance: 'bench',
+      stdout: pino.destination({ dest: '/dev/null', sync: false }),
+      env: { HEC: 'bench' },
+    }),
   });
   const input = callInput({
     arguments: { owner: 'acme', query: 'is:open label:bug', token: 'Bearer abcdefghijklmnop' },

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Auditor, createAuditor } from '../audit/auditor.ts';
 import { createAuditRecorder } from '../audit/recorder.ts';
+import { createSinks } from '../audit/sinks/index.ts';
 import type { ConfigResult, EffectiveConfig } from '../config/load.ts';
 import type { PinStore } from '../pinning/book.ts';
 import { startPinning } from '../pinning/runtime.ts';
@@ -89,7 +90,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   let auditor: Auditor | undefined;
   if (opts.audit !== 'off') {
     // Audit destinations are cluster-owned: fixed at start, not changed by a reload.
-    auditor = createAuditor(config.audit ?? {}, { logger: logger ?? SILENT, metrics, instanceId });
+    auditor = createAuditor(config.audit ?? {}, {
+      logger: logger ?? SILENT,
+      metrics,
+      instanceId,
+      sinks: createSinks(config.audit?.sinks, { instance: instanceId }),
+    });
     recorders.push(createAuditRecorder(auditor, { server: config.server, logger: logger ?? SILENT }));
   }
   recorders.push(
