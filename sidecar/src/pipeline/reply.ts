@@ -1,5 +1,5 @@
-import type { Principal } from '../authn/principal.ts';
-import { listMethodsOfResult } from '../authz/methods.ts';
+import { listMethodsOfResult } from '../contract/methods.ts';
+import type { Principal } from '../contract/principal.ts';
 import type { McpRecord } from '../record/mcp-record.ts';
 import type { JsonRpcId } from '../transport/errors.ts';
 import { formatEvent, type SseEvent } from '../transport/sse.ts';

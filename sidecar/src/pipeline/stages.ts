@@ -1,5 +1,5 @@
 import { repeatedCredentialHeader } from '../authn/credentials.ts';
-import { normalizeTargetUris } from '../authz/methods.ts';
+import { normalizeTargetUris } from '../contract/methods.ts';
 import type { McpRecord } from '../record/mcp-record.ts';
 import { readBody } from '../transport/body.ts';
 import { jsonRpcError } from '../transport/errors.ts';
