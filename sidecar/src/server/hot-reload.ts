@@ -28,7 +28,7 @@ export interface ReloadDeps {
   readonly stdioBridge: boolean;
   readonly pinning: Pinning | undefined;
   /** What else follows the configuration (metric label sets); before the swap, so it may refuse it. */
-  applied(config: EffectiveConfig): void;
+  followConfig(config: EffectiveConfig): void;
   readonly metrics: SidecarMetrics;
   readonly logger?: Logger | undefined;
 }
@@ -64,7 +64,7 @@ export function createReload(deps: ReloadDeps): Reload {
         plan.newCredentials ? credentials : current.credentials,
       );
       if (plan.reconfigurePinning) deps.pinning?.reconfigure(next.pinning ?? { mode: 'Off' });
-      deps.applied(next);
+      deps.followConfig(next);
     } catch (err) {
       built?.authenticator.close();
       credentials?.close();

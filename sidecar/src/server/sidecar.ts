@@ -207,7 +207,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     newCredentials,
     stdioBridge: bridge !== undefined,
     pinning,
-    applied: (cfg) => {
+    followConfig: (cfg) => {
       ruleLabels.observe(cfg.authorization.rules);
       toolLabels.observe(knownTools(cfg));
     },
