@@ -19,7 +19,7 @@ interface Quickstart {
 
 async function startQuickstart(args: string[]): Promise<Quickstart> {
   const [port, adminPort] = [await freePort(), await freePort()];
-  const child = startChild('quickstart', process.execPath, ['sidecar/src/main.ts', ...args], {
+  const child = startChild('quickstart', process.execPath, ['sidecar/src/quickstart/main.ts', ...args], {
     env: {
       ...process.env,
       PORT: String(port),
