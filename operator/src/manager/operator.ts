@@ -33,6 +33,8 @@ export const CHILD_RESOURCES: readonly ResourceType[] = [
   Resources.Service,
   Resources.NetworkPolicy,
   Resources.PodDisruptionBudget,
+  Resources.Role,
+  Resources.RoleBinding,
 ];
 
 export interface OperatorDeps {
@@ -72,6 +74,9 @@ export function renderFor(defaults: OperatorDefaults) {
     const objects = [
       c.serviceAccount,
       c.configMap,
+      c.pinsConfigMap,
+      c.pinsRole,
+      c.pinsRoleBinding,
       c.deployment,
       c.service,
       c.networkPolicy,

@@ -8,6 +8,7 @@ import {
   pinKey,
 } from './definitions.ts';
 import { type DefinitionChange, diffDefinitions } from './diff.ts';
+import type { PinReport } from './report.ts';
 import { findSuspiciousText, type SuspiciousText } from './suspicious.ts';
 
 // The sidecar's pins for one server: what a person approved, what was trusted on first use (kept by
@@ -27,6 +28,8 @@ export interface PinStore {
   load(): Promise<ReadonlyMap<string, TrustedPin>>;
   /** Records one pin; a failure is reported (onStoreError) and the pin stays trusted in this process only. */
   save(key: string, pin: TrustedPin): Promise<void>;
+  /** Publishes what this sidecar observes (report.ts), where the store has a place for it. */
+  report?(report: PinReport): Promise<void>;
 }
 
 export interface Observation {

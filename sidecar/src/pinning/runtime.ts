@@ -5,6 +5,7 @@ import { type DriftEvent, memoryPinStore, PinBook, type PinStore } from './book.
 import { DEFAULT_REFRESH_MS, type PinningConfig } from './config.ts';
 import { configMapPinStore } from './configmap-store.ts';
 import { LIST_FIELDS, pinKey } from './definitions.ts';
+import { startPinReporter } from './reporter.ts';
 import { filePinStore } from './store.ts';
 import { type PinWatcher, startPinWatcher } from './watch.ts';
 
@@ -97,6 +98,7 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     onDrift(event) {
       const o = event.observation;
       updateGauge();
+      reporter?.changed();
       metrics.definitionDrift.inc({
         server,
         kind: o.kind,
@@ -123,6 +125,14 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     },
   });
   await book.load();
+  const reporter = startPinReporter({
+    book,
+    store,
+    now: () => new Date(),
+    onError(err) {
+      logger?.warn({ err: err.message }, 'pinning: the observation report was not written');
+    },
+  });
   // Every series from 0, so that rates and alerts see the first drift as an increase.
   const effect = config.mode === 'Observe' ? 'observed' : 'held';
   for (const kind of ['tool', 'prompt', 'resourceTemplate', 'instructions'])
@@ -133,7 +143,10 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     headers: deps.upstreamHeaders,
     book,
     intervalMs: config.refreshIntervalMs ?? DEFAULT_REFRESH_MS,
-    onRead: updateGauge,
+    onRead() {
+      updateGauge();
+      reporter?.changed();
+    },
     onError(err) {
       logger?.warn({ err: err.message }, 'pinning: reading the server definitions failed');
     },
@@ -157,6 +170,7 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     },
     async close() {
       await watcher.close();
+      await reporter?.flush();
     },
   };
 }

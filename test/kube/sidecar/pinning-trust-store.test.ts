@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -10,7 +11,7 @@ import { createNamespace, KubectlError, kubectl, kubectlJson } from '../../suppo
 import { type RugPullUpstream, startRugPullUpstream } from '../../support/rug-pull-upstream.ts';
 
 // Pins trusted on first use live in a ConfigMap on the real kube-apiserver, written by the sidecar
-// with a ServiceAccount that may get and update that one ConfigMap only. A fresh sidecar (a new pod)
+// with a ServiceAccount that may get and patch that one ConfigMap only. A fresh sidecar (a new pod)
 // against the same ConfigMap does not re-trust a definition that changed meanwhile.
 
 const ADD = 'Adds two numbers.';
@@ -33,7 +34,7 @@ describe('pinning trust store in a ConfigMap', () => {
       'calc-pins',
       '-n',
       ns.name,
-      '--verb=get,update',
+      '--verb=get,patch',
       '--resource=configmaps',
       '--resource-name=calc-pins',
     ]);
@@ -103,13 +104,18 @@ describe('pinning trust store in a ConfigMap', () => {
       ns.name,
     ]);
     const stored = Object.fromEntries(
-      Object.entries(cm.data ?? {}).map(([k, v]) => [
-        Buffer.from(k.slice('trusted.'.length), 'base64url').toString(),
-        JSON.parse(v),
-      ]),
+      Object.entries(cm.data ?? {})
+        .filter(([k]) => k.startsWith('trusted.'))
+        .map(([k, v]) => [Buffer.from(k.slice('trusted.'.length), 'base64url').toString(), JSON.parse(v)]),
     );
     expect(Object.keys(stored).sort()).toEqual(['instructions', 'tool/add', 'tool/echo']);
     expect(stored['tool/add']).toMatchObject({ body: { name: 'add', description: ADD } });
+    // Beside the pins, the sidecar's report of what it observed, under a key of its own (the pod's).
+    const report = JSON.parse(cm.data?.[`observed.${hostname()}`] ?? '{}');
+    expect(report).toMatchObject({ mode: 'TrustOnFirstUse' });
+    expect(
+      report.definitions.map((d: { name: string; state: string }) => `${d.name}:${d.state}`).sort(),
+    ).toEqual([':pinned', 'add:pinned', 'echo:pinned']);
 
     // While no sidecar runs, the server changes the tool; the new pod must not trust it.
     await upstream.setTool('add', POISONED);

@@ -8,6 +8,7 @@ import { deepEqual } from '../../kube/json.ts';
 import { type KubeObject, splitKey } from '../../kube/object.ts';
 import { Resources, resourceOf } from '../../kube/resources.ts';
 import type { Store } from '../../kube/store.ts';
+import { childNames } from '../../render/meta.ts';
 import { applyDecision, withAppliedHash } from '../apply-decision.ts';
 import { applyFailureMessage, isPassing } from '../apply-failure.ts';
 import { isTrue } from '../conditions.ts';
@@ -54,13 +55,18 @@ export interface ServerSyncDeps {
   now: () => Date;
 }
 
+/** Children are told apart by kind and name: a server has two ConfigMaps (its own and `-pins`). */
+const childKey = (kind: string, name: string) => `${kind}/${name}`;
+
 function liveChildrenOf(deps: ServerSyncDeps, server: McpServer): Map<string, KubeObject> {
-  const { namespace, name } = server.metadata;
+  const namespace = server.metadata.namespace ?? '';
   const live = new Map<string, KubeObject>();
   for (const [kind, store] of deps.children) {
-    // Children take the server's name; only those this server controls (by uid) are its own.
-    const object = store.get(namespace ?? '', name);
-    if (object && isControlledBy(object, server)) live.set(kind, object);
+    for (const name of childNames(server)) {
+      // Only the objects this server controls (by uid) are its own.
+      const object = store.get(namespace, name);
+      if (object && isControlledBy(object, server)) live.set(childKey(kind, name), object);
+    }
   }
   return live;
 }
@@ -81,12 +87,13 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
   let applyError: string | undefined;
   let conflict: string | undefined;
   let failure: unknown;
-  let deployment = live.get('Deployment') as DeploymentState | undefined;
+  let deployment = live.get(childKey('Deployment', name)) as DeploymentState | undefined;
   const wrote: string[] = [];
   const plans = (rendered?.objects ?? []).map((object) => {
     const desired = withAppliedHash(withOwnership(object, server));
     const kind = desired.kind ?? '';
-    return { desired, kind, decision: applyDecision(desired, live.get(kind), deps.fieldManager) };
+    const key = childKey(kind, desired.metadata.name);
+    return { desired, kind, key, decision: applyDecision(desired, live.get(key), deps.fieldManager) };
   });
   if (rendered) {
     const missing = plans.filter((p) => p.decision.apply && p.decision.reason === 'Missing');
@@ -132,7 +139,7 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
     if (failure === undefined) {
       const desired = plans.find((p) => p.kind === 'Deployment')?.desired;
       if (desired && deployment) deployment = await revertTemplateAdditions(deps, desired, deployment, wrote);
-      await deleteUnwanted(deps, live, new Set(plans.map((p) => p.kind)), wrote);
+      await deleteUnwanted(deps, live, new Set(plans.map((p) => p.key)), wrote);
     }
   }
 
@@ -193,11 +200,12 @@ async function revertTemplateAdditions(
 async function deleteUnwanted(
   deps: ServerSyncDeps,
   live: ReadonlyMap<string, KubeObject>,
-  desiredKinds: ReadonlySet<string>,
+  desiredKeys: ReadonlySet<string>,
   wrote: string[],
 ): Promise<void> {
-  for (const [kind, object] of live) {
-    if (desiredKinds.has(kind)) continue;
+  for (const [key, object] of live) {
+    if (desiredKeys.has(key)) continue;
+    const kind = key.slice(0, key.indexOf('/'));
     const r = resourceOf(object.apiVersion ?? '', kind);
     if (!r) continue;
     await deps.client.delete(r, object.metadata.namespace, object.metadata.name);

@@ -1,0 +1,79 @@
+import type { Observation } from './book.ts';
+import type { PinningMode } from './decide.ts';
+
+// What one sidecar reports about its server's definitions, for the operator to show in the
+// McpServer status and for `kubectl portcullis tools`: each definition's digest, first and last
+// seen, its state, and for a held one why, the pinned digest and the diff. Kept in the server's pins
+// ConfigMap under one key per pod (`observed.<pod>`), so replicas never write the same key, and
+// bounded, so a server with many or huge definitions cannot fill the ConfigMap (1 MiB in all).
+
+export const REPORT_PREFIX = 'observed.';
+/** Bytes of one report's JSON; what does not fit loses its diffs first, then pinned definitions. */
+export const REPORT_BUDGET = 128 * 1024;
+/** A report not refreshed for this long is from a pod that is gone. */
+export const REPORT_STALE_MS = 60 * 60 * 1000;
+/** A live sidecar rewrites its report at least this often, so lastSeen and `at` stay current. */
+export const REPORT_HEARTBEAT_MS = 5 * 60 * 1000;
+
+export type ReportedDefinition = Observation;
+
+export interface PinReport {
+  /** When the report was written (RFC 3339). */
+  readonly at: string;
+  readonly mode: PinningMode;
+  readonly definitions: ReportedDefinition[];
+  /** Definitions left out to keep within REPORT_BUDGET (pinned ones only). */
+  readonly omitted?: number;
+}
+
+const RANK: Record<Observation['state'], number> = { held: 0, observed: 1, pinned: 2 };
+
+/** Pure: the bounded report of `observations`, held definitions first. */
+export function pinReport(mode: PinningMode, observations: readonly Observation[], now: Date): PinReport {
+  const definitions = observations
+    .map((o) => ({ ...o }) as ReportedDefinition)
+    .sort(
+      (a, b) => RANK[a.state] - RANK[b.state] || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
+    );
+  const report = (defs: ReportedDefinition[], omitted: number): PinReport => ({
+    at: now.toISOString(),
+    mode,
+    definitions: defs,
+    ...(omitted > 0 ? { omitted } : {}),
+  });
+  let size = JSON.stringify(report(definitions, 0)).length;
+  // Diffs go first, from the last definition up: the reason and both digests stay for every hold.
+  for (let i = definitions.length - 1; i >= 0 && size > REPORT_BUDGET; i--) {
+    const d = definitions[i] as ReportedDefinition;
+    if (d.changes === undefined) continue;
+    size -= JSON.stringify(d.changes).length;
+    delete d.changes;
+  }
+  let omitted = 0;
+  while (size > REPORT_BUDGET && definitions.length > 0 && definitions.at(-1)?.state === 'pinned') {
+    size -= JSON.stringify(definitions.pop()).length;
+    omitted++;
+  }
+  return report(definitions, omitted);
+}
+
+/** The reports in a pins ConfigMap's data, by pod, without those older than REPORT_STALE_MS. */
+export function readReports(
+  data: Readonly<Record<string, string>> | undefined,
+  now: Date,
+): Map<string, PinReport> {
+  const out = new Map<string, PinReport>();
+  for (const [key, value] of Object.entries(data ?? {})) {
+    if (!key.startsWith(REPORT_PREFIX)) continue;
+    let report: PinReport;
+    try {
+      report = JSON.parse(value) as PinReport;
+    } catch {
+      continue; // not ours to read: a person's edit; the next report replaces it
+    }
+    if (!Array.isArray(report.definitions) || Number.isNaN(Date.parse(report.at))) continue;
+    if (now.getTime() - Date.parse(report.at) > REPORT_STALE_MS) continue;
+    out.set(key.slice(REPORT_PREFIX.length), report);
+  }
+  return out;
+}
