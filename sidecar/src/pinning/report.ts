@@ -1,11 +1,9 @@
-import type { Observation } from './book.ts';
-import type { PinningMode } from './decide.ts';
-
 // What one sidecar reports about its server's definitions, for the operator to show in the
 // McpServer status and for `kubectl portcullis tools`: each definition's digest, first and last
 // seen, its state, and for a held one why, the pinned digest and the diff. Kept in the server's pins
 // ConfigMap under one key per pod (`observed.<pod>`), so replicas never write the same key, and
 // bounded, so a server with many or huge definitions cannot fill the ConfigMap (1 MiB in all).
+// The report is the contract between sidecar and operator: this module imports nothing.
 
 export const REPORT_PREFIX = 'observed.';
 /** Bytes of one report's JSON; what does not fit loses its diffs first, then pinned definitions. */
@@ -15,23 +13,51 @@ export const REPORT_STALE_MS = 60 * 60 * 1000;
 /** A live sidecar rewrites its report at least this often, so lastSeen and `at` stay current. */
 export const REPORT_HEARTBEAT_MS = 5 * 60 * 1000;
 
-export type ReportedDefinition = Observation;
+export interface ReportedDefinition {
+  readonly kind: 'tool' | 'prompt' | 'resourceTemplate' | 'instructions';
+  /** Tool or prompt name, template URI; '' for instructions. */
+  readonly name: string;
+  readonly digest: string;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly state: 'pinned' | 'held' | 'observed';
+  readonly reason?: 'changed' | 'unapproved' | 'suspicious';
+  /** The digest it was pinned at, when held for a change. */
+  readonly pinned?: string;
+  /** JSON pointer, added / removed / changed, the values before and after (bounded). */
+  changes?: readonly {
+    readonly path: string;
+    readonly change: 'added' | 'removed' | 'changed';
+    readonly before?: unknown;
+    readonly after?: unknown;
+  }[];
+  readonly suspicious?: readonly {
+    readonly path: string;
+    readonly class: string;
+    readonly codePoint: string;
+    readonly count: number;
+  }[];
+}
 
 export interface PinReport {
   /** When the report was written (RFC 3339). */
   readonly at: string;
-  readonly mode: PinningMode;
+  readonly mode: 'Off' | 'Observe' | 'TrustOnFirstUse' | 'Enforce';
   readonly definitions: ReportedDefinition[];
   /** Definitions left out to keep within REPORT_BUDGET (pinned ones only). */
   readonly omitted?: number;
 }
 
-const RANK: Record<Observation['state'], number> = { held: 0, observed: 1, pinned: 2 };
+const RANK: Record<ReportedDefinition['state'], number> = { held: 0, observed: 1, pinned: 2 };
 
 /** Pure: the bounded report of `observations`, held definitions first. */
-export function pinReport(mode: PinningMode, observations: readonly Observation[], now: Date): PinReport {
+export function pinReport(
+  mode: PinReport['mode'],
+  observations: readonly ReportedDefinition[],
+  now: Date,
+): PinReport {
   const definitions = observations
-    .map((o) => ({ ...o }) as ReportedDefinition)
+    .map((o) => ({ ...o }))
     .sort(
       (a, b) => RANK[a.state] - RANK[b.state] || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
     );

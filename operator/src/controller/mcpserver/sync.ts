@@ -8,7 +8,8 @@ import { deepEqual } from '../../kube/json.ts';
 import { type KubeObject, splitKey } from '../../kube/object.ts';
 import { Resources, resourceOf } from '../../kube/resources.ts';
 import type { Store } from '../../kube/store.ts';
-import { childNames } from '../../render/meta.ts';
+import { childNames, pinsName } from '../../render/meta.ts';
+import { pinningMode } from '../../render/sidecar-config.ts';
 import { applyDecision, withAppliedHash } from '../apply-decision.ts';
 import { applyFailureMessage, isPassing } from '../apply-failure.ts';
 import { isTrue } from '../conditions.ts';
@@ -16,6 +17,7 @@ import type { ReconcileOutcome } from '../controller.ts';
 import { foreignTemplateField, templateReplacement } from '../drift.ts';
 import { isControlledBy, withOwnership } from '../ownership.ts';
 import { creationConflict } from './conflicts.ts';
+import { driftNote, newDrift } from './pins-status.ts';
 import { type PodView, podProblems } from './pod-health.ts';
 import { type DeploymentState, serverStatus } from './status.ts';
 
@@ -166,14 +168,33 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
       policies: policies.inForce,
       rejectedPolicies: policies.rejected,
       podProblems: podProblems(deps.pods(key)),
+      ...(rendered ? { pins: pinsObservation(server, live) } : {}),
     },
     deps.now(),
   );
+  // One Event per definition newly held (or drifting under Observe), at its digest: a status that
+  // already showed it does not repeat it.
+  for (const d of newDrift(server.status?.tools, status.tools))
+    deps.events.record(
+      server,
+      'Warning',
+      d.state === 'held' ? 'DefinitionHeld' : 'DefinitionDrift',
+      'Pinning',
+      driftNote(d),
+    );
   await writeStatus(deps, server, status);
   // Through the controller's rate-limited requeue: retried with exponential backoff, never hot.
   if (failure !== undefined) throw failure;
   // The object in the way is not watched (it carries no label of ours): look again later.
   return conflict ? { requeueAfterMs: CONFLICT_RECHECK_MS } : undefined;
+}
+
+/** The pinning mode and what the sidecars reported in the server's own pins ConfigMap. */
+function pinsObservation(server: McpServer, live: ReadonlyMap<string, KubeObject>) {
+  const cm = live.get(childKey('ConfigMap', pinsName(server))) as
+    | { data?: Record<string, string> }
+    | undefined;
+  return { mode: pinningMode(server), data: cm?.data };
 }
 
 /** Replaces a pod template that another writer added to (drift.ts); returns the Deployment as now stored. */
