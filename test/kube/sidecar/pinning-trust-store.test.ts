@@ -1,13 +1,19 @@
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../sidecar/src/config/load.ts';
 import { configMapPinStore } from '../../../sidecar/src/pinning/configmap-store.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { KEYS, rawConfig, sidecarFor } from '../../support/harness.ts';
-import { createNamespace, KubectlError, kubectl, kubectlJson } from '../../support/kube.ts';
+import {
+  createNamespace,
+  KubectlError,
+  kubectl,
+  kubectlJson,
+  serviceAccountKubeConfig,
+} from '../../support/kube.ts';
 import { type RugPullUpstream, startRugPullUpstream } from '../../support/rug-pull-upstream.ts';
 
 // Pins trusted on first use live in a ConfigMap on the real kube-apiserver, written by the sidecar
@@ -47,18 +53,7 @@ describe('pinning trust store in a ConfigMap', () => {
       '--role=calc-pins',
       `--serviceaccount=${ns.name}:calc-sidecar`,
     ]);
-    const token = (await kubectl(['create', 'token', 'calc-sidecar', '-n', ns.name])).trim();
-    const admin = new KubeConfig();
-    admin.loadFromFile(inject('kubeconfig'));
-    const cluster = admin.getCurrentCluster();
-    if (cluster === null) throw new Error('no cluster in the kubeconfig');
-    sidecarKube = new KubeConfig();
-    sidecarKube.loadFromOptions({
-      clusters: [cluster],
-      users: [{ name: 'calc-sidecar', token }],
-      contexts: [{ name: 'calc-sidecar', cluster: cluster.name, user: 'calc-sidecar' }],
-      currentContext: 'calc-sidecar',
-    });
+    sidecarKube = await serviceAccountKubeConfig(ns.name, 'calc-sidecar');
   });
   afterAll(async () => {
     await upstream?.close();
