@@ -15,7 +15,9 @@ import { type PinWatcher, startPinWatcher } from './watch.ts';
 export interface PinningDeps {
   readonly server: AuditInput['server'];
   readonly upstreamUrl: string;
-  readonly upstreamHeaders: Readonly<Record<string, string>>;
+  readonly upstreamTransport: 'streamable-http' | 'sse';
+  /** The sidecar's own headers for the upstream (own-headers.ts), per request. */
+  readonly upstreamHeaders: () => Promise<Readonly<Record<string, string>>>;
   readonly metrics: SidecarMetrics;
   readonly logger: Logger | undefined;
   readonly audit: ((input: AuditInput) => Promise<void>) | undefined;
@@ -140,6 +142,7 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
       metrics.definitionDrift.inc({ server, kind, reason, effect }, 0);
   const watcher = startPinWatcher({
     url: deps.upstreamUrl,
+    transport: deps.upstreamTransport,
     headers: deps.upstreamHeaders,
     book,
     intervalMs: config.refreshIntervalMs ?? DEFAULT_REFRESH_MS,
