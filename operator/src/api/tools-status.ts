@@ -27,7 +27,7 @@ export const ObservedDefinition = Type.Object(
     kind: Type.Enum(['tool', 'prompt', 'resourceTemplate', 'instructions'], {
       description: 'What the definition is.',
     }),
-    name: short("Tool or prompt name, template URI; '' for the server's instructions."),
+    name: short("Tool or prompt name, template URI; '' for the server's instructions.", 1024),
     digest: Type.String({ ...DIGEST, description: 'What the server shows now.' }),
     state: Type.Enum(['pinned', 'held', 'observed'], {
       description:

@@ -1,9 +1,14 @@
+import Type from 'typebox';
+import { Compile } from 'typebox/compile';
+
 // What one sidecar reports about its server's definitions, for the operator to show in the
 // McpServer status and for `kubectl portcullis tools`: each definition's digest, first and last
 // seen, its state, and for a held one why, the pinned digest and the diff. Kept in the server's pins
 // ConfigMap under one key per pod (`observed.<pod>`), so replicas never write the same key, and
 // bounded, so a server with many or huge definitions cannot fill the ConfigMap (1 MiB in all).
-// The report is the contract between sidecar and operator: this module imports nothing.
+// The report is the contract between sidecar and operator: this module imports only TypeBox. The
+// operator checks every definition against the schema before it reaches status, so a sidecar (or
+// whoever holds its token) cannot break the McpServer's status writes with a malformed report.
 
 export const REPORT_PREFIX = 'observed.';
 /** Bytes of one report's JSON; what does not fit loses its diffs first, then pinned definitions. */
@@ -13,31 +18,52 @@ export const REPORT_STALE_MS = 60 * 60 * 1000;
 /** A live sidecar rewrites its report at least this often, so lastSeen and `at` stay current. */
 export const REPORT_HEARTBEAT_MS = 5 * 60 * 1000;
 
-export interface ReportedDefinition {
-  readonly kind: 'tool' | 'prompt' | 'resourceTemplate' | 'instructions';
+const DIGEST = '^sha256:[0-9a-f]{64}$';
+const Time = Type.String({ maxLength: 64 });
+
+export const ReportedDefinition = Type.Object({
+  kind: Type.Union([
+    Type.Literal('tool'),
+    Type.Literal('prompt'),
+    Type.Literal('resourceTemplate'),
+    Type.Literal('instructions'),
+  ]),
   /** Tool or prompt name, template URI; '' for instructions. */
-  readonly name: string;
-  readonly digest: string;
-  readonly firstSeen: string;
-  readonly lastSeen: string;
-  readonly state: 'pinned' | 'held' | 'observed';
-  readonly reason?: 'changed' | 'unapproved' | 'suspicious';
+  name: Type.String({ maxLength: 1024 }),
+  digest: Type.String({ pattern: DIGEST }),
+  firstSeen: Time,
+  lastSeen: Time,
+  state: Type.Union([Type.Literal('pinned'), Type.Literal('held'), Type.Literal('observed')]),
+  reason: Type.Optional(
+    Type.Union([Type.Literal('changed'), Type.Literal('unapproved'), Type.Literal('suspicious')]),
+  ),
   /** The digest it was pinned at, when held for a change. */
-  readonly pinned?: string;
+  pinned: Type.Optional(Type.String({ pattern: DIGEST })),
   /** JSON pointer, added / removed / changed, the values before and after (bounded). */
-  changes?: readonly {
-    readonly path: string;
-    readonly change: 'added' | 'removed' | 'changed';
-    readonly before?: unknown;
-    readonly after?: unknown;
-  }[];
-  readonly suspicious?: readonly {
-    readonly path: string;
-    readonly class: string;
-    readonly codePoint: string;
-    readonly count: number;
-  }[];
-}
+  changes: Type.Optional(
+    Type.Array(
+      Type.Object({
+        path: Type.String({ maxLength: 4096 }),
+        change: Type.Union([Type.Literal('added'), Type.Literal('removed'), Type.Literal('changed')]),
+        before: Type.Optional(Type.Unknown()),
+        after: Type.Optional(Type.Unknown()),
+      }),
+      { maxItems: 64 },
+    ),
+  ),
+  suspicious: Type.Optional(
+    Type.Array(
+      Type.Object({
+        path: Type.String({ maxLength: 4096 }),
+        class: Type.String({ maxLength: 32 }),
+        codePoint: Type.String({ maxLength: 16 }),
+        count: Type.Integer({ minimum: 0 }),
+      }),
+      { maxItems: 64 },
+    ),
+  ),
+});
+export type ReportedDefinition = Type.Static<typeof ReportedDefinition>;
 
 export interface PinReport {
   /** When the report was written (RFC 3339). */
@@ -47,6 +73,9 @@ export interface PinReport {
   /** Definitions left out to keep within REPORT_BUDGET (pinned ones only). */
   readonly omitted?: number;
 }
+
+/** Checks each reported definition: the report is written by the sidecars, the status by the operator. */
+const isDefinition = Compile(ReportedDefinition);
 
 const RANK: Record<ReportedDefinition['state'], number> = { held: 0, observed: 1, pinned: 2 };
 
@@ -97,9 +126,11 @@ export function readReports(
     } catch {
       continue; // not ours to read: a person's edit; the next report replaces it
     }
-    if (!Array.isArray(report.definitions) || Number.isNaN(Date.parse(report.at))) continue;
-    if (now.getTime() - Date.parse(report.at) > REPORT_STALE_MS) continue;
-    out.set(key.slice(REPORT_PREFIX.length), report);
+    if (typeof report !== 'object' || report === null || !Array.isArray(report.definitions)) continue;
+    const at = Date.parse(report.at);
+    if (Number.isNaN(at) || now.getTime() - at > REPORT_STALE_MS) continue;
+    const definitions = report.definitions.filter((d) => isDefinition.Check(d));
+    out.set(key.slice(REPORT_PREFIX.length), { ...report, at: new Date(at).toISOString(), definitions });
   }
   return out;
 }

@@ -44,9 +44,9 @@ export function mergeReports(reports: Iterable<PinReport>): ReportedDefinition[]
 const min = (a: string, b: string) => (a < b ? a : b);
 const max = (a: string, b: string) => (a > b ? a : b);
 
-function cut(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.length > MAX_STATUS_TEXT ? `${text.slice(0, MAX_STATUS_TEXT)}…` : text;
+function cut(value: unknown, max = MAX_STATUS_TEXT): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function statusDefinition(d: ReportedDefinition): ObservedDefinition {
@@ -62,7 +62,7 @@ function statusDefinition(d: ReportedDefinition): ObservedDefinition {
   if (d.pinned !== undefined) out.pinned = d.pinned;
   if (d.state !== 'pinned' && d.changes !== undefined && d.changes.length > 0) {
     out.changes = d.changes.slice(0, MAX_STATUS_CHANGES).map((c) => ({
-      path: c.path,
+      path: cut(c.path, 500),
       change: c.change,
       ...('before' in c ? { before: cut(c.before) } : {}),
       ...('after' in c ? { after: cut(c.after) } : {}),
@@ -71,7 +71,7 @@ function statusDefinition(d: ReportedDefinition): ObservedDefinition {
   if (d.suspicious !== undefined && d.suspicious.length > 0) {
     out.suspicious = d.suspicious
       .slice(0, 8)
-      .map((s) => `${s.path}: ${s.count} ${s.class} character(s), first ${s.codePoint}`);
+      .map((s) => cut(`${s.path}: ${s.count} ${s.class} character(s), first ${s.codePoint}`, 500));
   }
   return out;
 }

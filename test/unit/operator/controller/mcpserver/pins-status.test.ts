@@ -12,6 +12,7 @@ import {
   REPORT_BUDGET,
   type ReportedDefinition,
 } from '../../../../../sidecar/src/pinning/report.ts';
+import { admit } from '../../api/crd-validator.ts';
 
 // status.tools and ToolsPinned from the sidecars' reports in the pins ConfigMap: merged over pods
 // (the worst state wins), bounded, stale reports ignored, and each new hold named once.
@@ -101,6 +102,39 @@ describe('toolsStatus', () => {
     expect(s?.omitted).toBe(137);
     expect(s?.definitions[0]?.name).toBe('zzz');
     expect(s?.definitions[0]?.changes?.[0]?.after).toHaveLength(257);
+  });
+});
+
+describe('a hostile or broken report', () => {
+  it('cannot break the status write: malformed definitions are dropped, long text is cut to the CRD', () => {
+    const long = 'x'.repeat(5000);
+    const s = toolsStatus(
+      'TrustOnFirstUse',
+      data(
+        report([
+          def('ok'),
+          { ...def('bad-digest'), digest: 'md5:1' },
+          { ...def('bad-state'), state: 'trusted' } as unknown as ReportedDefinition,
+          { ...def(long.slice(0, 1025)) },
+          held('held', {
+            changes: [
+              { path: `/${long.slice(0, 3000)}`, change: 'changed', before: long, after: { deep: long } },
+            ],
+            suspicious: [{ path: `/${long.slice(0, 3000)}`, class: 'tag', codePoint: 'U+E0041', count: 1 }],
+          }),
+        ]),
+      ),
+      NOW,
+    );
+    expect(s?.definitions.map((d) => d.name)).toEqual(['held', 'ok']);
+    const server = {
+      apiVersion: 'portcullis.dev/v1alpha1',
+      kind: 'McpServer',
+      metadata: { name: 'calc', namespace: 'team-a' },
+      spec: { hosted: { image: 'calc:1', transport: 'streamable-http', port: 3001 } },
+      status: { tools: s },
+    };
+    expect(admit('McpServer', server).errors).toEqual([]);
   });
 });
 
