@@ -1,4 +1,5 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+import type { PinReport } from '../contract/pin-report.ts';
 import { decidePin, HOLD_MESSAGES, type HoldReason, type PinningMode } from './decide.ts';
 import {
   type Definition,
@@ -9,7 +10,6 @@ import {
   pinKey,
 } from './definitions.ts';
 import { type DefinitionChange, diffDefinitions } from './diff.ts';
-import type { PinReport } from './report.ts';
 import { findSuspiciousText, type SuspiciousText } from './suspicious.ts';
 
 // The sidecar's pins for one server: what a person approved, what was trusted on first use (kept by
@@ -29,7 +29,7 @@ export interface PinStore {
   load(): Promise<ReadonlyMap<string, TrustedPin>>;
   /** Records one pin; a failure is reported (onStoreError) and the pin stays trusted in this process only. */
   save(key: string, pin: TrustedPin): Promise<void>;
-  /** Publishes what this sidecar observes (report.ts), where the store has a place for it. */
+  /** Publishes what this sidecar observes (contract/pin-report.ts), where the store has a place for it. */
   report?(report: PinReport): Promise<void>;
 }
 

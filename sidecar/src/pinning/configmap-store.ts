@@ -6,8 +6,8 @@ import {
   setHeaderOptions,
   type V1ConfigMap,
 } from '@kubernetes/client-node';
+import { type PinReport, REPORT_PREFIX, readReports } from '../contract/pin-report.ts';
 import type { PinStore, TrustedPin } from './book.ts';
-import { type PinReport, REPORT_PREFIX, readReports } from './report.ts';
 
 // Pins trusted on first use, kept in a ConfigMap of the server's namespace, so that every pod of the
 // server, and every pod after it, judges against the same pins: a new pod never trusts anew. The
@@ -16,7 +16,7 @@ import { type PinReport, REPORT_PREFIX, readReports } from './report.ts';
 // ConfigMap keys allow only [-._a-zA-Z0-9]); a pin's merge patch carries the resourceVersion read,
 // so two replicas never overwrite each other's pins, and a pin another replica already stored with a
 // different digest is never replaced. The same ConfigMap carries each pod's observation report
-// (report.ts) under a key of its own.
+// (contract/pin-report.ts) under a key of its own.
 
 const PREFIX = 'trusted.';
 const keyOf = (pinKey: string) => `${PREFIX}${Buffer.from(pinKey).toString('base64url')}`;

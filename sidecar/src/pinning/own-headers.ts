@@ -1,4 +1,4 @@
-import { ANONYMOUS_PRINCIPAL } from '../authn/principal.ts';
+import { ANONYMOUS_PRINCIPAL } from '../contract/index.ts';
 import type { CredentialSource } from '../upstream/credentials/credential.ts';
 
 // The headers of the sidecar's own session to the upstream (pinning's reads of the lists): the

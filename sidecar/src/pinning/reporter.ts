@@ -1,5 +1,5 @@
+import { pinReport, REPORT_HEARTBEAT_MS } from '../contract/pin-report.ts';
 import type { PinBook, PinStore } from './book.ts';
-import { pinReport, REPORT_HEARTBEAT_MS } from './report.ts';
 
 // Publishes the book's observations through the store (the pins ConfigMap on Kubernetes) when they
 // change, and at least every REPORT_HEARTBEAT_MS so that lastSeen stays current and the report is

@@ -6,7 +6,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../sidecar/src/config/load.ts';
-import type { SidecarConfig } from '../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../../sidecar/src/contract/index.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { KEYS, rawConfig, sidecarFor } from '../../support/harness.ts';
 import {

@@ -2,7 +2,7 @@ import {
   type PinReport,
   type ReportedDefinition,
   readReports,
-} from '../../../../sidecar/src/pinning/report.ts';
+} from '../../../../sidecar/src/contract/index.ts';
 import { ServerCondition, ServerReason } from '../../api/conditions.ts';
 import {
   MAX_STATUS_CHANGES,
@@ -11,10 +11,10 @@ import {
   type ObservedDefinition,
   type ToolsStatus,
 } from '../../api/tools-status.ts';
-import type { ConditionUpdate } from '../conditions.ts';
+import type { ConditionUpdate } from '../../reconcile/conditions.ts';
 
 // status.tools and the ToolsPinned condition, purely from the sidecars' reports in the pins
-// ConfigMap (sidecar/src/pinning/report.ts): the pods' observations merged per definition (the
+// ConfigMap (sidecar/src/contract/pin-report.ts): the pods' observations merged per definition (the
 // worst state any pod sees wins, so one pod holding a change is enough to show it), bounded, and
 // the holds that are new since the last status, for one Event each.
 

@@ -1,7 +1,7 @@
-import type { PinReport } from '../../../../sidecar/src/pinning/report.ts';
+import type { PinReport } from '../../../../sidecar/src/contract/index.ts';
 import { ServerCondition, ServerReason } from '../../api/conditions.ts';
 import type { McpServerStatus, ServerPhase } from '../../api/mcp-server.ts';
-import { type Condition, type ConditionUpdate, setConditions } from '../conditions.ts';
+import { type Condition, type ConditionUpdate, setConditions } from '../../reconcile/conditions.ts';
 import { toolsPinnedCondition, toolsStatus } from './pins-status.ts';
 import { describeProblems, type PodProblem } from './pod-health.ts';
 

@@ -2,7 +2,7 @@ import {
   type PinReport,
   type ReportedDefinition,
   readReports,
-} from '../../../../sidecar/src/pinning/report.ts';
+} from '../../../../sidecar/src/contract/index.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
 import { mergeReports } from '../../controller/mcpserver/pins-status.ts';
 

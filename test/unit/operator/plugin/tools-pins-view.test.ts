@@ -6,7 +6,7 @@ import {
   pinsView,
   rows,
 } from '../../../../operator/src/plugin/tools/pins-view.ts';
-import type { PinReport, ReportedDefinition } from '../../../../sidecar/src/pinning/report.ts';
+import type { PinReport, ReportedDefinition } from '../../../../sidecar/src/contract/index.ts';
 import { server } from '../api/builders.ts';
 
 // `kubectl portcullis tools`: rows, the diff a reviewer reads, and the pins an approval writes

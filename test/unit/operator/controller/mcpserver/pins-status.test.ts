@@ -11,7 +11,7 @@ import {
   pinReport,
   REPORT_BUDGET,
   type ReportedDefinition,
-} from '../../../../../sidecar/src/pinning/report.ts';
+} from '../../../../../sidecar/src/contract/index.ts';
 import { admit } from '../../api/crd-validator.ts';
 
 // status.tools and ToolsPinned from the sidecars' reports in the pins ConfigMap: merged over pods
