@@ -411,3 +411,33 @@ describe('Enforce on the real control plane', () => {
     await eventually('mul listed', async () => ((await sidecar.tools()).includes('mul') ? true : undefined));
   });
 });
+
+describe('a pins ConfigMap the operator did not create', () => {
+  it('is neither adopted nor written: the server reports a Conflict and applies nothing', async () => {
+    await kubectl(['-n', ns.name, 'create', 'configmap', 'taken-pins', '--from-literal=trusted.x={}']);
+    const before = await kubectlJson<{ metadata: { uid: string; ownerReferences?: unknown } }>([
+      '-n',
+      ns.name,
+      'get',
+      'configmap/taken-pins',
+    ]);
+    await applyManifest(ns.name, server('taken'));
+    const s = await eventually('taken Conflict', async () => {
+      const v = await view('taken');
+      return condition(v, 'Ready')?.reason === 'Conflict' ? v : undefined;
+    });
+    expect(condition(s, 'Ready')?.message).toContain('ConfigMap taken-pins already exists');
+    const after = await kubectlJson<{ metadata: { uid: string; ownerReferences?: unknown }; data: unknown }>([
+      '-n',
+      ns.name,
+      'get',
+      'configmap/taken-pins',
+    ]);
+    expect(after.metadata.uid).toBe(before.metadata.uid);
+    expect(after.metadata.ownerReferences).toBeUndefined();
+    expect(after.data).toEqual({ 'trusted.x': '{}' });
+    expect(await kubectl(['-n', ns.name, 'get', 'role/taken-pins', '--ignore-not-found', '-o', 'name'])).toBe(
+      '',
+    );
+  });
+});
