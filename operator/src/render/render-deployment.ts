@@ -157,7 +157,8 @@ function volumes(server: McpServer, hosted: HostedSource, defaults: OperatorDefa
         sources: [
           {
             serviceAccountToken: {
-              audience: defaults.sidecar.tokenAudience,
+              // Absent: the API server's own audience, as for any in-cluster client.
+              ...(defaults.sidecar.tokenAudience ? { audience: defaults.sidecar.tokenAudience } : {}),
               expirationSeconds: defaults.sidecar.tokenExpirationSeconds,
               path: 'token',
             },

@@ -64,6 +64,19 @@ describe('pins children', () => {
     expect(config.pinning).toEqual({ mode: 'Off' });
   });
 
+  it("projects the token for the API server's own audience unless the defaults name one", () => {
+    const audienceOf = (r: ReturnType<typeof rendered>) =>
+      r.children.deployment.spec?.template.spec?.volumes
+        ?.flatMap((v) => v.projected?.sources ?? [])
+        .find((s) => s.serviceAccountToken)?.serviceAccountToken?.audience;
+    expect(audienceOf(rendered(server()))).toBeUndefined();
+    const d = defaults();
+    d.sidecar.tokenAudience = 'https://api.example.test';
+    const r = renderServer({ server: server(), policies: [policy()], defaults: d });
+    if (!r.ok) throw r.error;
+    expect(audienceOf(r)).toBe('https://api.example.test');
+  });
+
   it('mounts the token where in-cluster clients look, in the sidecar only, with the namespace', () => {
     const spec = rendered(server()).children.deployment.spec?.template.spec;
     const containers = spec?.containers ?? [];
