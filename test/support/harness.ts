@@ -59,6 +59,9 @@ export function rawConfig(input: ConfigInput): SidecarConfig {
     authorization: {
       rules: input.rules ?? [allow('all-tools', { tools: ['*'], prompts: ['*'], resources: ['*'] })],
     },
+    // Pinning is on by default; tests of other things switch it off so that their upstream sees
+    // only the callers' traffic (the pinning tests set their own section).
+    pinning: { mode: 'Off' },
   };
 }
 

@@ -40,6 +40,8 @@ export interface SidecarProcess {
   readonly adminUrl: string;
   readonly pid: number;
   readonly child: Child;
+  /** The configuration file it reads (rewrite it to reload, as the kubelet does with a ConfigMap). */
+  readonly configFile: string;
   /** The last of the sidecar's output (logs and audit events), for failure messages. */
   output(): string;
   /** Everything written to standard output so far (its file's text, or the kept tail). */
@@ -58,26 +60,35 @@ export async function startSidecarProcess(
   opts: SidecarProcessOptions = {},
 ): Promise<SidecarProcess> {
   const [port, adminPort] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${port}/mcp`;
-  const full: SidecarConfig = {
-    ...config,
-    server: { ...config.server, canonicalUri: url },
-    listen: { host: '127.0.0.1', port, path: '/mcp' },
-    admin: { host: '127.0.0.1', port: adminPort },
-  };
+  return spawnSidecar(
+    {
+      ...config,
+      server: { ...config.server, canonicalUri: `http://127.0.0.1:${port}/mcp` },
+      listen: { host: '127.0.0.1', port, path: '/mcp' },
+      admin: { host: '127.0.0.1', port: adminPort },
+    },
+    opts,
+  );
+}
+
+/** Starts a sidecar on `config` as the test wrote it whole (listen and admin on loopback ports). */
+export async function spawnSidecar(
+  config: SidecarConfig,
+  opts: SidecarProcessOptions = {},
+): Promise<SidecarProcess> {
   // Fail here with the path of the fault rather than as a child that exits with code 2.
-  const checked = validateConfig(full);
+  const checked = validateConfig(config);
   if (!checked.ok) throw new Error(`test configuration invalid: ${formatIssues(checked.issues)}`);
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'portcullis-sidecar-')));
-  const file = join(dir, `${opts.name ?? 'sidecar'}.yaml`);
-  await writeFile(file, stringify(full));
+  const configFile = join(dir, `${opts.name ?? 'sidecar'}.yaml`);
+  await writeFile(configFile, stringify(config));
 
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
   const stdoutTo = opts.stdout ?? 'keep';
   const child = startChild(
     'sidecar',
     process.execPath,
-    [...(opts.entry ?? ['sidecar/src/main.ts']), '--config', file, ...(opts.args ?? [])],
+    [...(opts.entry ?? ['sidecar/src/main.ts']), '--config', configFile, ...(opts.args ?? [])],
     {
       cwd: ROOT,
       env: { ...inherited, LOG_LEVEL: opts.logLevel ?? 'warn', ...opts.env },
@@ -88,7 +99,7 @@ export async function startSidecarProcess(
     await child.stop(opts.graceMs);
     if (opts.dir === undefined) await rm(dir, { recursive: true, force: true });
   };
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const adminUrl = `http://127.0.0.1:${config.admin?.port}`;
   try {
     await child.waitUntilServing(`${adminUrl}/readyz`);
   } catch (err) {
@@ -102,10 +113,11 @@ export async function startSidecarProcess(
         ? readFileSync(stdoutTo.file, 'utf8')
         : '';
   return {
-    url,
+    url: `http://127.0.0.1:${config.listen.port}${config.listen.path}`,
     adminUrl,
     pid: child.pid,
     child,
+    configFile,
     output: child.output,
     stdout,
     logLines: () =>

@@ -64,7 +64,9 @@ export function policyPort(
             ? pins.holdOfCall('tool', request.tool)
             : request.prompt !== undefined && request.method === 'prompts/get'
               ? pins.holdOfCall('prompt', request.prompt)
-              : undefined;
+              : request.resource !== undefined && request.method === 'resources/read'
+                ? pins.holdOfRead(request.resource)
+                : undefined;
       if (hold === undefined) return d;
       const data: Record<string, unknown> = { observedDigest: hold.observed };
       if (hold.pinned !== undefined) data.pinnedDigest = hold.pinned;

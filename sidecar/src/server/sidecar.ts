@@ -8,6 +8,7 @@ import { createAuditRecorder } from '../audit/recorder.ts';
 import { createSinks } from '../audit/sinks/index.ts';
 import type { ConfigResult, EffectiveConfig } from '../config/load.ts';
 import type { PinStore } from '../pinning/book.ts';
+import { ownHeaders } from '../pinning/own-headers.ts';
 import { startPinning } from '../pinning/runtime.ts';
 import { SessionBindings } from '../pipeline/sessions.ts';
 import { fanOut, type Recorder } from '../record/mcp-record.ts';
@@ -149,7 +150,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       : await startPinning(config.pinning, {
           server: config.server,
           upstreamUrl: upstreamUrl as string,
-          upstreamHeaders: { ...resolveInjectedHeaders(config, env), ...ownUpstreamHeaders },
+          // A stdio server is reached through the bridge, which speaks Streamable HTTP.
+          upstreamTransport: config.upstream.transport === 'sse' ? 'sse' : 'streamable-http',
+          upstreamHeaders: ownHeaders(
+            { ...resolveInjectedHeaders(config, env), ...ownUpstreamHeaders },
+            () => credentials,
+          ),
           metrics,
           logger,
           audit: auditor === undefined ? undefined : (input) => auditor.record(input),
