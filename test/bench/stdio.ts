@@ -1,16 +1,13 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { stringify } from 'yaml';
 import type { SidecarConfig } from '../../sidecar/src/contract/config.ts';
-import { everythingEntry, freePort, startEverything } from '../../sidecar/src/quickstart/everything.ts';
-import { stopChild, waitUntilServing } from '../support/child-process.ts';
+import { everythingEntry, startEverything } from '../../sidecar/src/quickstart/everything.ts';
 import { allow, KEYS, rawConfig } from '../support/harness.ts';
 import { startLauncher } from '../support/launcher.ts';
-import { startProcess } from './processes.ts';
+import { type SidecarProcess, startSidecarProcess } from '../support/sidecar-process.ts';
 
 // Part 3 of npm run bench:sidecar: the everything server over stdio (through the launcher, as in a
 // pod) against the same server over Streamable HTTP, each behind its own sidecar process (audit
@@ -51,20 +48,16 @@ async function client(url: string): Promise<Client> {
 
 const echo = (c: Client) => c.callTool({ name: 'echo', arguments: { message: 'bench' } });
 
-async function sidecarProcess(dir: string, name: string, upstream: SidecarConfig['upstream']) {
-  const port = await freePort();
-  const adminPort = await freePort();
-  const cfg = rawConfig({ upstream, rules: [allow('all', { tools: ['*'] })] });
-  cfg.listen = { ...cfg.listen, host: '127.0.0.1', port };
-  cfg.admin = { host: '127.0.0.1', port: adminPort };
-  const file = join(dir, `${name}.yaml`);
-  await writeFile(file, stringify(cfg));
-  const { child } = startProcess(['test/bench/sidecar-process.ts', '--config', file, '--audit', 'off'], {
-    env: { OTEL_SDK_DISABLED: 'true', ...process.env, LOG_LEVEL: 'warn' },
+/** A sidecar in its own process, audit off (the transport is what is compared). */
+function sidecarProcess(dir: string, name: string, upstream: SidecarConfig['upstream']) {
+  return startSidecarProcess(rawConfig({ upstream, rules: [allow('all', { tools: ['*'] })] }), {
+    dir,
+    name,
+    entry: ['test/bench/sidecar-process.ts'],
+    args: ['--audit', 'off'],
+    env: { OTEL_SDK_DISABLED: 'true' },
     stdout: 'ignore',
   });
-  await waitUntilServing(child, `http://127.0.0.1:${adminPort}/readyz`);
-  return { child, url: `http://127.0.0.1:${port}${cfg.listen.path}` };
 }
 
 const stdioUpstream = (socket: string, warm: number): SidecarConfig['upstream'] => ({
@@ -91,7 +84,7 @@ async function startupTimes(url: string, warm: boolean): Promise<number[]> {
 
 export async function benchStdio(): Promise<StdioBenchRows> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-stdio-'));
-  const children: ChildProcess[] = [];
+  const sidecars: SidecarProcess[] = [];
   const http = await startEverything('streamableHttp');
   const launcher = await startLauncher(process.execPath, [everythingEntry(), 'stdio']);
   try {
@@ -103,7 +96,7 @@ export async function benchStdio(): Promise<StdioBenchRows> {
     });
     const overStdio = await sidecarProcess(dir, 'stdio', stdioUpstream(launcher.socket, 0));
     const warmStdio = await sidecarProcess(dir, 'stdio-warm', stdioUpstream(launcher.socket, 1));
-    children.push(overHttp.child, overStdio.child, warmStdio.child);
+    sidecars.push(overHttp, overStdio, warmStdio);
 
     // Latency: one caller on each path, alternating, after a warm-up.
     const a = await client(overHttp.url);
@@ -165,7 +158,7 @@ export async function benchStdio(): Promise<StdioBenchRows> {
       ],
     };
   } finally {
-    await Promise.all(children.map((c) => stopChild(c)));
+    await Promise.all(sidecars.map((s) => s.close()));
     await launcher.stop();
     await http.close();
     await rm(dir, { recursive: true, force: true });

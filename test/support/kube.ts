@@ -1,5 +1,6 @@
 // Helpers for tests against the control plane that the `kube` project's global setup starts.
 import { randomBytes } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { runKubectl } from '../cluster/control-plane.ts';
 
@@ -13,11 +14,15 @@ export async function kubectlJson<T = Record<string, unknown>>(args: string[]): 
   return JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
 }
 
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
 /** Creates a namespace with a unique name; the returned function deletes it. */
 export async function createNamespace(
   prefix: string,
 ): Promise<{ name: string; remove: () => Promise<void> }> {
-  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  const name = uniqueName(prefix);
   await kubectl(['create', 'namespace', name]);
   return { name, remove: async () => void (await kubectl(['delete', 'namespace', name, '--wait=false'])) };
 }
@@ -41,4 +46,27 @@ export async function eventually<T>(
       throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * A kubeconfig that acts as a ServiceAccount, as a pod running as it does: a token from the
+ * TokenRequest API (`kubectl create token`) and the test cluster's address and CA.
+ */
+export async function serviceAccountKubeConfig(
+  namespace: string,
+  serviceAccount: string,
+): Promise<KubeConfig> {
+  const token = (await kubectl(['create', 'token', serviceAccount, '-n', namespace])).trim();
+  const admin = new KubeConfig();
+  admin.loadFromFile(inject('kubeconfig'));
+  const cluster = admin.getCurrentCluster();
+  if (cluster === null) throw new Error('no cluster in the kubeconfig');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: serviceAccount, token }],
+    contexts: [{ name: serviceAccount, cluster: cluster.name, user: serviceAccount, namespace }],
+    currentContext: serviceAccount,
+  });
+  return kc;
 }

@@ -11,6 +11,10 @@ import { KEYS } from './harness.ts';
 // grandchildren alike, whatever their process group).
 
 export const STATE_SERVER = fileURLToPath(new URL('../fixtures/stdio/state-server.ts', import.meta.url));
+/** The same server on the Python MCP SDK (run by python-venv.ts's pythonWithMcp()). */
+export const PYTHON_STATE_SERVER = fileURLToPath(
+  new URL('../fixtures/stdio/python/state_server.py', import.meta.url),
+);
 export const MARKER = 'PORTCULLIS_STDIO_TEST';
 
 /** A raw initialize, for requests that must not come from a client (many at once, past the cap). */
@@ -40,6 +44,21 @@ export function stateServerUpstream(
     processes: processes(p),
     connectTimeoutMs: 5_000,
     requestTimeoutMs: 60_000,
+  };
+}
+
+/** A stdio upstream whose processes the launcher listening on `socket` starts. */
+export function launcherUpstream(
+  socket: string,
+  p: Partial<Processes> = {},
+  requestTimeoutMs = 60_000,
+): SidecarConfig['upstream'] {
+  return {
+    transport: 'stdio',
+    launcher: { socket },
+    processes: processes(p),
+    connectTimeoutMs: 5_000,
+    requestTimeoutMs,
   };
 }
 

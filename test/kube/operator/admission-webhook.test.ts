@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
 import { createNamespace, KubectlError, kubectl, kubectlJson } from '../../support/kube.ts';
-import { applyCrds, type InProcessOperator, startOperator } from './harness.ts';
+import { applyCrds, type InProcessOperator, startOperator } from '../../support/operator.ts';
 
 // The operator's admission webhook on the real API server: it makes its own CA and serving
 // certificate (a Secret it owns), registers a ValidatingWebhookConfiguration with that CA, and the

@@ -5,8 +5,14 @@ import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import { KEYS, type Recorded } from '../../support/harness.ts';
 import { createNamespace } from '../../support/kube.ts';
+import {
+  applyCrds,
+  applyManifest,
+  type InProcessOperator,
+  serverReady,
+  startOperator,
+} from '../../support/operator.ts';
 import { renderedConfig, startRenderedSidecar } from '../../support/rendered-sidecar.ts';
-import { applyCrds, applyManifest, type InProcessOperator, serverReady, startOperator } from './harness.ts';
 
 // DryRun, on a whole McpPolicy (spec.enforcement) or on one rule: applied on the real control plane,
 // rendered into the sidecar's configuration, and enforced by a live sidecar with those rules. The

@@ -1,17 +1,15 @@
 import type { V1ConfigMap, V1Container, V1Deployment } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, kubectl } from '../../support/kube.ts';
+import { describe, expect, it } from 'vitest';
+import { kubectl } from '../../support/kube.ts';
 import {
-  applyCrds,
   applyManifest,
   condition,
   getJson,
-  type InProcessOperator,
   type ServerView,
   SIDECAR_IMAGE,
   serverReady,
-  startOperator,
-} from './harness.ts';
+  setUpNamespace,
+} from '../../support/operator.ts';
 
 // stdio McpServers on the real control plane: the examples in examples/stdio/ are admitted and
 // reconciled into a Deployment whose MCP container runs the Portcullis launcher (copied in by an
@@ -20,19 +18,7 @@ import {
 
 const EXAMPLES = new URL('../../../examples/stdio/', import.meta.url).pathname;
 
-let ns: { name: string; remove: () => Promise<void> };
-let op: InProcessOperator;
-
-beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('op-stdio');
-  op = await startOperator(ns.name);
-});
-
-afterAll(async () => {
-  await op?.stop();
-  await ns?.remove();
-});
+const ns = setUpNamespace('op-stdio');
 
 const byName = (cs: V1Container[] | undefined, name: string) =>
   cs?.find((c) => c.name === name) as V1Container;
