@@ -32,9 +32,10 @@ export const RateLimit = Type.Object(
       }),
     ),
     requestsPerSecond: Type.Number({
-      exclusiveMinimum: 0,
+      // minimum, not exclusiveMinimum: a CRD's OpenAPI v3 schema takes exclusiveMinimum as a bool.
+      minimum: 0.001,
       maximum: 1_000_000,
-      description: 'Sustained rate: tokens added to each bucket per second (0.1 = one call per 10 s).',
+      description: 'Sustained rate: tokens added to each bucket per second (0.1 = one call per 10 s; at least 0.001).',
     }),
     burst: Type.Integer({
       minimum: 1,
