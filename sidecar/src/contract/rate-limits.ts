@@ -35,7 +35,8 @@ export const RateLimit = Type.Object(
       // minimum, not exclusiveMinimum: a CRD's OpenAPI v3 schema takes exclusiveMinimum as a bool.
       minimum: 0.001,
       maximum: 1_000_000,
-      description: 'Sustained rate: tokens added to each bucket per second (0.1 = one call per 10 s; at least 0.001).',
+      description:
+        'Sustained rate: tokens added to each bucket per second (0.1 = one call per 10 s; at least 0.001).',
     }),
     burst: Type.Integer({
       minimum: 1,
