@@ -1,7 +1,6 @@
 import { type Logger, pino } from 'pino';
 import { parseCli } from './cli.ts';
 import { formatIssues, loadConfigFile } from './config/load.ts';
-import { runQuickstart } from './quickstart/run.ts';
 import { startSidecar } from './server/sidecar.ts';
 import { startTelemetrySdk } from './telemetry/sdk.ts';
 
@@ -18,7 +17,7 @@ async function fromConfigFile(file: string, logger: Logger): Promise<Stop> {
     process.exit(2);
   }
   // The OpenTelemetry SDK first, so the first request's spans are exported (OTEL_* env configures it).
-  const sdk = startTelemetrySdk(result.config.telemetry, {
+  const sdk = await startTelemetrySdk(result.config.telemetry, {
     instanceId: process.env.POD_NAME ?? `sidecar-${process.pid}`,
   });
   const sidecar = await startSidecar({
@@ -39,6 +38,8 @@ async function fromConfigFile(file: string, logger: Logger): Promise<Stop> {
 }
 
 async function quickstart(stdio: boolean, logger: Logger): Promise<Stop> {
+  // Loaded only here: the quick start brings the MCP SDK, which a configured sidecar never needs.
+  const { runQuickstart } = await import('./quickstart/run.ts');
   const qs = await runQuickstart({
     port: Number(process.env.PORT ?? 8080),
     adminPort: Number(process.env.ADMIN_PORT ?? 9090),

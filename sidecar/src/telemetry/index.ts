@@ -13,7 +13,7 @@ export {
 } from './labels.ts';
 export { createSidecarMetrics, type SidecarMetrics } from './metrics.ts';
 export { createMetricsRecorder } from './metrics-recorder.ts';
-export { startTelemetrySdk, type TelemetrySdk } from './sdk.ts';
+export { sdkInstalled, startTelemetrySdk, type TelemetrySdk, tracesWanted } from './sdk.ts';
 export {
   createMcpTracing,
   type McpMessageInfo,
