@@ -8,7 +8,7 @@ import { parse, stringify } from 'yaml';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
 import { stopChild, waitUntilServing } from '../support/child-process.ts';
 import { allow, KEYS, rawConfig } from '../support/harness.ts';
-import { closeSession, type LoadResult, type LoadTarget, openSession, runLoad } from './load.ts';
+import { closeSession, cpuMicros, type LoadResult, type LoadTarget, openSession, runLoad } from './load.ts';
 import { startProcess } from './processes.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
@@ -187,9 +187,12 @@ async function oneCall(pool: Pool, path: string, id: number): Promise<void> {
 
 async function startup(dir: string, upstreamUrl: string, flags: string[]) {
   const ready: number[] = [];
+  const readyCpu: number[] = [];
   const firstCall: number[] = [];
   for (let i = 0; i < STARTS; i++) {
     const sc = await startSidecar(dir, upstreamUrl, flags);
+    // CPU time to ready moves far less than wall time when other processes hold the cores.
+    readyCpu.push(((await cpuMicros(sc.child.pid)) ?? Number.NaN) / 1000);
     const u = new URL(sc.url);
     const pool = new Pool(u.origin, { connections: 1 });
     await oneCall(pool, u.pathname, 1);
@@ -200,6 +203,7 @@ async function startup(dir: string, upstreamUrl: string, flags: string[]) {
   }
   return {
     readyMs: median(ready),
+    readyCpuMs: median(readyCpu),
     firstCallMs: median(firstCall),
     readyAllMs: ready,
     firstCallAllMs: firstCall,
@@ -421,7 +425,11 @@ async function main() {
       },
     };
     const rows: [string, string, string][] = [
-      ['start-up: process start to /readyz (median)', `${fmt(start.readyMs, 0)} ms`, '–'],
+      [
+        'start-up: process start to /readyz (median; its CPU time)',
+        `${fmt(start.readyMs, 0)} ms (${fmt(start.readyCpuMs, 0)} ms)`,
+        '–',
+      ],
       ['start-up: to the first tools/call answered (median)', `${fmt(start.firstCallMs, 0)} ms`, '–'],
       [
         'idle RSS (private + node binary pages)',
