@@ -12,6 +12,12 @@ import { type Dispatcher, errors } from 'undici';
 
 type Controller = Dispatcher.DispatchController;
 
+/**
+ * Bytes kept for a reply nobody has started to read (text() or body) before the socket is paused: a
+ * long SSE stream must not pile up in memory while the proxy has not got to it yet.
+ */
+const UNREAD_PAUSE_BYTES = 64 * 1024;
+
 export interface UpstreamReply {
   readonly statusCode: number;
   readonly headers: IncomingHttpHeaders;
@@ -86,6 +92,7 @@ export class ReplyHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.chunks.push(chunk);
+    if (this.waiter === undefined && this.size > UNREAD_PAUSE_BYTES && !controller.paused) controller.pause();
   }
 
   onResponseEnd(): void {
@@ -124,6 +131,7 @@ export class ReplyHandler implements Dispatcher.DispatchHandler {
     if (this.ended) return Promise.resolve(this.joined());
     return new Promise((resolve, reject) => {
       this.waiter = { maxBytes, resolve, reject };
+      if (this.controller?.paused) this.controller.resume();
     });
   }
 

@@ -34,9 +34,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client.close();
   server.closeAllConnections();
   server.close();
+  await client.close();
 });
 
 const post = (path: string, signal?: EventEmitter) =>
@@ -112,6 +112,44 @@ describe('the upstream client', () => {
   it('answers UPSTREAM_TIMEOUT when no reply comes in time', async () => {
     routes.set('/silent', () => {});
     await expect(post('/silent')).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+  });
+
+  it('pauses the upstream while nobody reads a long reply', async () => {
+    // 128 MiB offered: far more than the kernel's socket buffers on both sides can hold.
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const total = 2048;
+    let sent = 0;
+    routes.set('/flood', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const pump = () => {
+        while (sent < total) {
+          sent++;
+          if (!res.write(chunk)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    const reply = await post('/flood');
+    // Unread, the client stops taking bytes past its threshold: the server's writes stall.
+    let last = -1;
+    await expect
+      .poll(
+        async () => {
+          const before = sent;
+          await new Promise((r) => setTimeout(r, 300));
+          last = sent;
+          return sent === before;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    expect(last).toBeLessThan(total / 2);
+    reply.body.destroy();
+    await expect.poll(() => closed.includes('/flood')).toBe(true);
   });
 
   it('destroying the stream of a reply the caller no longer wants aborts the call', async () => {
