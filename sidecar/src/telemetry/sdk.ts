@@ -1,5 +1,5 @@
 import { ProxyTracerProvider, trace } from '@opentelemetry/api';
-import type { TelemetryConfig } from './config.ts';
+import type { TelemetryConfig } from '../contract/telemetry.ts';
 
 // The OpenTelemetry SDK for traces, configured the standard way: exporter, endpoint, protocol,
 // sampler and resource attributes come from OTEL_* environment variables. Metrics stay with

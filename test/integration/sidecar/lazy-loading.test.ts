@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { AuditSinkConfig } from '../../../sidecar/src/audit/config.ts';
+import type { AuditSinkConfig } from '../../../sidecar/src/contract/audit.ts';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
 import { stopChild, waitUntilServing } from '../../support/child-process.ts';
 import { allow, rawConfig } from '../../support/harness.ts';

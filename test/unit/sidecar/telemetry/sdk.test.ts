@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TelemetryConfig } from '../../../../sidecar/src/telemetry/config.ts';
+import type { TelemetryConfig } from '../../../../sidecar/src/contract/telemetry.ts';
 import { tracesWanted } from '../../../../sidecar/src/telemetry/sdk.ts';
 
 // The OpenTelemetry SDK is loaded only when spans have somewhere to go.
