@@ -23,6 +23,8 @@ const LAZY = [
   '@grpc/grpc-js',
   '@kubernetes/client-node',
   '@modelcontextprotocol/sdk',
+  // Node's own copy of undici (global fetch, WebSocket), which an ES import of node:http loads.
+  'node:internal/deps/undici',
 ];
 
 let dir: string;
@@ -56,6 +58,7 @@ async function packagesLoaded(sinks: AuditSinkConfig[], env: Record<string, stri
     },
   );
   let stderr = '';
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   child.stderr?.on('data', (c: Buffer) => {
     stderr += c.toString();
   });
@@ -66,7 +69,11 @@ async function packagesLoaded(sinks: AuditSinkConfig[], env: Record<string, stri
   } finally {
     await stopChild(child);
   }
+  await exited;
   const packages = new Set<string>();
+  if (/^BUNDLED_UNDICI true$/m.test(stderr)) packages.add('node:internal/deps/undici');
+  else if (!/^BUNDLED_UNDICI false$/m.test(stderr))
+    throw new Error('the module-load hook reported nothing at exit');
   for (const [, name] of stderr.matchAll(/^LOADED \S*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//gm))
     packages.add(name as string);
   return packages;
