@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
-import type { McpRecord } from '../pipeline/record.ts';
+import type { McpRecord } from '../record/mcp-record.ts';
+import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../transport/errors.ts';
 
 // Not `import { STATUS_CODES } from 'node:http'`: an ES import of node:http reads every export, its
 // WebSocket and fetch classes included, which loads Node's bundled copy of undici (about 5 MiB).

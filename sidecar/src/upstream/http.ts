@@ -1,5 +1,5 @@
 import { errors, Pool } from 'undici';
-import { ProxyError } from '../errors.ts';
+import { ProxyError } from '../transport/errors.ts';
 import { circuitBreaker } from './circuit-breaker.ts';
 import { type AbortSource, ReplyHandler, type UpstreamReply } from './reply.ts';
 

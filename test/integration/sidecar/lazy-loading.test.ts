@@ -43,6 +43,7 @@ async function packagesLoaded(sinks: AuditSinkConfig[], env: Record<string, stri
     rules: [allow('alpha', { subjects: [{ user: 'alice' }], tools: ['alpha'], when: 'arguments.n < 10' })],
     audit: { sinks },
   });
+  cfg.pinning = { mode: 'Off' }; // on by default, and it needs the MCP SDK client
   cfg.listen = { host: '127.0.0.1', port, path: '/mcp' };
   cfg.admin = { host: '127.0.0.1', port: adminPort };
   const file = join(dir, `sidecar-${port}.yaml`);
@@ -80,7 +81,7 @@ async function packagesLoaded(sinks: AuditSinkConfig[], env: Record<string, stri
 }
 
 describe('modules a configuration does not use are not loaded', () => {
-  it('a sidecar with API keys, a CEL rule and a file sink, and no trace exporter, loads none of them', async () => {
+  it('a sidecar with API keys, a CEL rule, a file sink, pinning off and no trace exporter loads none of them', async () => {
     const loaded = await packagesLoaded([{ type: 'file', path: join(dir, 'audit.log') }], {});
     // What it does load, so that an empty list cannot pass for a lean one.
     expect(loaded).toContain('fastify');

@@ -2,7 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProxyError } from '../../../sidecar/src/errors.ts';
+import { ProxyError } from '../../../sidecar/src/transport/errors.ts';
 import { createUpstreamClient, type UpstreamClient } from '../../../sidecar/src/upstream/http.ts';
 
 // The sidecar's upstream client (an undici dispatch handler, upstream/reply.ts) against a real HTTP

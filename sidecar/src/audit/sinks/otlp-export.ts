@@ -3,8 +3,8 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { AuditSink, SinkRecord } from '../sink.ts';
 import type { OtlpSinkOptions } from './otlp.ts';
-import type { AuditSink, SinkRecord } from './sink.ts';
 
 // Audit events as OTLP log records (OTLP/HTTP JSON), imported by otlp.ts. The SDK's logger builds
 // the records; instead of its batch processor, which swallows export failures, the records of one

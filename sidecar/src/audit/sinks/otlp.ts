@@ -1,5 +1,5 @@
+import type { AuditSink, SinkFormat } from '../sink.ts';
 import type { OtlpExport } from './otlp-export.ts';
-import type { AuditSink, SinkFormat } from './sink.ts';
 
 // The OTLP sink. Its exporter (the OpenTelemetry logs SDK and OTLP transformer, about 10 MiB of a
 // sidecar's memory) is imported when the sink is created, so a sidecar without an OTLP sink never
