@@ -67,10 +67,14 @@ async function sidecarProcess(dir: string, name: string, upstream: SidecarConfig
   return { child, url: `http://127.0.0.1:${port}${cfg.listen.path}` };
 }
 
-const stdioUpstream = (socket: string, warm: number): SidecarConfig['upstream'] => ({
+const stdioUpstream = (
+  socket: string,
+  warm: number,
+  mode: 'per-session' | 'shared' = 'per-session',
+): SidecarConfig['upstream'] => ({
   transport: 'stdio',
   launcher: { socket },
-  processes: { maxProcesses: SESSIONS + 4, warm, idleTimeoutMs: 600_000, stopGraceMs: 5_000 },
+  processes: { mode, maxProcesses: SESSIONS + 4, warm, idleTimeoutMs: 600_000, stopGraceMs: 5_000 },
   connectTimeoutMs: 5_000,
   requestTimeoutMs: 60_000,
 });

@@ -24,7 +24,7 @@ export const INITIALIZE = JSON.stringify({
 export type Processes = NonNullable<SidecarConfig['upstream']['processes']>;
 
 export function processes(p: Partial<Processes> = {}): Processes {
-  return { maxProcesses: 16, warm: 0, idleTimeoutMs: 600_000, stopGraceMs: 5_000, ...p };
+  return { mode: 'per-session', maxProcesses: 16, warm: 0, idleTimeoutMs: 600_000, stopGraceMs: 5_000, ...p };
 }
 
 export function stateServerUpstream(

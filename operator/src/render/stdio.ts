@@ -35,6 +35,7 @@ export function stdioUpstream(hosted: HostedSource): SidecarConfig['upstream'] {
     transport: 'stdio',
     launcher: { socket: LAUNCHER_SOCKET },
     processes: {
+      mode: s.mode === 'Shared' ? 'shared' : 'per-session',
       maxProcesses: s.maxProcesses,
       warm: s.warm,
       idleTimeoutMs: s.idleTimeoutSeconds * 1000,

@@ -7,6 +7,11 @@ import { UpstreamAuth } from './upstream-auth.ts';
 
 export const StdioProcesses = Type.Object(
   {
+    mode: Type.Union([Type.Literal('per-session'), Type.Literal('shared')], {
+      default: 'per-session',
+      description:
+        'per-session: one process per MCP session (isolated callers). shared: one process for every session, request ids remapped by the sidecar (stateless, slow-starting servers).',
+    }),
     maxProcesses: Type.Integer({
       minimum: 1,
       maximum: 1024,
@@ -28,7 +33,8 @@ export const StdioProcesses = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'Limits of the stdio transport: one process (group) per MCP session.',
+    description:
+      'Limits of the stdio transport: one process (group) per MCP session, or one for all (shared).',
   },
 );
 

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { everythingEntry } from '../../../sidecar/src/quickstart/everything.ts';
+import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
+import { config, KEYS, MCP_HEADERS, sidecarFor } from '../../support/harness.ts';
+import { PYTHON_STATE_SERVER, pythonForStateServer } from '../../support/python-venv.ts';
+import {
+  type Connected,
+  connect,
+  INITIALIZE,
+  MARKER,
+  marked,
+  processes,
+} from '../../support/stdio-fixture.ts';
+
+// The stdio `shared` mode with real servers (the everything server, a Python MCP SDK server) and
+// real SDK clients: one process for every session, and still no session sees another's replies,
+// progress or cancellations, whatever ids the clients pick (two SDK clients number their requests
+// alike, so every test here collides ids).
+
+let sidecar: RunningSidecar | undefined;
+const clients: Connected[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.client.close().catch(() => {});
+  await sidecar?.close();
+  sidecar = undefined;
+});
+
+async function sharedSidecar(command: string, args: string[], marker: string): Promise<RunningSidecar> {
+  sidecar = await sidecarFor(
+    config({
+      upstream: {
+        transport: 'stdio',
+        command,
+        args,
+        env: { [MARKER]: marker },
+        processes: processes({ mode: 'shared', maxProcesses: 1 }),
+        connectTimeoutMs: 5_000,
+        requestTimeoutMs: 60_000,
+      },
+    }),
+  );
+  return sidecar;
+}
+
+async function client(url: string): Promise<Connected> {
+  const c = await connect(url);
+  clients.push(c);
+  return c;
+}
+
+const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]?.text;
+
+/** A raw session through the sidecar (for what an SDK client hides: the stream of one request). */
+async function rawSession(url: string): Promise<(body: object) => Promise<Response>> {
+  const init = await fetch(url, {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, 'x-api-key': KEYS.alice },
+    body: INITIALIZE,
+  });
+  expect(init.status).toBe(200);
+  await init.text();
+  const sid = init.headers.get('mcp-session-id') ?? '';
+  const send = (body: object) =>
+    fetch(url, {
+      method: 'POST',
+      headers: {
+        ...MCP_HEADERS,
+        'x-api-key': KEYS.alice,
+        'mcp-session-id': sid,
+        'mcp-protocol-version': '2025-06-18',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', ...body }),
+    });
+  await (await send({ method: 'notifications/initialized' })).text();
+  return send;
+}
+
+/** The JSON-RPC messages of an SSE response, as they come. */
+async function* sseMessages(res: Response): AsyncGenerator<Record<string, unknown>> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let cut = buffered.indexOf('\n\n');
+    while (cut >= 0) {
+      const event = buffered.slice(0, cut);
+      buffered = buffered.slice(cut + 2);
+      const data = event
+        .split('\n')
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trim())
+        .join('');
+      if (data) yield JSON.parse(data);
+      cut = buffered.indexOf('\n\n');
+    }
+  }
+}
+
+describe('stdio shared mode with the everything server', () => {
+  const marker = randomUUID();
+  const start = () => sharedSidecar(process.execPath, [everythingEntry(), 'stdio'], marker);
+
+  it('gives two callers with colliding request ids their own replies, from one process', async () => {
+    const { url } = await start();
+    const [a, b] = [await client(url), await client(url)];
+    const calls = Array.from({ length: 20 }, (_, i) => [
+      a.client.callTool({ name: 'echo', arguments: { message: `a-${i}` } }),
+      b.client.callTool({ name: 'echo', arguments: { message: `b-${i}` } }),
+    ]).flat();
+    const replies = (await Promise.all(calls)).map(text);
+    expect(replies).toEqual(Array.from({ length: 20 }, (_, i) => [`Echo: a-${i}`, `Echo: b-${i}`]).flat());
+    expect(marked(marker)).toHaveLength(1);
+  });
+
+  it('sends each session its own progress, never the other one’s (same ids, same progress tokens)', async () => {
+    const { url } = await start();
+    const [a, b] = [await client(url), await client(url)];
+    const progress: Record<'a' | 'b', number[]> = { a: [], b: [] };
+    const run = (c: Connected, who: 'a' | 'b') =>
+      c.client.callTool(
+        { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 4 } },
+        undefined,
+        { onprogress: (p) => progress[who].push(p.progress) },
+      );
+    await Promise.all([run(a, 'a'), run(b, 'b')]);
+    expect(progress).toEqual({ a: [1, 2, 3, 4], b: [1, 2, 3, 4] });
+  });
+
+  it("cancels the cancelling session's request only", async () => {
+    const { url } = await start();
+    const [a, b] = [await rawSession(url), await rawSession(url)];
+    const call = { id: 7, method: 'tools/call' };
+    const params = (token: string) => ({
+      name: 'trigger-long-running-operation',
+      arguments: { duration: 1.5, steps: 3 },
+      _meta: { progressToken: token },
+    });
+    const streamA = sseMessages(await a({ ...call, params: params('t') }));
+    const streamB = sseMessages(await b({ ...call, params: params('t') }));
+    // Both run in the process (a first progress each), then A cancels its id 7.
+    expect((await streamA.next()).value).toMatchObject({ method: 'notifications/progress' });
+    expect((await streamB.next()).value).toMatchObject({ method: 'notifications/progress' });
+    const cancel = await a({ method: 'notifications/cancelled', params: { requestId: 7 } });
+    expect(cancel.status).toBe(202);
+    const fromB: Record<string, unknown>[] = [];
+    for await (const m of streamB) {
+      fromB.push(m);
+      if ('result' in m) break;
+    }
+    expect(fromB.at(-1)).toMatchObject({ id: 7, result: { content: [{ type: 'text' }] } });
+    // B's call has ended; A's, cancelled in the process, never answers (the SDK server drops it).
+    const nextOfA = await Promise.race([
+      (async () => {
+        for await (const m of streamA) if ('result' in m || 'error' in m) return m;
+        return 'closed';
+      })(),
+      new Promise((r) => setTimeout(() => r('no reply'), 1_000)),
+    ]);
+    expect(nextOfA).toBe('no reply');
+  });
+
+  it('keeps the process when a session ends, for the others and for new ones', async () => {
+    const { url } = await start();
+    const [a, b] = [await client(url), await client(url)];
+    await a.client.callTool({ name: 'echo', arguments: { message: 'a' } });
+    const [pid] = marked(marker);
+    await a.transport.terminateSession();
+    expect(text(await b.client.callTool({ name: 'echo', arguments: { message: 'b' } }))).toBe('Echo: b');
+    const c = await client(url);
+    expect(text(await c.client.callTool({ name: 'echo', arguments: { message: 'c' } }))).toBe('Echo: c');
+    expect(marked(marker)).toEqual([pid]);
+    await sidecar?.close();
+    expect(marked(marker)).toEqual([]);
+  });
+});
+
+describe('stdio shared mode with a Python MCP server', () => {
+  const marker = randomUUID();
+
+  it('answers colliding ids to the right caller, one process serving both, and it outlives a session', async () => {
+    const python = await pythonForStateServer();
+    const { url } = await sharedSidecar(python, [PYTHON_STATE_SERVER], marker);
+    const [a, b] = [await client(url), await client(url)];
+    const writes = Array.from({ length: 10 }, (_, i) => [
+      a.call('write_file', { name: `a-${i}`, text: `a-${i}` }),
+      b.call('write_file', { name: `b-${i}`, text: `b-${i}` }),
+    ]).flat();
+    const replies = await Promise.all(writes);
+    expect(replies.map((r) => (r as unknown as { file: string }).file)).toEqual(
+      Array.from({ length: 10 }, (_, i) => [`a-${i}`, `b-${i}`]).flat(),
+    );
+    // Shared means shared: one process, one state (what the mode is for: stateless servers).
+    const pids = new Set(replies.map((r) => r.pid));
+    expect(pids.size).toBe(1);
+    await a.call('remember', { value: 'alpha' });
+    expect((await b.call('recall')).remembered).toBe('alpha');
+    await a.transport.terminateSession();
+    const c = await client(url);
+    expect((await c.call('recall')).pid).toBe([...pids][0]);
+    expect((await b.call('recall')).pid).toBe([...pids][0]);
+  }, 300_000);
+});
