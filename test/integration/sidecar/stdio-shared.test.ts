@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import {
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { everythingEntry } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
@@ -11,6 +15,8 @@ import {
   MARKER,
   marked,
   processes,
+  stateServerUpstream,
+  waitForMarked,
 } from '../../support/stdio-fixture.ts';
 
 // The stdio `shared` mode with real servers (the everything server, a Python MCP SDK server) and
@@ -160,6 +166,34 @@ describe('stdio shared mode with the everything server', () => {
     expect(nextOfA).toBe('no reply');
   });
 
+  it("sends resources/updated to the subscribed session only, and no session the others' log lines", async () => {
+    const { url } = await start();
+    const [a, b] = [await client(url), await client(url)];
+    const seen = { a: [] as string[], b: [] as string[], logsOfB: [] as string[] };
+    a.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      seen.a.push(n.params.uri);
+    });
+    b.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      seen.b.push(n.params.uri);
+    });
+    b.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      seen.logsOfB.push(String(n.params.data));
+    });
+    await a.client.subscribeResource({ uri: 'demo://only-a' });
+    await b.client.subscribeResource({ uri: 'demo://only-b' });
+    // The server sends an update for every subscribed URI now and every 5 s (to one stdio client: the mux).
+    await a.client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
+    const deadline = Date.now() + 15_000;
+    while ((seen.a.length === 0 || seen.b.length === 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(new Set(seen.a)).toEqual(new Set(['demo://only-a']));
+    expect(new Set(seen.b)).toEqual(new Set(['demo://only-b']));
+    // The server logged A's subscribe request ("Received Subscribe ... demo://only-a"): B never sees it.
+    expect(seen.logsOfB.filter((l) => l.includes('only-a'))).toEqual([]);
+    await a.client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
+  });
+
   it('keeps the process when a session ends, for the others and for new ones', async () => {
     const { url } = await start();
     const [a, b] = [await client(url), await client(url)];
@@ -172,6 +206,29 @@ describe('stdio shared mode with the everything server', () => {
     expect(marked(marker)).toEqual([pid]);
     await sidecar?.close();
     expect(marked(marker)).toEqual([]);
+  });
+});
+
+describe('stdio shared mode when the process dies', () => {
+  it('answers the call in flight with an error, ends every session on it, and starts a new process for the next', async () => {
+    const marker = randomUUID();
+    sidecar = await sidecarFor(config({ upstream: stateServerUpstream(marker, { mode: 'shared' }) }));
+    const [a, b] = [await client(sidecar.url), await client(sidecar.url)];
+    const { pid } = await b.call('recall');
+    const pending = a.call('slow', { ms: 60_000 }).then(
+      () => undefined,
+      (e: { code?: number }) => e,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(pid, 'SIGKILL');
+    expect((await pending)?.code).toBe(-32603);
+    await waitForMarked(marker, (pids) => pids.length === 0, 'the killed process');
+    // B's session was on that process: it is gone (404), and a new session gets a new process.
+    await expect(b.call('recall')).rejects.toThrow(/404|Session not found/);
+    const c = await client(sidecar.url);
+    const again = await c.call('recall');
+    expect(again.pid).not.toBe(pid);
+    expect(marked(marker)).toEqual([again.pid]);
   });
 });
 
