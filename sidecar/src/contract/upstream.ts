@@ -5,6 +5,12 @@ import { UpstreamAuth } from './upstream-auth.ts';
 // The configuration file's `upstream` section: the MCP server the sidecar forwards to (HTTP, or stdio
 // processes it or the launcher starts), the credentials, TLS and circuit breaker on the way there.
 
+/**
+ * Processes of a shared-mode sidecar at once: the one serving and the one before it, still stopping
+ * (the launcher's cap in a Shared pod).
+ */
+export const SHARED_MAX_PROCESSES = 2;
+
 export const StdioProcesses = Type.Object(
   {
     mode: Type.Union([Type.Literal('per-session'), Type.Literal('shared')], {

@@ -7,6 +7,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { EffectiveConfig } from '../config/load.ts';
+import { SHARED_MAX_PROCESSES } from '../contract/upstream.ts';
 import { ERROR_SPECS, type JsonRpcId, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
 import type { SidecarMetrics, StdioReclaimReason } from '../telemetry/metrics.ts';
 import { readBody } from '../transport/body.ts';
@@ -88,16 +89,20 @@ export async function startStdioBridge(
   };
   const setpriv = 'setpriv' in deps ? deps.setpriv : findSetpriv();
   const sharedMode = limits.mode === 'shared';
-  // Shared: the pool holds the one process; a warm one is started by SharedStdio, not the pool.
-  const pool = new StdioPool(sharedMode ? { ...limits, maxProcesses: 1, warm: 0 } : limits, {
-    spawn:
-      launcher !== undefined
-        ? () => new LauncherProcess(launcher.socket, { logger, graceMs: limits.stopGraceMs })
-        : () => new StdioProcess(command, { logger, pdeathsig: setpriv }),
-    metrics,
-    server,
-    logger,
-  });
+  // Shared: the pool holds the one process serving and, at most, the one before it still stopping
+  // (so a session arriving then is not refused); a warm one is started by SharedStdio, not the pool.
+  const pool = new StdioPool(
+    sharedMode ? { ...limits, maxProcesses: SHARED_MAX_PROCESSES, warm: 0 } : limits,
+    {
+      spawn:
+        launcher !== undefined
+          ? () => new LauncherProcess(launcher.socket, { logger, graceMs: limits.stopGraceMs })
+          : () => new StdioProcess(command, { logger, pdeathsig: setpriv }),
+      metrics,
+      server,
+      logger,
+    },
+  );
   const shared = sharedMode
     ? new SharedStdio(pool, {
         idleTimeoutMs: limits.idleTimeoutMs,

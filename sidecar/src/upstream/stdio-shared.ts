@@ -48,7 +48,7 @@ export class SharedStdio {
   #starting: Promise<ServerProcess | undefined> | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
 
-  /** The pool must allow one process and keep none warm: warm here means this one, started now. */
+  /** The pool keeps none warm (warm here means this one, started now), and holds SHARED_MAX_PROCESSES. */
   constructor(pool: StdioPool, options: SharedStdioOptions) {
     this.#pool = pool;
     this.#options = options;

@@ -111,10 +111,12 @@ describe('a stdio McpServer', () => {
   });
 
   it('renders Shared mode into the sidecar configuration the sidecar accepts', () => {
-    const { r } = render({
+    const { r, mcp } = render({
       stdio: { mode: 'Shared', maxProcesses: 4, warm: 1, idleTimeoutSeconds: 30, stopGraceSeconds: 3 },
     });
     expect(r.config.upstream.processes).toMatchObject({ mode: 'shared', warm: 1 });
+    // The launcher's backstop: the one process serving and the one before it, still stopping.
+    expect(mcp.command).toEqual(expect.arrayContaining(['-max-processes', '2']));
     expect(validateConfig(JSON.parse(JSON.stringify(r.config))).ok).toBe(true);
   });
 
