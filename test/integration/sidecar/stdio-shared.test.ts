@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { everythingEntry } from '../../../sidecar/src/quickstart/everything.ts';
@@ -235,7 +236,7 @@ describe('stdio shared mode when the process dies', () => {
 describe('stdio shared mode with a Python MCP server', () => {
   const marker = randomUUID();
 
-  it('answers colliding ids to the right caller, one process serving both, and it outlives a session', async () => {
+  it('answers colliding ids to the right caller from one process, outlives a session, fans tools/list_changed out', async () => {
     const python = await pythonForStateServer();
     const { url } = await sharedSidecar(python, [PYTHON_STATE_SERVER], marker);
     const [a, b] = [await client(url), await client(url)];
@@ -256,5 +257,21 @@ describe('stdio shared mode with a Python MCP server', () => {
     const c = await client(url);
     expect((await c.call('recall')).pid).toBe([...pids][0]);
     expect((await b.call('recall')).pid).toBe([...pids][0]);
+    // The server's tools/list_changed concerns every session: each gets it (on its GET stream,
+    // which the client opens after initialize, so the call is repeated until both have one).
+    const changed = { b: 0, c: 0 };
+    b.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changed.b++;
+    });
+    c.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changed.c++;
+    });
+    const deadline = Date.now() + 15_000;
+    while ((changed.b === 0 || changed.c === 0) && Date.now() < deadline) {
+      await c.call('announce_tools_changed');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(changed.b).toBeGreaterThan(0);
+    expect(changed.c).toBeGreaterThan(0);
   }, 300_000);
 });
