@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
+  CreateMessageRequestSchema,
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -193,6 +196,38 @@ describe('stdio shared mode with the everything server', () => {
     // The server logged A's subscribe request ("Received Subscribe ... demo://only-a"): B never sees it.
     expect(seen.logsOfB.filter((l) => l.includes('only-a'))).toEqual([]);
     await a.client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
+  });
+
+  it("sends the server's sampling request to the session whose call asked for it, and its answer back", async () => {
+    const { url } = await start();
+    // The first session initializes the process, with its capabilities (sampling): see docs/stdio.md.
+    const asked = { a: 0, b: 0 };
+    const samplingClient = async (who: 'a' | 'b') => {
+      const c = new Client({ name: `sampler-${who}`, version: '1' }, { capabilities: { sampling: {} } });
+      c.setRequestHandler(CreateMessageRequestSchema, async () => {
+        asked[who]++;
+        return { role: 'assistant', model: 'test', content: { type: 'text', text: `answer of ${who}` } };
+      });
+      await c.connect(
+        new StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { 'x-api-key': KEYS.alice } },
+        }),
+      );
+      return c;
+    };
+    const a = await samplingClient('a');
+    const b = await samplingClient('b');
+    try {
+      const r = await a.callTool({
+        name: 'trigger-sampling-request',
+        arguments: { prompt: 'hi', maxTokens: 5 },
+      });
+      expect(text(r)).toContain('answer of a');
+      expect(asked).toEqual({ a: 1, b: 0 });
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   it('keeps the process when a session ends, for the others and for new ones', async () => {
