@@ -10,7 +10,9 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 //
 // The process is initialized once, by the first session's initialize; later sessions get the
 // result the process gave then (its capabilities, instructions and protocol version), and only the
-// first notifications/initialized reaches the process.
+// first notifications/initialized reaches the process. What the process is told of its client does
+// not depend on who came first: it may ask for sampling and elicitation (each request goes to the
+// calling session, refused if that session's client cannot), never for roots (a caller's own).
 
 export type SessionKey = number;
 type Id = string | number;
@@ -39,6 +41,19 @@ const NOT_ATTRIBUTABLE: MuxError = {
   message: 'Shared stdio process: the request cannot be attributed to one session',
 };
 const SESSION_ENDED: MuxError = { code: -32603, message: 'The session ended' };
+const NOT_SUPPORTED: MuxError = {
+  code: -32601,
+  message: "The session's client does not support this request",
+};
+
+/** The client capabilities the process is told of, whoever initializes it. */
+const SHARED_CLIENT_CAPABILITIES = { sampling: {}, elicitation: {} };
+/** The client capability a server request needs. */
+const NEEDS: Record<string, string> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
 
 const LIST_CHANGED = new Set([
   'notifications/tools/list_changed',
@@ -71,6 +86,8 @@ interface Session {
   /** Server requests sent to this session: the id it saw → the process's id. */
   readonly serverRequests: Set<number>;
   readonly subscriptions: Set<string>;
+  /** What its client declared in its initialize. */
+  capabilities: Record<string, unknown>;
   initialized: boolean;
 }
 
@@ -99,6 +116,7 @@ export class SessionMux {
       requests: new Map(),
       serverRequests: new Set(),
       subscriptions: new Set(),
+      capabilities: {},
       initialized: false,
     });
     return key;
@@ -180,7 +198,11 @@ export class SessionMux {
   #clientRequest(key: SessionKey, s: Session, msg: JSONRPCMessage & { method: string; id: Id }): Routed {
     const reply = (m: JSONRPCMessage): Routed => ({ toSessions: [{ session: key, msg: m }], toServer: [] });
     if (s.requests.has(idKey(msg.id))) return reply(errorReply(msg.id, DUPLICATE_ID));
+    const params = (msg as { params?: Record<string, unknown> }).params;
     if (msg.method === 'initialize') {
+      const declared = params?.capabilities;
+      s.capabilities =
+        declared !== null && typeof declared === 'object' ? (declared as Record<string, unknown>) : {};
       if (this.#init.state === 'done') {
         s.initialized = true;
         return reply({ jsonrpc: '2.0', id: msg.id, result: structuredClone(this.#init.result) });
@@ -190,8 +212,8 @@ export class SessionMux {
         return none();
       }
       this.#init = { state: 'pending', waiting: [] };
+      msg = { ...msg, params: { ...params, capabilities: SHARED_CLIENT_CAPABILITIES } } as typeof msg;
     }
-    const params = (msg as { params?: Record<string, unknown> }).params;
     if (msg.method === 'resources/subscribe' && typeof params?.uri === 'string')
       s.subscriptions.add(params.uri);
     if (msg.method === 'resources/unsubscribe' && typeof params?.uri === 'string') {
@@ -309,6 +331,10 @@ export class SessionMux {
     const only = busy.length === 1 ? busy[0] : undefined;
     if (only === undefined) return { toSessions: [], toServer: [errorReply(msg.id, NOT_ATTRIBUTABLE)] };
     const [key, s] = only;
+    const needs = NEEDS[msg.method];
+    if (needs !== undefined && s.capabilities[needs] === undefined) {
+      return { toSessions: [], toServer: [errorReply(msg.id, NOT_SUPPORTED)] };
+    }
     const muxId = this.#next++;
     this.#serverRequests.set(muxId, { session: key, serverId: msg.id });
     s.serverRequests.add(muxId);

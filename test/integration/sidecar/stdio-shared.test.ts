@@ -198,16 +198,20 @@ describe('stdio shared mode with the everything server', () => {
     await a.client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
   });
 
-  it("sends the server's sampling request to the session whose call asked for it, and its answer back", async () => {
+  it("sends the server's sampling request to the session whose call asked for it, whoever initialized the process", async () => {
     const { url } = await start();
-    // The first session initializes the process, with its capabilities (sampling): see docs/stdio.md.
     const asked = { a: 0, b: 0 };
-    const samplingClient = async (who: 'a' | 'b') => {
-      const c = new Client({ name: `sampler-${who}`, version: '1' }, { capabilities: { sampling: {} } });
-      c.setRequestHandler(CreateMessageRequestSchema, async () => {
-        asked[who]++;
-        return { role: 'assistant', model: 'test', content: { type: 'text', text: `answer of ${who}` } };
-      });
+    const samplingClient = async (who: 'a' | 'b', sampling: boolean) => {
+      const c = new Client(
+        { name: `client-${who}`, version: '1' },
+        { capabilities: sampling ? { sampling: {} } : {} },
+      );
+      if (sampling) {
+        c.setRequestHandler(CreateMessageRequestSchema, async () => {
+          asked[who]++;
+          return { role: 'assistant', model: 'test', content: { type: 'text', text: `answer of ${who}` } };
+        });
+      }
       await c.connect(
         new StreamableHTTPClientTransport(new URL(url), {
           requestInit: { headers: { 'x-api-key': KEYS.alice } },
@@ -215,14 +219,22 @@ describe('stdio shared mode with the everything server', () => {
       );
       return c;
     };
-    const a = await samplingClient('a');
-    const b = await samplingClient('b');
+    // B, without sampling, initializes the process; A, with it, still gets the server's request.
+    const b = await samplingClient('b', false);
+    const a = await samplingClient('a', true);
     try {
-      const r = await a.callTool({
-        name: 'trigger-sampling-request',
-        arguments: { prompt: 'hi', maxTokens: 5 },
-      });
-      expect(text(r)).toContain('answer of a');
+      const args = { name: 'trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 5 } };
+      expect(text(await a.callTool(args))).toContain('answer of a');
+      expect(asked).toEqual({ a: 1, b: 0 });
+      // B's client cannot sample: the server's request is refused for it, not sent to A.
+      const refused = (await b
+        .callTool(args)
+        .catch((e: Error) => ({ isError: true, content: [{ text: e.message }] }))) as {
+        isError?: boolean;
+        content: { text: string }[];
+      };
+      expect(refused.isError).toBe(true);
+      expect(refused.content[0]?.text).toMatch(/does not support/);
       expect(asked).toEqual({ a: 1, b: 0 });
     } finally {
       await a.close();

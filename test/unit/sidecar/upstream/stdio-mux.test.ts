@@ -4,12 +4,13 @@ import { type SessionKey, SessionMux } from '../../../../sidecar/src/upstream/st
 
 // The shared mode's mux, message by message: what the process sees and what each session gets.
 
-const initialize = (id: number): JSONRPCMessage => ({
-  jsonrpc: '2.0',
-  id,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-});
+const initialize = (id: number, capabilities: Record<string, unknown> = { sampling: {}, elicitation: {} }) =>
+  ({
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities, clientInfo: { name: 't', version: '1' } },
+  }) as JSONRPCMessage;
 const INIT_RESULT = {
   protocolVersion: '2025-06-18',
   capabilities: { tools: { listChanged: true } },
@@ -59,6 +60,39 @@ describe('SessionMux', () => {
       (k) => mux.fromClient(k, { jsonrpc: '2.0', method: 'notifications/initialized' }).toServer,
     );
     expect(initializedOnce).toHaveLength(1);
+  });
+
+  it('tells the process of sampling and elicitation, never roots, whatever the first client declared', () => {
+    const mux = new SessionMux();
+    const routed = mux.fromClient(
+      mux.open(),
+      initialize(1, { roots: { listChanged: true }, experimental: {} }),
+    );
+    expect(routed.toServer[0]).toMatchObject({
+      method: 'initialize',
+      params: { capabilities: { sampling: {}, elicitation: {} }, clientInfo: { name: 't', version: '1' } },
+    });
+    expect(routed.toServer[0]).not.toHaveProperty('params.capabilities.roots');
+  });
+
+  it("refuses a server request the busy session's client did not declare", () => {
+    const mux = new SessionMux();
+    const a = mux.open();
+    const init = mux.fromClient(a, initialize(0, { roots: {} })).toServer[0] as { id: number };
+    mux.fromServer({ jsonrpc: '2.0', id: init.id, result: INIT_RESULT });
+    mux.fromClient(a, call(1));
+    const sampling = mux.fromServer({ jsonrpc: '2.0', id: 7, method: 'sampling/createMessage', params: {} });
+    expect(sampling).toEqual({
+      toSessions: [],
+      toServer: [
+        {
+          jsonrpc: '2.0',
+          id: 7,
+          error: { code: -32601, message: "The session's client does not support this request" },
+        },
+      ],
+    });
+    expect(mux.fromServer({ jsonrpc: '2.0', id: 8, method: 'roots/list' }).toSessions[0]?.session).toBe(a);
   });
 
   it('gives colliding ids distinct ids in the process and each reply back to its own session', () => {
