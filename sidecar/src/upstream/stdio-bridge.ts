@@ -18,10 +18,12 @@ import { type SharedLink, SharedStdio } from './stdio-shared.ts';
 
 // A stdio MCP server as a Streamable HTTP upstream: a loopback-only HTTP endpoint where each MCP
 // session gets its own process (stdio servers serve one client), from a pool that caps how many
-// live at once. The proxy then treats it as any other upstream, so every stage applies unchanged;
-// a refusal here (503 at the cap) reaches the caller and the audit as the upstream's answer.
+// live at once; or, in shared mode, a share of one process (stdio-shared.ts). The proxy then treats
+// it as any other upstream, so every stage applies unchanged; a refusal here (503 at the cap)
+// reaches the caller and the audit as the upstream's answer.
 //
-// A session ends, and its process group is stopped, on DELETE, when the sidecar forgets the session
+// A session ends, and its process group is stopped (shared: its requests in the process are
+// cancelled), on DELETE, when the sidecar forgets the session
 // (endSession), after idleTimeoutMs without a message either way and no request in flight, and at
 // close. A GET stream held open does not count as activity: it is how SDK clients wait for news.
 // Loopback is open to every local user and to the servers themselves, so the bridge answers only
