@@ -64,8 +64,8 @@ export class SharedStdio {
   }
 
   /**
-   * Attaches a session, starting the process if none runs; undefined while the last one is still
-   * stopping (the cap of one); rejects when the process cannot be started.
+   * Attaches a session, starting the process if none runs; undefined when the pool has no room (two
+   * processes still stopping); rejects when the process cannot be started.
    */
   async attach(sink: SessionSink): Promise<SharedLink | undefined> {
     const p = await this.#processFor();
@@ -136,7 +136,9 @@ export class SharedStdio {
 
   /** `stay`: stopped on purpose, or never worked (a restart would spin): the next session starts one. */
   #ended(p: ServerProcess, stay: boolean): void {
-    if (this.#process === p) this.#process = undefined;
+    // One stopped when idle ends with no session on it, maybe after its successor took new ones.
+    if (this.#process !== p) return;
+    this.#process = undefined;
     // Each open request gets an error rather than a stream that just stops; then the sessions end.
     for (const d of this.#mux.processEnded(PROCESS_ENDED))
       this.#sinks.get(d.session)?.deliver(d.msg, undefined);

@@ -280,6 +280,26 @@ describe('stdio shared mode when the process dies', () => {
   });
 });
 
+describe('stdio shared mode when idle', () => {
+  it('stops the process once no session is left for the idle timeout; the next session starts one', async () => {
+    const marker = randomUUID();
+    const upstream = stateServerUpstream(marker, { mode: 'shared', idleTimeoutMs: 500 });
+    sidecar = await sidecarFor(config({ upstream }));
+    const [a, b] = [await client(sidecar.url), await client(sidecar.url)];
+    const { pid } = await a.call('recall');
+    await a.transport.terminateSession();
+    // B still holds a session (and keeps it busy): the process stays.
+    await b.call('slow', { ms: 800 });
+    expect(marked(marker)).toEqual([pid]);
+    await b.transport.terminateSession();
+    await waitForMarked(marker, (pids) => pids.length === 0, 'the idle shared process');
+    const c = await client(sidecar.url);
+    const again = await c.call('recall');
+    expect(again.pid).not.toBe(pid);
+    expect(marked(marker)).toEqual([again.pid]);
+  });
+});
+
 describe('stdio shared mode with a Python MCP server', () => {
   const marker = randomUUID();
 
