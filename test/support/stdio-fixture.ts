@@ -60,6 +60,15 @@ export function marked(marker: string): number[] {
   return pids;
 }
 
+/** Polls until `done` holds; fails naming `what` after timeoutMs. */
+export async function until(done: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Polls the marked processes until `done` holds; fails with what it saw after timeoutMs. */
 export async function waitForMarked(
   marker: string,

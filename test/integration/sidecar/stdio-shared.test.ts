@@ -8,9 +8,11 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SHARED_MAX_PROCESSES } from '../../../sidecar/src/contract/upstream.ts';
 import { everythingEntry } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { config, KEYS, MCP_HEADERS, sidecarFor } from '../../support/harness.ts';
+import { startLauncher } from '../../support/launcher.ts';
 import { PYTHON_STATE_SERVER, pythonForStateServer } from '../../support/python-venv.ts';
 import {
   type Connected,
@@ -19,7 +21,9 @@ import {
   MARKER,
   marked,
   processes,
+  STATE_SERVER,
   stateServerUpstream,
+  until,
   waitForMarked,
 } from '../../support/stdio-fixture.ts';
 
@@ -277,6 +281,45 @@ describe('stdio shared mode when the process dies', () => {
     const again = await c.call('recall');
     expect(again.pid).not.toBe(pid);
     expect(marked(marker)).toEqual([again.pid]);
+  });
+});
+
+describe('stdio shared mode through the launcher (as in a Shared pod)', () => {
+  it('serves two callers from one process the launcher started, under its cap of two', async () => {
+    const marker = randomUUID();
+    const launcher = await startLauncher(process.execPath, [STATE_SERVER], { [MARKER]: marker }, [
+      '-max-processes',
+      String(SHARED_MAX_PROCESSES),
+    ]);
+    try {
+      sidecar = await sidecarFor(
+        config({
+          upstream: {
+            transport: 'stdio',
+            launcher: { socket: launcher.socket },
+            processes: processes({ mode: 'shared', warm: 1 }),
+            connectTimeoutMs: 5_000,
+            requestTimeoutMs: 60_000,
+          },
+        }),
+      );
+      const [a, b] = [await client(sidecar.url), await client(sidecar.url)];
+      const [ra, rb] = await Promise.all([a.call('remember', { value: 'x' }), b.call('recall')]);
+      expect(ra.pid).toBe(rb.pid);
+      expect(marked(marker).filter((p) => p !== launcher.pid)).toEqual([ra.pid]);
+      // The launcher tags the shared process's stderr lines as `shared`.
+      await a.call('stderr', { text: 'from the shared process' });
+      await until(() => launcher.lines.some((l) => l.msg === 'from the shared process'), 'the stderr line');
+      expect(launcher.lines.find((l) => l.msg === 'from the shared process')?.stdio).toMatchObject({
+        pid: ra.pid,
+        session: 'shared',
+      });
+      await sidecar.close();
+      sidecar = undefined;
+      await waitForMarked(marker, (pids) => pids.every((p) => p === launcher.pid), 'the shared process');
+    } finally {
+      await launcher.stop();
+    }
   });
 });
 
