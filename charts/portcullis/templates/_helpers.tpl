@@ -90,6 +90,11 @@ Status: applied to the status subresource. Events: created. Leases live in a Rol
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# The Role and RoleBinding that let a server's sidecars get and patch its pins ConfigMap, by name
+# (render-pins.ts); the API server lets the operator grant that because it holds both verbs itself.
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles", "rolebindings"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create"]

@@ -35,6 +35,8 @@ export const CHILD_RESOURCES: readonly ResourceType[] = [
   Resources.Service,
   Resources.NetworkPolicy,
   Resources.PodDisruptionBudget,
+  Resources.Role,
+  Resources.RoleBinding,
 ];
 
 export interface OperatorDeps {
@@ -78,6 +80,9 @@ export function renderFor(defaults: OperatorDefaults) {
     const objects = [
       c.serviceAccount,
       c.configMap,
+      c.pinsConfigMap,
+      c.pinsRole,
+      c.pinsRoleBinding,
       c.deployment,
       c.service,
       c.networkPolicy,

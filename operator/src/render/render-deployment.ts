@@ -157,12 +157,18 @@ function volumes(server: McpServer, hosted: HostedSource, defaults: OperatorDefa
         sources: [
           {
             serviceAccountToken: {
-              audience: defaults.sidecar.tokenAudience,
+              // Absent: the API server's own audience, as for any in-cluster client.
+              ...(defaults.sidecar.tokenAudience ? { audience: defaults.sidecar.tokenAudience } : {}),
               expirationSeconds: defaults.sidecar.tokenExpirationSeconds,
               path: 'token',
             },
           },
           { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          {
+            downwardAPI: {
+              items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+            },
+          },
         ],
       },
     },

@@ -2,6 +2,8 @@ import type {
   V1ConfigMap,
   V1Deployment,
   V1PodDisruptionBudget,
+  V1Role,
+  V1RoleBinding,
   V1Service,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
@@ -16,6 +18,7 @@ import { renderConfigMap } from './render-configmap.ts';
 import { renderDeployment } from './render-deployment.ts';
 import { type NetworkPolicyObject, renderNetworkPolicy } from './render-network-policy.ts';
 import { renderPodDisruptionBudget } from './render-pdb.ts';
+import { renderPins } from './render-pins.ts';
 import { renderService } from './render-service.ts';
 import { renderServiceAccount } from './render-service-account.ts';
 import { buildSidecarConfig } from './sidecar-config.ts';
@@ -40,6 +43,10 @@ export type RenderedChildren = {
   networkPolicy: NetworkPolicyObject;
   /** Absent when replicas <= 1: the controller deletes a budget left from a larger scale. */
   podDisruptionBudget: V1PodDisruptionBudget | undefined;
+  /** The pins ConfigMap and the sidecar's right to write it; absent when pinning is Off. */
+  pinsConfigMap: V1ConfigMap | undefined;
+  pinsRole: V1Role | undefined;
+  pinsRoleBinding: V1RoleBinding | undefined;
 };
 
 export type RenderResult =
@@ -96,6 +103,7 @@ export function renderServer({
 
   const endpoint = hostedEndpoint(server, hosted, defaults);
   const config = buildSidecarConfig(server, hosted, policies, defaults, endpoint, clusterPolicies);
+  const pins = config.pinning?.mode === 'Off' ? undefined : renderPins(server);
   return {
     ok: true,
     config,
@@ -108,6 +116,9 @@ export function renderServer({
       service: renderService(server, defaults),
       networkPolicy: renderNetworkPolicy(server, defaults),
       podDisruptionBudget: renderPodDisruptionBudget(server, hosted),
+      pinsConfigMap: pins?.configMap,
+      pinsRole: pins?.role,
+      pinsRoleBinding: pins?.roleBinding,
     },
   };
 }

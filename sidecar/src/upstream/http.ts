@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { errors, Pool } from 'undici';
-import { ProxyError } from '../errors.ts';
+import { ProxyError } from '../transport/errors.ts';
 import { circuitBreaker } from './circuit-breaker.ts';
 
 // The one door to the upstream MCP server: a keep-alive connection pool (undici). Connect and

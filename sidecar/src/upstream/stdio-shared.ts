@@ -1,7 +1,7 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { ERROR_SPECS } from '../errors.ts';
 import type { SidecarMetrics } from '../telemetry/metrics.ts';
+import { ERROR_SPECS } from '../transport/errors.ts';
 import type { ServerProcess } from './server-process.ts';
 import { type Routed, type SessionKey, SessionMux } from './stdio-mux.ts';
 import type { StdioPool } from './stdio-pool.ts';

@@ -128,6 +128,9 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
         ['create', 'leases.coordination.k8s.io', releaseNs.name],
         ['list', 'pods', watched.name],
         ['watch', 'pods', watched.name],
+        // The Role and RoleBinding that let a server's sidecars write its pins ConfigMap.
+        ['create', 'roles.rbac.authorization.k8s.io', watched.name],
+        ['create', 'rolebindings.rbac.authorization.k8s.io', watched.name],
       ];
       const no: [string, string, string][] = [
         ['get', 'secrets', watched.name],
@@ -138,7 +141,11 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
         ['list', 'events.events.k8s.io', watched.name],
         ['patch', 'mcpservers.portcullis.dev', watched.name],
         ['update', 'mcpservers.portcullis.dev/status', watched.name],
-        ['create', 'roles.rbac.authorization.k8s.io', watched.name],
+        // It grants only what it holds itself: no escalate or bind, nothing cluster-wide.
+        ['escalate', 'roles.rbac.authorization.k8s.io', watched.name],
+        ['bind', 'roles.rbac.authorization.k8s.io', watched.name],
+        ['create', 'clusterroles.rbac.authorization.k8s.io', ''],
+        ['create', 'clusterrolebindings.rbac.authorization.k8s.io', ''],
         ['update', 'leases.coordination.k8s.io', watched.name],
         ['list', 'customresourcedefinitions.apiextensions.k8s.io', ''],
       ];
