@@ -13,13 +13,14 @@ import { everythingEntry } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { config, KEYS, MCP_HEADERS, sidecarFor } from '../../support/harness.ts';
 import { startLauncher } from '../../support/launcher.ts';
-import { PYTHON_STATE_SERVER, pythonForStateServer } from '../../support/python-venv.ts';
+import { pythonWithMcp } from '../../support/python-venv.ts';
 import {
   type Connected,
   connect,
   INITIALIZE,
   MARKER,
   marked,
+  PYTHON_STATE_SERVER,
   processes,
   STATE_SERVER,
   stateServerUpstream,
@@ -347,7 +348,7 @@ describe('stdio shared mode with a Python MCP server', () => {
   const marker = randomUUID();
 
   it('answers colliding ids to the right caller from one process, outlives a session, fans tools/list_changed out', async () => {
-    const python = await pythonForStateServer();
+    const python = await pythonWithMcp();
     const { url } = await sharedSidecar(python, [PYTHON_STATE_SERVER], marker);
     const [a, b] = [await client(url), await client(url)];
     const writes = Array.from({ length: 10 }, (_, i) => [
