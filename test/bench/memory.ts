@@ -1,4 +1,5 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,10 +7,9 @@ import { promisify } from 'node:util';
 import { Pool } from 'undici';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
-import { stopChild, waitUntilServing } from '../support/child-process.ts';
+import { type Child, startChild } from '../support/child-process.ts';
 import { allow, KEYS, rawConfig } from '../support/harness.ts';
 import { closeSession, cpuMicros, type LoadResult, type LoadTarget, openSession, runLoad } from './load.ts';
-import { startProcess } from './processes.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
 // npm run bench:memory — the sidecar's footprint as the image runs it: the compiled code
@@ -115,11 +115,36 @@ const median = (xs: number[]) => {
 };
 
 interface Sidecar {
-  child: ChildProcess;
+  child: Child;
   url: string;
   adminUrl: string;
   /** Everything it wrote to stdout (pino at warn, and --trace-gc-nvp lines when asked). */
   stdout: () => string;
+}
+
+/**
+ * A Node helper of the benchmark (upstream, bare proxy) whose stdout goes to a file, all of it
+ * (--trace-gc-nvp writes more than a child's kept output holds); resolves with its announced URL.
+ */
+async function startHelper(
+  dir: string,
+  name: string,
+  args: string[],
+): Promise<{ child: Child; url: string; stdout: () => string }> {
+  const file = join(dir, `${name}-${Date.now()}.out`);
+  const child = startChild(name, process.execPath, args, {
+    cwd: ROOT,
+    env: ENV,
+    stdout: { file },
+    stderr: 'inherit',
+  });
+  const stdout = () => readFileSync(file, 'utf8');
+  for (;;) {
+    const m = /^URL (\S+)$/m.exec(stdout());
+    if (m) return { child, url: m[1] as string, stdout };
+    if (child.process.exitCode !== null) throw new Error(`${name} exited: ${child.output()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function configFile(
@@ -154,22 +179,25 @@ async function startSidecar(
 ): Promise<Sidecar & { readyMs: number; started: number }> {
   const { file, port, adminPort } = await configFile(dir, upstreamUrl);
   const started = performance.now();
-  const child = spawn(process.execPath, [...flags, 'dist/sidecar/src/main.js', '--config', file], {
-    cwd: ROOT,
-    env: ENV,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
+  const out = join(dir, `sidecar-${port}.out`);
+  const child = startChild(
+    'sidecar',
+    process.execPath,
+    [...flags, 'dist/sidecar/src/main.js', '--config', file],
+    {
+      cwd: ROOT,
+      env: ENV,
+      stdout: { file: out },
+      stderr: 'inherit',
+    },
+  );
   const adminUrl = `http://127.0.0.1:${adminPort}`;
-  await waitUntilServing(child, `${adminUrl}/readyz`, () => out.slice(-5000), 30_000);
+  await child.waitUntilServing(`${adminUrl}/readyz`, { timeoutMs: 30_000 });
   return {
     child,
     url: `http://127.0.0.1:${port}/mcp`,
     adminUrl,
-    stdout: () => out,
+    stdout: () => readFileSync(out, 'utf8'),
     readyMs: performance.now() - started,
     started,
   };
@@ -203,7 +231,7 @@ async function startup(dir: string, upstreamUrl: string, flags: string[]) {
     firstCall.push(performance.now() - sc.started);
     ready.push(sc.readyMs);
     await pool.close();
-    await stopChild(sc.child);
+    await sc.child.stop();
   }
   return {
     readyMs: median(ready),
@@ -343,11 +371,11 @@ async function main() {
     `node flags (Dockerfile.sidecar ENTRYPOINT, for the chart's ${limitMiB} MiB limit): ${flags.join(' ') || '(none)'}\n`,
   );
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-memory-'));
-  const children: ChildProcess[] = [];
+  const children: Child[] = [];
   try {
-    const up = startProcess(['test/bench/echo-upstream-process.ts'], { env: ENV });
+    const up = await startHelper(dir, 'echo-upstream', ['test/bench/echo-upstream-process.ts']);
     children.push(up.child);
-    const upstreamUrl = (await up.firstLine).replace(/^URL /, '');
+    const upstreamUrl = up.url;
     const upstreamPid = up.child.pid;
 
     process.stdout.write(`1/5 start-up, ${STARTS} starts ...\n`);
@@ -356,12 +384,16 @@ async function main() {
     process.stdout.write('2/5 idle ...\n');
     const sc = await startSidecar(dir, upstreamUrl, flags);
     children.push(sc.child);
-    const bare = startProcess([...flags, 'test/bench/bare-proxy-process.ts', upstreamUrl], { env: ENV });
+    const bare = await startHelper(dir, 'bare-proxy', [
+      ...flags,
+      'test/bench/bare-proxy-process.ts',
+      upstreamUrl,
+    ]);
     children.push(bare.child);
-    const bareUrl = (await bare.firstLine).replace(/^URL /, '');
+    const bareUrl = bare.url;
     await new Promise((r) => setTimeout(r, 5000));
-    const sidecarPid = sc.child.pid as number;
-    const barePid = bare.child.pid as number;
+    const sidecarPid = sc.child.pid;
+    const barePid = bare.child.pid;
     const idle = {
       sidecar: await rssOf(sidecarPid),
       bare: await rssOf(barePid),
@@ -381,7 +413,7 @@ async function main() {
     );
     const soaked = await soak(sidecarTarget, SOAK_S);
     const afterSoak = { rss: await rssOf(sidecarPid), heapUsedMiB: await heapUsedMiB(sc.adminUrl) };
-    await stopChild(sc.child);
+    await sc.child.stop();
 
     process.stdout.write('5/5 allocation per call (--trace-gc-nvp), sidecar and bare proxy ...\n');
     const gcSidecar = await startSidecar(dir, upstreamUrl, [...flags, '--trace-gc-nvp']);
@@ -391,26 +423,17 @@ async function main() {
       gcSidecar.stdout,
       upstreamPid,
     );
-    await stopChild(gcSidecar.child);
-    const gcBare = spawn(
-      process.execPath,
-      [...flags, '--trace-gc-nvp', 'test/bench/bare-proxy-process.ts', upstreamUrl],
-      {
-        cwd: ROOT,
-        env: ENV,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    children.push(gcBare);
-    let bareOut = '';
-    gcBare.stdout?.on('data', (c: Buffer) => {
-      bareOut += c.toString();
-    });
-    while (!/^URL /m.test(bareOut)) await new Promise((r) => setTimeout(r, 20));
-    const gcBareUrl = (/^URL (\S+)/m.exec(bareOut) as RegExpExecArray)[1] as string;
+    await gcSidecar.child.stop();
+    const gcBare = await startHelper(dir, 'bare-proxy-gc', [
+      ...flags,
+      '--trace-gc-nvp',
+      'test/bench/bare-proxy-process.ts',
+      upstreamUrl,
+    ]);
+    children.push(gcBare.child);
     const bareAlloc = await allocationPerCall(
-      { name: 'bare', url: gcBareUrl, auth: {}, pid: gcBare.pid },
-      () => bareOut,
+      { name: 'bare', url: gcBare.url, auth: {}, pid: gcBare.child.pid },
+      gcBare.stdout,
       upstreamPid,
     );
 
@@ -486,7 +509,7 @@ async function main() {
     );
     process.stdout.write('\nwrote bench-results/memory.json\n');
   } finally {
-    await Promise.all(children.map((c) => stopChild(c)));
+    await Promise.all(children.map((c) => c.stop()));
     await rm(dir, { recursive: true, force: true });
   }
 }

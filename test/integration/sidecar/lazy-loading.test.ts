@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { AuditSinkConfig } from '../../../sidecar/src/contract/audit.ts';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
-import { stopChild, waitUntilServing } from '../../support/child-process.ts';
+import { startChild } from '../../support/child-process.ts';
 import { allow, rawConfig } from '../../support/harness.ts';
 
 // The sidecar's entry point loads only what its configuration uses: the OpenTelemetry SDK when traces
@@ -49,28 +49,25 @@ async function packagesLoaded(sinks: AuditSinkConfig[], env: Record<string, stri
   const file = join(dir, `sidecar-${port}.yaml`);
   await writeFile(file, stringify(cfg));
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-  const child = spawn(
+  // The hook's lines go to a file: all of them, more than a child's kept output holds.
+  const log = join(dir, `sidecar-${port}.stderr`);
+  const child = startChild(
+    'sidecar',
     process.execPath,
     ['--import', './test/support/module-load-log.ts', 'sidecar/src/main.ts', '--config', file],
     {
       cwd: new URL('../../../', import.meta.url).pathname,
       env: { ...inherited, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdout: 'ignore',
+      stderr: { file: log },
     },
   );
-  let stderr = '';
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
   try {
-    await waitUntilServing(child, `http://127.0.0.1:${adminPort}/readyz`, () =>
-      stderr.replace(/^LOADED .*\n/gm, '').slice(-5000),
-    );
+    await child.waitUntilServing(`http://127.0.0.1:${adminPort}/readyz`);
   } finally {
-    await stopChild(child);
+    await child.stop();
   }
-  await exited;
+  const stderr = readFileSync(log, 'utf8');
   const packages = new Set<string>();
   if (/^BUNDLED_UNDICI true$/m.test(stderr)) packages.add('node:internal/deps/undici');
   else if (!/^BUNDLED_UNDICI false$/m.test(stderr))
