@@ -16,7 +16,7 @@ async function fromConfigFile(file: string, logger: Logger): Promise<Stop> {
     process.exit(2);
   }
   // The OpenTelemetry SDK first, so the first request's spans are exported (OTEL_* env configures it).
-  const sdk = startTelemetrySdk(result.config.telemetry, {
+  const sdk = await startTelemetrySdk(result.config.telemetry, {
     instanceId: process.env.POD_NAME ?? `sidecar-${process.pid}`,
   });
   const sidecar = await startSidecar({

@@ -14,7 +14,9 @@ import { type SidecarProcess, startSidecarProcess } from '../support/sidecar-pro
 // off: the transport is what is compared). Rows: the latency of one caller's echo calls, the two
 // paths alternating call by call; throughput of SESSIONS callers each in its own session (so over
 // stdio, each with its own process); and session start-up (initialize to the first answer) with
-// no warm pool (a process starts per session) and with one (a process is waiting).
+// no warm pool (a process starts per session) and with one (a process is waiting). The `stdio shared`
+// rows are the shared mode: every session over one process, ids remapped by the sidecar (its
+// start-up: a new session on the running process, its initialize answered from the first one's).
 // Knobs: BENCH_STDIO=off skips it; BENCH_STDIO_CALLS (2000), BENCH_STDIO_SESSIONS (8),
 // BENCH_STDIO_STARTS (20), BENCH_DURATION_MS (3000).
 
@@ -28,7 +30,7 @@ export interface StdioBenchRows {
   addedP50Ms: number;
   addedP99Ms: number;
   throughput: { transport: string; sessions: number; rps: number; errors: number }[];
-  startup: { pool: 'cold' | 'warm'; p50Ms: number; p99Ms: number }[];
+  startup: { pool: 'cold' | 'warm' | 'shared'; p50Ms: number; p99Ms: number }[];
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -60,10 +62,14 @@ function sidecarProcess(dir: string, name: string, upstream: SidecarConfig['upst
   });
 }
 
-const stdioUpstream = (socket: string, warm: number): SidecarConfig['upstream'] => ({
+const stdioUpstream = (
+  socket: string,
+  warm: number,
+  mode: 'per-session' | 'shared' = 'per-session',
+): SidecarConfig['upstream'] => ({
   transport: 'stdio',
   launcher: { socket },
-  processes: { maxProcesses: SESSIONS + 4, warm, idleTimeoutMs: 600_000, stopGraceMs: 5_000 },
+  processes: { mode, maxProcesses: SESSIONS + 4, warm, idleTimeoutMs: 600_000, stopGraceMs: 5_000 },
   connectTimeoutMs: 5_000,
   requestTimeoutMs: 60_000,
 });
@@ -96,31 +102,36 @@ export async function benchStdio(): Promise<StdioBenchRows> {
     });
     const overStdio = await sidecarProcess(dir, 'stdio', stdioUpstream(launcher.socket, 0));
     const warmStdio = await sidecarProcess(dir, 'stdio-warm', stdioUpstream(launcher.socket, 1));
-    sidecars.push(overHttp, overStdio, warmStdio);
+    const sharedStdio = await sidecarProcess(
+      dir,
+      'stdio-shared',
+      stdioUpstream(launcher.socket, 1, 'shared'),
+    );
+    sidecars.push(overHttp, overStdio, warmStdio, sharedStdio);
 
     // Latency: one caller on each path, alternating, after a warm-up.
-    const a = await client(overHttp.url);
-    const b = await client(overStdio.url);
-    for (let i = 0; i < 200; i++) await Promise.all([echo(a), echo(b)]);
-    const ms: Record<'http' | 'stdio', number[]> = { http: [], stdio: [] };
+    const paths = [
+      ['http', await client(overHttp.url)],
+      ['stdio', await client(overStdio.url)],
+      ['shared', await client(sharedStdio.url)],
+    ] as const;
+    for (let i = 0; i < 200; i++) await Promise.all(paths.map(([, c]) => echo(c)));
+    const ms: Record<'http' | 'stdio' | 'shared', number[]> = { http: [], stdio: [], shared: [] };
     for (let i = 0; i < CALLS; i++) {
-      for (const [k, c] of [
-        ['http', a],
-        ['stdio', b],
-      ] as const) {
+      for (const [k, c] of paths) {
         const t0 = performance.now();
         await echo(c);
         ms[k].push(performance.now() - t0);
       }
     }
-    await a.close();
-    await b.close();
+    await Promise.all(paths.map(([, c]) => c.close()));
 
     // Throughput: SESSIONS callers, each its own session, calling as fast as answered.
     const throughput: StdioBenchRows['throughput'] = [];
     for (const [transport, url] of [
       ['streamable-http', overHttp.url],
       ['stdio', overStdio.url],
+      ['stdio shared', sharedStdio.url],
     ] as const) {
       const clients = await Promise.all(Array.from({ length: SESSIONS }, () => client(url)));
       let calls = 0;
@@ -142,19 +153,21 @@ export async function benchStdio(): Promise<StdioBenchRows> {
 
     const cold = await startupTimes(overStdio.url, false);
     const warm = await startupTimes(warmStdio.url, true);
-    const row = (k: 'http' | 'stdio', transport: string) => ({
+    const shared = await startupTimes(sharedStdio.url, false);
+    const row = (k: keyof typeof ms, transport: string) => ({
       transport,
       p50Ms: quantile(ms[k], 0.5),
       p99Ms: quantile(ms[k], 0.99),
     });
     return {
-      latency: [row('http', 'streamable-http'), row('stdio', 'stdio')],
+      latency: [row('http', 'streamable-http'), row('stdio', 'stdio'), row('shared', 'stdio shared')],
       addedP50Ms: quantile(ms.stdio, 0.5) - quantile(ms.http, 0.5),
       addedP99Ms: quantile(ms.stdio, 0.99) - quantile(ms.http, 0.99),
       throughput,
       startup: [
         { pool: 'cold', p50Ms: quantile(cold, 0.5), p99Ms: quantile(cold, 0.99) },
         { pool: 'warm', p50Ms: quantile(warm, 0.5), p99Ms: quantile(warm, 0.99) },
+        { pool: 'shared', p50Ms: quantile(shared, 0.5), p99Ms: quantile(shared, 0.99) },
       ],
     };
   } finally {

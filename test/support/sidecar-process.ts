@@ -181,7 +181,13 @@ export function compactConfig(input: CompactConfig): SidecarConfig {
 function upstreamConfig(up: UpstreamInput): SidecarConfig['upstream'] {
   const timeouts = { connectTimeoutMs: 5000, requestTimeoutMs: 60_000 };
   // The conformance suite opens a session per scenario and ends none: room for all of them at once.
-  const processes = { maxProcesses: 64, warm: 0, idleTimeoutMs: 600_000, stopGraceMs: 5_000 };
+  const processes = {
+    mode: 'per-session' as const,
+    maxProcesses: 64,
+    warm: 0,
+    idleTimeoutMs: 600_000,
+    stopGraceMs: 5_000,
+  };
   return up.transport === 'stdio'
     ? { transport: 'stdio', command: up.command, args: [...up.args], processes, ...timeouts }
     : { transport: up.transport, url: up.url, ...timeouts };

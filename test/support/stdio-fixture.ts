@@ -28,7 +28,7 @@ export const INITIALIZE = JSON.stringify({
 export type Processes = NonNullable<SidecarConfig['upstream']['processes']>;
 
 export function processes(p: Partial<Processes> = {}): Processes {
-  return { maxProcesses: 16, warm: 0, idleTimeoutMs: 600_000, stopGraceMs: 5_000, ...p };
+  return { mode: 'per-session', maxProcesses: 16, warm: 0, idleTimeoutMs: 600_000, stopGraceMs: 5_000, ...p };
 }
 
 export function stateServerUpstream(
@@ -77,6 +77,15 @@ export function marked(marker: string): number[] {
     if (environ.split('\0').includes(wanted)) pids.push(Number(entry));
   }
   return pids;
+}
+
+/** Polls until `done` holds; fails naming `what` after timeoutMs. */
+export async function until(done: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Polls the marked processes until `done` holds; fails with what it saw after timeoutMs. */

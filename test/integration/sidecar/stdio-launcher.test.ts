@@ -23,6 +23,7 @@ import {
   type Processes,
   PYTHON_STATE_SERVER,
   STATE_SERVER,
+  until,
   waitForMarked,
 } from '../../support/stdio-fixture.ts';
 
@@ -46,14 +47,6 @@ async function start(marker: string, p: Partial<Processes>, env: Record<string, 
   sidecar = await sidecarFor(config({ upstream: launcherUpstream(launcher.socket, p) }));
   const servers = () => marked(marker).filter((pid) => pid !== launcher?.pid);
   return { sidecar, launcher, servers };
-}
-
-async function until(done: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('stdio servers through the launcher', () => {

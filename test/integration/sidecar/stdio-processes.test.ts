@@ -16,6 +16,7 @@ import {
   marked,
   type Processes,
   stateServerUpstream,
+  until,
   waitForMarked,
 } from '../../support/stdio-fixture.ts';
 
@@ -47,14 +48,6 @@ async function start(marker: string, p: Partial<Processes>) {
   );
   sidecar = await sidecarFor(config({ upstream: stateServerUpstream(marker, p) }), recorder, { logger });
   return { sidecar, recorder, lines };
-}
-
-async function until(done: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const sessionOf = (l: Record<string, unknown>) => (l.stdio as { session?: string } | undefined)?.session;
