@@ -139,6 +139,10 @@ export function buildValuesSchema(): Schema {
           'V8 old-space limit (MiB); keep it below the memory limit. 160 fits about 2,000 McpServers.',
           64,
         ),
+        webhook: obj('Admission webhook refusing McpPolicy and ClusterMcpPolicy that do not compile.', {
+          enabled: bool('Serve and register it (the operator makes its own CA and certificate).'),
+          port: int('Container port of the webhook (HTTPS).', 1024, 65535),
+        }),
       }),
       resources: anyObject('Resources of the operator container.'),
       podAnnotations: map('Extra pod annotations.'),

@@ -19,6 +19,14 @@ export const OPERATOR_FLAGS: readonly (readonly [flag: string, help: string])[] 
   ['--workers N', 'Reconciles run in parallel, 1 to 64 (default 8).'],
   ['--resync-seconds N', 'Look at every server again this often, 0 to 86400; 0 turns it off (default 600).'],
   ['--log-level LEVEL', 'fatal, error, warn, info, debug, trace (default $LOG_LEVEL, else info).'],
+  [
+    '--webhook-addr HOST:PORT',
+    'Serve the admission webhook refusing McpPolicy/ClusterMcpPolicy that do not compile (HTTPS).',
+  ],
+  ['--webhook-service NAME[:PORT]', "The webhook's Service in the operator's namespace (default port 443)."],
+  ['--webhook-url URL', 'Or the https URL the API server calls (an operator outside the cluster).'],
+  ['--webhook-secret NAME', "Secret for the webhook's CA and certificate (default portcullis-webhook-tls)."],
+  ['--webhook-name NAME', 'Its ValidatingWebhookConfiguration (default portcullis-policies).'],
   ['-h, --help', 'Print this help and exit.'],
 ];
 

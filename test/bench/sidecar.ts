@@ -35,6 +35,9 @@ import { runWrk, wrkAvailable } from './wrk.ts';
 // BENCH_SINK_CONCURRENCY (8), BENCH_SINK_ROUNDS (3), BENCH_SINK_DURATION_MS (BENCH_DURATION_MS),
 // BENCH_SINK_WARMUP_MS (5000). Part 3, stdio (stdio.ts): BENCH_STDIO=off skips it. BENCH_PINNING=off skips
 // part 4 (tools/list, pinning Off vs TrustOnFirstUse, with the sink knobs for concurrency, rounds and durations).
+// Part 5, rate limits: a server-wide limit of BENCH_RATE_LIMIT calls/s (50) under a closed loop at the
+// sink concurrency, BENCH_RATE_LIMIT_DURATION_MS (10000): what passed, from the sidecar's own counters,
+// against the limit (tolerance: docs/policy.md, rate limits). BENCH_RATE_LIMIT=off skips it.
 
 const list = (v: string) => v.split(',').filter((s) => s.trim() !== '');
 const RATES = list(process.env.BENCH_RATES ?? '100,300').map(Number);
@@ -51,6 +54,12 @@ const SINK_WARMUP_MS = Number(process.env.BENCH_SINK_WARMUP_MS ?? 5000);
 const SINK_ROUNDS = Number(process.env.BENCH_SINK_ROUNDS ?? 3);
 /** Part 3, pinning off vs on under tools/list load (BENCH_PINNING=off skips it); sink knobs for its shape. */
 const PINNING = process.env.BENCH_PINNING !== 'off';
+/** Part 5: the server-wide limit in calls/s (BENCH_RATE_LIMIT=off skips the part). */
+const RATE_LIMIT = process.env.BENCH_RATE_LIMIT === 'off' ? 0 : Number(process.env.BENCH_RATE_LIMIT ?? 50);
+const RATE_LIMIT_BURST = 20;
+const RATE_LIMIT_DURATION_MS = Number(process.env.BENCH_RATE_LIMIT_DURATION_MS ?? 10_000);
+/** The measured pass rate may stray this far from the limit (timing of the load's window and the bucket's clock). */
+const RATE_LIMIT_TOLERANCE = 0.05;
 const WARMUP = 300;
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 15_000);
 /** Each latency row first runs its own load this long (see LoadOptions.warmupMs). */
@@ -91,6 +100,7 @@ function benchConfig(
   upstreamUrl: string,
   sinks: AuditSinkConfig[] | undefined,
   pinning?: SidecarConfig['pinning'],
+  rateLimits?: SidecarConfig['rateLimits'],
 ): SidecarConfig {
   const cfg: SidecarConfig = rawConfig({
     upstream: { transport: 'streamable-http', url: upstreamUrl },
@@ -101,6 +111,7 @@ function benchConfig(
   });
   if (process.env.BENCH_TRACING === 'off') cfg.telemetry = { tracing: { enabled: false } };
   if (pinning !== undefined) cfg.pinning = pinning;
+  if (rateLimits !== undefined) cfg.rateLimits = rateLimits;
   return cfg;
 }
 
@@ -370,6 +381,64 @@ async function pinningRows(dir: string, upstreamUrl: string, running: Stoppable[
   return { concurrency: SINK_CONCURRENCY, off, on, throughputRatio: on.rps / off.rps };
 }
 
+/** A sidecar counter summed over its series, from /metrics, keeping series with every label given. */
+async function counter(adminUrl: string, name: string, ...having: string[]): Promise<number> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && having.every((h) => l.includes(h)))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+/**
+ * Part 5: a server-wide rate limit under a closed loop far above it. The bucket is drained by the
+ * warm-up, so in the measured window what passes is the refill: RATE_LIMIT per second, at most
+ * RATE_LIMIT * seconds + burst (a hard bound), and the refused calls never reach the upstream (the
+ * sidecar's upstream latency histogram counts only forwarded calls).
+ */
+async function rateLimitRows(dir: string, upstreamUrl: string, running: Stoppable[]) {
+  const limits = [
+    { name: 'server', per: 'server' as const, requestsPerSecond: RATE_LIMIT, burst: RATE_LIMIT_BURST },
+  ];
+  const sc = await benchSidecar(dir, 'rate-limit', benchConfig(upstreamUrl, undefined, undefined, limits), {
+    audit: 'off',
+  });
+  running.push(sc);
+  const target = { name: 'rate-limited', url: sc.url, auth: { 'x-api-key': KEYS.alice }, pid: sc.pid };
+  const passed = () =>
+    counter(sc.adminUrl, 'portcullis_sidecar_requests_total', 'method="tools/call"', 'outcome="allowed"');
+  const forwarded = () =>
+    counter(sc.adminUrl, 'portcullis_sidecar_upstream_duration_seconds_count', 'method="tools/call"');
+  const refusedCount = () => counter(sc.adminUrl, 'portcullis_sidecar_rate_limited_total', 'limit="server"');
+  // Warm-up: past the burst, so the window starts with an empty bucket.
+  await runLoad({ targets: [target], concurrency: SINK_CONCURRENCY, warmup: WARMUP, durationMs: 1000 });
+  const [p0, f0, r0] = [await passed(), await forwarded(), await refusedCount()];
+  const t0 = performance.now();
+  const [load] = await runLoad({
+    targets: [target],
+    concurrency: SINK_CONCURRENCY,
+    warmup: 0,
+    durationMs: RATE_LIMIT_DURATION_MS,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const [p1, f1, r1] = [await passed(), await forwarded(), await refusedCount()];
+  const allowed = p1 - p0;
+  const passRate = allowed / seconds;
+  return {
+    limitPerSecond: RATE_LIMIT,
+    burst: RATE_LIMIT_BURST,
+    concurrency: SINK_CONCURRENCY,
+    seconds,
+    offeredRps: load?.rps ?? Number.NaN,
+    allowed,
+    refused: r1 - r0,
+    forwarded: f1 - f0,
+    passRate,
+    deviation: Math.abs(passRate - RATE_LIMIT) / RATE_LIMIT,
+    hardBoundHeld: allowed <= Math.ceil(RATE_LIMIT * seconds) + RATE_LIMIT_BURST,
+  };
+}
+
 const TARGETS = { addedP50Ms: 0.5, addedP99Ms: 2, throughputRatio: 0.7 };
 
 type Row = Compared & { load: string };
@@ -588,6 +657,30 @@ async function main(): Promise<void> {
       );
     }
 
+    // Part 5: rate limits under load.
+    const rateLimit = RATE_LIMIT > 0 ? await rateLimitRows(dir, upstreamUrl, running) : undefined;
+    if (rateLimit !== undefined) {
+      console.log(
+        `\nrate limit: ${rateLimit.limitPerSecond} calls/s server-wide (burst ${rateLimit.burst}), closed loop at concurrency ${rateLimit.concurrency}, ${fmt(rateLimit.seconds, 1)} s\n`,
+      );
+      console.log('offered rps | passed | passed/s | refused | forwarded upstream');
+      console.log(
+        `${fmt(rateLimit.offeredRps, 0).padStart(11)} | ${String(rateLimit.allowed).padStart(6)} | ${fmt(rateLimit.passRate, 1).padStart(8)} | ` +
+          `${String(rateLimit.refused).padStart(7)} | ${rateLimit.forwarded}`,
+      );
+      const held =
+        rateLimit.deviation <= RATE_LIMIT_TOLERANCE &&
+        rateLimit.hardBoundHeld &&
+        rateLimit.forwarded === rateLimit.allowed;
+      // Only a load well above the limit tests it; a busy machine may not offer that much.
+      const decisive = rateLimit.offeredRps >= 1.5 * rateLimit.limitPerSecond;
+      console.log(
+        `${!decisive ? 'n/a   ' : held ? 'met   ' : 'MISSED'} the limit holds within ${RATE_LIMIT_TOLERANCE * 100}%: ${fmt(rateLimit.deviation * 100, 1)}% off, ` +
+          `never above limit x time + burst: ${rateLimit.hardBoundHeld}, refused calls forwarded: ${rateLimit.forwarded - rateLimit.allowed}` +
+          (decisive ? '' : ' (not decisive: the load offered was under 1.5x the limit)'),
+      );
+    }
+
     await mkdir('bench-results', { recursive: true });
     const out = {
       benchmark: 'sidecar',
@@ -604,6 +697,7 @@ async function main(): Promise<void> {
       sinks: { concurrency: SINK_CONCURRENCY, durationMs: SINK_DURATION_MS, rows: sinkRows },
       stdio,
       ...(pinning !== undefined ? { pinning } : {}),
+      ...(rateLimit !== undefined ? { rateLimit } : {}),
     };
     await writeFile('bench-results/sidecar.json', `${JSON.stringify(out, null, 2)}\n`);
     console.log('\nwrote bench-results/sidecar.json');

@@ -30,26 +30,21 @@ export function renderedConfig(
   });
 }
 
+/**
+ * The rendered identity providers are kept, with their claim mapping (usernameClaim, groupsClaim),
+ * their audience set to the test's canonical URI; API keys are the harness's.
+ */
 export async function startRenderedSidecar(
   rendered: EffectiveConfig,
-  options: { upstreamUrl: string; oidcIssuer?: string },
+  options: { upstreamUrl: string },
 ): Promise<{ sidecar: RunningSidecar; records: Recorded }> {
   const raw = rawConfig({
     upstream: { transport: 'streamable-http', url: options.upstreamUrl },
     canonicalUri: RENDERED_CANONICAL_URI,
-    ...(options.oidcIssuer
+    ...(rendered.authentication.oidc
       ? {
           authentication: {
-            oidc: [
-              {
-                issuer: options.oidcIssuer,
-                audiences: [RENDERED_CANONICAL_URI],
-                algorithms: ['RS256'],
-                clockSkewSeconds: 30,
-                usernameClaim: 'sub',
-                groupsClaim: 'groups',
-              },
-            ],
+            oidc: rendered.authentication.oidc.map((o) => ({ ...o, audiences: [RENDERED_CANONICAL_URI] })),
           },
         }
       : {}),

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { PolicyRule } from '../../../sidecar/src/contract/index.ts';
+import { Enforcement, PolicyRule } from '../../../sidecar/src/contract/index.ts';
 import { API_VERSION } from './group.ts';
 import { Conditions, LabelSelector, ObjectMeta } from './kube-types.ts';
 
@@ -31,6 +31,11 @@ export const ClusterMcpPolicySpec = Type.Object(
     rules: rules(
       'Rules, as in McpPolicy. They are evaluated before every namespaced rule of the servers selected: a matching deny here always wins.',
     ),
+    enforcement: Type.Optional(
+      Type.Union([Type.Literal('Enforce'), Type.Literal('DryRun')], {
+        description: 'DryRun: every rule is evaluated and audited but decides nothing (as in McpPolicy).',
+      }),
+    ),
   },
   {
     description:
@@ -46,6 +51,7 @@ export const ClusterAcceptedSpec = Type.Object(
     namespaceSelector: Type.Optional(LabelSelector),
     servers: LabelSelector,
     rules: Type.Array(PolicyRule, { maxItems: 256, description: 'The accepted rules.' }),
+    enforcement: Type.Optional(Enforcement),
   },
   {
     description:

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { PolicyRule } from '../../../sidecar/src/contract/index.ts';
+import { Enforcement, PolicyRule } from '../../../sidecar/src/contract/index.ts';
 import { API_VERSION } from './group.ts';
 import { Conditions, LabelSelector, ObjectMeta } from './kube-types.ts';
 
@@ -20,6 +20,12 @@ export const McpPolicySpec = Type.Object(
       description:
         'Rules, each naming the callers it covers and allowing or denying them tools, resources and prompts. A matching deny always wins; a request no rule allows is denied.',
     }),
+    enforcement: Type.Optional(
+      Type.Union([Type.Literal('Enforce'), Type.Literal('DryRun')], {
+        description:
+          'DryRun: every rule of this policy is evaluated and audited (decision.dryRun) but decides nothing, to see what it would deny before switching it on. Default Enforce; a rule can also be DryRun on its own.',
+      }),
+    ),
   },
   {
     description:
@@ -43,6 +49,7 @@ export const AcceptedSpec = Type.Object(
     }),
     servers: LabelSelector,
     rules: Type.Array(PolicyRule, { maxItems: 256, description: 'The accepted rules.' }),
+    enforcement: Type.Optional(Enforcement),
   },
   {
     description:

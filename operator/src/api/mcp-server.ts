@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { type CaptureLevel, Pin, PinningMode } from '../../../sidecar/src/contract/index.ts';
+import { type CaptureLevel, Pin, PinningMode, RateLimit } from '../../../sidecar/src/contract/index.ts';
 import { API_VERSION } from './group.ts';
 import { HostedSource } from './hosted-source.ts';
 import { Conditions, ObjectMeta, text } from './kube-types.ts';
@@ -126,6 +126,15 @@ export const McpServerSpec = Type.Object(
           description: 'Which tools of the server are reachable at all, and which definitions are approved.',
         },
       ),
+    ),
+    rateLimits: Type.Optional(
+      Type.Array(RateLimit, {
+        maxItems: 64,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+        description:
+          'Token-bucket limits on tool calls, per principal, principal and tool, tool, or server. Each sidecar replica enforces them on its own (docs/policy.md, rate limits).',
+      }),
     ),
     audit: Type.Optional(
       Type.Object(

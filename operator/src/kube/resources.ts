@@ -22,6 +22,7 @@ export const Resources = {
   Deployment: rt('apps/v1', 'Deployment', 'deployments'),
   Service: rt('v1', 'Service', 'services'),
   ConfigMap: rt('v1', 'ConfigMap', 'configmaps'),
+  Secret: rt('v1', 'Secret', 'secrets'),
   Pod: rt('v1', 'Pod', 'pods'),
   ServiceAccount: rt('v1', 'ServiceAccount', 'serviceaccounts'),
   NetworkPolicy: rt('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),
@@ -31,6 +32,12 @@ export const Resources = {
   Lease: rt('coordination.k8s.io/v1', 'Lease', 'leases'),
   Event: rt('events.k8s.io/v1', 'Event', 'events'),
   Namespace: rt('v1', 'Namespace', 'namespaces', false),
+  ValidatingWebhookConfiguration: rt(
+    'admissionregistration.k8s.io/v1',
+    'ValidatingWebhookConfiguration',
+    'validatingwebhookconfigurations',
+    false,
+  ),
   CustomResourceDefinition: rt(
     'apiextensions.k8s.io/v1',
     'CustomResourceDefinition',

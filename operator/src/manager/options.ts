@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { type OperatorDefaults, parseOperatorDefaults } from '../api/operator-defaults.ts';
+import type { WebhookOptions } from '../webhook/run.ts';
 
 // The operator's configuration from flags (and the environment Kubernetes gives a pod), validated
 // once at start; a fault stops the process with the flag that caused it.
@@ -15,6 +16,8 @@ export interface OperatorOptions {
   leaderElection: { enabled: boolean; namespace: string; name: string; leaseDurationSeconds: number };
   identity: string;
   health: { host: string; port: number };
+  /** The admission webhook for McpPolicy and ClusterMcpPolicy; undefined: not served. */
+  webhook: WebhookOptions | undefined;
   workers: number;
   /** Every server is looked at again this often, even without events. */
   resyncSeconds: number;
@@ -53,6 +56,11 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
       workers: { type: 'string', default: '8' },
       'resync-seconds': { type: 'string', default: '600' },
       'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
+      'webhook-addr': { type: 'string' },
+      'webhook-service': { type: 'string' },
+      'webhook-url': { type: 'string' },
+      'webhook-secret': { type: 'string', default: 'portcullis-webhook-tls' },
+      'webhook-name': { type: 'string', default: 'portcullis-policies' },
     },
   });
 
@@ -95,6 +103,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
   if (colon < 0) throw new OptionsError(`--health-addr: expected host:port, got '${addr}'`);
 
   return {
+    webhook: webhookOptions(values, leaseNamespace),
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
     namespaces: nsList.length > 0 ? nsList : undefined,
     defaults,
@@ -112,5 +121,50 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
     workers: int('workers', values.workers ?? '8', 1, 64),
     resyncSeconds: int('resync-seconds', values['resync-seconds'] ?? '600', 0, 86_400),
     logLevel: values['log-level'] ?? 'info',
+  };
+}
+
+function webhookOptions(
+  values: {
+    'webhook-addr'?: string;
+    'webhook-service'?: string;
+    'webhook-url'?: string;
+    'webhook-secret'?: string;
+    'webhook-name'?: string;
+  },
+  namespace: string,
+): WebhookOptions | undefined {
+  const addr = values['webhook-addr'];
+  if (addr === undefined) {
+    if (values['webhook-service'] || values['webhook-url'])
+      throw new OptionsError('--webhook-service/--webhook-url need --webhook-addr');
+    return undefined;
+  }
+  const colon = addr.lastIndexOf(':');
+  if (colon < 0) throw new OptionsError(`--webhook-addr: expected host:port, got '${addr}'`);
+  const service = values['webhook-service'];
+  const url = values['webhook-url'];
+  if ((service === undefined) === (url === undefined))
+    throw new OptionsError(
+      '--webhook-addr needs exactly one of --webhook-service NAME[:PORT] and --webhook-url URL',
+    );
+  let endpoint: WebhookOptions['endpoint'];
+  if (url !== undefined) {
+    if (!/^https:\/\/[^/]+/.test(url))
+      throw new OptionsError(`--webhook-url: expected https://host[:port], got '${url}'`);
+    endpoint = { url };
+  } else {
+    const [name = '', port = '443'] = (service ?? '').split(':');
+    if (!DNS_LABEL.test(name)) throw new OptionsError(`--webhook-service: '${name}' is not a Service name`);
+    endpoint = { service: { namespace, name, port: int('webhook-service', port, 1, 65535) } };
+  }
+  const secret = values['webhook-secret'] ?? 'portcullis-webhook-tls';
+  if (!DNS_LABEL.test(secret)) throw new OptionsError(`--webhook-secret: '${secret}' is not valid`);
+  return {
+    host: addr.slice(0, colon) || '0.0.0.0',
+    port: int('webhook-addr', addr.slice(colon + 1), 0, 65535),
+    endpoint,
+    secret: { namespace, name: secret },
+    configurationName: values['webhook-name'] ?? 'portcullis-policies',
   };
 }

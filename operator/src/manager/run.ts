@@ -4,6 +4,8 @@ import { KubeClient } from '../kube/client.ts';
 import { loadConnection } from '../kube/connection.ts';
 import { LeaderElector } from '../leader/elector.ts';
 import { createMetrics, type OperatorMetrics } from '../metrics/metrics.ts';
+import { startWebhook } from '../webhook/run.ts';
+import type { WebhookServer } from '../webhook/server.ts';
 import { Operator } from './operator.ts';
 import type { OperatorOptions } from './options.ts';
 
@@ -16,6 +18,8 @@ export interface RunningOperator {
   readonly metrics: OperatorMetrics;
   readonly client: KubeClient;
   readonly health: HealthServer;
+  /** The admission webhook's server, when --webhook-addr is set. */
+  readonly webhook: WebhookServer | undefined;
   leading(): boolean;
   stop(): Promise<void>;
 }
@@ -94,6 +98,16 @@ export async function runOperator(options: OperatorOptions, hooks: RunHooks): Pr
     metrics.registry,
   );
 
+  // Every replica serves the webhook: the API server calls whichever one the Service picks.
+  const webhook = options.webhook
+    ? await startWebhook(options.webhook, {
+        client,
+        namespaces: options.namespaces,
+        log,
+        now: () => new Date(),
+      })
+    : undefined;
+
   if (elector) elector.start();
   else {
     metrics.leader.set(1);
@@ -115,10 +129,12 @@ export async function runOperator(options: OperatorOptions, hooks: RunHooks): Pr
     metrics,
     client,
     health,
+    webhook: webhook?.server,
     leading,
     stop: () => {
       stopping ??= (async () => {
         await operator.stop();
+        await webhook?.stop();
         await elector?.stop();
         await health.close();
         await client.connection.close();

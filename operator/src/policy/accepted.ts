@@ -28,12 +28,14 @@ export const failClosedRule: Rule = {
 
 /** The record of an accepted spec, as written to status.lastAccepted. */
 export function acceptedSpecOf(policy: McpPolicy): AcceptedSpec {
-  const { servers, rules } = policy.spec;
+  const { servers, rules, enforcement } = policy.spec;
   return {
     generation: policy.metadata.generation ?? 0,
-    digest: `sha256:${sha256Of({ servers, rules })}`,
+    // enforcement is left out when unset, so the digest of a policy without it does not change.
+    digest: `sha256:${sha256Of({ servers, rules, enforcement })}`,
     servers,
     rules,
+    ...(enforcement ? { enforcement } : {}),
   };
 }
 
@@ -60,7 +62,7 @@ export function policyInForce(policy: McpPolicy, checker: PolicyChecker): Policy
   const last = policy.status?.lastAccepted;
   if (last && checker.check(recordedVersion(policy, last)).accepted) {
     return {
-      policy: { ...policy, spec: { servers: last.servers, rules: last.rules } },
+      policy: { ...policy, spec: recordedSpec(last) },
       version: { kind: 'lastAccepted', generation: last.generation },
       message: check.message,
     };
@@ -81,7 +83,7 @@ function recordedVersion(policy: McpPolicy, last: AcceptedSpec): McpPolicy {
       uid: `${memoId(policy)}@lastAccepted`,
       generation: last.generation,
     },
-    spec: { servers: last.servers, rules: last.rules },
+    spec: recordedSpec(last),
   };
 }
 
@@ -104,4 +106,12 @@ function specSelector(policy: McpPolicy): LabelSelector {
 
 export function mayGovern(policy: McpPolicy, labels: Readonly<Record<string, string>> | undefined): boolean {
   return governedSelectors(policy).some((s) => selectorMatches(s, labels));
+}
+
+function recordedSpec(last: AcceptedSpec): McpPolicy['spec'] {
+  return {
+    servers: last.servers,
+    rules: last.rules,
+    ...(last.enforcement ? { enforcement: last.enforcement } : {}),
+  };
 }

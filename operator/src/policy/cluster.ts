@@ -31,13 +31,14 @@ export function clusterSelects(
 }
 
 export function clusterAcceptedSpecOf(policy: ClusterMcpPolicy) {
-  const { namespaceSelector, servers, rules } = policy.spec;
+  const { namespaceSelector, servers, rules, enforcement } = policy.spec;
   return {
     generation: policy.metadata.generation ?? 0,
-    digest: `sha256:${sha256Of({ namespaceSelector, servers, rules })}`,
+    digest: `sha256:${sha256Of({ namespaceSelector, servers, rules, enforcement })}`,
     ...(namespaceSelector ? { namespaceSelector } : {}),
     servers,
     rules,
+    ...(enforcement ? { enforcement } : {}),
   };
 }
 

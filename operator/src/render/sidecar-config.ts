@@ -4,6 +4,8 @@ import {
   type CaptureLevel,
   CONFIG_API_VERSION,
   type ConfiguredRule,
+  type Enforcement,
+  type PolicyRule,
   type SidecarConfig,
   Upstream,
 } from '../../../sidecar/src/contract/index.ts';
@@ -32,6 +34,19 @@ const unique = (items: readonly string[]) => [...new Set(items)];
 const byName = <T extends { metadata: { name: string } }>(items: readonly T[]) =>
   [...items].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 
+/** A policy's rule as the sidecar gets it: named by its policy, DryRun when the whole policy is. */
+function ruleOf(
+  policy: { spec: { enforcement?: Enforcement } },
+  rule: PolicyRule,
+  ref: string,
+): ConfiguredRule {
+  return {
+    ...rule,
+    ...(policy.spec.enforcement === 'DryRun' ? { enforcement: 'DryRun' as const } : {}),
+    policy: ref,
+  };
+}
+
 /**
  * Rules in a fixed order: the server's allow list, then ClusterMcpPolicies by name, then McpPolicies
  * by name, each in its own order. A matching deny wins wherever it is; among matching denies (and
@@ -46,10 +61,8 @@ export function configuredRules(
   const allowList = toolsAllowListRule(server);
   return [
     ...(allowList ? [allowList] : []),
-    ...byName(clusterPolicies).flatMap((p) =>
-      p.spec.rules.map((rule) => ({ ...rule, policy: clusterPolicyRef(p) })),
-    ),
-    ...byName(policies).flatMap((p) => p.spec.rules.map((rule) => ({ ...rule, policy: policyRef(p) }))),
+    ...byName(clusterPolicies).flatMap((p) => p.spec.rules.map((r) => ruleOf(p, r, clusterPolicyRef(p)))),
+    ...byName(policies).flatMap((p) => p.spec.rules.map((r) => ruleOf(p, r, policyRef(p)))),
   ];
 }
 
@@ -134,6 +147,7 @@ export function buildSidecarConfig(
     },
     telemetry: defaults.telemetry.sidecar,
     pinning: pinning(server),
+    ...(server.spec.rateLimits?.length ? { rateLimits: server.spec.rateLimits } : {}),
   };
 }
 

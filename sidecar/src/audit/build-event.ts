@@ -46,6 +46,7 @@ export function buildEvent(
   }
   if (input.result) event.result = input.result;
   if (input.httpStatus !== undefined) event.httpStatus = input.httpStatus;
+  if (input.rateLimit !== undefined) event.rateLimit = input.rateLimit;
   if (input.reason !== undefined) event.reason = input.reason;
   if (input.upstreamLatencyMs !== undefined) {
     event.upstreamLatencyMs = Math.max(0, Math.round(input.upstreamLatencyMs * 1000) / 1000);

@@ -166,6 +166,20 @@ export const AuditEvent = Type.Object(
           rule: Type.Optional(Type.String()),
           policy: Type.Optional(Type.String()),
           reason: Type.Optional(Type.String()),
+          dryRun: Type.Optional(
+            Type.Object(
+              {
+                outcome: Type.Union([Type.Literal('wouldDeny'), Type.Literal('wouldAllow')]),
+                policy: Type.String(),
+                rule: Type.String(),
+              },
+              {
+                additionalProperties: false,
+                description:
+                  'A DryRun rule that would have decided this message differently: what it would have done. Nothing was enforced by it.',
+              },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -200,6 +214,15 @@ export const AuditEvent = Type.Object(
       ),
     ),
     httpStatus: Type.Optional(Type.Integer()),
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          limit: Type.String({ description: 'The rate limit that refused the call (rateLimits[].name).' }),
+          retryAfterMs: Type.Integer({ minimum: 0, description: 'Time until the call would pass.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     reason: Type.Optional(Type.String({ description: 'Why a message failed or was refused (detail).' })),
     latencyMs: Type.Number({ minimum: 0 }),
     upstreamLatencyMs: Type.Optional(Type.Number({ minimum: 0 })),
@@ -289,5 +312,6 @@ export interface AuditInput {
   latencyMs: number;
   upstreamLatencyMs?: number;
   upstreamCredential?: AuditEvent['upstreamCredential'];
+  rateLimit?: AuditEvent['rateLimit'];
   trace?: AuditEvent['trace'];
 }

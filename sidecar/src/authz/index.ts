@@ -1,5 +1,5 @@
 export type { ConfiguredRule } from '../contract/config.ts';
-export { type AuthzRequest, decide, decideTarget } from '../contract/decide.ts';
+export { type AuthzRequest, decide, decideDryRun, decideTarget } from '../contract/decide.ts';
 export type { Decision } from '../contract/decision.ts';
 export { PolicyCompileError, type PolicyCompileErrorCode } from '../contract/errors.ts';
 export { filterListResult } from '../contract/filter-list.ts';

@@ -4,6 +4,7 @@ import { Authentication } from './authentication.ts';
 import { ms, port } from './fields.ts';
 import { PinningConfig } from './pinning.ts';
 import { PolicyRule } from './policy-rule.ts';
+import { RateLimits } from './rate-limits.ts';
 import { TelemetryConfig } from './telemetry.ts';
 import { Upstream } from './upstream.ts';
 
@@ -106,6 +107,7 @@ export const SidecarConfig = Type.Object(
     audit: Type.Optional(AuditConfig),
     telemetry: Type.Optional(TelemetryConfig),
     pinning: Type.Optional(PinningConfig),
+    rateLimits: Type.Optional(RateLimits),
   },
   { additionalProperties: false },
 );

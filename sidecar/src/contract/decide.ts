@@ -1,5 +1,5 @@
 import type { CelContext, CompiledCondition } from './cel.ts';
-import type { Decision } from './decision.ts';
+import type { Decision, DryRunOutcome } from './decision.ts';
 import { classifyMethod, type TargetKind } from './methods.ts';
 import type { CompiledPolicy } from './policy.ts';
 import type { Principal } from './principal.ts';
@@ -182,4 +182,21 @@ export function decide(policy: CompiledPolicy, principal: Principal, request: Au
       );
     }
   }
+}
+
+/**
+ * What the DryRun rules would have changed: the request decided again with them enforced too; when a
+ * DryRun rule is then the deciding one and its effect differs from `decided` (the enforced rules'
+ * decision), its outcome: wouldDeny or wouldAllow. Undefined when the policy has no DryRun rule or
+ * they would change nothing. Never changes the decision itself.
+ */
+export function decideDryRun(
+  policy: CompiledPolicy,
+  principal: Principal,
+  request: AuthzRequest,
+  decided: Decision,
+): DryRunOutcome | undefined {
+  if (policy.dryRun === undefined) return undefined;
+  const would = decide(policy.dryRun.policy, principal, request);
+  return would.effect === decided.effect ? undefined : policy.dryRun.outcomes.get(would);
 }

@@ -9,4 +9,12 @@ export interface Decision {
   reason: string;
   /** Extra members of the JSON-RPC error's data (a held tool definition's digests). */
   data?: Readonly<Record<string, unknown>>;
+  /** What a DryRun rule would have decided instead; it changed nothing (see decide.ts). */
+  dryRun?: DryRunOutcome;
+}
+
+export interface DryRunOutcome {
+  readonly outcome: 'wouldDeny' | 'wouldAllow';
+  readonly policy: string;
+  readonly rule: string;
 }

@@ -29,8 +29,8 @@ export {
   Listen,
   SidecarConfig,
 } from './config.ts';
-export { type AuthzRequest, decide, decideTarget } from './decide.ts';
-export type { Decision } from './decision.ts';
+export { type AuthzRequest, decide, decideDryRun, decideTarget } from './decide.ts';
+export type { Decision, DryRunOutcome } from './decision.ts';
 export { PolicyCompileError, type PolicyCompileErrorCode } from './errors.ts';
 export { filterListResult } from './filter-list.ts';
 export {
@@ -54,7 +54,7 @@ export {
 } from './pin-report.ts';
 export { DEFAULT_REFRESH_MS, Pin, PinningConfig, PinningMode } from './pinning.ts';
 export { type CompiledPolicy, compilePolicy } from './policy.ts';
-export { PolicyRule, Subject } from './policy-rule.ts';
+export { Enforcement, PolicyRule, Subject } from './policy-rule.ts';
 export {
   ANONYMOUS_PRINCIPAL,
   type AuthMethod,
@@ -62,6 +62,7 @@ export {
   SERVICE_ACCOUNTS_GROUP,
   UNAUTHENTICATED_GROUP,
 } from './principal.ts';
+export { RateLimit, RateLimits } from './rate-limits.ts';
 export { normalizeResourceUri } from './resource-uri.ts';
 export { TelemetryConfig } from './telemetry.ts';
 export {

@@ -49,6 +49,12 @@ export const Subject = Type.Object(
 );
 export type Subject = Type.Static<typeof Subject>;
 
+export const Enforcement = Type.Union([Type.Literal('Enforce'), Type.Literal('DryRun')], {
+  description:
+    'Enforce (default): the rule decides. DryRun: the rule is evaluated and what it would have decided is audited (decision.dryRun: wouldDeny or wouldAllow) and counted, but it decides nothing.',
+});
+export type Enforcement = Type.Static<typeof Enforcement>;
+
 export const PolicyRule = Type.Object(
   {
     name: name('Rule name, unique within its policy; audit events and denials name it.'),
@@ -63,6 +69,7 @@ export const PolicyRule = Type.Object(
     tools: Type.Optional(patterns('Tool names')),
     resources: Type.Optional(patterns('Resource URIs (and URI templates)')),
     prompts: Type.Optional(patterns('Prompt names')),
+    enforcement: Type.Optional(Enforcement),
     when: Type.Optional(
       Type.String({
         minLength: 1,

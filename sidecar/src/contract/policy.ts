@@ -1,6 +1,6 @@
 import { type CompiledCondition, createCelCompiler } from './cel.ts';
 import type { ConfiguredRule } from './config.ts';
-import type { Decision } from './decision.ts';
+import type { Decision, DryRunOutcome } from './decision.ts';
 import { PolicyCompileError } from './errors.ts';
 import { compileGlobs, globProblem, type NameMatcher } from './glob.ts';
 import type { TargetKind } from './methods.ts';
@@ -30,9 +30,18 @@ export interface RuleSet {
 }
 
 export interface CompiledPolicy {
-  /** Rules split by what they cover: a rule without `tools` patterns never decides a tool. */
+  /** Rules split by what they cover: a rule without `tools` patterns never decides a tool. Enforced rules only. */
   readonly byTarget: Readonly<Record<TargetKind, RuleSet>>;
   readonly rules: readonly CompiledRule[];
+  /**
+   * Present when some rules are DryRun: the same rules with those enforced too, and what each of
+   * their decisions means as a dry-run outcome. A request is decided once more with these only
+   * then, so policies without dry-run rules cost nothing extra.
+   */
+  readonly dryRun?: {
+    readonly policy: CompiledPolicy;
+    readonly outcomes: ReadonlyMap<Decision, DryRunOutcome>;
+  };
 }
 
 const FIELD: Record<TargetKind, 'tools' | 'resources' | 'prompts'> = {
@@ -114,16 +123,44 @@ export function compilePolicy(rules: readonly ConfiguredRule[]): CompiledPolicy 
     return compileRule(rule, cel);
   });
 
+  const isDryRun = (i: number) => rules[i]?.enforcement === 'DryRun';
+  const enforced = byTarget(rules, compiled, (i) => !isDryRun(i));
+  if (!rules.some((_, i) => isDryRun(i)))
+    return Object.freeze({ byTarget: enforced, rules: Object.freeze(compiled) });
+
+  const outcomes = new Map<Decision, DryRunOutcome>();
+  compiled.forEach((rule, i) => {
+    if (!isDryRun(i)) return;
+    const outcome = Object.freeze({
+      outcome: rule.action === 'deny' ? 'wouldDeny' : 'wouldAllow',
+      policy: rule.policy,
+      rule: rule.name,
+    } as const);
+    outcomes.set(rule.decision, outcome);
+    outcomes.set(rule.failedConditionDecision, outcome);
+  });
+  const everything = Object.freeze({
+    byTarget: byTarget(rules, compiled, () => true),
+    rules: Object.freeze(compiled),
+  });
+  return Object.freeze({
+    byTarget: enforced,
+    rules: Object.freeze(compiled),
+    dryRun: Object.freeze({ policy: everything, outcomes }),
+  });
+}
+
+function byTarget(
+  rules: readonly ConfiguredRule[],
+  compiled: readonly CompiledRule[],
+  keep: (index: number) => boolean,
+): Readonly<Record<TargetKind, RuleSet>> {
   const split = (kind: TargetKind): RuleSet => {
-    const covering = compiled.filter((_, i) => (rules[i]?.[FIELD[kind]]?.length ?? 0) > 0);
+    const covering = compiled.filter((_, i) => keep(i) && (rules[i]?.[FIELD[kind]]?.length ?? 0) > 0);
     return Object.freeze({
       deny: Object.freeze(covering.filter((r) => r.action === 'deny')),
       allow: Object.freeze(covering.filter((r) => r.action === 'allow')),
     });
   };
-
-  return Object.freeze({
-    byTarget: Object.freeze({ tool: split('tool'), resource: split('resource'), prompt: split('prompt') }),
-    rules: Object.freeze(compiled),
-  });
+  return Object.freeze({ tool: split('tool'), resource: split('resource'), prompt: split('prompt') });
 }

@@ -1,4 +1,5 @@
 import type { EffectiveConfig } from '../config/load.ts';
+import type { RateLimiter } from '../ratelimit/limiter.ts';
 import type { Recorder } from '../record/mcp-record.ts';
 import type { McpTracing } from '../telemetry/tracing.ts';
 import type { OriginPolicy } from '../transport/headers.ts';
@@ -26,6 +27,8 @@ export interface Runtime {
   readonly sessions: SessionBindings;
   /** Mcp-Param-* declarations of the upstream's tools, shared across reloads. */
   readonly paramHeaders: ParamHeaderCatalog;
+  /** The configured rate limits on tools/call; undefined when there are none. */
+  readonly rateLimiter: RateLimiter | undefined;
   /** Spans per message and context propagation; undefined when tracing is off. */
   readonly tracing: McpTracing | undefined;
 }

@@ -2,7 +2,7 @@ import { repeatedCredentialHeader } from '../authn/credentials.ts';
 import { normalizeTargetUris } from '../contract/methods.ts';
 import type { McpRecord } from '../record/mcp-record.ts';
 import { readBody } from '../transport/body.ts';
-import { jsonRpcError } from '../transport/errors.ts';
+import { ERROR_SPECS, jsonRpcError } from '../transport/errors.ts';
 import {
   batchesAllowed,
   checkContentType,
@@ -147,7 +147,11 @@ export const authorize: Stage = (ex) => {
       arguments: record.arguments,
     });
     // Keys in canonical order, so the audit seals the decision without a sorted copy.
-    const d: NonNullable<McpRecord['decision']> = { effect: decision.effect };
+    const d = (
+      decision.dryRun === undefined
+        ? { effect: decision.effect }
+        : { dryRun: decision.dryRun, effect: decision.effect }
+    ) as NonNullable<McpRecord['decision']>;
     if (decision.rule !== undefined) d.policy = decision.rule.policy;
     d.reason = decision.reason;
     if (decision.rule !== undefined) d.rule = decision.rule.name;
@@ -190,7 +194,45 @@ export const authorize: Stage = (ex) => {
   };
 };
 
-/** 5. Audit admission: with a fail-closed auditor, a call it cannot record is not made. */
+/**
+ * 5. Rate limits: an allowed tools/call over a limit (ratelimit/limiter.ts) is refused here, before it
+ * reaches the server: a JSON-RPC error with data.retryAfterMs and a Retry-After header. In a batch, the
+ * whole batch is refused, as for a denial.
+ */
+export const limitRate: Stage = (ex) => {
+  const limiter = ex.runtime.rateLimiter;
+  if (limiter === undefined || ex.principal === undefined) return undefined;
+  const key = principalKey(ex.principal);
+  const now = performance.now();
+  let limited: { index: number; limit: string; retryAfterMs: number } | undefined;
+  for (const [index, { msg, record }] of ex.messages.entries()) {
+    if (msg.kind !== 'request' || msg.method !== 'tools/call' || record.decision?.effect !== 'allow')
+      continue;
+    const tool = record.target?.tool;
+    if (tool === undefined) continue;
+    const refused = limiter.admit(key, tool, now);
+    if (refused === undefined) continue;
+    record.rateLimit = { limit: refused.limit, retryAfterMs: refused.retryAfterMs };
+    limited = { index, ...refused };
+    break;
+  }
+  if (limited === undefined) return undefined;
+  const reason = `rate limit ${limited.limit} exceeded; retry in ${limited.retryAfterMs} ms`;
+  const data = { reason, limit: limited.limit, retryAfterMs: limited.retryAfterMs };
+  const responses = ex.messages.flatMap(({ msg }) =>
+    msg.kind === 'request' ? [jsonRpcError('RATE_LIMITED', msg.id, data)] : [],
+  );
+  return {
+    code: 'RATE_LIMITED',
+    httpStatus: ERROR_SPECS.RATE_LIMITED.httpStatus,
+    outcome: 'denied',
+    reason,
+    body: ex.batch ? responses : responses[0],
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))) },
+  };
+};
+
+/** 6. Audit admission: with a fail-closed auditor, a call it cannot record is not made. */
 export const admitAudit: Stage = (ex) => {
   if (ex.runtime.recorder.admit?.() === false) {
     return refuse('AUDIT_UNAVAILABLE', 'audit cannot record', idsOf(ex));
@@ -200,7 +242,7 @@ export const admitAudit: Stage = (ex) => {
 
 /** The order for a POSTed message: transport, authenticate, session, authorize, audit admission. */
 export function postStages(binding: TransportBinding): readonly Stage[] {
-  return [checkTransport, authenticate, bindSession(binding), authorize, admitAudit];
+  return [checkTransport, authenticate, bindSession(binding), authorize, limitRate, admitAudit];
 }
 
 /**

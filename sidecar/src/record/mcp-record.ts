@@ -33,7 +33,14 @@ export interface McpRecord {
   target?: McpTarget;
   arguments?: unknown;
   client?: { name?: string; version?: string };
-  decision?: { effect: 'allow' | 'deny'; rule?: string; policy?: string; reason?: string };
+  decision?: {
+    effect: 'allow' | 'deny';
+    rule?: string;
+    policy?: string;
+    reason?: string;
+    /** What a DryRun rule would have decided instead (nothing was enforced by it). */
+    dryRun?: { outcome: 'wouldDeny' | 'wouldAllow'; policy: string; rule: string };
+  };
   result?: { isError: boolean; errorCode?: number; errorMessage?: string };
   httpStatus?: number;
   /** Proxy or authentication error code, when the message was refused or failed. */
@@ -51,6 +58,8 @@ export interface McpRecord {
     mode: 'headers' | 'perPrincipal' | 'tokenExchange' | 'clientCredentials';
     id: string;
   };
+  /** The rate limit that refused this call, and when it would pass. */
+  rateLimit?: { limit: string; retryAfterMs: number };
   traceparent?: string;
 }
 

@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
 import { createAuthenticator } from '../authn/authenticator.ts';
 import type { Authenticator } from '../authn/index.ts';
-import { compilePolicy, decide, filterListResult } from '../authz/index.ts';
+import { compilePolicy, decide, decideDryRun, filterListResult } from '../authz/index.ts';
 import type { EffectiveConfig } from '../config/load.ts';
+import type { Decision } from '../contract/decision.ts';
 import { classifyMethod } from '../contract/methods.ts';
 import type { PinBook } from '../pinning/book.ts';
 import type { PolicyPort } from '../pipeline/ports.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
 import type { SessionBindings } from '../pipeline/sessions.ts';
+import { createRateLimiter, type RateLimitState } from '../ratelimit/limiter.ts';
 import type { Recorder } from '../record/mcp-record.ts';
 import type { McpTracing } from '../telemetry/tracing.ts';
 import { compileOriginPolicy } from '../transport/headers.ts';
@@ -37,6 +39,8 @@ export interface RuntimeDeps {
   readonly ownUpstreamHeaders?: Readonly<Record<string, string>>;
   /** Built from upstream.auth, kept across reloads that leave it unchanged (its token cache with it). */
   readonly credentials?: CredentialSource | undefined;
+  /** Token buckets of the rate limits, kept across reloads for limits that did not change. */
+  readonly rateLimits: RateLimitState;
 }
 
 export interface BuiltRuntime {
@@ -51,26 +55,31 @@ export function policyPort(
 ): PolicyPort {
   const policy = compilePolicy(config.authorization.rules);
   const server = config.server.name;
+  // Held definitions are refused after the rules allowed the call, so a caller the rules refuse
+  // learns nothing about the server's definitions.
+  const held = (request: Parameters<PolicyPort['decide']>[1]): Decision | undefined => {
+    const hold =
+      pins === undefined
+        ? undefined
+        : request.tool !== undefined && request.method === 'tools/call'
+          ? pins.holdOfCall('tool', request.tool)
+          : request.prompt !== undefined && request.method === 'prompts/get'
+            ? pins.holdOfCall('prompt', request.prompt)
+            : request.resource !== undefined && request.method === 'resources/read'
+              ? pins.holdOfRead(request.resource)
+              : undefined;
+    if (hold === undefined) return undefined;
+    const data: Record<string, unknown> = { observedDigest: hold.observed };
+    if (hold.pinned !== undefined) data.pinnedDigest = hold.pinned;
+    return { effect: 'deny', reason: hold.message, data };
+  };
   return {
     decide(principal, request) {
-      const d = decide(policy, principal, request);
-      if (d.effect === 'deny') return d;
-      // Held definitions are refused after the rules allowed the call, so a caller the rules
-      // refuse learns nothing about the server's definitions.
-      const hold =
-        pins === undefined
-          ? undefined
-          : request.tool !== undefined && request.method === 'tools/call'
-            ? pins.holdOfCall('tool', request.tool)
-            : request.prompt !== undefined && request.method === 'prompts/get'
-              ? pins.holdOfCall('prompt', request.prompt)
-              : request.resource !== undefined && request.method === 'resources/read'
-                ? pins.holdOfRead(request.resource)
-                : undefined;
-      if (hold === undefined) return d;
-      const data: Record<string, unknown> = { observedDigest: hold.observed };
-      if (hold.pinned !== undefined) data.pinnedDigest = hold.pinned;
-      return { effect: 'deny', reason: hold.message, data };
+      const ruled = decide(policy, principal, request);
+      const d = (ruled.effect === 'allow' && held(request)) || ruled;
+      // DryRun rules decide nothing; what they would have changed goes to the audit and metrics.
+      const dryRun = decideDryRun(policy, principal, request, ruled);
+      return dryRun === undefined ? d : { ...d, dryRun };
     },
     filtersReplies: (method) =>
       classifyMethod(method).kind === 'list' || (pins !== undefined && method === 'initialize'),
@@ -110,6 +119,7 @@ export function buildRuntime(config: EffectiveConfig, deps: RuntimeDeps): BuiltR
     recorder: deps.recorder,
     sessions: deps.sessions,
     paramHeaders: deps.paramHeaders,
+    rateLimiter: createRateLimiter(config.rateLimits ?? [], deps.rateLimits),
     tracing: config.telemetry?.tracing?.enabled === false ? undefined : deps.tracing,
   };
   return { runtime, authenticator };

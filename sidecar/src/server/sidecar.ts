@@ -10,6 +10,7 @@ import type { ConfigResult, EffectiveConfig } from '../config/load.ts';
 import type { PinStore } from '../pinning/book.ts';
 import { ownHeaders } from '../pinning/own-headers.ts';
 import { SessionBindings } from '../pipeline/sessions.ts';
+import type { RateLimitState } from '../ratelimit/limiter.ts';
 import { fanOut, type Recorder } from '../record/mcp-record.ts';
 import { createRuleLabels, createToolLabels, RULE_LABEL_LIMIT } from '../telemetry/labels.ts';
 import { createSidecarMetrics, type SidecarMetrics } from '../telemetry/metrics.ts';
@@ -165,10 +166,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
           store: opts.pinStore,
           firstReadMs: config.upstream.connectTimeoutMs,
         });
+  const rateLimits: RateLimitState = new Map();
   const build = (cfg: EffectiveConfig, up: UpstreamClient, creds: CredentialSource | undefined) =>
     buildRuntime(cfg, {
       sessions,
       paramHeaders,
+      rateLimits,
       recorder,
       upstream: up,
       env,

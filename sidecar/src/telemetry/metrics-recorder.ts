@@ -27,7 +27,14 @@ export function createMetricsRecorder(
       if (r.decision) {
         const rule = opts.rules.label(r.decision, r.method);
         metrics.decisions.inc({ server, method, tool, decision: r.decision.effect, rule });
+        const dry = r.decision.dryRun;
+        if (dry !== undefined) {
+          const effect = dry.outcome === 'wouldDeny' ? 'deny' : 'allow';
+          const dryRule = opts.rules.label({ effect, rule: dry.rule, policy: dry.policy }, r.method);
+          metrics.dryRunDecisions.inc({ server, method, tool, outcome: dry.outcome, rule: dryRule });
+        }
       }
+      if (r.rateLimit !== undefined) metrics.rateLimited.inc({ server, tool, limit: r.rateLimit.limit });
       // An identity provider that cannot be reached answers 503 (outcome failed): still an
       // authentication failure, and the one an outage alert looks for.
       if (r.outcome === 'unauthenticated' || (r.outcome === 'failed' && isAuthnCode(r.errorCode)))

@@ -25,6 +25,10 @@ export interface SidecarMetrics {
   /** Time the sidecar itself spent on a message: its latency less the wait for the upstream. */
   readonly ownDuration: Histogram<'server' | 'method' | 'outcome'>;
   readonly decisions: Counter<'server' | 'method' | 'tool' | 'decision' | 'rule'>;
+  /** What DryRun rules would have decided (wouldDeny, wouldAllow), by the rule; nothing enforced. */
+  readonly dryRunDecisions: Counter<'server' | 'method' | 'tool' | 'outcome' | 'rule'>;
+  /** tools/call refused by a rate limit, by limit (names from configuration). */
+  readonly rateLimited: Counter<'server' | 'tool' | 'limit'>;
   readonly authnFailures: Counter<'server' | 'reason'>;
   readonly auditEvents: Counter<'sink' | 'result'>;
   readonly auditQueueDepth: Gauge<'sink'>;
@@ -99,6 +103,18 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       name: `${PREFIX}decisions_total`,
       help: 'Authorization decisions, by the rule that made them (policy/rule, default-deny, method-denied).',
       labelNames: ['server', 'method', 'tool', 'decision', 'rule'],
+      registers,
+    }),
+    dryRunDecisions: new Counter({
+      name: `${PREFIX}dry_run_decisions_total`,
+      help: 'Decisions DryRun rules would have made differently (outcome wouldDeny or wouldAllow), by rule; none was enforced.',
+      labelNames: ['server', 'method', 'tool', 'outcome', 'rule'],
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: `${PREFIX}rate_limited_total`,
+      help: 'Tool calls refused by a rate limit before reaching the server, by limit.',
+      labelNames: ['server', 'tool', 'limit'],
       registers,
     }),
     authnFailures: new Counter({

@@ -7,6 +7,7 @@
 // -32004 (legacy SSE) refuses a list request while too many others await their answer in the session;
 // -32005 refuses a call for which the sidecar holds no upstream credential for this caller (no
 // per-principal mapping, no token to exchange, or the identity provider refused the exchange);
+// -32006 refuses a call over a rate limit (data.retryAfterMs says when it would pass);
 // -32020 is the MCP SDK's code for an Mcp-Method/Mcp-Name header that disagrees with the body.
 
 export type ProxyErrorCode =
@@ -36,6 +37,7 @@ export type ProxyErrorCode =
   | 'UPSTREAM_PROTOCOL'
   | 'UPSTREAM_CREDENTIAL_MISSING'
   | 'UPSTREAM_CREDENTIAL_UNAVAILABLE'
+  | 'RATE_LIMITED'
   | 'INTERNAL';
 
 export interface ErrorSpec {
@@ -111,6 +113,9 @@ export const ERROR_SPECS: Readonly<Record<ProxyErrorCode, ErrorSpec>> = {
     jsonRpcCode: -32603,
     message: 'Upstream credential unavailable',
   },
+  // HTTP 200 as for denials: MCP SDK clients hand a JSON-RPC error (and its data.retryAfterMs) to the
+  // caller, where a 429 would become a transport failure without it. Retry-After is set too.
+  RATE_LIMITED: { httpStatus: 200, jsonRpcCode: -32006, message: 'Rate limit exceeded; retry later' },
   INTERNAL: { httpStatus: 500, jsonRpcCode: -32603, message: 'Internal error' },
 };
 

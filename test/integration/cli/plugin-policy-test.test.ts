@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,10 @@ import { runPlugin } from '../../support/plugin.ts';
 // not compile is reported at the line and column of the YAML file, before any case runs.
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'examples');
-const EXAMPLE_TEST = join(EXAMPLES, 'policy-tests', 'everything.policytest.yaml');
+const EXAMPLE_DIR = join(EXAMPLES, 'policy-tests');
+const EXAMPLE_TESTS = readdirSync(EXAMPLE_DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => join(EXAMPLE_DIR, f));
 
 let dir: string;
 beforeAll(async () => {
@@ -57,13 +61,17 @@ async function suite(policy: string, test: string): Promise<string> {
 
 describe('policy test', () => {
   it('runs every case of the examples and exits 0', async () => {
-    const r = await runPlugin(['policy', 'test', EXAMPLE_TEST]);
+    expect(EXAMPLE_TESTS.length).toBeGreaterThanOrEqual(2);
+    const r = await runPlugin(['policy', 'test', ...EXAMPLE_TESTS]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const cases = (await readFile(EXAMPLE_TEST, 'utf8')).match(/^ {2}- name: /gm) ?? [];
+    const texts = await Promise.all(EXAMPLE_TESTS.map((f) => readFile(f, 'utf8')));
+    const cases = texts.flatMap((t) => t.match(/^ {2}- name: /gm) ?? []);
     expect(cases.length).toBeGreaterThan(5);
     expect(r.stdout.match(/^ {2}ok {4}/gm)).toHaveLength(cases.length);
     expect(r.stdout).toContain(`${cases.length} passed, 0 failed`);
     expect(r.stdout).toContain('deny by rule no-env of default/guardrails');
+    // The ClusterMcpPolicy example: its deny beats the namespace's allow, its DryRun rule decides nothing.
+    expect(r.stdout).toContain('deny by rule no-images-in-prod of ClusterMcpPolicy prod-guardrails');
   });
 
   it('decides CEL over the arguments: a case expecting the wrong decision fails with exit 1 and its line', async () => {

@@ -91,7 +91,7 @@ describe('the Helm chart renders objects the API server accepts', () => {
       watch: (w: string[]) => ({ mode: 'namespaces', namespaces: w }),
       monitoring: monitoringOn,
       expect: ['Role', 'RoleBinding', 'ServiceMonitor', 'PodMonitor', 'PrometheusRule'],
-      absent: ['ClusterRole/operator', 'ClusterRoleBinding'],
+      absent: [],
     },
     {
       name: 'namespace mode, monitoring off, no leader election',
@@ -99,7 +99,7 @@ describe('the Helm chart renders objects the API server accepts', () => {
       monitoring: monitoringOff,
       operator: { leaderElection: { enabled: false } },
       expect: ['Role', 'RoleBinding'],
-      absent: ['ClusterRole/operator', 'ClusterRoleBinding', 'Role/leader-election', 'PrometheusRule'],
+      absent: ['Role/leader-election', 'PrometheusRule'],
     },
   ];
 
@@ -130,6 +130,26 @@ describe('the Helm chart renders objects the API server accepts', () => {
       expect(hit, `${pattern} should not be rendered`).toBe(false);
     }
     if (values.watch.mode === 'namespaces') {
+      // Nothing cluster-wide but what cluster-scoped things need: reading ClusterMcpPolicies and
+      // namespace labels, the webhook's own configuration, and the roles people are bound to.
+      const CLUSTER_WIDE = new Set([
+        'portcullis.dev/clustermcppolicies',
+        'portcullis.dev/clustermcppolicies/status',
+        '/namespaces',
+        'admissionregistration.k8s.io/validatingwebhookconfigurations',
+      ]);
+      const bound = new Set(
+        objects
+          .filter((o) => o.kind === 'ClusterRoleBinding')
+          .map((o) => (o as { roleRef?: { name: string } }).roleRef?.name),
+      );
+      for (const role of objects.filter((o) => o.kind === 'ClusterRole' && bound.has(o.metadata.name))) {
+        const rules = (role as { rules?: { apiGroups: string[]; resources: string[] }[] }).rules ?? [];
+        for (const r of rules)
+          for (const g of r.apiGroups)
+            for (const res of r.resources)
+              expect(CLUSTER_WIDE, `${role.metadata.name}: ${g}/${res}`).toContain(`${g}/${res}`);
+      }
       const roleNamespaces = objects
         .filter((o) => o.kind === 'Role' && o.metadata.name.endsWith('-operator'))
         .map((o) => o.metadata.namespace);

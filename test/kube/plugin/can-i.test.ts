@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -6,7 +9,13 @@ import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import { KEYS, type Recorded } from '../../support/harness.ts';
 import { startOidcProvider, type TestOidcProvider } from '../../support/oidc-provider.ts';
-import { applyManifest, serverReady, setUpNamespace } from '../../support/operator.ts';
+import {
+  applyManifest,
+  type InProcessOperator,
+  serverReady,
+  setUpNamespace,
+  startOperator,
+} from '../../support/operator.ts';
 import { runPlugin } from '../../support/plugin.ts';
 import {
   RENDERED_CANONICAL_URI,
@@ -50,6 +59,20 @@ const POLICY = {
         tools: ['delta'],
         when: 'principal.method == "oidc"',
       },
+      // With usernameClaim email, user subjects match the email and principal.subject is the token's sub.
+      {
+        name: 'alice-by-email',
+        action: 'allow',
+        subjects: [{ user: 'alice@example.com' }],
+        tools: ['gamma'],
+      },
+      {
+        name: 'no-delta-for-contractor-subject',
+        action: 'deny',
+        subjects: [{ anyAuthenticated: true }],
+        tools: ['delta'],
+        when: 'principal.subject == "contractor"',
+      },
     ],
   },
 };
@@ -75,7 +98,13 @@ const CASES: Case[] = [
   { who: { key: 'alice' }, tool: 'epsilon', allowed: false, rule: 'tools-allow-list' },
   { who: { client: 'portcullis-test' }, tool: 'beta', allowed: true, rule: 'engineers' },
   { who: { client: 'portcullis-test' }, tool: 'delta', allowed: false },
-  { who: { client: 'contractor' }, tool: 'delta', allowed: true, rule: 'contractors-delta-by-token' },
+  { who: { client: 'portcullis-test' }, tool: 'gamma', allowed: true, rule: 'alice-by-email' },
+  {
+    who: { client: 'contractor' },
+    tool: 'delta',
+    allowed: false,
+    rule: 'no-delta-for-contractor-subject',
+  },
   { who: { client: 'contractor' }, tool: 'alpha', allowed: false },
 ];
 
@@ -84,7 +113,9 @@ let idp: TestOidcProvider;
 let sidecar: RunningSidecar;
 let records: Recorded;
 
-const ns = setUpNamespace('can-i');
+// The operator renders the cluster's identity provider with usernameClaim email (its defaults file).
+const ns = setUpNamespace('can-i', { operator: false });
+let op: InProcessOperator;
 
 beforeAll(async () => {
   upstream = await startEchoUpstream();
@@ -94,15 +125,22 @@ beforeAll(async () => {
         clientId: 'portcullis-test',
         clientSecret: randomBytes(24).toString('base64url'),
         groups: ['engineering'],
+        claims: { email: 'alice@example.com' },
       },
       {
         clientId: 'contractor',
         clientSecret: randomBytes(24).toString('base64url'),
         groups: ['outside'],
-        claims: { employment: 'contractor' },
+        claims: { employment: 'contractor', email: 'carol@example.com' },
       },
     ],
   });
+  const defaults = join(await mkdtemp(join(tmpdir(), 'can-i-')), 'defaults.yaml');
+  await writeFile(
+    defaults,
+    JSON.stringify({ authentication: { oidc: [{ issuer: idp.issuer, usernameClaim: 'email' }] } }),
+  );
+  op = await startOperator(ns.name, 'op-0', ['--defaults', defaults]);
   await applyManifest(
     ns.name,
     JSON.stringify({
@@ -128,16 +166,15 @@ beforeAll(async () => {
   const rendered = await renderedConfig(ns.name, SERVER, (c) =>
     c.authorization.rules.some((r) => r.policy === `${ns.name}/team`),
   );
-  ({ sidecar, records } = await startRenderedSidecar(rendered, {
-    upstreamUrl: upstream.url,
-    oidcIssuer: idp.issuer,
-  }));
+  expect(rendered.authentication.oidc?.map((o) => o.usernameClaim)).toEqual(['email']);
+  ({ sidecar, records } = await startRenderedSidecar(rendered, { upstreamUrl: upstream.url }));
 });
 
 afterAll(async () => {
   await sidecar?.close();
   await upstream?.close();
   await idp?.close();
+  await op?.stop();
 });
 
 async function credentialOf(who: Who): Promise<Record<string, string>> {
@@ -184,7 +221,9 @@ async function askPlugin(c: Case): Promise<{ allowed: boolean; rule?: string; co
       : c.who.client === 'contractor'
         ? [
             '--as',
-            'contractor',
+            'carol@example.com',
+            '--claim',
+            'sub=contractor',
             '--groups',
             'outside',
             '--claim',
@@ -192,7 +231,16 @@ async function askPlugin(c: Case): Promise<{ allowed: boolean; rule?: string; co
             '--issuer',
             idp.issuer,
           ]
-        : ['--as', 'portcullis-test', '--groups', 'engineering', '--issuer', idp.issuer];
+        : [
+            '--as',
+            'alice@example.com',
+            '--claim',
+            'sub=portcullis-test',
+            '--groups',
+            'engineering',
+            '--issuer',
+            idp.issuer,
+          ];
   const r = await runPlugin(
     ['can-i', '-n', ns.name, ...who, 'call', c.tool, 'on', SERVER, '--args', JSON.stringify(c.args ?? {})],
     { ...process.env, KUBECONFIG: inject('kubeconfig') },

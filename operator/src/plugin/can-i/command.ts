@@ -61,11 +61,13 @@ export const canICommand: Command = {
     "sidecar's own compiler. Prints yes or no and the deciding rule. Exit 0 yes, 1 no, 2 error.",
     '',
     'Flags:',
-    "  --as USER            The caller's username; system:serviceaccount:NS:NAME for a ServiceAccount.",
+    "  --as USER            The caller's username (the identity provider's usernameClaim);",
+    '                       system:serviceaccount:NS:NAME for a ServiceAccount.',
     '  --groups G,...       Its groups (repeatable).',
-    '  --api-key ID         The caller uses this API key (USER is then the key subject).',
-    '  --claim NAME=VALUE   A token claim (repeatable; VALUE read as JSON when it parses).',
-    "  --issuer URL         The token's issuer (for conditions on principal.issuer).",
+    "  --api-key ID         The caller uses this API key: the key's configured subject and groups.",
+    '  --claim NAME=VALUE   A token claim (repeatable; VALUE read as JSON when it parses); sub=... sets',
+    '                       principal.subject (default USER).',
+    "  --issuer URL         The token's issuer: whose claim mapping applies (default the first).",
     '  --args JSON          Arguments of the call (a JSON object), for conditions on arguments.',
     '  --method METHOD      Another MCP method on the target (e.g. resources/subscribe).',
     '  --all                Every tool the cluster knows for the server (pins, trusted definitions):',
@@ -82,19 +84,28 @@ export const canICommand: Command = {
     all: { type: 'boolean' },
   },
   async run({ values, positionals, out, kube }) {
-    if (typeof values.as !== 'string' || values.as === '') throw new UsageError('--as USER is required');
+    const apiKey = typeof values['api-key'] === 'string' ? values['api-key'] : undefined;
+    if ((typeof values.as !== 'string' || values.as === '') && apiKey === undefined)
+      throw new UsageError('--as USER (or --api-key ID) is required');
     const question = parseQuestion(positionals, values.all === true);
+    const groups = list(values.groups);
     const caller: SimulatedCaller = {
-      user: values.as,
-      groups: list(values.groups),
+      ...(typeof values.as === 'string' && values.as !== '' ? { user: values.as } : {}),
+      ...(groups.length > 0 ? { groups } : {}),
       claims: claimsOf(values.claim),
-      ...(typeof values['api-key'] === 'string' ? { apiKey: values['api-key'] } : {}),
+      ...(apiKey !== undefined ? { apiKey } : {}),
       ...(typeof values.issuer === 'string' ? { issuer: values.issuer } : {}),
     };
-    const principal = simulatedPrincipal(caller);
     const args = argumentsOf(values.args);
     const { client, namespace } = await kube();
     const { config } = await readServerConfig(client, namespace, question.server);
+    // The caller as this server's sidecars would see it: their identity providers' claim mapping.
+    let principal: ReturnType<typeof simulatedPrincipal>;
+    try {
+      principal = simulatedPrincipal(caller, config.authentication);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const policy = compilePolicy(config.authorization.rules);
     const server = config.server.name;
 

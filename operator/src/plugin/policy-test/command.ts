@@ -46,7 +46,7 @@ export const policyTestCommand: Command = {
     for (const suite of loaded.suites) {
       if (values.quiet !== true) out.out(suite.file.file);
       suite.test.cases.forEach((c, i) => {
-        const result = runCase(c, suite.servers, suite.policies);
+        const result = runCase(c, { ...suite, namespaces: suite.test.namespaces ?? {} });
         if (result.ok) {
           passed++;
           if (values.quiet !== true) out.out(`  ok    ${result.name}: ${result.detail}`);

@@ -1,6 +1,8 @@
 import { compilePolicy, type Decision } from '../../../../sidecar/src/contract/index.ts';
+import type { ClusterMcpPolicy } from '../../api/cluster-mcp-policy.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
+import { clusterSelects } from '../../policy/cluster.ts';
 import { policiesForServer } from '../../policy/selection.ts';
 import { configuredRules } from '../../render/sidecar-config.ts';
 import { simulatedPrincipal } from '../shared/principal.ts';
@@ -8,7 +10,7 @@ import { type CallKind, simulate } from '../shared/simulate.ts';
 import type { TestCase } from './format.ts';
 
 // The pure part of `policy test`: each case decided over the rules its server would be rendered
-// with (the operator's own selection and rendering, the sidecar's own compiler and decide), and
+// with (the operator's own selection and rendering, cluster policies first, the sidecar's own compiler and decide), and
 // compared with what the case expects.
 
 export interface CaseResult {
@@ -60,11 +62,16 @@ function callOf(c: TestCase): { kind: CallKind; target: string } | string {
   return { kind, target: c[kind] as string };
 }
 
-export function runCase(
-  c: TestCase,
-  servers: readonly McpServer[],
-  policies: readonly McpPolicy[],
-): CaseResult {
+export interface Suite {
+  readonly servers: readonly McpServer[];
+  readonly policies: readonly McpPolicy[];
+  readonly clusterPolicies: readonly ClusterMcpPolicy[];
+  /** Namespace labels by namespace name (unlisted namespaces have none). */
+  readonly namespaces: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+export function runCase(c: TestCase, suite: Suite): CaseResult {
+  const { servers, policies } = suite;
   const fail = (detail: string): CaseResult => ({ name: c.name, ok: false, detail });
   const server = serverOf(c, servers);
   if (typeof server === 'string') return fail(server);
@@ -72,7 +79,9 @@ export function runCase(
   if (typeof call === 'string') return fail(call);
   let decision: Decision;
   try {
-    const rules = configuredRules(server, policiesForServer(server, policies));
+    const labels = suite.namespaces[server.metadata.namespace ?? ''];
+    const cluster = suite.clusterPolicies.filter((p) => clusterSelects(p.spec, server, labels));
+    const rules = configuredRules(server, policiesForServer(server, policies), cluster);
     decision = simulate(compilePolicy(rules), server.metadata.name, simulatedPrincipal(c.principal), {
       ...call,
       ...(c.arguments ? { arguments: c.arguments } : {}),

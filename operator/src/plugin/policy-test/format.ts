@@ -71,9 +71,14 @@ export const PolicyTestFile = Type.Object(
     policies: Type.Array(Type.String({ minLength: 1 }), {
       minItems: 1,
       description:
-        'YAML files, relative to this one, holding the policies (and optionally McpServer objects) under test.',
+        'YAML files, relative to this one, holding the McpPolicies and ClusterMcpPolicies (and optionally McpServer objects) under test.',
     }),
     servers: Type.Optional(Type.Array(TestServer)),
+    namespaces: Type.Optional(
+      Type.Record(Type.String(), Labels, {
+        description: "Labels of the servers' namespaces, by name, for ClusterMcpPolicy namespaceSelectors.",
+      }),
+    ),
     cases: Type.Array(TestCase, { minItems: 1 }),
   },
   { additionalProperties: false },

@@ -1,10 +1,12 @@
 import { dirname, resolve } from 'node:path';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { CLUSTER_MCP_POLICY_KIND, ClusterMcpPolicy } from '../../api/cluster-mcp-policy.ts';
 import { API_VERSION } from '../../api/group.ts';
 import { MCP_POLICY_KIND, McpPolicy } from '../../api/mcp-policy.ts';
 import { MCP_SERVER_KIND, type McpServer } from '../../api/mcp-server.ts';
-import { validatePolicy } from '../../policy/validation.ts';
+import { clusterPolicyRef } from '../../policy/cluster.ts';
+import { type PolicyIssue, validateClusterPolicy, validatePolicy } from '../../policy/validation.ts';
 import { readYamlDocuments, type YamlDocument } from '../shared/yaml-source.ts';
 import { POLICY_TEST_KIND, PolicyTestFile, type TestServer } from './format.ts';
 
@@ -17,6 +19,7 @@ export interface LoadedSuite {
   readonly file: YamlDocument;
   readonly test: PolicyTestFile;
   readonly policies: McpPolicy[];
+  readonly clusterPolicies: ClusterMcpPolicy[];
   readonly servers: McpServer[];
 }
 
@@ -24,6 +27,7 @@ export type LoadResult = { ok: true; suites: LoadedSuite[] } | { ok: false; prob
 
 const testSchema = Compile(PolicyTestFile);
 const policySchema = Compile(McpPolicy);
+const clusterPolicySchema = Compile(ClusterMcpPolicy);
 
 const at = (doc: YamlDocument, path: readonly (string | number)[]) => {
   const { line, column } = doc.positionOf(path);
@@ -44,8 +48,12 @@ function schemaProblems(doc: YamlDocument, schema: ReturnType<typeof Compile<TSc
     });
 }
 
-function policyProblems(doc: YamlDocument, policy: McpPolicy): string[] {
-  return validatePolicy(policy).map((issue) => {
+function policyProblems(
+  doc: YamlDocument,
+  policy: McpPolicy | ClusterMcpPolicy,
+  issues: readonly PolicyIssue[],
+): string[] {
+  return issues.map((issue) => {
     const index = policy.spec.rules.findIndex((r) => r.name === issue.rule);
     const rulePath = ['spec', 'rules', index];
     const fieldPath = issue.field.split('.').flatMap((p) => {
@@ -54,13 +62,16 @@ function policyProblems(doc: YamlDocument, policy: McpPolicy): string[] {
     });
     const where =
       issue.rule === undefined
-        ? at(doc, ['spec', 'servers'])
+        ? at(doc, issue.field.split('.'))
         : issue.position && issue.field === 'when'
           ? (({ line, column }) => `${doc.file}:${line}:${column}`)(
               doc.positionInString([...rulePath, 'when'], issue.position),
             )
           : at(doc, [...rulePath, ...fieldPath]);
-    const name = `${policy.metadata.namespace}/${policy.metadata.name}`;
+    const name =
+      policy.kind === CLUSTER_MCP_POLICY_KIND
+        ? clusterPolicyRef(policy)
+        : `${policy.metadata.namespace}/${policy.metadata.name}`;
     return issue.rule === undefined
       ? `${where}: policy ${name}: ${issue.field}: ${issue.message}`
       : `${where}: policy ${name}, rule ${issue.rule}: ${issue.field}: ${issue.message}`;
@@ -96,23 +107,33 @@ export async function loadSuites(files: readonly string[]): Promise<LoadResult> 
       if (found.length > 0) continue;
       const test = doc.value as PolicyTestFile;
       const policies: McpPolicy[] = [];
+      const clusterPolicies: ClusterMcpPolicy[] = [];
       const servers = (test.servers ?? []).map(serverOf);
       for (const name of test.policies) {
         for (const source of await readYamlDocuments(resolve(dirname(path), name))) {
           const object = source.value as { apiVersion?: unknown; kind?: unknown } | null;
           if (object?.apiVersion !== API_VERSION) continue; // other objects of a GitOps folder
           if (object.kind === MCP_SERVER_KIND) servers.push(withNamespace(object as McpServer));
+          if (object.kind === CLUSTER_MCP_POLICY_KIND) {
+            const invalid = schemaProblems(source, clusterPolicySchema);
+            problems.push(...invalid);
+            if (invalid.length > 0) continue;
+            const policy = object as ClusterMcpPolicy;
+            const faults = policyProblems(source, policy, validateClusterPolicy(policy));
+            problems.push(...faults);
+            if (faults.length === 0) clusterPolicies.push(policy);
+          }
           if (object.kind !== MCP_POLICY_KIND) continue;
           const invalid = schemaProblems(source, policySchema);
           problems.push(...invalid);
           if (invalid.length > 0) continue;
           const policy = withNamespace(object as McpPolicy);
-          const faults = policyProblems(source, policy);
+          const faults = policyProblems(source, policy, validatePolicy(policy));
           problems.push(...faults);
           if (faults.length === 0) policies.push(policy);
         }
       }
-      suites.push({ file: doc, test, policies, servers });
+      suites.push({ file: doc, test, policies, clusterPolicies, servers });
     }
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, suites };

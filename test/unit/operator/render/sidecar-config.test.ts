@@ -65,6 +65,19 @@ const cases: { name: string; s: McpServer; policies: McpPolicy[]; d: OperatorDef
     }),
   },
   {
+    name: 'rate limits',
+    s: server({
+      spec: {
+        rateLimits: [
+          { name: 'per-caller', per: 'principal', requestsPerSecond: 2, burst: 10 },
+          { name: 'exports', per: 'tool', tools: ['export_*'], requestsPerSecond: 0.1, burst: 1 },
+        ],
+      },
+    }),
+    policies: [policy()],
+    d: defaults(),
+  },
+  {
     name: 'no identity providers at all',
     s: server(),
     policies: [policy()],
@@ -78,6 +91,13 @@ describe('buildSidecarConfig', () => {
     const text = r.children.configMap.data?.[CONFIG_FILE] as string;
     const loaded = validateConfig(JSON.parse(text));
     expect(loaded.ok ? [] : loaded.issues).toEqual([]);
+  });
+
+  it('passes spec.rateLimits to the sidecar as they are', () => {
+    const c = cases.find((x) => x.name === 'rate limits');
+    const { config } = render(c?.s, c?.policies);
+    expect(config.rateLimits).toEqual(c?.s.spec.rateLimits);
+    expect(render().config.rateLimits).toBeUndefined();
   });
 
   it('accepts tokens for the server URL plus the extra audiences, from cluster and extra issuers', () => {

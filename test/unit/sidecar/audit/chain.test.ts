@@ -219,6 +219,7 @@ describe('sealing', () => {
         direction: 'server-to-client',
         httpMethod: 'GET',
         httpStatus: 200,
+        rateLimit: { limit: 'per-user', retryAfterMs: 250 },
         reason: 'r'.repeat(2000), // cut: truncatedFields
         upstreamLatencyMs: 0.5,
         upstreamCredential: { mode: 'perPrincipal', id: 'alice-prefect' },

@@ -41,9 +41,11 @@ describe('sidecar metrics', () => {
       'portcullis_sidecar_config_reloads_total',
       'portcullis_sidecar_decisions_total',
       'portcullis_sidecar_definition_drift_total',
+      'portcullis_sidecar_dry_run_decisions_total',
       'portcullis_sidecar_info',
       'portcullis_sidecar_own_duration_seconds',
       'portcullis_sidecar_pinned_definitions',
+      'portcullis_sidecar_rate_limited_total',
       'portcullis_sidecar_request_duration_seconds',
       'portcullis_sidecar_requests_total',
       'portcullis_sidecar_stdio_processes',
@@ -77,6 +79,7 @@ describe('sidecar metrics', () => {
       'mode',
       'kind', // tool, prompt, resourceTemplate, instructions
       'effect', // held, observed
+      'limit', // rate limit names: configuration, at most 64
     ]);
     // The process metrics' labels describe the runtime (GC kind, heap space, Node version).
     const runtime = /^portcullis_sidecar_(process|nodejs)_/;
