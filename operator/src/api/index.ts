@@ -1,5 +1,6 @@
 export * from './conditions.ts';
 export { crdFiles, customResourceDefinitions } from './crds.ts';
+export * from './external-source.ts';
 export * from './group.ts';
 export * from './hosted-source.ts';
 export * from './kube-types.ts';

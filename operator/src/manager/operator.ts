@@ -81,7 +81,7 @@ export function renderFor(defaults: OperatorDefaults) {
       ok: true,
       objects: objects.filter((o) => o !== undefined) as KubeObject[],
       url: result.url,
-      replicas: server.spec.hosted?.replicas ?? 1,
+      replicas: (server.spec.hosted ?? server.spec.external)?.replicas ?? 1,
     };
   };
 }
@@ -193,7 +193,7 @@ export class Operator {
         namespace: s.metadata.namespace ?? '',
         name: s.metadata.name,
         phase: s.status?.phase ?? 'Pending',
-        replicas: s.spec.hosted?.replicas ?? 0,
+        replicas: (s.spec.hosted ?? s.spec.external)?.replicas ?? 0,
       }));
   }
 

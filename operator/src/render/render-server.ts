@@ -6,18 +6,21 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import type { SidecarConfig } from '../../../sidecar/src/config/schema.ts';
+import type { ExternalSource } from '../api/external-source.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
+import { gatewayEgressPorts } from './egress.ts';
 import { RenderError } from './errors.ts';
-import { hostedEndpoint } from './layout.ts';
+import { externalUpstream, renderGatewayDeployment } from './external.ts';
+import { externalEndpoint, hostedEndpoint } from './layout.ts';
 import { renderConfigMap } from './render-configmap.ts';
 import { renderDeployment } from './render-deployment.ts';
 import { type NetworkPolicyObject, renderNetworkPolicy } from './render-network-policy.ts';
 import { renderPodDisruptionBudget } from './render-pdb.ts';
 import { renderService } from './render-service.ts';
 import { renderServiceAccount } from './render-service-account.ts';
-import { buildSidecarConfig } from './sidecar-config.ts';
+import { buildSidecarConfig, hostedUpstream } from './sidecar-config.ts';
 
 // (McpServer, the policies that select it, cluster defaults) -> every child object, ready for
 // server-side apply. Pure: no clock, no I/O, same inputs give equal objects.
@@ -65,9 +68,13 @@ export function renderServer({ server, policies, defaults }: RenderInput): Rende
       `McpServer ${name} has no namespace or uid; render objects read from the API`,
     );
   }
+  if (server.spec.external) return renderExternal(server, server.spec.external, policies, defaults);
   const hosted = server.spec.hosted;
   if (!hosted) {
-    return fail('RENDER_UNSUPPORTED_SOURCE', 'only spec.hosted is supported by this operator version');
+    return fail(
+      'RENDER_UNSUPPORTED_SOURCE',
+      'only spec.hosted and spec.external are supported by this operator version',
+    );
   }
   if (hosted.transport === 'stdio' && (hosted.command ?? []).length === 0) {
     return fail(
@@ -87,7 +94,8 @@ export function renderServer({ server, policies, defaults }: RenderInput): Rende
   }
 
   const endpoint = hostedEndpoint(server, hosted, defaults);
-  const config = buildSidecarConfig(server, hosted, policies, defaults, endpoint);
+  const upstream = hostedUpstream(server, hosted, endpoint);
+  const config = buildSidecarConfig(server, upstream, policies, defaults, endpoint);
   return {
     ok: true,
     config,
@@ -99,7 +107,32 @@ export function renderServer({ server, policies, defaults }: RenderInput): Rende
       deployment: renderDeployment(server, hosted, defaults, config),
       service: renderService(server, defaults),
       networkPolicy: renderNetworkPolicy(server, defaults),
-      podDisruptionBudget: renderPodDisruptionBudget(server, hosted),
+      podDisruptionBudget: renderPodDisruptionBudget(server, hosted.replicas),
+    },
+  };
+}
+
+/** An external server: a gateway of the sidecar alone, its egress limited to what its configuration names. */
+function renderExternal(
+  server: McpServer,
+  external: ExternalSource,
+  policies: readonly McpPolicy[],
+  defaults: OperatorDefaults,
+): RenderResult {
+  const endpoint = externalEndpoint(server, external, defaults);
+  const config = buildSidecarConfig(server, externalUpstream(server, external), policies, defaults, endpoint);
+  return {
+    ok: true,
+    config,
+    url: endpoint.url,
+    policies: policies.map((p) => p.metadata.name).sort(),
+    children: {
+      serviceAccount: renderServiceAccount(server),
+      configMap: renderConfigMap(server, config),
+      deployment: renderGatewayDeployment(server, external, defaults, config),
+      service: renderService(server, defaults),
+      networkPolicy: renderNetworkPolicy(server, defaults, gatewayEgressPorts(config, defaults)),
+      podDisruptionBudget: renderPodDisruptionBudget(server, external.replicas),
     },
   };
 }

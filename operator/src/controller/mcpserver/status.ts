@@ -21,6 +21,8 @@ export interface DeploymentState {
 
 export interface ServerObservation {
   name: string;
+  /** Which source the spec uses (the TYPE column); default hosted. */
+  source?: 'hosted' | 'external';
   generation: number;
   previous: McpServerStatus | undefined;
   url: string | undefined;
@@ -94,7 +96,7 @@ function readyCondition(o: ServerObservation, rollout: Rollout, gen: number): Co
     return c(
       'False',
       ServerReason.ScaledToZero,
-      'spec.hosted.replicas is 0; set it to 1 or more to serve calls.',
+      `spec.${o.source ?? 'hosted'}.replicas is 0; set it to 1 or more to serve calls.`,
     );
   }
   const problems = o.podProblems ?? [];
@@ -239,7 +241,7 @@ export function serverStatus(o: ServerObservation, now: Date): McpServerStatus {
   const policies = [...o.policies].sort();
   const status: McpServerStatus = {
     phase: phaseOf(updates, o),
-    source: 'hosted',
+    source: o.source ?? 'hosted',
     observedGeneration: gen,
     conditions: setConditions((o.previous?.conditions ?? []) as Condition[], updates, now),
     policies,

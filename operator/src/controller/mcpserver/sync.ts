@@ -148,13 +148,14 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
   const status = serverStatus(
     {
       name,
+      source: server.spec.external ? 'external' : 'hosted',
       generation: server.metadata.generation ?? 0,
       previous: server.status,
       url: rendered?.url ?? server.status?.url,
       renderError,
       applyError,
       conflict,
-      desiredReplicas: rendered?.replicas ?? server.spec.hosted?.replicas ?? 1,
+      desiredReplicas: rendered?.replicas ?? (server.spec.hosted ?? server.spec.external)?.replicas ?? 1,
       deployment,
       policies: policies.inForce,
       rejectedPolicies: policies.rejected,
