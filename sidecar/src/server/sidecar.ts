@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -113,8 +112,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       url,
       connectTimeoutMs: cfg.upstream.connectTimeoutMs,
       requestTimeoutMs: cfg.upstream.requestTimeoutMs,
-      ...(cfg.upstream.tls ? { tls: upstreamTls(cfg.upstream.tls) } : {}),
+      ...(cfg.upstream.tls ? { tls: cfg.upstream.tls } : {}),
       breaker: cfg.upstream.circuitBreaker,
+      onCaReload: (err) =>
+        err === undefined
+          ? logger?.info({ caFile: cfg.upstream.tls?.caFile }, 'upstream CA bundle reloaded')
+          : logger?.error({ err }, 'upstream CA bundle refused, keeping the last good one'),
     });
   let upstream = newUpstream(upstreamUrl as string, config);
   const newCredentials = (cfg: EffectiveConfig): CredentialSource | undefined =>
@@ -321,15 +324,4 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     await bridge?.close();
     await auditor?.close();
   }
-}
-
-/** The upstream's TLS settings with the CA bundle read (at start-up or reload: a bad path refuses the configuration). */
-function upstreamTls(tls: NonNullable<EffectiveConfig['upstream']['tls']>): {
-  ca?: string;
-  serverName?: string;
-} {
-  return {
-    ...(tls.caFile !== undefined ? { ca: readFileSync(tls.caFile, 'utf8') } : {}),
-    ...(tls.serverName !== undefined ? { serverName: tls.serverName } : {}),
-  };
 }

@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { errors, Pool } from 'undici';
 import { ProxyError } from '../errors.ts';
+import { watchCaBundle } from './ca-bundle.ts';
 import { circuitBreaker } from './circuit-breaker.ts';
 
 // The one door to the upstream MCP server: a keep-alive connection pool (undici). Connect and
@@ -9,14 +10,18 @@ import { circuitBreaker } from './circuit-breaker.ts';
 // the body of a reply may stream for as long as the server keeps it open (SSE). After repeated
 // connect failures or timeouts in a row a circuit breaker fails calls at once for a while, so a dead
 // upstream (a remote one above all) costs callers a quick JSON-RPC error, not a connect timeout each.
+// A CA bundle file is watched: when it changes, new requests go through a pool trusting the new
+// bundle, while streams on the old pool finish.
 
 export interface UpstreamOptions {
   readonly url: string;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly connections?: number;
-  /** https only: the CA bundle (PEM text) the certificate must chain to, and the name to check. */
-  readonly tls?: { readonly ca?: string; readonly serverName?: string };
+  /** https only: the CA bundle file (PEM) the certificate must chain to, and the name to check. */
+  readonly tls?: { readonly caFile?: string; readonly serverName?: string };
+  /** A changed CA bundle was refused (the last good one stays), or accepted (err undefined). */
+  readonly onCaReload?: (err?: Error) => void;
   /** Consecutive failures that open the circuit, and how long it stays open (upstream.circuitBreaker). */
   readonly breaker: { readonly failures: number; readonly cooldownMs: number };
   readonly now?: () => number;
@@ -50,18 +55,39 @@ export interface UpstreamClient {
 
 export function createUpstreamClient(opts: UpstreamOptions): UpstreamClient {
   const url = new URL(opts.url);
-  const pool = new Pool(url.origin, {
-    connections: opts.connections ?? 256,
-    connect: {
-      timeout: opts.connectTimeoutMs,
-      ...(opts.tls?.ca !== undefined ? { ca: opts.tls.ca } : {}),
-      ...(opts.tls?.serverName !== undefined ? { servername: opts.tls.serverName } : {}),
-    },
-    keepAliveTimeout: 30_000,
-    headersTimeout: opts.requestTimeoutMs,
-    bodyTimeout: 0,
-    pipelining: 1,
-  });
+  const newPool = (ca: string | undefined) =>
+    new Pool(url.origin, {
+      connections: opts.connections ?? 256,
+      connect: {
+        timeout: opts.connectTimeoutMs,
+        ...(ca !== undefined ? { ca } : {}),
+        ...(opts.tls?.serverName !== undefined ? { servername: opts.tls.serverName } : {}),
+      },
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.requestTimeoutMs,
+      bodyTimeout: 0,
+      pipelining: 1,
+    });
+  const caFile = opts.tls?.caFile;
+  let currentCa: string | undefined;
+  // The first read throws: a configuration naming a missing or broken bundle is refused.
+  const caWatch =
+    caFile === undefined
+      ? undefined
+      : watchCaBundle(
+          caFile,
+          (pem) => {
+            if (pem === currentCa) return;
+            currentCa = pem;
+            const old = pool;
+            pool = newPool(pem);
+            void old.close().catch(() => {});
+            opts.onCaReload?.();
+          },
+          (err) => opts.onCaReload?.(err),
+        );
+  currentCa = caWatch?.current();
+  let pool = newPool(currentCa);
   const defaultPath = `${url.pathname}${url.search}`;
   const breaker = circuitBreaker(opts.breaker.failures, opts.breaker.cooldownMs, opts.now);
   return {
@@ -89,7 +115,10 @@ export function createUpstreamClient(opts: UpstreamOptions): UpstreamClient {
         throw toProxyError(err);
       }
     },
-    close: () => pool.close(),
+    close: () => {
+      caWatch?.close();
+      return pool.close();
+    },
   };
 }
 
