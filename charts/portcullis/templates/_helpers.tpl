@@ -90,6 +90,11 @@ Status: applied to the status subresource. Events: created. Leases live in a Rol
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# A gateway's Role lets its pods patch their own McpServer's status (external servers); the
+# operator holds that right itself, so it may grant it without escalate or bind.
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles", "rolebindings"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create"]

@@ -9,6 +9,8 @@ export const ServerCondition = {
   PoliciesResolved: 'PoliciesResolved',
   /** The server runs, but with less than it should (some pods unavailable, a policy kept at its last accepted version or failing closed). */
   Degraded: 'Degraded',
+  /** External servers: the gateway's last probe of the upstream (MCP initialize over the configured TLS) succeeded. */
+  UpstreamReachable: 'UpstreamReachable',
 } as const;
 export type ServerConditionType = (typeof ServerCondition)[keyof typeof ServerCondition];
 
@@ -43,6 +45,12 @@ export const ServerReason = {
   ReplicasUnavailable: 'ReplicasUnavailable',
   /** Degraded=False: nothing is wrong (or, while pods start, no fault seen yet). */
   Healthy: 'Healthy',
+  /** UpstreamReachable=True: a gateway pod reached the upstream; the message names it (serverInfo, protocol revision). */
+  Reachable: 'Reachable',
+  /** UpstreamReachable=False, Degraded=True: a gateway pod could not reach the upstream (TLS trust, name, connection, HTTP status); calls get a JSON-RPC error. */
+  Unreachable: 'Unreachable',
+  /** UpstreamReachable=Unknown: no gateway pod has reported a probe of the current URL yet. */
+  NoReport: 'NoReport',
 } as const;
 export type ServerReason = (typeof ServerReason)[keyof typeof ServerReason];
 

@@ -25,6 +25,8 @@ export const Resources = {
   ServiceAccount: rt('v1', 'ServiceAccount', 'serviceaccounts'),
   NetworkPolicy: rt('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),
   PodDisruptionBudget: rt('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
+  Role: rt('rbac.authorization.k8s.io/v1', 'Role', 'roles'),
+  RoleBinding: rt('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings'),
   Lease: rt('coordination.k8s.io/v1', 'Lease', 'leases'),
   Event: rt('events.k8s.io/v1', 'Event', 'events'),
   Namespace: rt('v1', 'Namespace', 'namespaces', false),

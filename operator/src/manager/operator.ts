@@ -33,6 +33,8 @@ export const CHILD_RESOURCES: readonly ResourceType[] = [
   Resources.Service,
   Resources.NetworkPolicy,
   Resources.PodDisruptionBudget,
+  Resources.Role,
+  Resources.RoleBinding,
 ];
 
 export interface OperatorDeps {
@@ -71,6 +73,8 @@ export function renderFor(defaults: OperatorDefaults) {
     // Apply order: what the pods mount and run as first, then the pods, then the ways in.
     const objects = [
       c.serviceAccount,
+      c.role,
+      c.roleBinding,
       c.configMap,
       c.deployment,
       c.service,

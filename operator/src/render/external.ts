@@ -4,7 +4,7 @@ import { type SidecarConfig, Upstream } from '../../../sidecar/src/config/schema
 import type { ExternalSource } from '../api/external-source.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
-import { RESTART_HASH_ANNOTATION, SIDECAR_CONTAINER } from './layout.ts';
+import { CA_FILE, RESTART_HASH_ANNOTATION, SIDECAR_CONTAINER, TOKEN_FILE } from './layout.ts';
 import { childLabels, childMeta, selectorLabels } from './meta.ts';
 import { restartHash } from './render-configmap.ts';
 import { resources, sidecarContainer, sidecarVolumes } from './render-deployment.ts';
@@ -35,7 +35,10 @@ export function upstreamCaVolume(
   };
 }
 
-/** Pure: the sidecar's upstream section for spec.external. */
+/**
+ * Pure: the sidecar's upstream section for spec.external. The gateway probes the upstream and
+ * reports into the McpServer's status with the pod's projected token (docs/external-servers.md).
+ */
 export function externalUpstream(server: McpServer, external: ExternalSource): SidecarConfig['upstream'] {
   const tls = external.tls;
   const tlsSection = {
@@ -48,6 +51,7 @@ export function externalUpstream(server: McpServer, external: ExternalSource): S
     url: external.url,
     ...(Object.keys(tlsSection).length > 0 ? { tls: tlsSection } : {}),
     ...(auth ? { auth } : {}),
+    probe: { reportStatus: { tokenFile: TOKEN_FILE, caFile: CA_FILE } },
   }) as SidecarConfig['upstream'];
 }
 

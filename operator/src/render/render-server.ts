@@ -2,6 +2,8 @@ import type {
   V1ConfigMap,
   V1Deployment,
   V1PodDisruptionBudget,
+  V1Role,
+  V1RoleBinding,
   V1Service,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
@@ -16,6 +18,7 @@ import { externalUpstream, renderGatewayDeployment } from './external.ts';
 import { externalEndpoint, hostedEndpoint } from './layout.ts';
 import { renderConfigMap } from './render-configmap.ts';
 import { renderDeployment } from './render-deployment.ts';
+import { renderGatewayRole, renderGatewayRoleBinding } from './render-gateway-rbac.ts';
 import { type NetworkPolicyObject, renderNetworkPolicy } from './render-network-policy.ts';
 import { renderPodDisruptionBudget } from './render-pdb.ts';
 import { renderService } from './render-service.ts';
@@ -40,6 +43,9 @@ export type RenderedChildren = {
   networkPolicy: NetworkPolicyObject;
   /** Absent when replicas <= 1: the controller deletes a budget left from a larger scale. */
   podDisruptionBudget: V1PodDisruptionBudget | undefined;
+  /** A gateway's right to report its upstream into this server's status (external servers only). */
+  role?: V1Role;
+  roleBinding?: V1RoleBinding;
 };
 
 export type RenderResult =
@@ -133,6 +139,8 @@ function renderExternal(
       service: renderService(server, defaults),
       networkPolicy: renderNetworkPolicy(server, defaults, gatewayEgressPorts(config, defaults)),
       podDisruptionBudget: renderPodDisruptionBudget(server, external.replicas),
+      role: renderGatewayRole(server),
+      roleBinding: renderGatewayRoleBinding(server),
     },
   };
 }

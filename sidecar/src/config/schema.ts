@@ -4,6 +4,7 @@ import { PinningConfig } from '../pinning/config.ts';
 import { TelemetryConfig } from '../telemetry/config.ts';
 import { PolicyRule } from './policy-rule.ts';
 import { UpstreamAuth } from './upstream-auth.ts';
+import { UpstreamProbe } from './upstream-probe.ts';
 
 // The sidecar's configuration file: the contract between operator (which renders it into a
 // ConfigMap) and sidecar (which validates and enforces it). Owned here; the operator imports it.
@@ -110,6 +111,7 @@ export const Upstream = Type.Object(
       ),
     ),
     auth: Type.Optional(UpstreamAuth),
+    probe: Type.Optional(UpstreamProbe),
     tls: Type.Optional(
       Type.Object(
         {

@@ -18,6 +18,8 @@ import { createParamHeaderCatalog } from '../transport/param-headers.ts';
 import { type CredentialSource, createCredentialSource } from '../upstream/credentials/index.ts';
 import { resolveInjectedHeaders } from '../upstream/headers.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/http.ts';
+import { type ProbeLoop, startProbeLoop } from '../upstream/probe-loop.ts';
+import { mcpServerStatusReporter } from '../upstream/status-report.ts';
 import { type StdioBridge, startStdioBridge } from '../upstream/stdio-bridge.ts';
 import { createAdminApp } from './admin.ts';
 import { createApp, type RuntimeHolder } from './app.ts';
@@ -191,6 +193,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     throw err;
   }
   ready = true;
+  const probeLoop = startUpstreamProbe(config, holder, { env, metrics, logger });
   // Idle sessions are otherwise only noticed when reused; the sweep keeps the gauge honest.
   const sweeper = setInterval(() => sessions.sweep(), Math.min(sessions.idleMs, 60_000));
   sweeper.unref();
@@ -313,6 +316,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
 
   async function shutdown(): Promise<void> {
     ready = false;
+    probeLoop?.close();
     clearInterval(sweeper);
     watcher?.close();
     await app.close();
@@ -324,4 +328,65 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     await bridge?.close();
     await auditor?.close();
   }
+}
+
+/** The caller the gateway's own credential is asked for: modes that ignore the caller only. */
+const GATEWAY_PRINCIPAL = {
+  subject: 'portcullis-gateway',
+  name: 'portcullis-gateway',
+  groups: [],
+  method: 'anonymous',
+  scopes: [],
+  claims: {},
+} as const;
+
+/** upstream.probe of an HTTP upstream, on the configuration in force at each probe. */
+function startUpstreamProbe(
+  config: EffectiveConfig,
+  holder: RuntimeHolder,
+  deps: {
+    env: Readonly<Record<string, string | undefined>>;
+    metrics: SidecarMetrics;
+    logger: Logger | undefined;
+  },
+): ProbeLoop | undefined {
+  const settings = config.upstream.probe;
+  if (settings === undefined || config.upstream.transport === 'stdio') return undefined;
+  const server = config.server.name;
+  const report = settings.reportStatus;
+  return startProbeLoop(settings, {
+    async target() {
+      const { config: cfg, credentials, upstreamHeaders } = holder.runtime;
+      let own: Readonly<Record<string, string>> = {};
+      // Per-caller modes have no credential of the gateway's own: the probe goes without.
+      if (credentials?.mode === 'headers' || credentials?.mode === 'clientCredentials') {
+        own = await credentials
+          .credentialFor({ principal: GATEWAY_PRINCIPAL, subjectToken: undefined })
+          .then((c) => c.headers)
+          .catch(() => ({}));
+      }
+      const tls = cfg.upstream.tls;
+      return {
+        url: cfg.upstream.url as string,
+        transport: cfg.upstream.transport as 'streamable-http' | 'sse',
+        ...(tls?.caFile ? { caFile: tls.caFile } : {}),
+        ...(tls?.serverName ? { serverName: tls.serverName } : {}),
+        headers: { ...upstreamHeaders, ...own },
+        timeoutMs: settings.timeoutMs,
+      };
+    },
+    onResult: (r) => deps.metrics.upstreamUp.set({ server }, r.reachable ? 1 : 0),
+    report:
+      report === undefined
+        ? undefined
+        : mcpServerStatusReporter({
+            namespace: config.server.namespace as string,
+            name: server,
+            tokenFile: report.tokenFile,
+            caFile: report.caFile,
+            env: deps.env,
+          }),
+    pod: deps.env.POD_NAME,
+    logger: deps.logger,
+  });
 }

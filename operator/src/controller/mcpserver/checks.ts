@@ -23,10 +23,15 @@ export function serverKeysForChildEvent(event: StoreEvent<KubeObject>): string[]
   return key ? [key] : [];
 }
 
+/** status.upstream: what a gateway pod reported of its external upstream (it writes nothing else). */
+const upstreamReport = (o: KubeObject) =>
+  JSON.stringify((o as { status?: { upstream?: unknown } }).status?.upstream);
+
 /**
  * An McpServer needs a reconcile when it appears, when its spec changes (generation), when its
- * labels change (which policies select it) or when it is being deleted; not for the operator's own
- * status writes, which would otherwise loop.
+ * labels change (which policies select it), when it is being deleted, or when its gateway reports
+ * on the upstream (the UpstreamReachable condition); not for the operator's own status writes,
+ * which would otherwise loop.
  */
 export function serverEventMatters(event: StoreEvent<KubeObject>): boolean {
   if (event.type !== 'update') return true;
@@ -35,7 +40,8 @@ export function serverEventMatters(event: StoreEvent<KubeObject>): boolean {
   return (
     a.generation !== b.generation ||
     a.deletionTimestamp !== b.deletionTimestamp ||
-    JSON.stringify(a.labels ?? {}) !== JSON.stringify(b.labels ?? {})
+    JSON.stringify(a.labels ?? {}) !== JSON.stringify(b.labels ?? {}) ||
+    upstreamReport(event.old) !== upstreamReport(event.object)
   );
 }
 

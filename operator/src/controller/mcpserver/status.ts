@@ -1,5 +1,5 @@
 import { ServerCondition, ServerReason } from '../../api/conditions.ts';
-import type { McpServerStatus, ServerPhase } from '../../api/mcp-server.ts';
+import type { McpServerStatus, ServerPhase, UpstreamReport } from '../../api/mcp-server.ts';
 import { type Condition, type ConditionUpdate, setConditions } from '../conditions.ts';
 import { describeProblems, type PodProblem } from './pod-health.ts';
 
@@ -39,6 +39,8 @@ export interface ServerObservation {
   rejectedPolicies: { name: string; message: string; keptGeneration?: number }[];
   /** Why pods are not available, read from the server's pods (pod-health.ts). */
   podProblems?: readonly PodProblem[];
+  /** External servers: the URL in the spec, and what a gateway pod last reported of it (status.upstream). */
+  external?: { url: string; report: UpstreamReport | undefined };
 }
 
 interface Rollout {
@@ -167,6 +169,42 @@ function policiesCondition(o: ServerObservation, gen: number): ConditionUpdate {
   };
 }
 
+/** External servers: the gateway's report of its upstream, for the current URL only. */
+function upstreamCondition(o: ServerObservation, gen: number): ConditionUpdate | undefined {
+  if (o.external === undefined) return undefined;
+  const { url, report } = o.external;
+  const base = { type: ServerCondition.UpstreamReachable, observedGeneration: gen };
+  if (report === undefined || report.url !== url)
+    return {
+      ...base,
+      status: 'Unknown',
+      reason: ServerReason.NoReport,
+      message: `No gateway pod has probed ${url} yet; a running pod reports within its probe interval (kubectl logs deployment/${o.name}).`,
+    };
+  const by = `${report.pod ? `Gateway pod ${report.pod}` : 'A gateway pod'}${report.probeTime ? ` (${report.probeTime})` : ''}`;
+  if (!report.reachable)
+    return {
+      ...base,
+      status: 'False',
+      reason: ServerReason.Unreachable,
+      message: `${by} cannot reach ${url}: ${report.message ?? 'no reason given'}. Calls get a JSON-RPC error until it can.`,
+    };
+  const info = report.serverInfo
+    ? `${report.serverInfo.name}${report.serverInfo.version ? ` ${report.serverInfo.version}` : ''}`
+    : undefined;
+  const facts = [
+    info && `serverInfo ${info}`,
+    report.protocolVersion && `protocol ${report.protocolVersion}`,
+    report.message,
+  ].filter(Boolean);
+  return {
+    ...base,
+    status: 'True',
+    reason: ServerReason.Reachable,
+    message: `${by} reached ${url}${facts.length > 0 ? `: ${facts.join('; ')}` : ''}.`,
+  };
+}
+
 function degradedCondition(o: ServerObservation, rollout: Rollout, gen: number): ConditionUpdate {
   const base = { type: ServerCondition.Degraded, observedGeneration: gen };
   const failure = o.renderError
@@ -207,6 +245,9 @@ function degradedCondition(o: ServerObservation, rollout: Rollout, gen: number):
       message: `${rollout.available} of ${o.desiredReplicas} pods available${causes}${rollout.failed ? ` (${rollout.failed})` : ''}; see kubectl describe deployment ${o.name}.`,
     };
   }
+  const upstream = upstreamCondition(o, gen);
+  if (upstream?.status === 'False')
+    return { ...base, status: 'True', reason: ServerReason.Unreachable, message: upstream.message };
   const message =
     rollout.done || o.desiredReplicas === 0 ? 'Nothing is wrong.' : 'No fault seen while the pods start.';
   return { ...base, status: 'False', reason: ServerReason.Healthy, message };
@@ -233,10 +274,12 @@ export function phaseOf(conditions: readonly ConditionUpdate[], o: ServerObserva
 export function serverStatus(o: ServerObservation, now: Date): McpServerStatus {
   const rollout = rolloutOf(o.deployment, o.desiredReplicas);
   const gen = o.generation;
+  const upstream = upstreamCondition(o, gen);
   const updates = [
     readyCondition(o, rollout, gen),
     policiesCondition(o, gen),
     degradedCondition(o, rollout, gen),
+    ...(upstream ? [upstream] : []),
   ];
   const policies = [...o.policies].sort();
   const status: McpServerStatus = {

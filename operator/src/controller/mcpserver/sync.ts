@@ -160,6 +160,9 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
       policies: policies.inForce,
       rejectedPolicies: policies.rejected,
       podProblems: podProblems(deps.pods(key)),
+      ...(server.spec.external
+        ? { external: { url: server.spec.external.url, report: server.status?.upstream } }
+        : {}),
     },
     deps.now(),
   );
@@ -207,7 +210,9 @@ async function deleteUnwanted(
 }
 
 async function writeStatus(deps: ServerSyncDeps, server: McpServer, status: McpServerStatus): Promise<void> {
-  if (deepEqual(status, server.status ?? {})) return;
+  // status.upstream is the gateway's (its own field manager): never compared, never applied here.
+  const { upstream: _gateways, ...ours } = server.status ?? {};
+  if (deepEqual(status, ours)) return;
   const becameReady =
     isTrue(status.conditions, ServerCondition.Ready) &&
     !isTrue(server.status?.conditions, ServerCondition.Ready);

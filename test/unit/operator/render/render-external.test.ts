@@ -130,4 +130,30 @@ describe('spec.external', () => {
     expect(r.children.deployment.spec?.replicas).toBe(3);
     expect(r.children.podDisruptionBudget?.spec?.maxUnavailable).toBe(1);
   });
+
+  it("lets the gateway's ServiceAccount patch its own McpServer's status and nothing else", () => {
+    const { r } = render({ url: VENDOR });
+    expect(r.config.upstream.probe).toEqual({
+      intervalMs: 30_000,
+      timeoutMs: 10_000,
+      reportStatus: {
+        tokenFile: '/var/run/secrets/portcullis/serviceaccount/token',
+        caFile: '/var/run/secrets/portcullis/serviceaccount/ca.crt',
+      },
+    });
+    expect(r.children.role?.rules).toEqual([
+      {
+        apiGroups: ['portcullis.dev'],
+        resources: ['mcpservers/status'],
+        resourceNames: ['everything'],
+        verbs: ['patch'],
+      },
+    ]);
+    expect(r.children.roleBinding).toMatchObject({
+      roleRef: { kind: 'Role', name: 'everything' },
+      subjects: [{ kind: 'ServiceAccount', name: 'everything', namespace: 'team-a' }],
+    });
+    const hosted = renderServer({ server: server(), policies: [], defaults: defaults() });
+    expect(hosted.ok && [hosted.children.role, hosted.config.upstream.probe]).toEqual([undefined, undefined]);
+  });
 });

@@ -61,6 +61,18 @@ describe('serverEventMatters', () => {
       },
       matters: false,
     },
+    {
+      name: 'a gateway report on its upstream (status.upstream)',
+      event: {
+        type: 'update' as const,
+        old: { ...server('a'), status: { phase: 'Ready' as const } },
+        object: {
+          ...server('a'),
+          status: { phase: 'Ready' as const, upstream: { url: 'https://x.example/mcp', reachable: false } },
+        },
+      },
+      matters: true,
+    },
   ])('$name: $matters', ({ event, matters }) => {
     expect(serverEventMatters(event)).toBe(matters);
   });
