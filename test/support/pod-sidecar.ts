@@ -97,6 +97,9 @@ async function layOut(namespace: string, serviceAccount: string, volume: V1Volum
   }
 }
 
+/** Mount paths as literal regular-expression text (RegExp.escape is not in this TypeScript lib yet). */
+const quoteRegExp = (path: string) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 export async function startPodSidecar(opts: PodSidecarOptions): Promise<PodSidecar> {
   const { namespace, server } = opts;
   const deployment = await get<V1Deployment>(namespace, `deployment/${server}`);
@@ -121,9 +124,8 @@ export async function startPodSidecar(opts: PodSidecarOptions): Promise<PodSidec
   // another's path goes to its own folder.
   const byPath = new Map(mounts.map((m) => [m.mountPath, m.local]));
   const paths = [...byPath.keys()].sort((a, b) => b.length - a.length);
-  const escape = (p: string) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   text = text.replace(
-    new RegExp(`"(${paths.map(escape).join('|')})/`, 'g'),
+    new RegExp(`"(${paths.map(quoteRegExp).join('|')})/`, 'g'),
     (_, path: string) => `"${byPath.get(path)}/`,
   );
   const config = JSON.parse(text) as Record<string, unknown> & {
