@@ -1,6 +1,5 @@
 import Type from 'typebox';
-import type { CaptureLevel } from '../../../sidecar/src/audit/config.ts';
-import { Pin, PinningMode } from '../../../sidecar/src/pinning/config.ts';
+import { type CaptureLevel, Pin, PinningMode } from '../../../sidecar/src/contract/index.ts';
 import { ExternalSource } from './external-source.ts';
 import { API_VERSION } from './group.ts';
 import { HostedSource } from './hosted-source.ts';

@@ -3,23 +3,23 @@ import { FIELD_MANAGER } from '../api/group.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
-import type { Controller } from '../controller/controller.ts';
-import { trimManagedFields } from '../controller/drift.ts';
 import { createPolicyController } from '../controller/mcppolicy/controller.ts';
 import { createServerController } from '../controller/mcpserver/controller.ts';
 import { type PodView, trimPod } from '../controller/mcpserver/pod-health.ts';
 import { PodIndex } from '../controller/mcpserver/pod-index.ts';
 import { resolvePolicies } from '../controller/mcpserver/policies.ts';
 import type { Rendered } from '../controller/mcpserver/sync.ts';
-import { MANAGED_SELECTOR } from '../controller/ownership.ts';
 import type { KubeClient } from '../kube/client.ts';
+import type { Controller } from '../kube/controller.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { InformerGroup } from '../kube/informer-group.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
-import { type PolicyCheck, PolicyChecker } from '../policy/checker.ts';
-import { acceptedCondition, validatePolicy } from '../render/policy-validation.ts';
+import { PolicyChecker } from '../policy/checker.ts';
+import { checkPolicy } from '../policy/validation.ts';
+import { trimManagedFields } from '../reconcile/drift.ts';
+import { MANAGED_SELECTOR } from '../reconcile/ownership.ts';
 import { renderServer } from '../render/render-server.ts';
 
 // The operator while it leads: informers for McpServer, McpPolicy and the owned children, and the
@@ -57,7 +57,7 @@ function withoutManagedFields<T extends KubeObject>(object: T): T {
   return { ...object, metadata };
 }
 
-/** On children only our own apply entry and others' claims on a pod template matter (see drift.ts). */
+/** On children only our own apply entry and others' claims on a pod template matter (see reconcile/drift.ts). */
 function withOwnManagedFields<T extends KubeObject>(object: T): T {
   const entries = object.metadata.managedFields;
   if (!entries) return object;
@@ -88,11 +88,6 @@ export function renderFor(defaults: OperatorDefaults) {
       replicas: (server.spec.hosted ?? server.spec.external)?.replicas ?? 1,
     };
   };
-}
-
-export function checkPolicy(policy: McpPolicy): PolicyCheck {
-  const accepted = acceptedCondition(validatePolicy(policy));
-  return { accepted: accepted.status === 'True', reason: accepted.reason, message: accepted.message };
 }
 
 export class Operator {

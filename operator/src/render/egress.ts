@@ -1,4 +1,4 @@
-import type { SidecarConfig } from '../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../../sidecar/src/contract/index.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
 
 // Pure: the TCP ports a gateway's sidecar must reach, read from the configuration it runs with (the

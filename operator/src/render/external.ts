@@ -1,6 +1,6 @@
 import type { V1Deployment, V1SeccompProfile, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import Value from 'typebox/value';
-import { type SidecarConfig, Upstream } from '../../../sidecar/src/config/schema.ts';
+import { type SidecarConfig, Upstream } from '../../../sidecar/src/contract/index.ts';
 import type { ExternalSource } from '../api/external-source.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';

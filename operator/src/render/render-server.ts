@@ -7,7 +7,7 @@ import type {
   V1Service,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
-import type { SidecarConfig } from '../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../../sidecar/src/contract/index.ts';
 import type { ExternalSource } from '../api/external-source.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import type { McpServer } from '../api/mcp-server.ts';

@@ -1,22 +1,23 @@
 import Value from 'typebox/value';
-import type { CaptureLevel } from '../../../sidecar/src/audit/config.ts';
-import type { ConfiguredRule } from '../../../sidecar/src/authz/policy.ts';
 import {
   Authentication,
+  type CaptureLevel,
   CONFIG_API_VERSION,
+  type ConfiguredRule,
   type SidecarConfig,
   Upstream,
-} from '../../../sidecar/src/config/schema.ts';
+} from '../../../sidecar/src/contract/index.ts';
 import type { HostedSource } from '../api/hosted-source.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import { CAPTURE_LEVELS, type McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
+import { policyRef } from '../policy/ref.ts';
 import { API_KEYS_DIR, CA_FILE, type Endpoint, TOKEN_FILE } from './layout.ts';
 import { stdioUpstream } from './stdio.ts';
 import { toolsAllowListRule } from './tools-allow-list.ts';
 import { renderUpstreamAuth } from './upstream-auth.ts';
 
-// The sidecar's configuration (the contract sidecar/src/config/schema.ts owns), built from the
+// The sidecar's configuration (the contract sidecar/src/contract/ owns), built from the
 // McpServer, the McpPolicies that select it and the cluster's defaults. Pure and deterministic:
 // the same inputs give the same text, so an unchanged cluster renders an unchanged ConfigMap.
 
@@ -24,9 +25,6 @@ type Oidc = NonNullable<SidecarConfig['authentication']['oidc']>[number];
 const OidcSchema = Authentication.properties.oidc.items;
 
 const unique = (items: readonly string[]) => [...new Set(items)];
-
-/** Policy reference written into each rule, as the sidecar's audit events and denials show it. */
-export const policyRef = (policy: McpPolicy) => `${policy.metadata.namespace}/${policy.metadata.name}`;
 
 /** Rules in a fixed order: the server's allow list, then policies by name, each in its own order. */
 export function configuredRules(server: McpServer, policies: readonly McpPolicy[]): ConfiguredRule[] {

@@ -1,11 +1,11 @@
-import type { Principal } from '../authn/principal.ts';
-import { decideTarget } from './decide.ts';
-import { classifyMethod } from './methods.ts';
-import type { CompiledPolicy } from './policy.ts';
-import { normalizeResourceUri } from './resource-uri.ts';
+import { decideTarget } from '../contract/decide.ts';
+import { classifyMethod } from '../contract/methods.ts';
+import type { CompiledPolicy } from '../contract/policy.ts';
+import type { Principal } from '../contract/principal.ts';
+import { normalizeResourceUri } from '../contract/resource-uri.ts';
 
 // List results (tools/list, prompts/list, resources/list, resources/templates/list) keep only the
-// items the caller could use, judged by the same rules as the call (decide.ts, 'list' mode). Works
+// items the caller could use, judged by the same rules as the call (contract/decide.ts, 'list' mode). Works
 // page by page: other fields such as nextCursor pass through untouched, so pagination still works
 // (a page may come back shorter, even empty). An item without a usable name is dropped.
 

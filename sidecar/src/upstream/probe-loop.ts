@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { UpstreamProbe } from '../config/upstream-probe.ts';
+import type { UpstreamProbe } from '../contract/upstream-probe.ts';
 import { type ProbeResult, type ProbeTarget, probeUpstream } from './probe.ts';
 import type { StatusReporter, UpstreamReport } from './status-report.ts';
 

@@ -3,7 +3,7 @@ import type { McpPolicy, McpPolicyStatus } from '../../api/mcp-policy.ts';
 import { canonicalJson } from '../../kube/json.ts';
 import { acceptedSpecOf } from '../../policy/accepted.ts';
 import type { PolicyCheck } from '../../policy/checker.ts';
-import { type Condition, setConditions } from '../conditions.ts';
+import { type Condition, setConditions } from '../../reconcile/conditions.ts';
 
 // The McpPolicy status, pure: Accepted with the compile result and what is in force instead, the
 // last accepted spec (kept while a later one is not accepted), and the servers it selects.

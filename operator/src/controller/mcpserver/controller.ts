@@ -1,14 +1,20 @@
 import type { Logger } from 'pino';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
+import { specLabelsOrDeletionChanged } from '../../kube/changes.ts';
+import { Controller } from '../../kube/controller.ts';
 import type { InformerGroup } from '../../kube/informer-group.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { WorkQueue } from '../../kube/queue.ts';
 import type { RateLimiter } from '../../kube/rate-limiter.ts';
 import type { OperatorMetrics } from '../../metrics/metrics.ts';
-import { Controller } from '../controller.ts';
-import { policyVersionChanged, serverKeysForPolicyEvent } from '../mcppolicy/checks.ts';
-import { serverEventMatters, serverKeyOf, serverKeysForChildEvent } from './checks.ts';
+import {
+  policyVersionChanged,
+  serverKeyOf,
+  serverKeysForChildEvent,
+  serverKeysForPolicyEvent,
+  upstreamReportChanged,
+} from './checks.ts';
 import { type PodView, podEventMatters } from './pod-health.ts';
 import type { PodIndex } from './pod-index.ts';
 import { type ServerSyncDeps, syncServer } from './sync.ts';
@@ -38,7 +44,8 @@ export function createServerController(o: ServerControllerOptions): Controller {
     onDepth: (depth) => o.metrics.queueDepth.set({ kind: SERVER_KIND }, depth),
   });
   o.servers.on((event) => {
-    if (serverEventMatters(event)) queue.add(serverKeyOf(event.object));
+    if (specLabelsOrDeletionChanged(event) || upstreamReportChanged(event))
+      queue.add(serverKeyOf(event.object));
   });
   for (const group of o.children) {
     group.on((event) => {

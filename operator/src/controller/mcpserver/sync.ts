@@ -3,17 +3,17 @@ import { ServerCondition, ServerReason } from '../../api/conditions.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer, McpServerStatus } from '../../api/mcp-server.ts';
 import type { KubeClient } from '../../kube/client.ts';
+import type { ReconcileOutcome } from '../../kube/controller.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import { deepEqual } from '../../kube/json.ts';
 import { type KubeObject, splitKey } from '../../kube/object.ts';
 import { Resources, resourceOf } from '../../kube/resources.ts';
 import type { Store } from '../../kube/store.ts';
-import { applyDecision, withAppliedHash } from '../apply-decision.ts';
-import { applyFailureMessage, isPassing } from '../apply-failure.ts';
-import { isTrue } from '../conditions.ts';
-import type { ReconcileOutcome } from '../controller.ts';
-import { foreignTemplateField, templateReplacement } from '../drift.ts';
-import { isControlledBy, withOwnership } from '../ownership.ts';
+import { applyDecision, withAppliedHash } from '../../reconcile/apply-decision.ts';
+import { applyFailureMessage, isPassing } from '../../reconcile/apply-failure.ts';
+import { isTrue } from '../../reconcile/conditions.ts';
+import { foreignTemplateField, templateReplacement } from '../../reconcile/drift.ts';
+import { isControlledBy, withOwnership } from '../../reconcile/ownership.ts';
 import { creationConflict } from './conflicts.ts';
 import { type PodView, podProblems } from './pod-health.ts';
 import { type DeploymentState, serverStatus } from './status.ts';
@@ -173,7 +173,7 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
   return conflict ? { requeueAfterMs: CONFLICT_RECHECK_MS } : undefined;
 }
 
-/** Replaces a pod template that another writer added to (drift.ts); returns the Deployment as now stored. */
+/** Replaces a pod template that another writer added to (reconcile/drift.ts); returns the Deployment as now stored. */
 async function revertTemplateAdditions(
   deps: ServerSyncDeps,
   desired: KubeObject,

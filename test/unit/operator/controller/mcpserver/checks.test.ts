@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { McpPolicy } from '../../../../../operator/src/api/mcp-policy.ts';
 import {
-  policyEventMatters,
-  policyKeysForServerEvent,
   policyVersionChanged,
-  serverKeysForPolicyEvent,
-} from '../../../../../operator/src/controller/mcppolicy/checks.ts';
-import {
-  serverEventMatters,
   serverKeysForChildEvent,
+  serverKeysForPolicyEvent,
+  upstreamReportChanged,
 } from '../../../../../operator/src/controller/mcpserver/checks.ts';
 import { acceptedSpecOf } from '../../../../../operator/src/policy/accepted.ts';
 import { child, policy, server } from '../builders.ts';
@@ -38,43 +34,26 @@ describe('serverKeysForChildEvent', () => {
   });
 });
 
-describe('serverEventMatters', () => {
+describe('upstreamReportChanged', () => {
+  const ready = { ...server('a'), status: { phase: 'Ready' as const } };
   it.each([
-    { name: 'a new server', event: { type: 'add' as const, object: server('a') }, matters: true },
-    { name: 'a deleted server', event: { type: 'delete' as const, object: server('a') }, matters: true },
-    {
-      name: 'a spec change (generation)',
-      event: { type: 'update' as const, old: server('a'), object: server('a', {}, 2) },
-      matters: true,
-    },
-    {
-      name: 'a label change (policy selection)',
-      event: { type: 'update' as const, old: server('a'), object: server('a', { team: 'x' }) },
-      matters: true,
-    },
-    {
-      name: 'our own status write',
-      event: {
-        type: 'update' as const,
-        old: server('a'),
-        object: { ...server('a'), status: { phase: 'Ready' as const } },
-      },
-      matters: false,
-    },
     {
       name: 'a gateway report on its upstream (status.upstream)',
-      event: {
-        type: 'update' as const,
-        old: { ...server('a'), status: { phase: 'Ready' as const } },
-        object: {
-          ...server('a'),
-          status: { phase: 'Ready' as const, upstream: { url: 'https://x.example/mcp', reachable: false } },
-        },
+      old: ready,
+      object: {
+        ...ready,
+        status: { ...ready.status, upstream: { url: 'https://x.example/mcp', reachable: false } },
       },
-      matters: true,
+      changed: true,
     },
-  ])('$name: $matters', ({ event, matters }) => {
-    expect(serverEventMatters(event)).toBe(matters);
+    {
+      name: "the operator's own status write",
+      old: server('a'),
+      object: ready,
+      changed: false,
+    },
+  ])('$name: $changed', ({ old, object, changed }) => {
+    expect(upstreamReportChanged({ type: 'update', old, object })).toBe(changed);
   });
 });
 
@@ -134,22 +113,6 @@ describe('policy events', () => {
 
   it.each([
     {
-      name: 'spec change',
-      event: { type: 'update' as const, old: policy('p', {}), object: policy('p', {}, 2) },
-      matters: true,
-    },
-    {
-      name: 'status-only change',
-      event: { type: 'update' as const, old: policy('p', {}), object: policy('p', {}) },
-      matters: false,
-    },
-    { name: 'creation', event: { type: 'add' as const, object: policy('p', {}) }, matters: true },
-  ])('policyEventMatters: $name', ({ event, matters }) => {
-    expect(policyEventMatters(event)).toBe(matters);
-  });
-
-  it.each([
-    {
       name: 'a newly recorded accepted version',
       event: { type: 'update' as const, old: policy('p', {}), object: recorded(policy('p', {}), {}) },
       changed: true,
@@ -165,14 +128,6 @@ describe('policy events', () => {
     },
   ])('policyVersionChanged: $name', ({ event, changed }) => {
     expect(policyVersionChanged(event)).toBe(changed);
-  });
-
-  it('a server event queues the policies of its namespace only', () => {
-    const policies = [policy('a', {}), policy('b', {}), policy('c', {}, 1, [], 'other')];
-    expect(policyKeysForServerEvent({ type: 'add', object: server('s') }, policies)).toEqual([
-      'team/a',
-      'team/b',
-    ]);
   });
 });
 

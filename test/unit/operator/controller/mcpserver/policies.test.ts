@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { McpPolicy } from '../../../../../operator/src/api/mcp-policy.ts';
 import { resolvePolicies } from '../../../../../operator/src/controller/mcpserver/policies.ts';
-import { checkPolicy } from '../../../../../operator/src/manager/operator.ts';
 import { acceptedSpecOf, FAIL_CLOSED_RULE } from '../../../../../operator/src/policy/accepted.ts';
 import { PolicyChecker } from '../../../../../operator/src/policy/checker.ts';
+import { checkPolicy } from '../../../../../operator/src/policy/validation.ts';
 import { policy, server } from '../builders.ts';
 
 const rule = (name: string, tools: string[], when?: string) => ({

@@ -1,6 +1,5 @@
-import type { Static } from 'typebox';
-import type { ConfiguredRule as ConfiguredRuleSchema } from '../config/schema.ts';
 import { type CompiledCondition, createCelCompiler } from './cel.ts';
+import type { ConfiguredRule } from './config.ts';
 import type { Decision } from './decision.ts';
 import { PolicyCompileError } from './errors.ts';
 import { compileGlobs, globProblem, type NameMatcher } from './glob.ts';
@@ -11,8 +10,6 @@ import { compileSubjects, type SubjectMatcher } from './subjects.ts';
 // compilePolicy turns the configured rules into matchers once, at configuration load: globs into
 // matchers, subjects into predicates, CEL into checked programs, and every possible Decision into a
 // frozen object, so deciding a request allocates nothing.
-
-export type ConfiguredRule = Static<typeof ConfiguredRuleSchema>;
 
 export interface CompiledRule {
   readonly policy: string;

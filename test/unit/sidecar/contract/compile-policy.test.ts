@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PolicyCompileError } from '../../../../sidecar/src/authz/errors.ts';
-import { type ConfiguredRule, compilePolicy } from '../../../../sidecar/src/authz/policy.ts';
+import type { ConfiguredRule } from '../../../../sidecar/src/contract/config.ts';
+import { PolicyCompileError } from '../../../../sidecar/src/contract/errors.ts';
+import { compilePolicy } from '../../../../sidecar/src/contract/policy.ts';
 import { rule } from './builders.ts';
 
 function compileError(rules: ConfiguredRule[]): PolicyCompileError {

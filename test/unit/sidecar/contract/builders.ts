@@ -1,6 +1,6 @@
-import type { Principal } from '../../../../sidecar/src/authn/principal.ts';
-import type { AuthzRequest } from '../../../../sidecar/src/authz/decide.ts';
-import type { ConfiguredRule } from '../../../../sidecar/src/authz/policy.ts';
+import type { ConfiguredRule } from '../../../../sidecar/src/contract/config.ts';
+import type { AuthzRequest } from '../../../../sidecar/src/contract/decide.ts';
+import type { Principal } from '../../../../sidecar/src/contract/principal.ts';
 
 // Small builders for authorization tests: a principal, a rule and a request, each with defaults
 // that a case overrides only where it matters.

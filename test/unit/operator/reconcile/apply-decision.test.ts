@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { KubeObject, ManagedFieldsEntry } from '../../../../operator/src/kube/object.ts';
 import {
   APPLIED_HASH_ANNOTATION,
   applyDecision,
   withAppliedHash,
-} from '../../../../operator/src/controller/apply-decision.ts';
-import type { KubeObject, ManagedFieldsEntry } from '../../../../operator/src/kube/object.ts';
+} from '../../../../operator/src/reconcile/apply-decision.ts';
 
 const MANAGER = 'portcullis-operator';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptedCondition, validatePolicy } from '../../../../operator/src/render/policy-validation.ts';
+import { acceptedCondition, validatePolicy } from '../../../../operator/src/policy/validation.ts';
 import { policy, rule } from '../api/builders.ts';
 
 describe('validatePolicy', () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeTargetUris } from '../../../../sidecar/src/authz/methods.ts';
-import { normalizeResourceUri, resourcePatternProblem } from '../../../../sidecar/src/authz/resource-uri.ts';
+import { normalizeTargetUris } from '../../../../sidecar/src/contract/methods.ts';
+import {
+  normalizeResourceUri,
+  resourcePatternProblem,
+} from '../../../../sidecar/src/contract/resource-uri.ts';
 
 // Aliases of one resource normalize to one string, the one the MCP SDK server itself looks up
 // (new URL(uri).toString()), so a rule naming the resource covers every spelling of it.

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Controller } from '../../../../operator/src/controller/controller.ts';
+import { Controller } from '../../../../operator/src/kube/controller.ts';
 import { KubeError } from '../../../../operator/src/kube/errors.ts';
 import { WorkQueue } from '../../../../operator/src/kube/queue.ts';
 import { ExponentialRateLimiter } from '../../../../operator/src/kube/rate-limiter.ts';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { KubeObject, ManagedFieldsEntry } from '../../../../operator/src/kube/object.ts';
 import {
   foreignTemplateField,
   templateReplacement,
   trimManagedFields,
-} from '../../../../operator/src/controller/drift.ts';
-import type { KubeObject, ManagedFieldsEntry } from '../../../../operator/src/kube/object.ts';
+} from '../../../../operator/src/reconcile/drift.ts';
 
 const MANAGER = 'portcullis-operator';
 

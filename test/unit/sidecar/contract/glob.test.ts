@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileGlobs, globProblem } from '../../../../sidecar/src/authz/glob.ts';
+import { compileGlobs, globProblem } from '../../../../sidecar/src/contract/glob.ts';
 
 describe('compileGlobs', () => {
   it.each([

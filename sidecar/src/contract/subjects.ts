@@ -1,5 +1,5 @@
-import type { Principal } from '../authn/principal.ts';
-import type { Subject } from '../config/policy-rule.ts';
+import type { Subject } from './policy-rule.ts';
+import type { Principal } from './principal.ts';
 
 // A rule's subjects compiled into one predicate over the principal. Each subject kind reads one
 // principal field set by the authenticator:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Condition, setCondition, timestamp } from '../../../../operator/src/controller/conditions.ts';
+import { type Condition, setCondition, timestamp } from '../../../../operator/src/reconcile/conditions.ts';
 
 const t0 = new Date('2026-01-01T10:00:00.123Z');
 const t1 = new Date('2026-01-01T10:05:00.456Z');

@@ -1,11 +1,10 @@
 import { Compile } from 'typebox/compile';
-import { PolicyCompileError } from '../../../sidecar/src/authz/errors.ts';
-import { compilePolicy } from '../../../sidecar/src/authz/policy.ts';
-import { PolicyRule } from '../../../sidecar/src/config/policy-rule.ts';
+import { compilePolicy, PolicyCompileError, PolicyRule } from '../../../sidecar/src/contract/index.ts';
 import { PolicyReason } from '../api/conditions.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
-import { selectorProblems } from '../policy/selection.ts';
-import { policyRef } from './sidecar-config.ts';
+import type { PolicyCheck } from './checker.ts';
+import { policyRef } from './ref.ts';
+import { selectorProblems } from './selection.ts';
 
 // Checks an McpPolicy the way the sidecar will: each rule goes through the sidecar's own compiler
 // (CEL `when` parsed and type-checked, globs, subjects), so a policy the operator accepts is one
@@ -89,4 +88,10 @@ export function acceptedCondition(issues: readonly PolicyIssue[]): AcceptedInput
     // What stays in force instead depends on the policy's history; its status adds that.
     message: problems,
   };
+}
+
+/** The check the policy checker memoizes: whether the policy is accepted, and why not. */
+export function checkPolicy(policy: McpPolicy): PolicyCheck {
+  const accepted = acceptedCondition(validatePolicy(policy));
+  return { accepted: accepted.status === 'True', reason: accepted.reason, message: accepted.message };
 }

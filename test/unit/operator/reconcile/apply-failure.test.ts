@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyFailureMessage, isPassing } from '../../../../operator/src/controller/apply-failure.ts';
 import { KubeError } from '../../../../operator/src/kube/errors.ts';
+import { applyFailureMessage, isPassing } from '../../../../operator/src/reconcile/apply-failure.ts';
 
 describe('apply failures', () => {
   it.each([

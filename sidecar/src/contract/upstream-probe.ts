@@ -5,13 +5,21 @@ import Type from 'typebox';
 // writes it into the McpServer's status (docs/external-servers.md says why the gateway and not the
 // operator probes).
 
-const ms = (description: string, defaultMs: number, minimum = 1_000) =>
-  Type.Integer({ minimum, maximum: 3_600_000, default: defaultMs, description: `${description} (ms)` });
-
 export const UpstreamProbe = Type.Object(
   {
-    intervalMs: ms('Time between two probes', 30_000),
-    timeoutMs: ms('Time one probe may take, connect to initialize result', 10_000),
+    // At least a second apart: the probe is a session on someone else's server.
+    intervalMs: Type.Integer({
+      minimum: 1_000,
+      maximum: 3_600_000,
+      default: 30_000,
+      description: 'Time between two probes (ms).',
+    }),
+    timeoutMs: Type.Integer({
+      minimum: 100,
+      maximum: 120_000,
+      default: 10_000,
+      description: 'Time one probe may take, connect to initialize result (ms).',
+    }),
     reportStatus: Type.Optional(
       Type.Object(
         {

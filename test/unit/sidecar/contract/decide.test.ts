@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ANONYMOUS_PRINCIPAL, type Principal } from '../../../../sidecar/src/authn/principal.ts';
-import { type AuthzRequest, decide } from '../../../../sidecar/src/authz/decide.ts';
-import { type ConfiguredRule, compilePolicy } from '../../../../sidecar/src/authz/policy.ts';
+import type { ConfiguredRule } from '../../../../sidecar/src/contract/config.ts';
+import { type AuthzRequest, decide } from '../../../../sidecar/src/contract/decide.ts';
+import { compilePolicy } from '../../../../sidecar/src/contract/policy.ts';
+import { ANONYMOUS_PRINCIPAL, type Principal } from '../../../../sidecar/src/contract/principal.ts';
 import { alice, bob, call, keyHolder, principal, releaseBot, rule } from './builders.ts';
 
 interface Case {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyMethod, listMethodsOfResult, targetOf } from '../../../../sidecar/src/authz/methods.ts';
+import { classifyMethod, listMethodsOfResult, targetOf } from '../../../../sidecar/src/contract/methods.ts';
 
 describe('classifyMethod', () => {
   it.each([
