@@ -39,6 +39,8 @@ let otherCa: string;
 let upstream: EchoUpstream;
 let gateway: PodSidecar | undefined;
 
+const EXAMPLES = new URL('../../../examples/external/', import.meta.url).pathname;
+
 const manifest = (obj: object) => JSON.stringify(obj);
 
 type UpstreamView = ServerView & {
@@ -325,6 +327,20 @@ describe('an external MCP server (spec.external) on the real control plane', () 
           external: { url: 'http://gateway.other.svc.cluster.local:8080/mcp', allowInClusterHttp: true },
         },
       }),
+    );
+  });
+
+  it('admits examples/external; until a gateway pod reports, UpstreamReachable is Unknown and says so', async () => {
+    await kubectl(['-n', ns.name, 'apply', '-f', EXAMPLES]);
+    const view = await serverReady(ns.name, 'vendor-mcp');
+    expect(condition(view, 'UpstreamReachable')).toMatchObject({ status: 'Unknown', reason: 'NoReport' });
+    expect(condition(view, 'UpstreamReachable')?.message).toContain(
+      'No gateway pod has probed https://mcp.vendor.example/v1/mcp yet',
+    );
+    const dep = await getJson<V1Deployment>(ns.name, 'deployment/vendor-mcp');
+    expect(dep.spec?.replicas).toBe(2);
+    expect(dep.spec?.template.spec?.volumes?.map((v) => v.name)).toEqual(
+      expect.arrayContaining(['portcullis-upstream-auth', 'portcullis-upstream-ca']),
     );
   });
 });
