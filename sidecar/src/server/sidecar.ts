@@ -177,11 +177,15 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   const app = createApp({ holder });
   // Through the launcher, the MCP server's container must be up too: no socket, no session.
   const admin = createAdminApp({ registry, ready: () => ready && (bridge?.ready ?? true) });
+  // Before listening: a report that cannot be set up (no API server address) fails the start cleanly.
+  let probeLoop: ProbeLoop | undefined;
   try {
+    probeLoop = startUpstreamProbe(config, holder, { env, metrics, logger });
     await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
     await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });
   } catch (err) {
     // A port in use must not leave the stdio servers (the warm pool) running.
+    probeLoop?.close();
     credentials?.close();
     await Promise.allSettled([
       app.close(),
@@ -193,7 +197,6 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     throw err;
   }
   ready = true;
-  const probeLoop = startUpstreamProbe(config, holder, { env, metrics, logger });
   // Idle sessions are otherwise only noticed when reused; the sweep keeps the gauge honest.
   const sweeper = setInterval(() => sessions.sweep(), Math.min(sessions.idleMs, 60_000));
   sweeper.unref();

@@ -57,7 +57,12 @@ export function describeProbeFailure(err: unknown): ProbeResult {
   for (let e: unknown = err; e instanceof Error && chain.length < 5; e = e.cause) chain.push(e);
   const coded = chain.find((e) => typeof e.code === 'string');
   const code = coded?.code as string | undefined;
-  const detail = coded ? `${code}: ${String(coded.message)}` : String((err as Error).message ?? err);
+  // fetch says only "fetch failed"; the reason is in its cause.
+  const detail = coded
+    ? `${code}: ${String(coded.message)}`
+    : chain.length > 0
+      ? chain.map((e) => String(e.message)).join(': ')
+      : String(err);
   if (code !== undefined && TLS_TRUST.has(code))
     return {
       reachable: false,

@@ -28,6 +28,12 @@ describe('describeProbeFailure', () => {
       text: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9',
     },
     {
+      name: 'a failure without a code keeps the cause fetch hides',
+      err: new TypeError('fetch failed', { cause: new Error('bad port') }),
+      reachable: false,
+      text: 'fetch failed: bad port',
+    },
+    {
       name: 'an authentication demand: reachable, serverInfo unknown',
       err: Object.assign(new Error('Error POSTing to endpoint (HTTP 401)'), { code: 401 }),
       reachable: true,
