@@ -128,6 +128,9 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
         ['create', 'leases.coordination.k8s.io', releaseNs.name],
         ['list', 'pods', watched.name],
         ['watch', 'pods', watched.name],
+        // A gateway's Role and RoleBinding (patch of its own McpServer's status; external servers).
+        ['create', 'roles.rbac.authorization.k8s.io', watched.name],
+        ['create', 'rolebindings.rbac.authorization.k8s.io', watched.name],
       ];
       const no: [string, string, string][] = [
         ['get', 'secrets', watched.name],
@@ -138,7 +141,12 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
         ['list', 'events.events.k8s.io', watched.name],
         ['patch', 'mcpservers.portcullis.dev', watched.name],
         ['update', 'mcpservers.portcullis.dev/status', watched.name],
-        ['create', 'roles.rbac.authorization.k8s.io', watched.name],
+        // It grants only what it holds itself: no escalate, no bind, nothing cluster-wide.
+        ['escalate', 'roles.rbac.authorization.k8s.io', watched.name],
+        ['bind', 'roles.rbac.authorization.k8s.io', watched.name],
+        ['bind', 'clusterroles.rbac.authorization.k8s.io', watched.name],
+        ['create', 'clusterroles.rbac.authorization.k8s.io', ''],
+        ['create', 'clusterrolebindings.rbac.authorization.k8s.io', ''],
         ['update', 'leases.coordination.k8s.io', watched.name],
         ['list', 'customresourcedefinitions.apiextensions.k8s.io', ''],
       ];
@@ -214,6 +222,26 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
         throw new Error(`${String(err)}\n--- McpServer\n${status}\n--- operator log (${logPath})\n${log}`);
       });
       expect(ready.status?.policies?.length).toBeGreaterThan(0);
+      // An external server's gateway Role is one the API server lets the operator grant (it holds
+      // the same right), so the gateway reconciles to Ready with the chart's rights too.
+      await kubectl(['apply', '-n', watched.name, '-f', join(ROOT, 'examples', 'external')]);
+      await eventually(
+        'external example McpServer Ready',
+        async () => {
+          const s = await kubectlJson<{ status?: { conditions?: { type: string; status: string }[] } }>([
+            'get',
+            'mcpserver',
+            'vendor-mcp',
+            '-n',
+            watched.name,
+          ]);
+          return s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? s : undefined;
+        },
+        { timeoutMs: 90_000 },
+      );
+      expect(await kubectl(['get', 'role', 'vendor-mcp', '-n', watched.name, '-o', 'name'])).toContain(
+        'vendor-mcp',
+      );
       const lease = await kubectlJson<{ spec: { holderIdentity?: string } }>([
         'get',
         'lease',
