@@ -1,9 +1,9 @@
 import { Compile } from 'typebox/compile';
 import { compilePolicy, PolicyCompileError, PolicyRule } from '../../../sidecar/src/contract/index.ts';
+import type { ClusterMcpPolicy } from '../api/cluster-mcp-policy.ts';
 import { PolicyReason } from '../api/conditions.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import type { PolicyCheck } from './checker.ts';
-import { policyRef } from './ref.ts';
 import { selectorProblems } from './selection.ts';
 
 // Checks an McpPolicy the way the sidecar will: each rule goes through the sidecar's own compiler
@@ -17,12 +17,17 @@ export type PolicyIssue = {
   /** Field inside the rule, or the policy field. */
   field: string;
   message: string;
+  /** Where in the field's text (a CEL condition) the fault is, 1-based, when known. */
+  position?: { line: number; column: number };
 };
 
 const ruleSchema = Compile(PolicyRule);
 const MAX_PROBLEMS = 30_000;
 
-function ruleIssues(policy: McpPolicy): PolicyIssue[] {
+/** What validation reads of a policy of either kind. */
+type Validated = Pick<McpPolicy, 'spec'>;
+
+function ruleIssues(policy: Validated): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
   const seen = new Set<string>();
   policy.spec.rules.forEach((rule, i) => {
@@ -43,21 +48,38 @@ function ruleIssues(policy: McpPolicy): PolicyIssue[] {
     }
     seen.add(rule.name);
     try {
-      compilePolicy([{ ...rule, policy: policyRef(policy) }]);
+      // The reference only prefixes the error message, which is cut to the detail below.
+      compilePolicy([{ ...rule, policy: 'validation' }]);
     } catch (err) {
       if (!(err instanceof PolicyCompileError)) throw err;
       const detail = err.message.slice(err.message.indexOf(`${err.field}: `) + err.field.length + 2);
-      issues.push({ rule: name, field: err.field, message: detail });
+      issues.push({
+        rule: name,
+        field: err.field,
+        message: detail,
+        ...(err.position ? { position: err.position } : {}),
+      });
     }
   });
   return issues;
 }
 
 /** Pure: every problem of the policy, each naming its rule; empty when the policy can be enforced. */
-export function validatePolicy(policy: McpPolicy): PolicyIssue[] {
+export function validatePolicy(policy: Validated): PolicyIssue[] {
   return [
     ...selectorProblems(policy.spec.servers).map((message) => ({ field: 'spec.servers', message })),
     ...ruleIssues(policy),
+  ];
+}
+
+/** Pure: a ClusterMcpPolicy's problems: its namespace selector, then what an McpPolicy can have. */
+export function validateClusterPolicy(policy: Pick<ClusterMcpPolicy, 'spec'>): PolicyIssue[] {
+  return [
+    ...selectorProblems(policy.spec.namespaceSelector ?? {}).map((message) => ({
+      field: 'spec.namespaceSelector',
+      message,
+    })),
+    ...validatePolicy(policy),
   ];
 }
 
@@ -90,8 +112,16 @@ export function acceptedCondition(issues: readonly PolicyIssue[]): AcceptedInput
   };
 }
 
+function checkOf(issues: readonly PolicyIssue[]): PolicyCheck {
+  const accepted = acceptedCondition(issues);
+  return { accepted: accepted.status === 'True', reason: accepted.reason, message: accepted.message };
+}
+
 /** The check the policy checker memoizes: whether the policy is accepted, and why not. */
 export function checkPolicy(policy: McpPolicy): PolicyCheck {
-  const accepted = acceptedCondition(validatePolicy(policy));
-  return { accepted: accepted.status === 'True', reason: accepted.reason, message: accepted.message };
+  return checkOf(validatePolicy(policy));
+}
+
+export function checkClusterPolicy(policy: ClusterMcpPolicy): PolicyCheck {
+  return checkOf(validateClusterPolicy(policy));
 }

@@ -8,6 +8,7 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import type { SidecarConfig } from '../../../sidecar/src/contract/index.ts';
+import type { ClusterMcpPolicy } from '../api/cluster-mcp-policy.ts';
 import type { ExternalSource } from '../api/external-source.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import type { McpServer } from '../api/mcp-server.ts';
@@ -32,6 +33,8 @@ export type RenderInput = {
   server: McpServer;
   /** The selected policies, each at the version in force (an invalid edit must not reach pods). */
   policies: readonly McpPolicy[];
+  /** The selected ClusterMcpPolicies, each at the version in force. */
+  clusterPolicies?: readonly ClusterMcpPolicy[];
   defaults: OperatorDefaults;
 };
 
@@ -66,7 +69,12 @@ const fail = (code: ConstructorParameters<typeof RenderError>[0], message: strin
   error: new RenderError(code, message),
 });
 
-export function renderServer({ server, policies, defaults }: RenderInput): RenderResult {
+export function renderServer({
+  server,
+  policies,
+  clusterPolicies = [],
+  defaults,
+}: RenderInput): RenderResult {
   const { name, namespace, uid } = server.metadata;
   if (!namespace || !uid) {
     return fail(
@@ -74,7 +82,8 @@ export function renderServer({ server, policies, defaults }: RenderInput): Rende
       `McpServer ${name} has no namespace or uid; render objects read from the API`,
     );
   }
-  if (server.spec.external) return renderExternal(server, server.spec.external, policies, defaults);
+  if (server.spec.external)
+    return renderExternal(server, server.spec.external, policies, clusterPolicies, defaults);
   const hosted = server.spec.hosted;
   if (!hosted) {
     return fail(
@@ -101,7 +110,7 @@ export function renderServer({ server, policies, defaults }: RenderInput): Rende
 
   const endpoint = hostedEndpoint(server, hosted, defaults);
   const upstream = hostedUpstream(server, hosted, endpoint);
-  const config = buildSidecarConfig(server, upstream, policies, defaults, endpoint);
+  const config = buildSidecarConfig(server, upstream, policies, defaults, endpoint, clusterPolicies);
   return {
     ok: true,
     config,
@@ -123,10 +132,12 @@ function renderExternal(
   server: McpServer,
   external: ExternalSource,
   policies: readonly McpPolicy[],
+  clusterPolicies: readonly ClusterMcpPolicy[],
   defaults: OperatorDefaults,
 ): RenderResult {
   const endpoint = externalEndpoint(server, external, defaults);
-  const config = buildSidecarConfig(server, externalUpstream(server, external), policies, defaults, endpoint);
+  const upstream = externalUpstream(server, external);
+  const config = buildSidecarConfig(server, upstream, policies, defaults, endpoint, clusterPolicies);
   return {
     ok: true,
     config,

@@ -50,7 +50,19 @@ function mentionsIdentifier(node: unknown, id: string): boolean {
 
 export type CelCompileResult =
   | { ok: true; condition: CompiledCondition }
-  | { ok: false; code: 'invalid_cel' | 'cel_not_bool'; message: string; cause?: unknown };
+  | {
+      ok: false;
+      code: 'invalid_cel' | 'cel_not_bool';
+      message: string;
+      /** Where in the expression (1-based), when the library points at a node. */
+      position?: ExpressionPosition;
+      cause?: unknown;
+    };
+
+export interface ExpressionPosition {
+  line: number;
+  column: number;
+}
 
 /** Compiles conditions against one shared environment (the environment is per policy, not global). */
 export function createCelCompiler(): (expression: string) => CelCompileResult {
@@ -60,16 +72,11 @@ export function createCelCompiler(): (expression: string) => CelCompileResult {
     try {
       parsed = env.parse(expression);
     } catch (cause) {
-      return { ok: false, code: 'invalid_cel', message: located(cause, expression), cause };
+      return { ok: false, code: 'invalid_cel', ...located(cause, expression), cause };
     }
     const checked = parsed.check();
     if (!checked.valid)
-      return {
-        ok: false,
-        code: 'invalid_cel',
-        message: located(checked.error, expression),
-        cause: checked.error,
-      };
+      return { ok: false, code: 'invalid_cel', ...located(checked.error, expression), cause: checked.error };
     if (checked.type !== 'bool' && checked.type !== 'dyn') {
       return { ok: false, code: 'cel_not_bool', message: `condition has type ${checked.type}, not bool` };
     }
@@ -85,15 +92,16 @@ export function createCelCompiler(): (expression: string) => CelCompileResult {
 
 /**
  * The library's first line with the line and column (1-based) of the node it points at: its own
- * message draws a caret under the source, which a one-line condition message cannot show.
+ * message draws a caret under the source, which a one-line condition message cannot show. The
+ * position is also returned alone, so `policy test` can point into the YAML file holding the rule.
  */
-function located(err: unknown, expression: string): string {
+function located(err: unknown, expression: string): { message: string; position?: ExpressionPosition } {
   const message = err instanceof Error ? err.message : String(err);
   const first = message.split('\n')[0] ?? message;
   const pos = (err as { node?: { pos?: unknown } } | undefined)?.node?.pos;
-  if (typeof pos !== 'number' || pos < 0 || pos > expression.length) return first;
+  if (typeof pos !== 'number' || pos < 0 || pos > expression.length) return { message: first };
   const before = expression.slice(0, pos);
   const line = before.split('\n').length;
   const column = pos - before.lastIndexOf('\n');
-  return `${first} at line ${line}, column ${column}`;
+  return { message: `${first} at line ${line}, column ${column}`, position: { line, column } };
 }

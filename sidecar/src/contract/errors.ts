@@ -16,17 +16,20 @@ export class PolicyCompileError extends Error {
   readonly rule: string;
   /** Field path inside the rule, e.g. `when` or `tools[2]`. */
   readonly field: string;
+  /** Where in the field's text (a CEL condition) the fault is, 1-based, when known. */
+  readonly position?: { line: number; column: number };
 
   constructor(
     code: PolicyCompileErrorCode,
     where: { policy: string; rule: string; field: string },
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; position?: { line: number; column: number } },
   ) {
     super(`policy ${where.policy}, rule ${where.rule}, ${where.field}: ${message}`, options);
     this.code = code;
     this.policy = where.policy;
     this.rule = where.rule;
     this.field = where.field;
+    if (options?.position !== undefined) this.position = options.position;
   }
 }

@@ -19,6 +19,7 @@ export {
   SyslogSink,
 } from './audit.ts';
 export { Authentication } from './authentication.ts';
+export { type ClaimsResult, oidcPrincipal, serviceAccountPrincipal } from './claims.ts';
 export {
   Admin,
   Authorization,
@@ -31,11 +32,13 @@ export {
 export { type AuthzRequest, decide, decideTarget } from './decide.ts';
 export type { Decision } from './decision.ts';
 export { PolicyCompileError, type PolicyCompileErrorCode } from './errors.ts';
+export { filterListResult } from './filter-list.ts';
 export {
   classifyMethod,
   type ListField,
   type MessageTarget,
   type MethodClass,
+  normalizeTargetUris,
   type TargetKind,
   targetOf,
 } from './methods.ts';

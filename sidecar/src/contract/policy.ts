@@ -65,7 +65,10 @@ function compileRule(rule: ConfiguredRule, cel: ReturnType<typeof createCelCompi
   if (rule.when !== undefined) {
     const compiled = cel(rule.when);
     if (!compiled.ok) {
-      throw new PolicyCompileError(compiled.code, where('when'), compiled.message, { cause: compiled.cause });
+      throw new PolicyCompileError(compiled.code, where('when'), compiled.message, {
+        cause: compiled.cause,
+        position: compiled.position,
+      });
     }
     condition = compiled.condition;
   }

@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sym
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { packageImports } from '../../support/import-graph.ts';
 
 // The images cannot be built here (no container engine), so the facts that matter are read from
 // the Dockerfiles: Node 24 bases, a runtime stage with production dependencies only, a numeric
@@ -128,6 +129,14 @@ describe('Dockerfile.operator: the operator with the sidecar contract only', () 
       .filter((c) => c.from === 'build')
       .flatMap((c) => c.sources);
     expect(shipped.filter((p) => p.includes('sidecar'))).toEqual(['/src/dist/sidecar/src/contract']);
+  });
+
+  it('installs only the packages the operator and the contract import', () => {
+    const deps = all.find((s) => s.name === 'deps') as Stage;
+    const arg = deps.lines.map((l) => /^ARG OPERATOR_PACKAGES="([^"]*)"$/.exec(l)?.[1]).find(Boolean) ?? '';
+    expect(arg.split(' ').sort()).toEqual(packageImports(['operator/src', 'sidecar/src/contract']));
+    const run = deps.lines.find((l) => l.startsWith('RUN npm ci')) ?? '';
+    expect(run).toMatch(/\$OPERATOR_PACKAGES\s+&& npm prune --omit=dev\b/);
   });
 
   /** Runs node in `cwd`; a failure carries the program's output (tsc writes its errors to stdout). */

@@ -47,7 +47,9 @@ export function serverKeyOf(server: KubeObject): string {
  * The servers' view of a policy changes with its spec and with the version recorded as accepted
  * (what they keep while the spec is not accepted); other status writes do not concern them.
  */
-export function policyVersionChanged(event: StoreEvent<McpPolicy>): boolean {
+export function policyVersionChanged(
+  event: StoreEvent<KubeObject & { status?: { lastAccepted?: { digest: string } } }>,
+): boolean {
   return (
     specChanged(event) ||
     (event.type === 'update' &&

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ClusterMcpPolicy } from '../../api/cluster-mcp-policy.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
 import { specLabelsOrDeletionChanged } from '../../kube/changes.ts';
@@ -8,6 +9,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { WorkQueue } from '../../kube/queue.ts';
 import type { RateLimiter } from '../../kube/rate-limiter.ts';
 import type { OperatorMetrics } from '../../metrics/metrics.ts';
+import { clusterMayGovern } from '../../policy/cluster.ts';
 import {
   policyVersionChanged,
   serverKeyOf,
@@ -27,6 +29,9 @@ export const SERVER_KIND = 'McpServer';
 export interface ServerControllerOptions {
   servers: InformerGroup<McpServer>;
   policies: InformerGroup<McpPolicy>;
+  clusterPolicies: InformerGroup<ClusterMcpPolicy>;
+  /** Namespaces (name and labels): ClusterMcpPolicies select servers by their namespace's labels. */
+  namespaces: InformerGroup<KubeObject>;
   children: readonly InformerGroup<KubeObject>[];
   /** The rendered pods, by label; their events feed the index that status reads. */
   pods: InformerGroup<PodView>;
@@ -60,6 +65,21 @@ export function createServerController(o: ServerControllerOptions): Controller {
     if (!policyVersionChanged(event)) return;
     const ns = event.object.metadata.namespace;
     for (const key of serverKeysForPolicyEvent(event, o.servers.store.list(ns))) queue.add(key);
+  });
+  o.clusterPolicies.on((event) => {
+    if (!policyVersionChanged(event)) return;
+    const versions = event.type === 'update' ? [event.object, event.old] : [event.object];
+    for (const s of o.servers.store.list()) {
+      const labels = o.namespaces.store.get(undefined, s.metadata.namespace ?? '')?.metadata.labels;
+      if (versions.some((p) => clusterMayGovern(p, s, labels))) queue.add(serverKeyOf(s));
+    }
+  });
+  o.namespaces.on((event) => {
+    const { old, object } = event.type === 'update' ? event : { old: undefined, object: event.object };
+    if (old && JSON.stringify(old.metadata.labels ?? {}) === JSON.stringify(object.metadata.labels ?? {}))
+      return;
+    if (o.clusterPolicies.store.size === 0) return;
+    for (const s of o.servers.store.list(object.metadata.name)) queue.add(serverKeyOf(s));
   });
   return new Controller({
     kind: SERVER_KIND,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ClusterMcpPolicy } from '../../api/cluster-mcp-policy.ts';
 import { ServerCondition, ServerReason } from '../../api/conditions.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer, McpServerStatus } from '../../api/mcp-server.ts';
@@ -28,6 +29,8 @@ const CONFLICT_RECHECK_MS = 30_000;
 export interface PolicyResolution {
   /** Policies to render: accepted ones as they are, rejected ones at their last accepted version or failing closed. */
   render: McpPolicy[];
+  /** Selected ClusterMcpPolicies, at the version in force the same way. */
+  cluster: ClusterMcpPolicy[];
   inForce: string[];
   /** keptGeneration: the accepted generation in force; absent: none, every call is denied. */
   rejected: { name: string; message: string; keptGeneration?: number }[];
@@ -46,7 +49,11 @@ export interface ServerSyncDeps {
   /** Selected policies of a server, each at the version in force. */
   resolvePolicies: (server: McpServer) => PolicyResolution;
   /** Pure renderer: the children in apply order, or why the spec cannot be rendered. */
-  render: (server: McpServer, policies: readonly McpPolicy[]) => Rendered;
+  render: (
+    server: McpServer,
+    policies: readonly McpPolicy[],
+    clusterPolicies: readonly ClusterMcpPolicy[],
+  ) => Rendered;
   /** The server's pods as last seen, for why they are unavailable. */
   pods: (serverKey: string) => readonly PodView[];
   events: EventRecorder;
@@ -74,7 +81,7 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
   const live = liveChildrenOf(deps, server);
   const policies = deps.resolvePolicies(server);
 
-  const result = deps.render(server, policies.render);
+  const result = deps.render(server, policies.render, policies.cluster);
   const rendered = result.ok ? result : undefined;
   const renderError = result.ok ? undefined : { reason: result.reason, message: result.message };
 

@@ -1,5 +1,6 @@
 import type { V1PodSpec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import type { ClusterMcpPolicy } from '../../../../operator/src/api/cluster-mcp-policy.ts';
 import type { ExternalSource } from '../../../../operator/src/api/external-source.ts';
 import type { McpServerSpec } from '../../../../operator/src/api/mcp-server.ts';
 import { UPSTREAM_CA_FILE } from '../../../../operator/src/render/external.ts';
@@ -7,7 +8,7 @@ import { SIDECAR_CONTAINER } from '../../../../operator/src/render/layout.ts';
 import { renderServer } from '../../../../operator/src/render/render-server.ts';
 import { UPSTREAM_AUTH_DIR } from '../../../../operator/src/render/upstream-auth.ts';
 import { validateConfig } from '../../../../sidecar/src/config/load.ts';
-import { defaults, server } from '../api/builders.ts';
+import { defaults, policy, server } from '../api/builders.ts';
 
 // spec.external rendered: a gateway Deployment of the sidecar alone forwarding to the URL, the CA
 // bundle projected into it, its NetworkPolicy letting it reach DNS and the ports its configuration
@@ -155,5 +156,30 @@ describe('spec.external', () => {
     });
     const hosted = renderServer({ server: server(), policies: [], defaults: defaults() });
     expect(hosted.ok && [hosted.children.role, hosted.config.upstream.probe]).toEqual([undefined, undefined]);
+  });
+
+  it("puts the cluster's guardrails (ClusterMcpPolicy) first in the gateway's rules, as for hosted servers", () => {
+    const s = server();
+    delete s.spec.hosted;
+    s.spec.external = { url: VENDOR, transport: 'streamable-http', allowInClusterHttp: false, replicas: 1 };
+    const guardrail: ClusterMcpPolicy = {
+      apiVersion: 'portcullis.dev/v1alpha1',
+      kind: 'ClusterMcpPolicy',
+      metadata: { name: 'no-deletes', uid: 'c-uid', generation: 1 },
+      spec: {
+        servers: {},
+        rules: [
+          { name: 'deny-delete', action: 'deny', subjects: [{ group: 'engineering' }], tools: ['delete_*'] },
+        ],
+      },
+    };
+    const r = renderServer({
+      server: s,
+      policies: [policy()],
+      clusterPolicies: [guardrail],
+      defaults: defaults(),
+    });
+    if (!r.ok) throw r.error;
+    expect(r.config.authorization.rules.map((rule) => rule.name)).toEqual(['deny-delete', 'engineers-read']);
   });
 });

@@ -121,4 +121,19 @@ describe('resolvePolicies', () => {
     expect(r.render[0]?.spec.rules.map((x) => x.name)).toEqual([FAIL_CLOSED_RULE]);
     expect(r.rejected[0]?.keptGeneration).toBeUndefined();
   });
+
+  it("does not trust a recorded rule that is not the contract's rule shape: it fails closed", () => {
+    const p = edited('forged', { team: 'payments' }, [rule('x', ['*'], BROKEN)]);
+    const last = p.status?.lastAccepted;
+    if (!last) throw new Error('no record');
+    // An action the sidecar does not know; read back through the contract's PolicyRule schema.
+    const unknownAction = {
+      ...rule('no-env', ['get-env']),
+      action: 'audit',
+    } as unknown as (typeof last.rules)[number];
+    p.status = { lastAccepted: { ...last, rules: [unknownAction] } };
+    const r = resolvePolicies(s, [p], checker());
+    expect(r.render[0]?.spec.rules.map((x) => x.name)).toEqual([FAIL_CLOSED_RULE]);
+    expect(r.rejected[0]?.keptGeneration).toBeUndefined();
+  });
 });

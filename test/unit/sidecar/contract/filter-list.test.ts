@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { filterListResult } from '../../../../sidecar/src/authz/filter-list.ts';
+import { filterListResult } from '../../../../sidecar/src/contract/filter-list.ts';
 import { compilePolicy } from '../../../../sidecar/src/contract/policy.ts';
-import { alice, bob, principal, rule } from '../contract/builders.ts';
+import { alice, bob, principal, rule } from './builders.ts';
 
 const policy = compilePolicy([
   rule({ name: 'search', tools: ['search_*'], prompts: ['summarize'], resources: ['repo://acme/*'] }),

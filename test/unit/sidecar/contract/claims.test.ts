@@ -4,7 +4,7 @@ import {
   oidcPrincipal,
   scopesOf,
   serviceAccountPrincipal,
-} from '../../../../sidecar/src/authn/claims.ts';
+} from '../../../../sidecar/src/contract/claims.ts';
 
 const mapping = { usernameClaim: 'email', groupsClaim: 'groups' };
 

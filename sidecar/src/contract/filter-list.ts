@@ -1,8 +1,8 @@
-import { decideTarget } from '../contract/decide.ts';
-import { classifyMethod } from '../contract/methods.ts';
-import type { CompiledPolicy } from '../contract/policy.ts';
-import type { Principal } from '../contract/principal.ts';
-import { normalizeResourceUri } from '../contract/resource-uri.ts';
+import { decideTarget } from './decide.ts';
+import { classifyMethod } from './methods.ts';
+import type { CompiledPolicy } from './policy.ts';
+import type { Principal } from './principal.ts';
+import { normalizeResourceUri } from './resource-uri.ts';
 
 // List results (tools/list, prompts/list, resources/list, resources/templates/list) keep only the
 // items the caller could use, judged by the same rules as the call (contract/decide.ts, 'list' mode). Works

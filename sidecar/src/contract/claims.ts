@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
-import type { Principal } from '../contract/principal.ts';
-import { SERVICE_ACCOUNTS_GROUP } from '../contract/principal.ts';
+import type { Principal } from './principal.ts';
+import { SERVICE_ACCOUNTS_GROUP } from './principal.ts';
 
 // Pure mapping from verified claims to a Principal. Returns a reason string on failure; the caller
 // turns it into an AuthnError.
