@@ -271,6 +271,12 @@ export function phaseOf(conditions: readonly ConditionUpdate[], o: ServerObserva
   return o.deployment && o.desiredReplicas > 0 ? 'Progressing' : 'Pending';
 }
 
+/** The previous conditions, less UpstreamReachable once the server is no longer external. */
+function previousConditions(o: ServerObservation): Condition[] {
+  const previous = (o.previous?.conditions ?? []) as Condition[];
+  return o.external ? previous : previous.filter((c) => c.type !== ServerCondition.UpstreamReachable);
+}
+
 export function serverStatus(o: ServerObservation, now: Date): McpServerStatus {
   const rollout = rolloutOf(o.deployment, o.desiredReplicas);
   const gen = o.generation;
@@ -286,7 +292,7 @@ export function serverStatus(o: ServerObservation, now: Date): McpServerStatus {
     phase: phaseOf(updates, o),
     source: o.source ?? 'hosted',
     observedGeneration: gen,
-    conditions: setConditions((o.previous?.conditions ?? []) as Condition[], updates, now),
+    conditions: setConditions(previousConditions(o), updates, now),
     policies,
     // The POLICIES column: kubectl prints an array as JSON.
     ...(policies.length > 0 ? { policyNames: policies.join(', ') } : {}),

@@ -331,8 +331,12 @@ describe('serverStatus', () => {
       expect(s.phase).toBe('Degraded');
     });
 
-    it('hosted servers have no such condition', () => {
+    it('hosted servers have no such condition, and lose it when they stop being external', () => {
       expect(cond(serverStatus(observation(), now), 'UpstreamReachable')).toBeUndefined();
+      const wasExternal = external(report());
+      expect(
+        cond(serverStatus(observation({ previous: wasExternal }), now), 'UpstreamReachable'),
+      ).toBeUndefined();
     });
   });
 });
