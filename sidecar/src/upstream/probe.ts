@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { Agent, fetch as undiciFetch } from 'undici';
-import { parseCaBundle } from './ca-bundle.ts';
+import { type TlsFetch, tlsFetch } from './tls-fetch.ts';
 
 // One probe of an HTTP upstream: an MCP initialize in a session of the sidecar's own, over the same
 // TLS settings as the calls (CA bundle read afresh, so a rotated CA counts), with the gateway's own
@@ -79,22 +77,18 @@ export function describeProbeFailure(err: unknown): ProbeResult {
 }
 
 export async function probeUpstream(target: ProbeTarget): Promise<ProbeResult> {
-  let agent: Agent | undefined;
+  let via: TlsFetch | undefined;
   let client: Client | undefined;
   let transport: (Transport & { terminateSession?: () => Promise<void> }) | undefined;
   try {
-    const ca = target.caFile ? parseCaBundle(readFileSync(target.caFile, 'utf8'), target.caFile) : undefined;
-    const dispatcher = new Agent({
-      connect: {
-        timeout: target.timeoutMs,
-        ...(ca !== undefined ? { ca } : {}),
-        ...(target.serverName !== undefined ? { servername: target.serverName } : {}),
+    via = tlsFetch(
+      {
+        ...(target.caFile !== undefined ? { caFile: target.caFile } : {}),
+        ...(target.serverName !== undefined ? { serverName: target.serverName } : {}),
       },
-    });
-    agent = dispatcher;
-    const fetchVia = ((url: string | URL, init?: RequestInit) =>
-      undiciFetch(url, { ...(init as object), dispatcher })) as unknown as typeof fetch;
-    const options = { fetch: fetchVia, requestInit: { headers: { ...target.headers } } };
+      target.timeoutMs,
+    );
+    const options = { fetch: via.fetch, requestInit: { headers: { ...target.headers } } };
     const url = new URL(target.url);
     const t: Transport & { terminateSession?: () => Promise<void> } =
       target.transport === 'sse'
@@ -123,6 +117,6 @@ export async function probeUpstream(target: ProbeTarget): Promise<ProbeResult> {
   } finally {
     await transport?.terminateSession?.().catch(() => {});
     await client?.close().catch(() => {});
-    await agent?.close().catch(() => {});
+    await via?.close().catch(() => {});
   }
 }
