@@ -19,7 +19,7 @@ import { kubectl, kubectlJson } from './kube.ts';
 // out in a folder as the kubelet would (ConfigMap and Secret keys, the projected ServiceAccount token
 // and cluster CA), the configuration's mount paths pointed at that folder, and
 // `node sidecar/src/main.ts --config` started with the pod's environment (KUBERNETES_SERVICE_HOST,
-// POD_NAME). Only the listen ports change (free loopback ports) and whatever `adjust` says.
+// POD_NAME). Only the listen addresses change (free loopback ports).
 
 const SIDECAR_CONTAINER = 'portcullis-sidecar';
 const CONFIG_FILE = 'sidecar.json';
@@ -39,8 +39,6 @@ export interface PodSidecarOptions {
   readonly namespace: string;
   readonly server: string;
   readonly kubeconfig: string;
-  /** A change to the configuration as rendered (e.g. a shorter probe interval), said why at the call. */
-  readonly adjust?: (config: Record<string, unknown>) => void;
 }
 
 async function get<T>(namespace: string, resource: string): Promise<T> {
@@ -135,7 +133,6 @@ export async function startPodSidecar(opts: PodSidecarOptions): Promise<PodSidec
   const [port, adminPort] = [await freePort(), await freePort()];
   config.listen = { ...config.listen, host: '127.0.0.1', port };
   config.admin = { ...config.admin, host: '127.0.0.1', port: adminPort };
-  opts.adjust?.(config);
   const file = join(root, 'sidecar.json');
   await writeFile(file, JSON.stringify(config));
 

@@ -85,6 +85,13 @@ export const ExternalSource = Type.Object(
       default: 1,
       description: 'Pods of the gateway. A PodDisruptionBudget is created when more than 1.',
     }),
+    probeIntervalSeconds: Type.Integer({
+      minimum: 5,
+      maximum: 3600,
+      default: 30,
+      description:
+        'How often each gateway pod probes the upstream (an MCP initialize in a session of its own) for status.upstream and the UpstreamReachable condition.',
+    }),
     resources: Type.Optional(ResourceRequirements),
     nodeSelector: Type.Optional(stringMap('Node labels the gateway pods must be scheduled on.')),
     tolerations: Type.Optional(

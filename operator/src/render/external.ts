@@ -51,7 +51,10 @@ export function externalUpstream(server: McpServer, external: ExternalSource): S
     url: external.url,
     ...(Object.keys(tlsSection).length > 0 ? { tls: tlsSection } : {}),
     ...(auth ? { auth } : {}),
-    probe: { reportStatus: { tokenFile: TOKEN_FILE, caFile: CA_FILE } },
+    probe: {
+      intervalMs: external.probeIntervalSeconds * 1000,
+      reportStatus: { tokenFile: TOKEN_FILE, caFile: CA_FILE },
+    },
   }) as SidecarConfig['upstream'];
 }
 

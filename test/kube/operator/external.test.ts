@@ -112,6 +112,8 @@ beforeAll(async () => {
       spec: {
         external: {
           url: upstream.url,
+          // The default (30 s) would make the CA change below wait that long for its report.
+          probeIntervalSeconds: 5,
           tls: {
             caBundle: { configMapKeyRef: { name: 'vendor-ca', key: 'ca.crt' } },
             serverName: 'localhost',
@@ -132,11 +134,6 @@ beforeAll(async () => {
     namespace: ns.name,
     server: 'vendor',
     kubeconfig: inject('kubeconfig'),
-    // The rendered interval (30 s) would make the CA change below wait that long for its report.
-    adjust: (config) => {
-      const up = config.upstream as { probe: { intervalMs: number } };
-      up.probe.intervalMs = 1_000;
-    },
   });
 }, 120_000);
 

@@ -19,7 +19,13 @@ type ExternalInput = Partial<ExternalSource> & { url: string };
 function render(external: ExternalInput, spec: Partial<McpServerSpec> = {}, d = defaults()) {
   const s = server({ spec: { ...spec } });
   delete s.spec.hosted;
-  s.spec.external = { transport: 'streamable-http', allowInClusterHttp: false, replicas: 1, ...external };
+  s.spec.external = {
+    transport: 'streamable-http',
+    allowInClusterHttp: false,
+    replicas: 1,
+    probeIntervalSeconds: 30,
+    ...external,
+  };
   const r = renderServer({ server: s, policies: [], defaults: d });
   if (!r.ok) throw r.error;
   return { r, pod: r.children.deployment.spec?.template.spec as V1PodSpec };
@@ -133,9 +139,9 @@ describe('spec.external', () => {
   });
 
   it("lets the gateway's ServiceAccount patch its own McpServer's status and nothing else", () => {
-    const { r } = render({ url: VENDOR });
+    const { r } = render({ url: VENDOR, probeIntervalSeconds: 45 });
     expect(r.config.upstream.probe).toEqual({
-      intervalMs: 30_000,
+      intervalMs: 45_000,
       timeoutMs: 10_000,
       reportStatus: {
         tokenFile: '/var/run/secrets/portcullis/serviceaccount/token',
@@ -161,7 +167,13 @@ describe('spec.external', () => {
   it("puts the cluster's guardrails (ClusterMcpPolicy) first in the gateway's rules, as for hosted servers", () => {
     const s = server();
     delete s.spec.hosted;
-    s.spec.external = { url: VENDOR, transport: 'streamable-http', allowInClusterHttp: false, replicas: 1 };
+    s.spec.external = {
+      url: VENDOR,
+      transport: 'streamable-http',
+      allowInClusterHttp: false,
+      replicas: 1,
+      probeIntervalSeconds: 30,
+    };
     const guardrail: ClusterMcpPolicy = {
       apiVersion: 'portcullis.dev/v1alpha1',
       kind: 'ClusterMcpPolicy',
