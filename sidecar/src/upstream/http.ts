@@ -70,6 +70,7 @@ export function createUpstreamClient(opts: UpstreamOptions): UpstreamClient {
     });
   const caFile = opts.tls?.caFile;
   let currentCa: string | undefined;
+  let pool: Pool;
   // The first read throws: a configuration naming a missing or broken bundle is refused.
   const caWatch =
     caFile === undefined
@@ -87,7 +88,7 @@ export function createUpstreamClient(opts: UpstreamOptions): UpstreamClient {
           (err) => opts.onCaReload?.(err),
         );
   currentCa = caWatch?.current();
-  let pool = newPool(currentCa);
+  pool = newPool(currentCa);
   const defaultPath = `${url.pathname}${url.search}`;
   const breaker = circuitBreaker(opts.breaker.failures, opts.breaker.cooldownMs, opts.now);
   return {
