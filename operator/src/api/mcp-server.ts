@@ -174,7 +174,7 @@ export type ServerPhase = (typeof SERVER_PHASES)[number];
  */
 export const UpstreamReport = Type.Object(
   {
-    url: text('The upstream URL probed (the configuration the report is about).'),
+    url: text('The upstream URL probed (the configuration the report is about).', { maxLength: 2048 }),
     reachable: Type.Boolean({
       description: 'The upstream answered MCP initialize over a verified connection.',
     }),

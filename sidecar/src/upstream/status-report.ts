@@ -27,6 +27,30 @@ export interface UpstreamReport extends ProbeResult {
 
 export type StatusReporter = (report: UpstreamReport) => Promise<void>;
 
+// The McpServer CRD's bounds on status.upstream: an upstream's own text (a name, an error) is cut
+// to them, so an odd or hostile server cannot make every status write fail validation.
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** Pure: the report within the CRD's bounds. */
+export function boundedReport(report: UpstreamReport): UpstreamReport {
+  const { serverInfo, protocolVersion, message } = report;
+  return {
+    ...report,
+    url: cut(report.url, 2048),
+    ...(serverInfo
+      ? {
+          serverInfo: {
+            name: cut(serverInfo.name, 256),
+            ...(serverInfo.version !== undefined ? { version: cut(serverInfo.version, 256) } : {}),
+          },
+        }
+      : {}),
+    ...(protocolVersion !== undefined ? { protocolVersion: cut(protocolVersion, 64) } : {}),
+    ...(message !== undefined ? { message: cut(message, 1024) } : {}),
+    ...(report.pod !== undefined ? { pod: cut(report.pod, 253) } : {}),
+  };
+}
+
 function kubeConfigFor(target: StatusReportTarget): KubeConfig {
   const kc = new KubeConfig();
   if (target.env.KUBECONFIG) {
@@ -69,7 +93,7 @@ export function mcpServerStatusReporter(target: StatusReportTarget): StatusRepor
           apiVersion: 'portcullis.dev/v1alpha1',
           kind: 'McpServer',
           metadata: { name: target.name, namespace: target.namespace },
-          status: { upstream: report },
+          status: { upstream: boundedReport(report) },
         },
         fieldManager: GATEWAY_FIELD_MANAGER,
         force: true,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeProbeFailure } from '../../../../sidecar/src/upstream/probe.ts';
+import { boundedReport } from '../../../../sidecar/src/upstream/status-report.ts';
 
 // What a person reads in UpstreamReachable when the gateway's probe fails: the cause, and which
 // field of spec.external to look at when it is TLS.
@@ -49,5 +50,22 @@ describe('describeProbeFailure', () => {
     const r = describeProbeFailure(err);
     expect(r.reachable).toBe(reachable);
     expect(r.message).toContain(text);
+  });
+});
+
+describe('boundedReport', () => {
+  it("cuts an upstream's own text to the CRD's bounds, so status writes stay valid", () => {
+    const r = boundedReport({
+      url: 'https://mcp.vendor.example/mcp',
+      reachable: true,
+      serverInfo: { name: 'n'.repeat(5_000), version: 'v'.repeat(300) },
+      protocolVersion: 'p'.repeat(100),
+      message: 'm'.repeat(2_000),
+      probeTime: '2026-12-05T08:00:00Z',
+    });
+    expect([r.serverInfo?.name.length, r.serverInfo?.version?.length]).toEqual([256, 256]);
+    expect([r.protocolVersion?.length, r.message?.length]).toEqual([64, 1024]);
+    expect(r.serverInfo?.name.endsWith('…')).toBe(true);
+    expect(r.url).toBe('https://mcp.vendor.example/mcp');
   });
 });
