@@ -155,6 +155,11 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
           store: opts.pinStore,
           firstReadMs: config.upstream.connectTimeoutMs,
         });
+  let probeLoop: ProbeLoop | undefined;
+  const onInitialize =
+    config.upstream.probe === undefined
+      ? undefined
+      : (result: unknown) => probeLoop?.observeInitialize(result);
   const built = buildRuntime(config, {
     sessions,
     paramHeaders,
@@ -164,6 +169,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     fetch: opts.fetch,
     logger,
     onToolList,
+    onInitialize,
     tracing,
     ownUpstreamHeaders,
     credentials,
@@ -178,7 +184,6 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   // Through the launcher, the MCP server's container must be up too: no socket, no session.
   const admin = createAdminApp({ registry, ready: () => ready && (bridge?.ready ?? true) });
   // Before listening: a report that cannot be set up (no API server address) fails the start cleanly.
-  let probeLoop: ProbeLoop | undefined;
   try {
     probeLoop = startUpstreamProbe(config, holder, { env, metrics, logger });
     await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
@@ -250,6 +255,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
         fetch: opts.fetch,
         logger,
         onToolList,
+        onInitialize,
         tracing,
         ownUpstreamHeaders,
         credentials: nextCredentials,

@@ -44,7 +44,7 @@ export function describeProbeFailure(err: unknown): ProbeResult {
     if (status === 401 || status === 403)
       return {
         reachable: true,
-        message: `the upstream answered HTTP ${status}: it wants a credential the gateway does not hold on its own (per-caller credentials); serverInfo is unknown`,
+        message: `the upstream answered HTTP ${status}: it wants a credential the gateway does not hold on its own (per-caller credentials)`,
       };
     return {
       reachable: false,

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../../../sidecar/src/upstream/probe.ts';
-import { startProbeLoop } from '../../../../sidecar/src/upstream/probe-loop.ts';
+import {
+  initializeFacts,
+  startProbeLoop,
+  withObserved,
+} from '../../../../sidecar/src/upstream/probe-loop.ts';
 import type { UpstreamReport } from '../../../../sidecar/src/upstream/status-report.ts';
 
 // The probe loop writes McpServer status only when the result changes (a healthy fleet costs the API
@@ -47,5 +51,34 @@ describe('startProbeLoop', () => {
     for (let i = 0; i < 3; i++) await l.run();
     l.close();
     expect(written.map((r) => r.reachable)).toEqual([true]);
+  });
+});
+
+describe('behind per-caller credentials', () => {
+  const refused: ProbeResult = {
+    reachable: true,
+    message: 'the upstream answered HTTP 401: it wants a credential the gateway does not hold on its own',
+  };
+
+  it("reports the serverInfo a caller's initialize brought back, and says where it comes from", async () => {
+    const { l, written } = loop([refused, refused]);
+    await l.run();
+    expect(written[0]?.serverInfo).toBeUndefined();
+    expect(written[0]?.message).toContain("serverInfo is unknown until a caller's session starts");
+    l.observeInitialize({ protocolVersion: '2025-06-18', serverInfo: { name: 'vendor', version: '2.1.0' } });
+    await l.run();
+    l.close();
+    expect(written[1]).toMatchObject({
+      reachable: true,
+      serverInfo: { name: 'vendor', version: '2.1.0' },
+      protocolVersion: '2025-06-18',
+      message: expect.stringContaining("serverInfo as the upstream answered a caller's initialize"),
+    });
+  });
+
+  it("ignores an initialize result without a serverInfo name; the probe's own serverInfo wins", () => {
+    expect(withObserved(up, { serverInfo: { name: 'other' } })).toBe(up);
+    expect(initializeFacts({ serverInfo: { version: '1' } })).toBeUndefined();
+    expect(initializeFacts(null)).toBeUndefined();
   });
 });
