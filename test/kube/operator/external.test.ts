@@ -1,4 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Deployment, V1NetworkPolicy, V1Role } from '@kubernetes/client-node';
@@ -341,3 +344,144 @@ describe('an external MCP server (spec.external) on the real control plane', () 
     );
   });
 });
+
+// Behind per-caller credentials: the vendor refuses a request without a key of a known user, so the
+// gateway's own probe gets HTTP 401; status says the upstream is reachable and fills in serverInfo
+// from the first caller's session, which carries that caller's own key.
+describe('an external server with per-user keys (spec.upstreamAuth.perPrincipal)', () => {
+  const ALICE_VENDOR_KEY = 'alice-own-vendor-key';
+  let plain: EchoUpstream;
+  let vendor: { url: string; keys: string[]; close(): Promise<void> };
+  let perUser: PodSidecar | undefined;
+
+  beforeAll(async () => {
+    plain = await startEchoUpstream();
+    vendor = await startKeyCheckingProxy(plain.url, [ALICE_VENDOR_KEY], {
+      cert: await readFile(pki.servingCert, 'utf8'),
+      key: await readFile(pki.servingKey, 'utf8'),
+    });
+    const mapping = `credentials:\n  - id: alice-vendor\n    user: alice\n    headers: { X-Vendor-Key: ${ALICE_VENDOR_KEY} }\n`;
+    await kubectl([
+      '-n',
+      ns.name,
+      'create',
+      'secret',
+      'generic',
+      'vendor-user-keys',
+      `--from-literal=keys.yaml=${mapping}`,
+    ]);
+    await kubectl(['-n', ns.name, 'create', 'configmap', 'vendor-ca-2', `--from-file=ca.crt=${pki.caCert}`]);
+    await applyManifest(
+      ns.name,
+      manifest({
+        apiVersion: 'portcullis.dev/v1alpha1',
+        kind: 'McpServer',
+        metadata: { name: 'per-user', labels: { vendor: 'acme' } },
+        spec: {
+          external: {
+            url: vendor.url,
+            probeIntervalSeconds: 5,
+            tls: {
+              caBundle: { configMapKeyRef: { name: 'vendor-ca-2', key: 'ca.crt' } },
+              serverName: 'localhost',
+            },
+          },
+          authentication: { apiKeys: { secretRef: { name: 'callers', key: 'keys.json' } } },
+          upstreamAuth: { perPrincipal: { secretKeyRef: { name: 'vendor-user-keys', key: 'keys.yaml' } } },
+        },
+      }),
+    );
+    await serverReady(ns.name, 'per-user');
+    perUser = await startPodSidecar({
+      namespace: ns.name,
+      server: 'per-user',
+      kubeconfig: inject('kubeconfig'),
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await perUser?.close();
+    await vendor?.close();
+    await plain?.close();
+  });
+
+  it("is reachable before any caller, and shows serverInfo once a caller's session brought it back", async () => {
+    const before = await eventually('UpstreamReachable=True', async () => {
+      const v = await getJson<UpstreamView>(ns.name, 'mcpserver/per-user');
+      return condition(v, 'UpstreamReachable')?.status === 'True' ? v : undefined;
+    });
+    expect(before.status?.upstream?.serverInfo).toBeUndefined();
+    expect(before.status?.upstream?.message).toMatch(
+      /HTTP 401.*serverInfo is unknown until a caller's session starts/,
+    );
+
+    const c = new Client({ name: 'kube-external-per-user', version: '1' });
+    await c.connect(
+      new StreamableHTTPClientTransport(new URL(perUser?.url ?? ''), {
+        requestInit: { headers: { 'x-api-key': ALICE_KEY } },
+      }),
+    );
+    expect(await c.callTool({ name: 'alpha', arguments: { n: 1 } })).toMatchObject({
+      content: [{ text: 'called alpha' }],
+    });
+    await c.close();
+    // The vendor saw alice's own key, never her Portcullis key.
+    expect(vendor.keys).toContain(ALICE_VENDOR_KEY);
+    expect(vendor.keys).not.toContain(ALICE_KEY);
+
+    const after = await eventually('serverInfo in status', async () => {
+      const v = await getJson<UpstreamView>(ns.name, 'mcpserver/per-user');
+      return v.status?.upstream?.serverInfo ? v : undefined;
+    });
+    expect(after.status?.upstream).toMatchObject({
+      reachable: true,
+      serverInfo: { name: 'echo-upstream', version: '1.0.0' },
+      message: expect.stringContaining("serverInfo as the upstream answered a caller's initialize"),
+    });
+    expect(condition(after, 'UpstreamReachable')?.message).toContain('serverInfo echo-upstream 1.0.0');
+  });
+});
+
+/** An https vendor stand-in: 401 without a known X-Vendor-Key, else on to `target` (plain http). */
+async function startKeyCheckingProxy(
+  target: string,
+  known: readonly string[],
+  tls: { cert: string; key: string },
+): Promise<{ url: string; keys: string[]; close(): Promise<void> }> {
+  const to = new URL(target);
+  const keys: string[] = [];
+  const server = createHttpsServer(tls, (req, res) => {
+    const key = req.headers['x-vendor-key'];
+    keys.push(String(key ?? ''));
+    for (const h of ['x-api-key', 'authorization']) if (req.headers[h]) keys.push(String(req.headers[h]));
+    if (typeof key !== 'string' || !known.includes(key)) {
+      res.writeHead(401, { 'www-authenticate': 'X-Vendor-Key' }).end();
+      return;
+    }
+    const up = httpRequest(
+      {
+        host: to.hostname,
+        port: to.port,
+        method: req.method,
+        path: to.pathname,
+        headers: { ...req.headers, host: to.host },
+      },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
+    keys,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
