@@ -1,15 +1,13 @@
-import { type Logger, pino } from 'pino';
-import { parseCli } from './cli.ts';
+import type { Logger } from 'pino';
+import { parseCli, SIDECAR_COMMAND } from './cli.ts';
 import { formatIssues, loadConfigFile } from './config/load.ts';
-import { runQuickstart } from './quickstart/run.ts';
+import { commandLineOrExit, runProcess, type Stop } from './run-process.ts';
 import { startSidecar } from './server/sidecar.ts';
 import { startTelemetrySdk } from './telemetry/sdk.ts';
 
-// Entry point. With --config FILE: the sidecar as the operator deploys it (the file is watched and
-// reloaded). Without: the quick start (the everything server behind the sidecar, a local API key;
-// --stdio runs that server as a stdio child instead).
-
-type Stop = () => Promise<void>;
+// Entry point of the sidecar as the operator deploys it: --config FILE (watched and reloaded). The
+// quick start (`npm start`) is an entry point of its own, quickstart/main.ts, so this one never
+// starts or loads a development-only MCP server.
 
 async function fromConfigFile(file: string, logger: Logger): Promise<Stop> {
   const result = await loadConfigFile(file);
@@ -38,49 +36,5 @@ async function fromConfigFile(file: string, logger: Logger): Promise<Stop> {
   };
 }
 
-async function quickstart(stdio: boolean, logger: Logger): Promise<Stop> {
-  const qs = await runQuickstart({
-    port: Number(process.env.PORT ?? 8080),
-    adminPort: Number(process.env.ADMIN_PORT ?? 9090),
-    stdio,
-    apiKey: process.env.PORTCULLIS_API_KEY,
-    logger,
-  });
-  return () => qs.close();
-}
-
-const cli = parseCli(process.argv.slice(2));
-if (cli.kind === 'help') {
-  process.stdout.write(cli.text);
-  process.exit(0);
-}
-if (cli.kind === 'error') {
-  process.stderr.write(`portcullis-sidecar: ${cli.message}\n`);
-  process.exit(2);
-}
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
-
-let stop: Stop;
-try {
-  stop =
-    cli.config !== undefined ? await fromConfigFile(cli.config, logger) : await quickstart(cli.stdio, logger);
-} catch (err) {
-  logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
-  process.exit(1);
-}
-
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+const { config } = commandLineOrExit(parseCli(process.argv.slice(2)), SIDECAR_COMMAND.name);
+await runProcess((logger) => fromConfigFile(config, logger));

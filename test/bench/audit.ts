@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createAuditor } from '../../sidecar/src/audit/auditor.ts';
+import { createSinks } from '../../sidecar/src/audit/sinks/index.ts';
 import type { AuditConfig, AuditSinkConfig } from '../../sidecar/src/contract/audit.ts';
 import { createSidecarMetrics } from '../../sidecar/src/telemetry/metrics.ts';
 import {
@@ -49,7 +50,11 @@ async function run(sink: AuditSinkConfig, mode: 'open' | 'closed', n: number) {
     logger: silent,
     metrics: createSidecarMetrics(new Registry()),
     instanceId: 'bench',
-    sinkDeps: { stdout: pino.destination({ dest: '/dev/null', sync: false }), env: { HEC: 'bench' } },
+    sinks: createSinks(cfg.sinks, {
+      instance: 'bench',
+      stdout: pino.destination({ dest: '/dev/null', sync: false }),
+      env: { HEC: 'bench' },
+    }),
   });
   const input = callInput({
     arguments: { owner: 'acme', query: 'is:open label:bug', token: 'Bearer abcdefghijklmnop' },

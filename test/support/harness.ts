@@ -3,7 +3,7 @@ import { hashApiKey } from '../../sidecar/src/authn/index.ts';
 import { type EffectiveConfig, validateConfig } from '../../sidecar/src/config/load.ts';
 import { CONFIG_API_VERSION, type SidecarConfig } from '../../sidecar/src/contract/config.ts';
 import type { PinStore } from '../../sidecar/src/pinning/book.ts';
-import type { McpRecord, Recorder } from '../../sidecar/src/pipeline/record.ts';
+import type { McpRecord, Recorder } from '../../sidecar/src/record/mcp-record.ts';
 import { type RunningSidecar, startSidecar } from '../../sidecar/src/server/sidecar.ts';
 
 // Builders for sidecar integration tests: a configuration with known API keys and rules, a sidecar
@@ -60,6 +60,9 @@ export function rawConfig(input: ConfigInput): SidecarConfig {
     authorization: {
       rules: input.rules ?? [allow('all-tools', { tools: ['*'], prompts: ['*'], resources: ['*'] })],
     },
+    // Pinning is on by default; tests of other things switch it off so that their upstream sees
+    // only the callers' traffic (the pinning tests set their own section).
+    pinning: { mode: 'Off' },
   };
 }
 

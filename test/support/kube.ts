@@ -1,5 +1,6 @@
 // Helpers for tests against the control plane that the `kube` project's global setup starts.
 import { randomBytes } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { runKubectl } from '../cluster/control-plane.ts';
 
@@ -41,4 +42,27 @@ export async function eventually<T>(
       throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * A kubeconfig that acts as a ServiceAccount, as a pod running as it does: a token from the
+ * TokenRequest API (`kubectl create token`) and the test cluster's address and CA.
+ */
+export async function serviceAccountKubeConfig(
+  namespace: string,
+  serviceAccount: string,
+): Promise<KubeConfig> {
+  const token = (await kubectl(['create', 'token', serviceAccount, '-n', namespace])).trim();
+  const admin = new KubeConfig();
+  admin.loadFromFile(inject('kubeconfig'));
+  const cluster = admin.getCurrentCluster();
+  if (cluster === null) throw new Error('no cluster in the kubeconfig');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: serviceAccount, token }],
+    contexts: [{ name: serviceAccount, cluster: cluster.name, user: serviceAccount, namespace }],
+    currentContext: serviceAccount,
+  });
+  return kc;
 }

@@ -57,6 +57,8 @@ export function sidecarConfig(input: SidecarProcessInput, port: number, adminPor
       })),
     },
     authorization: { rules: [...input.rules] },
+    // On by default; the conformance runs judge other things, with only the callers' traffic upstream.
+    pinning: { mode: 'Off' },
   };
 }
 
@@ -71,7 +73,19 @@ function upstreamConfig(up: UpstreamInput): SidecarConfig['upstream'] {
 
 export async function startSidecarProcess(input: SidecarProcessInput): Promise<SidecarProcess> {
   const [port, adminPort] = [await freePort(), await freePort()];
-  const config = sidecarConfig(input, port, adminPort);
+  return spawnSidecar(sidecarConfig(input, port, adminPort));
+}
+
+/**
+ * The sidecar process with a configuration the test wrote whole (listen and admin on loopback);
+ * `env` is added to the test's own (KUBECONFIG, say, for a sidecar that talks to the API server).
+ */
+export async function spawnSidecar(
+  config: SidecarConfig,
+  env: Readonly<Record<string, string>> = {},
+): Promise<SidecarProcess & { readonly configFile: string }> {
+  const { port, path } = config.listen;
+  const adminPort = config.admin?.port;
   // Fail here with the path of the fault rather than as a child that exits with code 2.
   const checked = validateConfig(config);
   if (!checked.ok) throw new Error(`test configuration invalid: ${formatIssues(checked.issues)}`);
@@ -80,7 +94,7 @@ export async function startSidecarProcess(input: SidecarProcessInput): Promise<S
   await writeFile(file, stringify(config));
   const child = spawn(process.execPath, ['sidecar/src/main.ts', '--config', file], {
     cwd: new URL('../../', import.meta.url).pathname,
-    env: { ...process.env, LOG_LEVEL: 'warn' },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -103,5 +117,5 @@ export async function startSidecarProcess(input: SidecarProcessInput): Promise<S
     await close();
     throw err;
   }
-  return { url: `http://127.0.0.1:${port}/mcp`, adminUrl, output: () => output, close };
+  return { url: `http://127.0.0.1:${port}${path}`, adminUrl, output: () => output, close, configFile: file };
 }

@@ -90,8 +90,10 @@ Status: applied to the status subresource. Events: created. Leases live in a Rol
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
-# A gateway's Role lets its pods patch their own McpServer's status (external servers); the
-# operator holds that right itself, so it may grant it without escalate or bind.
+# Roles and RoleBindings a server's sidecars get, each limited by resourceNames: get and patch of
+# its pins ConfigMap (render-pins.ts), and, for an external server's gateway, patch of its own
+# McpServer's status (render-gateway-rbac.ts). The API server lets the operator grant them because it
+# holds those verbs itself: no escalate, no bind.
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]

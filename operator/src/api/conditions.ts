@@ -9,6 +9,8 @@ export const ServerCondition = {
   PoliciesResolved: 'PoliciesResolved',
   /** The server runs, but with less than it should (some pods unavailable, a policy kept at its last accepted version or failing closed). */
   Degraded: 'Degraded',
+  /** Every definition the sidecars see matches its pin (docs/pinning.md); absent while no sidecar reported. */
+  ToolsPinned: 'ToolsPinned',
   /** External servers: the gateway's last probe of the upstream (MCP initialize over the configured TLS) succeeded. */
   UpstreamReachable: 'UpstreamReachable',
 } as const;
@@ -45,6 +47,18 @@ export const ServerReason = {
   ReplicasUnavailable: 'ReplicasUnavailable',
   /** Degraded=False: nothing is wrong (or, while pods start, no fault seen yet). */
   Healthy: 'Healthy',
+  /** ToolsPinned=True: every definition seen matches its pin (approved, or trusted on first use). */
+  Pinned: 'Pinned',
+  /** ToolsPinned=False: a definition changed since it was pinned; held (hidden, calls refused) unless the mode is Observe. Review with `kubectl portcullis tools diff`. */
+  DefinitionChanged: 'DefinitionChanged',
+  /** ToolsPinned=False: a definition holds invisible or bidirectional Unicode; held unless that digest is approved. */
+  SuspiciousDefinition: 'SuspiciousDefinition',
+  /** ToolsPinned=False: under Enforce a definition has no approved pin; hidden until approved. */
+  DefinitionNotApproved: 'DefinitionNotApproved',
+  /** ToolsPinned=Unknown: pinning is on, but no sidecar has reported its observations yet. */
+  AwaitingReport: 'AwaitingReport',
+  /** ToolsPinned=False: spec.tools.pinning.mode is Off; definitions are passed as the server sends them. */
+  PinningOff: 'PinningOff',
   /** UpstreamReachable=True: a gateway pod reached the upstream; the message names it (serverInfo, protocol revision). */
   Reachable: 'Reachable',
   /** UpstreamReachable=False, Degraded=True: a gateway pod could not reach the upstream (TLS trust, name, connection, HTTP status); calls get a JSON-RPC error. */

@@ -4,6 +4,7 @@ import { ExternalSource } from './external-source.ts';
 import { API_VERSION } from './group.ts';
 import { HostedSource } from './hosted-source.ts';
 import { Conditions, ObjectMeta, text } from './kube-types.ts';
+import { ToolsStatus } from './tools-status.ts';
 import { UpstreamAuthSpec } from './upstream-auth.ts';
 
 // McpServer: one governed MCP endpoint. The schema below is the TypeScript type, the CRD's OpenAPI
@@ -229,6 +230,7 @@ export const McpServerStatus = Type.Object(
     replicas: Type.Optional(Type.Integer({ minimum: 0, description: 'Pods of the server.' })),
     upstream: Type.Optional(UpstreamReport),
     readyReplicas: Type.Optional(Type.Integer({ minimum: 0, description: 'Pods that are ready.' })),
+    tools: Type.Optional(ToolsStatus),
   },
   { description: 'Observed state of the MCP server, written by the operator.' },
 );

@@ -46,11 +46,13 @@ export const OperatorDefaults = Type.Object(
           { memory: '256Mi' },
           'Resources of the sidecar.',
         ),
-        tokenAudience: Type.String({
-          minLength: 1,
-          default: 'https://kubernetes.default.svc.cluster.local',
-          description: "Audience of the sidecar's projected ServiceAccount token (the API server's).",
-        }),
+        tokenAudience: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              "Audience of the sidecar's projected ServiceAccount token. Default: the API server's own (its --api-audiences), which is whom the sidecar presents it to (JWKS, the pins ConfigMap).",
+          }),
+        ),
         tokenExpirationSeconds: Type.Integer({ minimum: 600, default: 3600 }),
       },
       { description: 'The injected sidecar.' },

@@ -79,9 +79,12 @@ export function renderFor(defaults: OperatorDefaults) {
     // Apply order: what the pods mount and run as first, then the pods, then the ways in.
     const objects = [
       c.serviceAccount,
-      c.role,
-      c.roleBinding,
+      c.gatewayRole,
+      c.gatewayRoleBinding,
       c.configMap,
+      c.pinsConfigMap,
+      c.pinsRole,
+      c.pinsRoleBinding,
       c.deployment,
       c.service,
       c.networkPolicy,

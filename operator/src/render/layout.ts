@@ -13,7 +13,12 @@ export const SIDECAR_CONTAINER = 'portcullis-sidecar';
 export const CONFIG_DIR = '/etc/portcullis/config';
 /** Key of the ConfigMap and file name in CONFIG_DIR. The sidecar reads YAML or JSON. */
 export const CONFIG_FILE = 'sidecar.json';
-export const TOKEN_DIR = '/var/run/secrets/portcullis/serviceaccount';
+/**
+ * The sidecar's projected ServiceAccount token, where Kubernetes clients look for it in a pod: the
+ * sidecar reaches the API server (the pins ConfigMap) as an ordinary in-cluster client. Only the
+ * sidecar container mounts it; the MCP server's container gets no token.
+ */
+export const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const TOKEN_FILE = `${TOKEN_DIR}/token`;
 export const CA_FILE = `${TOKEN_DIR}/ca.crt`;
 export const API_KEYS_DIR = '/etc/portcullis/api-keys';

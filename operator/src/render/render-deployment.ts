@@ -161,12 +161,18 @@ export function sidecarVolumes(server: McpServer, defaults: OperatorDefaults): V
         sources: [
           {
             serviceAccountToken: {
-              audience: defaults.sidecar.tokenAudience,
+              // Absent: the API server's own audience, as for any in-cluster client.
+              ...(defaults.sidecar.tokenAudience ? { audience: defaults.sidecar.tokenAudience } : {}),
               expirationSeconds: defaults.sidecar.tokenExpirationSeconds,
               path: 'token',
             },
           },
           { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          {
+            downwardAPI: {
+              items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+            },
+          },
         ],
       },
     },

@@ -22,6 +22,7 @@ import { renderDeployment } from './render-deployment.ts';
 import { renderGatewayRole, renderGatewayRoleBinding } from './render-gateway-rbac.ts';
 import { type NetworkPolicyObject, renderNetworkPolicy } from './render-network-policy.ts';
 import { renderPodDisruptionBudget } from './render-pdb.ts';
+import { renderPins } from './render-pins.ts';
 import { renderService } from './render-service.ts';
 import { renderServiceAccount } from './render-service-account.ts';
 import { buildSidecarConfig, hostedUpstream } from './sidecar-config.ts';
@@ -46,9 +47,13 @@ export type RenderedChildren = {
   networkPolicy: NetworkPolicyObject;
   /** Absent when replicas <= 1: the controller deletes a budget left from a larger scale. */
   podDisruptionBudget: V1PodDisruptionBudget | undefined;
+  /** The pins ConfigMap and the sidecar's right to write it; absent when pinning is Off. */
+  pinsConfigMap: V1ConfigMap | undefined;
+  pinsRole: V1Role | undefined;
+  pinsRoleBinding: V1RoleBinding | undefined;
   /** A gateway's right to report its upstream into this server's status (external servers only). */
-  role?: V1Role;
-  roleBinding?: V1RoleBinding;
+  gatewayRole?: V1Role;
+  gatewayRoleBinding?: V1RoleBinding;
 };
 
 export type RenderResult =
@@ -111,6 +116,7 @@ export function renderServer({
   const endpoint = hostedEndpoint(server, hosted, defaults);
   const upstream = hostedUpstream(server, hosted, endpoint);
   const config = buildSidecarConfig(server, upstream, policies, defaults, endpoint, clusterPolicies);
+  const pins = config.pinning?.mode === 'Off' ? undefined : renderPins(server);
   return {
     ok: true,
     config,
@@ -123,6 +129,9 @@ export function renderServer({
       service: renderService(server, defaults),
       networkPolicy: renderNetworkPolicy(server, defaults),
       podDisruptionBudget: renderPodDisruptionBudget(server, hosted.replicas),
+      pinsConfigMap: pins?.configMap,
+      pinsRole: pins?.role,
+      pinsRoleBinding: pins?.roleBinding,
     },
   };
 }
@@ -138,6 +147,7 @@ function renderExternal(
   const endpoint = externalEndpoint(server, external, defaults);
   const upstream = externalUpstream(server, external);
   const config = buildSidecarConfig(server, upstream, policies, defaults, endpoint, clusterPolicies);
+  const pins = config.pinning?.mode === 'Off' ? undefined : renderPins(server);
   return {
     ok: true,
     config,
@@ -150,8 +160,11 @@ function renderExternal(
       service: renderService(server, defaults),
       networkPolicy: renderNetworkPolicy(server, defaults, gatewayEgressPorts(config, defaults)),
       podDisruptionBudget: renderPodDisruptionBudget(server, external.replicas),
-      role: renderGatewayRole(server),
-      roleBinding: renderGatewayRoleBinding(server),
+      pinsConfigMap: pins?.configMap,
+      pinsRole: pins?.role,
+      pinsRoleBinding: pins?.roleBinding,
+      gatewayRole: renderGatewayRole(server),
+      gatewayRoleBinding: renderGatewayRoleBinding(server),
     },
   };
 }

@@ -15,6 +15,7 @@ import type { OperatorDefaults } from '../api/operator-defaults.ts';
 import { clusterPolicyRef } from '../policy/cluster.ts';
 import { policyRef } from '../policy/ref.ts';
 import { API_KEYS_DIR, CA_FILE, type Endpoint, TOKEN_FILE } from './layout.ts';
+import { pinsName } from './meta.ts';
 import { stdioUpstream } from './stdio.ts';
 import { toolsAllowListRule } from './tools-allow-list.ts';
 import { renderUpstreamAuth } from './upstream-auth.ts';
@@ -142,11 +143,18 @@ export function buildSidecarConfig(
   };
 }
 
-/** The pinning section: TrustOnFirstUse unless the server says otherwise, with its approved pins. */
+/** The pinning mode of a server: TrustOnFirstUse unless it says otherwise. */
+export const pinningMode = (server: McpServer) => server.spec.tools?.pinning?.mode ?? 'TrustOnFirstUse';
+
+/**
+ * The pinning section: the mode, the approved pins, and (unless Off) the `<server>-pins` ConfigMap
+ * as trust store and report, so every pod judges against the same pins (render-pins.ts).
+ */
 function pinning(server: McpServer): NonNullable<SidecarConfig['pinning']> {
   const spec = server.spec.tools;
-  const out: NonNullable<SidecarConfig['pinning']> = { mode: spec?.pinning?.mode ?? 'TrustOnFirstUse' };
+  const out: NonNullable<SidecarConfig['pinning']> = { mode: pinningMode(server) };
   if (spec?.pins !== undefined && spec.pins.length > 0) out.pins = spec.pins;
+  if (out.mode !== 'Off') out.trustStore = { configMap: pinsName(server) };
   return out;
 }
 

@@ -9,8 +9,7 @@ import { AuditError, AuditUnavailableError } from './errors.ts';
 import type { AuditInput } from './event.ts';
 import { toOcsf } from './ocsf.ts';
 import { compilePayloadCapture } from './payload.ts';
-import { createSinks, type SinkDeps } from './sinks/index.ts';
-import type { AuditLogger, AuditSink, SinkRecord } from './sinks/sink.ts';
+import type { AuditLogger, AuditSink, SinkRecord } from './sink.ts';
 
 // The audit stage's entry point. record() turns one message into one event, seals it into this
 // instance's hash chain, serialises it once per format and offers it to every sink's queue (in open
@@ -35,9 +34,8 @@ export interface AuditorDeps {
   logger: AuditLogger;
   metrics: SidecarMetrics;
   instanceId: string;
-  /** Sinks built by the caller (tests, embedding); default: built from cfg.sinks. */
-  sinks?: AuditSink[];
-  sinkDeps?: Omit<SinkDeps, 'instance'>;
+  /** The sinks, built from cfg.sinks by the caller (sinks/index.ts) or by tests. */
+  sinks: readonly AuditSink[];
   random?: () => number;
 }
 
@@ -56,9 +54,7 @@ export function createAuditor(cfg: AuditConfig, deps: AuditorDeps): Auditor {
   const maxFieldBytes = cfg.limits?.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES;
   const chain = createChain();
   const m = deps.metrics;
-  const sinks =
-    deps.sinks ??
-    createSinks(cfg.sinks ?? [{ type: 'stdout' }], { ...deps.sinkDeps, instance: deps.instanceId });
+  const { sinks } = deps;
   if (sinks.length === 0) throw new AuditError('AUDIT_CONFIG', 'audit.sinks: at least one sink is required');
 
   const counters = {

@@ -1,5 +1,5 @@
 import { AuditError } from './errors.ts';
-import type { AuditLogger, AuditSink, SinkRecord } from './sinks/sink.ts';
+import type { AuditLogger, AuditSink, SinkRecord } from './sink.ts';
 
 // A bounded queue in front of one sink, drained by one loop: take what is queued (up to maxBatch),
 // write it, and on failure keep the batch, back off (exponential, jittered) and retry, for as long as

@@ -1,5 +1,5 @@
 // Every way audit can fail, in one place. The proxy maps AUDIT_UNAVAILABLE to its own
-// AUDIT_UNAVAILABLE refusal (sidecar/src/errors.ts); the other codes are configuration or sink faults.
+// AUDIT_UNAVAILABLE refusal (sidecar/src/transport/errors.ts); the other codes are configuration or sink faults.
 
 export type AuditErrorCode =
   | 'AUDIT_UNAVAILABLE'

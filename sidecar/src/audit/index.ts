@@ -11,5 +11,5 @@ export {
   type AuditPrincipal,
 } from './event.ts';
 export { createAuditRecorder, toAuditInput } from './recorder.ts';
-export type { AuditLogger, AuditSink } from './sinks/sink.ts';
+export type { AuditLogger, AuditSink } from './sink.ts';
 export { createVerifier, type VerifyState, verifyText } from './verify.ts';

@@ -1,7 +1,7 @@
-import type { McpRecord, Recorder } from '../pipeline/record.ts';
+import type { McpRecord, Recorder } from '../record/mcp-record.ts';
 import type { Auditor } from './auditor.ts';
 import type { AuditInput, AuditPrincipal } from './event.ts';
-import type { AuditLogger } from './sinks/sink.ts';
+import type { AuditLogger } from './sink.ts';
 
 // Plugs the auditor into the pipeline: the pipeline's one record per message becomes one audit
 // event. `admit` is the fail-closed check the pipeline makes before forwarding a call; `record` never

@@ -58,6 +58,9 @@ export function validateConfig(input: unknown, digest = digestOf(JSON.stringify(
   // Optional sections with defaults inside: give them a body so their defaults apply.
   value.limits ??= {};
   value.authorization ??= {};
+  // Secure by default: a configuration that says nothing of pinning pins on first use (in memory,
+  // unless pinning.trustStore says where pins outlive the process). `mode: Off` switches it off.
+  value.pinning ??= { mode: 'TrustOnFirstUse' };
   const upstream = value.upstream as Record<string, unknown> | undefined;
   if (upstream !== null && typeof upstream === 'object') {
     if (upstream.transport === 'stdio') upstream.processes ??= {};

@@ -42,6 +42,16 @@ export {
   type TargetKind,
   targetOf,
 } from './methods.ts';
+export {
+  type PinReport,
+  pinReport,
+  REPORT_BUDGET,
+  REPORT_HEARTBEAT_MS,
+  REPORT_PREFIX,
+  REPORT_STALE_MS,
+  ReportedDefinition,
+  readReports,
+} from './pin-report.ts';
 export { DEFAULT_REFRESH_MS, Pin, PinningConfig, PinningMode } from './pinning.ts';
 export { type CompiledPolicy, compilePolicy } from './policy.ts';
 export { PolicyRule, Subject } from './policy-rule.ts';

@@ -67,7 +67,7 @@ export const PinningConfig = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Tool-definition pinning. Absent: Off (the operator always renders it, TrustOnFirstUse by default).',
+      'Tool-definition pinning. Absent: TrustOnFirstUse with pins kept in memory (a restart trusts anew; set trustStore.file to keep them). The operator always renders it.',
   },
 );
 export type PinningConfig = Type.Static<typeof PinningConfig>;

@@ -1,3 +1,5 @@
+import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+import type { PinReport } from '../contract/pin-report.ts';
 import { decidePin, HOLD_MESSAGES, type HoldReason, type PinningMode } from './decide.ts';
 import {
   type Definition,
@@ -27,6 +29,8 @@ export interface PinStore {
   load(): Promise<ReadonlyMap<string, TrustedPin>>;
   /** Records one pin; a failure is reported (onStoreError) and the pin stays trusted in this process only. */
   save(key: string, pin: TrustedPin): Promise<void>;
+  /** Publishes what this sidecar observes (contract/pin-report.ts), where the store has a place for it. */
+  report?(report: PinReport): Promise<void>;
 }
 
 export interface Observation {
@@ -86,6 +90,8 @@ export class PinBook {
   >();
   /** Digest and suspicion by the item's JSON text: a list shown again costs a lookup, not a hash. */
   private readonly seen = new Map<string, { def: Definition; suspicious: SuspiciousText[] }>();
+  /** Compiled resource templates by URI template, for holdOfRead; null when it does not parse. */
+  private readonly templates = new Map<string, UriTemplate | null>();
 
   constructor(opts: PinBookOptions) {
     this.opts = opts;
@@ -215,6 +221,36 @@ export class PinBook {
       pinned: obs.pinned,
       observed: obs.digest,
     };
+  }
+
+  /**
+   * The hold on `resources/read` of `uri`: a held resource template's reads are refused like calls
+   * of a held tool (a template the server changed must not be served from either). Templates are
+   * compiled once per URI template and held state.
+   */
+  holdOfRead(uri: string): Hold | undefined {
+    if (this.mode === 'Off' || this.mode === 'Observe') return undefined;
+    for (const obs of this.observations.values()) {
+      if (obs.kind !== 'resourceTemplate' || obs.state !== 'held' || obs.reason === undefined) continue;
+      let template = this.templates.get(obs.name);
+      if (template === undefined) {
+        try {
+          template = new UriTemplate(obs.name);
+        } catch {
+          template = null; // not a template the SDK can parse: nothing it would match
+        }
+        this.templates.set(obs.name, template);
+      }
+      if (template?.match(uri) == null) continue;
+      return {
+        key: pinKey(obs.kind, obs.name),
+        reason: obs.reason,
+        message: HOLD_MESSAGES[obs.reason],
+        pinned: obs.pinned,
+        observed: obs.digest,
+      };
+    }
+    return undefined;
   }
 
   /** A list result with only the definitions that pass; the same object when nothing was held. */

@@ -1,10 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.ts';
+import { createCredentialSource } from '../upstream/credentials/source.ts';
 import { resolveInjectedHeaders } from '../upstream/headers.ts';
 import { pinsFrom, withPins } from './approve.ts';
 import { memoryPinStore, PinBook } from './book.ts';
 import { formatChanges } from './diff.ts';
+import { ownHeaders } from './own-headers.ts';
 import { startPinWatcher } from './watch.ts';
 
 // `npm run pins -- --config FILE`: a standalone sidecar's approval. Reads the live server's tools,
@@ -35,7 +37,7 @@ if (!loaded.ok) {
   process.exit(1);
 }
 const config = loaded.config;
-if (config.upstream.url === undefined) {
+if (config.upstream.url === undefined || config.upstream.transport === 'stdio') {
   process.stderr.write(
     'pins: only HTTP upstreams (upstream.url) can be read; run the sidecar for stdio servers\n',
   );
@@ -49,15 +51,25 @@ const approved = new Map(
 );
 const book = new PinBook({ mode: 'Observe', approved, store: memoryPinStore() });
 const errors: Error[] = [];
+const auth = config.upstream.auth;
+const credentials =
+  auth === undefined
+    ? undefined
+    : createCredentialSource(auth, {
+        onFileError: (err) => process.stderr.write(`pins: ${err.message}\n`),
+        onResult: () => {},
+      });
 const watcher = startPinWatcher({
   url: config.upstream.url,
-  headers: resolveInjectedHeaders(config, process.env),
+  transport: config.upstream.transport,
+  headers: ownHeaders(resolveInjectedHeaders(config, process.env), () => credentials),
   book,
   intervalMs: 3_600_000,
   onError: (err) => errors.push(err),
 });
 await watcher.refresh();
 await watcher.close();
+credentials?.close();
 if (errors.length > 0) {
   process.stderr.write(`pins: reading ${config.upstream.url} failed: ${errors[0]?.message}\n`);
   process.exit(1);

@@ -5,6 +5,7 @@ import type { SidecarMetrics } from '../telemetry/metrics.ts';
 import { type DriftEvent, memoryPinStore, PinBook, type PinStore } from './book.ts';
 import { configMapPinStore } from './configmap-store.ts';
 import { LIST_FIELDS, pinKey } from './definitions.ts';
+import { startPinReporter } from './reporter.ts';
 import { filePinStore } from './store.ts';
 import { type PinWatcher, startPinWatcher } from './watch.ts';
 
@@ -14,7 +15,9 @@ import { type PinWatcher, startPinWatcher } from './watch.ts';
 export interface PinningDeps {
   readonly server: AuditInput['server'];
   readonly upstreamUrl: string;
-  readonly upstreamHeaders: Readonly<Record<string, string>>;
+  readonly upstreamTransport: 'streamable-http' | 'sse';
+  /** The sidecar's own headers for the upstream (own-headers.ts), per request. */
+  readonly upstreamHeaders: () => Promise<Readonly<Record<string, string>>>;
   readonly metrics: SidecarMetrics;
   readonly logger: Logger | undefined;
   readonly audit: ((input: AuditInput) => Promise<void>) | undefined;
@@ -97,6 +100,7 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     onDrift(event) {
       const o = event.observation;
       updateGauge();
+      reporter?.changed();
       metrics.definitionDrift.inc({
         server,
         kind: o.kind,
@@ -123,6 +127,14 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     },
   });
   await book.load();
+  const reporter = startPinReporter({
+    book,
+    store,
+    now: () => new Date(),
+    onError(err) {
+      logger?.warn({ err: err.message }, 'pinning: the observation report was not written');
+    },
+  });
   // Every series from 0, so that rates and alerts see the first drift as an increase.
   const effect = config.mode === 'Observe' ? 'observed' : 'held';
   for (const kind of ['tool', 'prompt', 'resourceTemplate', 'instructions'])
@@ -130,10 +142,14 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
       metrics.definitionDrift.inc({ server, kind, reason, effect }, 0);
   const watcher = startPinWatcher({
     url: deps.upstreamUrl,
+    transport: deps.upstreamTransport,
     headers: deps.upstreamHeaders,
     book,
     intervalMs: config.refreshIntervalMs ?? DEFAULT_REFRESH_MS,
-    onRead: updateGauge,
+    onRead() {
+      updateGauge();
+      reporter?.changed();
+    },
     onError(err) {
       logger?.warn({ err: err.message }, 'pinning: reading the server definitions failed');
     },
@@ -157,6 +173,7 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     },
     async close() {
       await watcher.close();
+      await reporter?.flush();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   PromptListChangedNotificationSchema,
@@ -12,11 +13,16 @@ import type { PinBook } from './book.ts';
 // (the configured upstream credentials, never a caller's): at start, on notifications/*/list_changed,
 // and at an interval, so a change is held before any client lists it. Results are requested with the
 // SDK's loose ResultSchema, so the book judges the members exactly as the server sent them, as it
-// does on the reply path.
+// does on the reply path. It speaks the upstream's transport (Streamable HTTP, which a stdio server
+// is bridged to, or legacy HTTP+SSE), and asks for its headers on every request, so a client
+// credentials token that expired is replaced without reconnecting.
 
 export interface PinWatcherOptions {
   readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Default streamable-http. */
+  readonly transport?: 'streamable-http' | 'sse';
+  /** The sidecar's own headers for the upstream, resolved per request. */
+  readonly headers: () => Promise<Readonly<Record<string, string>>> | Readonly<Record<string, string>>;
   readonly book: PinBook;
   readonly intervalMs: number;
   /** After each complete read (metrics of what is pinned and held). */
@@ -47,9 +53,16 @@ export function startPinWatcher(opts: PinWatcherOptions): PinWatcher {
   const connect = async (): Promise<Client> => {
     if (client !== undefined) return client;
     const c = new Client({ name: 'portcullis-pinning', version: '1' });
-    const transport = new StreamableHTTPClientTransport(new URL(opts.url), {
-      requestInit: { headers: { ...opts.headers } },
-    });
+    const withHeaders = async (url: string | URL, init?: RequestInit) => {
+      const headers = new Headers(init?.headers);
+      for (const [k, v] of Object.entries(await opts.headers())) headers.set(k, v);
+      return fetch(url, { ...init, headers });
+    };
+    const url = new URL(opts.url);
+    const transport =
+      opts.transport === 'sse'
+        ? new SSEClientTransport(url, { fetch: withHeaders })
+        : new StreamableHTTPClientTransport(url, { fetch: withHeaders });
     for (const schema of [
       ToolListChangedNotificationSchema,
       PromptListChangedNotificationSchema,

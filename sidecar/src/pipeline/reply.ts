@@ -1,10 +1,10 @@
 import { listMethodsOfResult } from '../contract/methods.ts';
 import type { Principal } from '../contract/principal.ts';
-import type { JsonRpcId } from '../errors.ts';
+import type { McpRecord } from '../record/mcp-record.ts';
+import type { JsonRpcId } from '../transport/errors.ts';
 import { formatEvent, type SseEvent } from '../transport/sse.ts';
 import { type Exchange, serverMessageRecord } from './exchange.ts';
 import type { PolicyPort } from './ports.ts';
-import type { McpRecord } from './record.ts';
 
 // 7. What the server sends, message by message, on every stream (POST reply, GET stream, resumed
 // stream, legacy SSE): list results are filtered to what the caller may use, each answer to one of

@@ -1,11 +1,11 @@
 import type { EffectiveConfig } from '../config/load.ts';
+import type { Recorder } from '../record/mcp-record.ts';
 import type { McpTracing } from '../telemetry/tracing.ts';
 import type { OriginPolicy } from '../transport/headers.ts';
 import type { ParamHeaderCatalog } from '../transport/param-headers.ts';
 import type { CredentialSource } from '../upstream/credentials/index.ts';
 import type { UpstreamClient } from '../upstream/http.ts';
 import type { AuthenticatorPort, PolicyPort } from './ports.ts';
-import type { Recorder } from './record.ts';
 import type { SessionBindings } from './sessions.ts';
 
 // Everything compiled from one configuration: swapped as a whole on reload, so a request sees one

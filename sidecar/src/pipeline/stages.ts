@@ -1,7 +1,8 @@
 import { repeatedCredentialHeader } from '../authn/credentials.ts';
 import { normalizeTargetUris } from '../contract/methods.ts';
-import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
+import type { McpRecord } from '../record/mcp-record.ts';
 import { readBody } from '../transport/body.ts';
+import { jsonRpcError } from '../transport/errors.ts';
 import {
   batchesAllowed,
   checkContentType,
@@ -12,12 +13,12 @@ import {
 import { parseJsonRpc } from '../transport/jsonrpc.ts';
 import { type Exchange, header, idsOf, newRecord, type Refusal } from './exchange.ts';
 import { type Decision, principalKey } from './ports.ts';
-import type { McpRecord } from './record.ts';
-import { endMessageSpans, startMessageSpans } from './trace.ts';
+import { refuse } from './refusal.ts';
 
-// The sidecar's stage order, declared once. Each stage reads the exchange, fills in what it learns,
-// and either passes it on (undefined) or answers it (a Refusal). Audit is not a stage in this list
-// but the frame around it: the runner records every message exactly once, whatever stage stopped it.
+// The sidecar's stages and their order, declared once for every transport (Streamable HTTP and
+// legacy SSE alike). Each stage reads the exchange, fills in what it learns, and either passes it on
+// (undefined) or answers it (a Refusal). Audit is not a stage in this list but the frame around it:
+// the runner (run.ts) records every message exactly once, whatever stage stopped it.
 
 export type Stage = (ex: Exchange) => Refusal | undefined | Promise<Refusal | undefined>;
 
@@ -29,15 +30,6 @@ export interface TransportBinding {
   sessionOptional(ex: Exchange): boolean;
   /** Sends denials, forwards what is allowed, streams the reply; resolves when the reply is done. */
   forward(ex: Exchange, denied: Refusal | undefined): Promise<void>;
-}
-
-export function refuse(
-  code: ProxyErrorCode,
-  reason: string,
-  id: Parameters<typeof jsonRpcError>[1],
-  outcome: Refusal['outcome'] = 'failed',
-): Refusal {
-  return { code, httpStatus: ERROR_SPECS[code].httpStatus, outcome, reason, body: jsonRpcError(code, id) };
 }
 
 /**
@@ -211,94 +203,10 @@ export function postStages(binding: TransportBinding): readonly Stage[] {
   return [checkTransport, authenticate, bindSession(binding), authorize, admitAudit];
 }
 
-/** The order for opening a stream or ending a session: no message to authorize. */
+/**
+ * The order for opening a stream or ending a session: no message to authorize. A transport whose
+ * stream opens the session (legacy SSE) names no session there, and `sessionOptional` lets it pass.
+ */
 export function streamStages(binding: TransportBinding): readonly Stage[] {
   return [checkStreamTransport, authenticate, bindSession(binding), admitAudit];
-}
-
-/**
- * Runs the stages in order, then forwards (6) and streams/filters the reply (7), and finally
- * records one event per message; a refusal is answered and recorded the same way.
- */
-export async function runExchange(
-  ex: Exchange,
-  stages: readonly Stage[],
-  binding: TransportBinding,
-): Promise<void> {
-  try {
-    for (const stage of stages) {
-      // Most stages are synchronous: awaiting only promises spares a microtask turn each.
-      const result = stage(ex);
-      const refusal = result instanceof Promise ? await result : result;
-      if (ex.trace === undefined && ex.messages.length > 0 && ex.runtime.tracing !== undefined) {
-        ex.trace = startMessageSpans(ex, ex.runtime.tracing);
-      }
-      if (refusal !== undefined) {
-        ex.refusal = refusal;
-        break;
-      }
-    }
-    if (ex.refusal === undefined || ex.refusal.code === 'POLICY_DENIED') {
-      await binding.forward(ex, ex.refusal);
-    } else {
-      sendRefusal(ex, ex.refusal);
-    }
-  } catch (err) {
-    ex.refusal = refuse('INTERNAL', (err as Error).message, idsOf(ex));
-    if (!ex.res.headersSent) sendRefusal(ex, ex.refusal);
-    else ex.res.destroy();
-  } finally {
-    finish(ex);
-  }
-}
-
-export function sendRefusal(ex: Exchange, r: Refusal): void {
-  if (ex.res.headersSent) return;
-  const headers: Record<string, string> = { ...r.headers };
-  if (r.body === undefined) {
-    ex.res.writeHead(r.httpStatus, headers).end();
-    return;
-  }
-  const text = JSON.stringify(r.body);
-  headers['content-type'] = 'application/json';
-  headers['content-length'] = String(Buffer.byteLength(text));
-  ex.res.writeHead(r.httpStatus, headers).end(text);
-}
-
-function finish(ex: Exchange): void {
-  const now = performance.now();
-  const latencyMs = now - ex.startedHr;
-  ex.upstreamWait.stop(now); // an upstream that failed, or a client that left mid-stream
-  const ownLatencyMs = latencyMs - ex.upstreamWait.ms;
-  const r = ex.refusal;
-  if (ex.messages.length === 0)
-    ex.messages.push({ msg: undefined as never, record: newRecord(ex, undefined) });
-  for (const { msg, record } of ex.messages) {
-    record.latencyMs = latencyMs;
-    record.ownLatencyMs = ownLatencyMs;
-    record.httpStatus ??= ex.res.statusCode;
-    if (ex.principal) record.principal = ex.principal;
-    if (ex.sessionId !== undefined) record.session ??= ex.sessionId;
-    if (ex.protocolVersion !== undefined) record.protocolVersion = ex.protocolVersion;
-    if (r !== undefined && record.outcome !== 'denied') {
-      record.outcome = r.outcome;
-      record.errorCode = r.code;
-      record.reason = r.reason;
-    }
-    // Without spans (tracing off, or no SDK), the caller's own context: params._meta first, as the
-    // MCP convention puts it there, then the HTTP header.
-    if (record.traceparent === undefined) {
-      const tp = metaTraceparent(msg) ?? header(ex.req, 'traceparent');
-      if (tp !== undefined) record.traceparent = tp;
-    }
-  }
-  if (ex.trace !== undefined && ex.runtime.tracing !== undefined)
-    endMessageSpans(ex, ex.runtime.tracing, ex.trace);
-  for (const { record } of ex.messages) ex.runtime.recorder.record(record);
-}
-
-function metaTraceparent(msg: Exchange['messages'][number]['msg'] | undefined): string | undefined {
-  if (msg === undefined || msg.kind === 'response') return undefined;
-  const tp = (msg.params?._meta as { traceparent?: unknown } | undefined)?.traceparent;
-  return typeof tp === 'string' ? tp : undefined;
 }

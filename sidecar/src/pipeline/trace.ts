@@ -5,7 +5,7 @@ import type { Exchange } from './exchange.ts';
 // Trace context around an exchange: one SERVER span per MCP message (parent from params._meta or
 // the HTTP headers), one CLIENT span for the upstream call, and W3C context written into the
 // upstream request. Used only with an installed OpenTelemetry SDK: without one the runtime has no
-// tracing, and the caller's context passes through as it came (see finish in stages.ts).
+// tracing, and the caller's context passes through as it came (see finish in run.ts).
 
 export interface ExchangeTrace {
   readonly spans: { span: Span; context: Context }[];

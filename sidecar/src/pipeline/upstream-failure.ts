@@ -1,6 +1,6 @@
-import { ERROR_SPECS, jsonRpcError, ProxyError } from '../errors.ts';
+import { ERROR_SPECS, jsonRpcError, ProxyError } from '../transport/errors.ts';
 import { type Exchange, idsOf } from './exchange.ts';
-import { sendRefusal } from './stages.ts';
+import { sendRefusal } from './refusal.ts';
 
 // What every transport does when the upstream cannot be reached or fails mid-exchange.
 

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Authenticator } from '../authn/index.ts';
-import { jsonRpcError } from '../errors.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
+import { jsonRpcError } from '../transport/errors.ts';
 import { clientErrorHandler, refusedRequestRecord } from './client-errors.ts';
 import { legacySseHandlers } from './legacy-sse.ts';
 import { streamableHandlers } from './streamable.ts';

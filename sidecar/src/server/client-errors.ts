@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
-import type { McpRecord } from '../pipeline/record.ts';
+import type { McpRecord } from '../record/mcp-record.ts';
+import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../transport/errors.ts';
 
 // Requests refused before any route sees them. Node's HTTP parser: headers too large (431), a request
 // not complete in time (408), malformed framing such as Content-Length beside Transfer-Encoding (400);

@@ -1,22 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../contract/principal.ts';
-import { jsonRpcError } from '../errors.ts';
 import { type Exchange, forwardedBody, newExchange, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
+import { refuse, sendRefusal } from '../pipeline/refusal.ts';
 import { exchangeReplyContext, inspectEvent, type ReplyContext } from '../pipeline/reply.ts';
+import { runExchange } from '../pipeline/run.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
-import {
-  admitAudit,
-  authenticate,
-  checkStreamTransport,
-  postStages,
-  refuse,
-  runExchange,
-  sendRefusal,
-  type TransportBinding,
-} from '../pipeline/stages.ts';
+import { postStages, streamStages, type TransportBinding } from '../pipeline/stages.ts';
 import { upstreamFailure } from '../pipeline/upstream-failure.ts';
+import { jsonRpcError } from '../transport/errors.ts';
 import { formatEvent } from '../transport/sse.ts';
 import {
   clientResponseHeaders,
@@ -60,6 +53,7 @@ export function legacySseHandlers(paths: LegacyPaths) {
   const live = new Map<string, LegacySession>();
 
   const streamBinding: TransportBinding = {
+    // The stream opens the session (the endpoint event below): it names none when it arrives.
     sessionOf: () => undefined,
     sessionOptional: () => true,
     async forward(ex: Exchange) {
@@ -188,7 +182,7 @@ export function legacySseHandlers(paths: LegacyPaths) {
     },
   };
 
-  const streamOrder = [checkStreamTransport, authenticate, admitAudit];
+  const streamOrder = streamStages(streamBinding);
   const messageOrder = postStages(messageBinding);
   return {
     stream(runtime: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {

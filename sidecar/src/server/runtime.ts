@@ -6,9 +6,9 @@ import type { EffectiveConfig } from '../config/load.ts';
 import { classifyMethod } from '../contract/methods.ts';
 import type { PinBook } from '../pinning/book.ts';
 import type { PolicyPort } from '../pipeline/ports.ts';
-import type { Recorder } from '../pipeline/record.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
 import type { SessionBindings } from '../pipeline/sessions.ts';
+import type { Recorder } from '../record/mcp-record.ts';
 import type { McpTracing } from '../telemetry/tracing.ts';
 import { compileOriginPolicy } from '../transport/headers.ts';
 import type { ParamHeaderCatalog } from '../transport/param-headers.ts';
@@ -67,7 +67,9 @@ export function policyPort(
             ? pins.holdOfCall('tool', request.tool)
             : request.prompt !== undefined && request.method === 'prompts/get'
               ? pins.holdOfCall('prompt', request.prompt)
-              : undefined;
+              : request.resource !== undefined && request.method === 'resources/read'
+                ? pins.holdOfRead(request.resource)
+                : undefined;
       if (hold === undefined) return d;
       const data: Record<string, unknown> = { observedDigest: hold.observed };
       if (hold.pinned !== undefined) data.pinnedDigest = hold.pinned;

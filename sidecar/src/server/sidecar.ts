@@ -4,12 +4,13 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type Auditor, createAuditor } from '../audit/auditor.ts';
 import { createAuditRecorder } from '../audit/recorder.ts';
-import { type ConfigResult, type EffectiveConfig, formatIssues } from '../config/load.ts';
-import { type ConfigWatcher, watchConfigFile } from '../config/watch.ts';
+import { createSinks } from '../audit/sinks/index.ts';
+import type { ConfigResult, EffectiveConfig } from '../config/load.ts';
 import type { PinStore } from '../pinning/book.ts';
+import { ownHeaders } from '../pinning/own-headers.ts';
 import { startPinning } from '../pinning/runtime.ts';
-import { fanOut, type Recorder } from '../pipeline/record.ts';
 import { SessionBindings } from '../pipeline/sessions.ts';
+import { fanOut, type Recorder } from '../record/mcp-record.ts';
 import { createRuleLabels, createToolLabels, RULE_LABEL_LIMIT } from '../telemetry/labels.ts';
 import { createSidecarMetrics, type SidecarMetrics } from '../telemetry/metrics.ts';
 import { createMetricsRecorder } from '../telemetry/metrics-recorder.ts';
@@ -23,10 +24,11 @@ import { mcpServerStatusReporter } from '../upstream/status-report.ts';
 import { type StdioBridge, startStdioBridge } from '../upstream/stdio-bridge.ts';
 import { createAdminApp } from './admin.ts';
 import { createApp, type RuntimeHolder } from './app.ts';
+import { createReload, watchAndReload } from './hot-reload.ts';
 import { buildRuntime, toolNames } from './runtime.ts';
 
 // Assembles a running sidecar from a validated configuration: upstream (HTTP pool, or a stdio
-// bridge), runtime, the MCP server, the admin server, and the config watcher that swaps runtimes.
+// bridge), runtime, the MCP server, the admin server, and hot reload (hot-reload.ts) that swaps runtimes.
 
 export interface SidecarOptions {
   readonly config: EffectiveConfig;
@@ -90,7 +92,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   let auditor: Auditor | undefined;
   if (opts.audit !== 'off') {
     // Audit destinations are cluster-owned: fixed at start, not changed by a reload.
-    auditor = createAuditor(config.audit ?? {}, { logger: logger ?? SILENT, metrics, instanceId });
+    auditor = createAuditor(config.audit ?? {}, {
+      logger: logger ?? SILENT,
+      metrics,
+      instanceId,
+      sinks: createSinks(config.audit?.sinks, { instance: instanceId }),
+    });
     recorders.push(createAuditRecorder(auditor, { server: config.server, logger: logger ?? SILENT }));
   }
   recorders.push(
@@ -121,7 +128,6 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
           ? logger?.info({ caFile: cfg.upstream.tls?.caFile }, 'upstream CA bundle reloaded')
           : logger?.error({ err }, 'upstream CA bundle refused, keeping the last good one'),
     });
-  let upstream = newUpstream(upstreamUrl as string, config);
   const newCredentials = (cfg: EffectiveConfig): CredentialSource | undefined =>
     cfg.upstream.auth === undefined
       ? undefined
@@ -132,7 +138,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
           onResult: (mode, result) =>
             metrics.upstreamCredentials.inc({ server: config.server.name, mode, result }),
         });
-  let credentials = newCredentials(config);
+  const upstream = newUpstream(upstreamUrl as string, config);
+  const credentials = newCredentials(config);
 
   const paramHeaders = createParamHeaderCatalog();
   const onToolList = (result: unknown) => {
@@ -148,7 +155,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       : await startPinning(config.pinning, {
           server: config.server,
           upstreamUrl: upstreamUrl as string,
-          upstreamHeaders: { ...resolveInjectedHeaders(config, env), ...ownUpstreamHeaders },
+          // A stdio server is reached through the bridge, which speaks Streamable HTTP.
+          upstreamTransport: config.upstream.transport === 'sse' ? 'sse' : 'streamable-http',
+          upstreamHeaders: ownHeaders(
+            { ...resolveInjectedHeaders(config, env), ...ownUpstreamHeaders },
+            () => credentials,
+          ),
           metrics,
           logger,
           audit: auditor === undefined ? undefined : (input) => auditor.record(input),
@@ -160,21 +172,23 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     config.upstream.probe === undefined
       ? undefined
       : (result: unknown) => probeLoop?.observeInitialize(result);
-  const built = buildRuntime(config, {
-    sessions,
-    paramHeaders,
-    recorder,
-    upstream,
-    env,
-    fetch: opts.fetch,
-    logger,
-    onToolList,
-    onInitialize,
-    tracing,
-    ownUpstreamHeaders,
-    credentials,
-    pins: pinning?.book,
-  });
+  const build = (cfg: EffectiveConfig, up: UpstreamClient, creds: CredentialSource | undefined) =>
+    buildRuntime(cfg, {
+      sessions,
+      paramHeaders,
+      recorder,
+      upstream: up,
+      env,
+      fetch: opts.fetch,
+      logger,
+      onToolList,
+      onInitialize,
+      tracing,
+      ownUpstreamHeaders,
+      credentials: creds,
+      pins: pinning?.book,
+    });
+  const built = build(config, upstream, credentials);
   void built.authenticator.warm();
   const holder: RuntimeHolder = { runtime: built.runtime, authenticator: built.authenticator };
   let ready = false;
@@ -206,105 +220,26 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   const sweeper = setInterval(() => sessions.sweep(), Math.min(sessions.idleMs, 60_000));
   sweeper.unref();
 
-  const reload = (result: ConfigResult): boolean => {
-    if (!result.ok) {
-      metrics.configReloads.inc({ result: 'failure' });
-      metrics.configLastReloadSuccess.set(0);
-      logger?.error(
-        { issues: result.issues },
-        `configuration refused, keeping the last good one: ${formatIssues(result.issues)}`,
-      );
-      return false;
-    }
-    const next = result.config;
-    const old = holder.runtime.config;
-    const stdioOf = (c: EffectiveConfig) => {
-      const { command, args, env, processes } = c.upstream;
-      return JSON.stringify({ command, args, env, processes });
-    };
-    if (
-      next.listen.port !== old.listen.port ||
-      next.listen.path !== old.listen.path ||
-      next.upstream.transport !== old.upstream.transport ||
-      stdioOf(next) !== stdioOf(old)
-    ) {
-      logger?.warn(
-        'listen, upstream.transport and the stdio command and processes take effect at the next restart',
-      );
-    }
-    let pendingCredentials: CredentialSource | undefined;
-    try {
-      const sameUpstream =
-        bridge !== undefined ||
-        (next.upstream.url === old.upstream.url &&
-          next.upstream.connectTimeoutMs === old.upstream.connectTimeoutMs &&
-          next.upstream.requestTimeoutMs === old.upstream.requestTimeoutMs &&
-          JSON.stringify(next.upstream.tls) === JSON.stringify(old.upstream.tls) &&
-          JSON.stringify(next.upstream.circuitBreaker) === JSON.stringify(old.upstream.circuitBreaker));
-      const nextUpstream = sameUpstream ? upstream : newUpstream(next.upstream.url as string, next);
-      // An unchanged upstream.auth keeps its source, and with it the cached tokens.
-      const sameCredentials = JSON.stringify(next.upstream.auth) === JSON.stringify(old.upstream.auth);
-      const nextCredentials = sameCredentials ? credentials : newCredentials(next);
-      if (!sameCredentials) pendingCredentials = nextCredentials;
-      const rebuilt = buildRuntime(next, {
-        sessions,
-        paramHeaders,
-        recorder,
-        upstream: nextUpstream,
-        env,
-        fetch: opts.fetch,
-        logger,
-        onToolList,
-        onInitialize,
-        tracing,
-        ownUpstreamHeaders,
-        credentials: nextCredentials,
-        pins: pinning?.book,
-      });
-      if (pinning !== undefined) pinning.reconfigure(next.pinning ?? { mode: 'Off' });
-      else if (next.pinning !== undefined && next.pinning.mode !== 'Off')
-        logger?.warn('pinning switched on takes effect at the next restart');
-      ruleLabels.observe(next.authorization.rules);
-      toolLabels.observe(knownTools(next));
-      const previous = holder.authenticator;
-      const previousUpstream = upstream;
-      holder.runtime = rebuilt.runtime;
-      holder.authenticator = rebuilt.authenticator;
-      void rebuilt.authenticator.warm();
-      previous.close();
-      if (!sameCredentials) {
-        credentials?.close();
-        credentials = nextCredentials;
-      }
-      if (!sameUpstream) {
-        upstream = nextUpstream;
-        // in-flight streams on the old pool finish; new requests use the new one
-        void previousUpstream.close().catch(() => {});
-      }
-    } catch (err) {
-      pendingCredentials?.close();
-      metrics.configReloads.inc({ result: 'failure' });
-      metrics.configLastReloadSuccess.set(0);
-      logger?.error({ err }, `configuration refused, keeping the last good one: ${(err as Error).message}`);
-      return false;
-    }
-    metrics.configReloads.inc({ result: 'success' });
-    metrics.configLastReloadSuccess.set(1);
-    metrics.configLastReloadSuccessTimestamp.set(Date.now() / 1000);
-    logger?.info({ digest: result.digest }, 'configuration reloaded');
-    return true;
-  };
+  const reload = createReload({
+    holder,
+    build,
+    newUpstream: (cfg) => newUpstream(cfg.upstream.url as string, cfg),
+    newCredentials,
+    stdioBridge: bridge !== undefined,
+    pinning,
+    followConfig: (cfg) => {
+      ruleLabels.observe(cfg.authorization.rules);
+      toolLabels.observe(knownTools(cfg));
+    },
+    metrics,
+    logger,
+  });
   metrics.configLastReloadSuccess.set(1);
   metrics.configLastReloadSuccessTimestamp.set(Date.now() / 1000);
-
-  let watcher: ConfigWatcher | undefined;
-  if (opts.configFile !== undefined) {
-    watcher = watchConfigFile(opts.configFile, {
-      initialDigest: opts.digest ?? '',
-      onResult: reload,
-      onError: (err) => logger?.error({ err }, 'configuration watch failed'),
-    });
-  }
+  const watcher =
+    opts.configFile === undefined
+      ? undefined
+      : watchAndReload(opts.configFile, { digest: opts.digest ?? '', reload, logger });
 
   const address = app.server.address() as AddressInfo;
   const adminAddress = admin.server.address() as AddressInfo;
@@ -332,8 +267,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     await admin.close();
     await pinning?.close();
     holder.authenticator.close();
-    credentials?.close();
-    await upstream.close().catch(() => {});
+    holder.runtime.credentials?.close();
+    await holder.runtime.upstream.close().catch(() => {});
     await bridge?.close();
     await auditor?.close();
   }

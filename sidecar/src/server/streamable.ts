@@ -1,19 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProxyError } from '../errors.ts';
 import { type Exchange, forwardedBody, header, newExchange, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
+import { sendRefusal } from '../pipeline/refusal.ts';
 import { exchangeReplyContext, inspectEvent, inspectReply } from '../pipeline/reply.ts';
+import { runExchange } from '../pipeline/run.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
-import {
-  postStages,
-  runExchange,
-  sendRefusal,
-  streamStages,
-  type TransportBinding,
-} from '../pipeline/stages.ts';
+import { postStages, streamStages, type TransportBinding } from '../pipeline/stages.ts';
 import { traceUpstream } from '../pipeline/trace.ts';
 import { upstreamFailure } from '../pipeline/upstream-failure.ts';
+import { ProxyError } from '../transport/errors.ts';
 import {
   clientResponseHeaders,
   clientStatus,

@@ -1,6 +1,6 @@
 import { readCredential } from '../authn/credentials.ts';
-import { ProxyError } from '../errors.ts';
 import type { Exchange } from '../pipeline/exchange.ts';
+import { ProxyError } from '../transport/errors.ts';
 import { CredentialError } from '../upstream/credentials/index.ts';
 
 // The forward step's credential: adds the caller's upstream credential (upstream.auth) to the

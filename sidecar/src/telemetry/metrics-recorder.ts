@@ -1,4 +1,4 @@
-import type { McpRecord, Recorder } from '../pipeline/record.ts';
+import type { McpRecord, Recorder } from '../record/mcp-record.ts';
 import { AUTHN_REASONS, methodLabel, type RuleLabels, type ToolLabels } from './labels.ts';
 import type { SidecarMetrics } from './metrics.ts';
 

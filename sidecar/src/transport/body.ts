@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
-import type { ProxyErrorCode } from '../errors.ts';
+import type { ProxyErrorCode } from './errors.ts';
 
 // Reads a request body up to a byte limit and a time limit. A declared Content-Length over the limit
 // is refused before a byte is read; a chunked body is cut off as soon as it passes the limit. Node's

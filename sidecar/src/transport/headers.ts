@@ -1,5 +1,5 @@
 import { MIMEType } from 'node:util';
-import type { ProxyErrorCode } from '../errors.ts';
+import type { ProxyErrorCode } from './errors.ts';
 import type { ClientMessage } from './jsonrpc.ts';
 
 // Header checks of the Streamable HTTP transport that need no I/O: content type and charset, protocol

@@ -10,6 +10,10 @@
 // Hand-written rather than a JSON library with an AST: this runs on every message, and only a
 // character loop with a key set per object keeps it within a fraction of JSON.parse's own cost.
 // It assumes nothing of the text's validity: JSON.parse still judges the syntax.
+//
+// The same pass folds every member name once, so it also finds, for the caller's watched objects (a
+// JSON-RPC message and its params), a member that folds to a watched name without being it: what a
+// case-insensitive parser takes for that member even where no two names of the object collide.
 
 export type JsonTextProblem =
   | { readonly kind: 'depth'; readonly detail: string }
@@ -28,16 +32,48 @@ export function foldKey(name: string): string {
   return name.toLowerCase().toUpperCase();
 }
 
+/**
+ * Member names watched in the top-level object (or in each element of a top-level array) and, through
+ * `below`, in the objects that are the values of some of its members.
+ */
+export interface WatchedMembers {
+  /** Folded name → the name itself. */
+  readonly folds: ReadonlyMap<string, string>;
+  readonly below?: ReadonlyMap<string, WatchedMembers>;
+}
+
+export interface JsonTextScan {
+  readonly problem: JsonTextProblem | undefined;
+  /**
+   * By top-level element (its index in a top-level array, else 0): the first member that reads as a
+   * watched one without being it, those of the element itself before those of the objects below it.
+   */
+  readonly disguised: ReadonlyMap<number, string> | undefined;
+}
+
 interface Frame {
   readonly object: boolean;
   /** Folded member name → name as sent; created at the first member. */
   names: Map<string, string> | undefined;
+  /** What is watched in this object; undefined for every other object and array. */
+  readonly watch: WatchedMembers | undefined;
+  /** Levels below the top-level element (0: the element itself). */
+  readonly level: number;
+  /** The member whose value comes next; kept only where `watch.below` needs it. */
+  member: string | undefined;
 }
 
-export function scanJsonText(text: string, maxDepth: number): JsonTextProblem | undefined {
+interface Disguise {
+  readonly level: number;
+  readonly detail: string;
+}
+
+export function scanJsonText(text: string, maxDepth: number, watched?: WatchedMembers): JsonTextScan {
   const stack: Frame[] = [];
   let expectName = false;
   let found: JsonTextProblem | undefined;
+  let element = 0;
+  let disguised: Map<number, Disguise> | undefined;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -71,19 +107,52 @@ export function scanJsonText(text: string, maxDepth: number): JsonTextProblem | 
       }
       if (expectName && found === undefined) {
         expectName = false;
-        found = checkName(stack[stack.length - 1], memberName(text, start, i, escaped), ascii && !escaped);
+        const frame = stack[stack.length - 1];
+        const name = memberName(text, start, i, escaped);
+        if (frame === undefined || name === undefined) continue;
+        // ASCII folds by uppercasing alone; only other names need the two-step fold.
+        const folded = ascii && !escaped ? name.toUpperCase() : foldKey(name);
+        found = checkName(frame, name, folded);
+        if (frame.watch === undefined) continue;
+        const meant = frame.watch.folds.get(folded);
+        if (meant !== undefined && meant !== name) {
+          disguised ??= new Map();
+          const earlier = disguised.get(element);
+          if (earlier === undefined || frame.level < earlier.level)
+            disguised.set(element, {
+              level: frame.level,
+              detail: `member "${name.slice(0, 32)}" reads as "${meant}"`,
+            });
+        }
+        if (frame.watch.below !== undefined) frame.member = name;
       }
       continue;
     }
     if (c === 0x7b || c === 0x5b) {
-      if (stack.length >= maxDepth) return { kind: 'depth', detail: `nesting deeper than ${maxDepth}` };
-      stack.push({ object: c === 0x7b, names: undefined });
+      if (stack.length >= maxDepth)
+        return {
+          problem: { kind: 'depth', detail: `nesting deeper than ${maxDepth}` },
+          disguised: undefined,
+        };
+      const parent = stack[stack.length - 1];
+      let watch: WatchedMembers | undefined;
+      let level = 0;
+      if (c === 0x7b && watched !== undefined) {
+        if (parent === undefined || (stack.length === 1 && !parent.object)) watch = watched;
+        else if (parent.member !== undefined) {
+          watch = parent.watch?.below?.get(parent.member);
+          level = parent.level + 1;
+        }
+      }
+      stack.push({ object: c === 0x7b, names: undefined, watch, level, member: undefined });
       expectName = c === 0x7b;
     } else if (c === 0x7d || c === 0x5d) {
       stack.pop();
       expectName = false;
     } else if (c === 0x2c) {
-      expectName = stack[stack.length - 1]?.object === true;
+      const top = stack[stack.length - 1];
+      expectName = top?.object === true;
+      if (stack.length === 1 && !expectName) element++;
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       const start = i;
       let plain = true; // digits and sign only: an integer literal
@@ -98,7 +167,8 @@ export function scanJsonText(text: string, maxDepth: number): JsonTextProblem | 
         found = checkNumber(text.slice(start, i + 1), plain);
     }
   }
-  return found;
+  if (disguised === undefined) return { problem: found, disguised: undefined };
+  return { problem: found, disguised: new Map([...disguised].map(([i, d]) => [i, d.detail])) };
 }
 
 function ambiguous(detail: string): JsonTextProblem {
@@ -120,14 +190,7 @@ function memberName(text: string, start: number, end: number, escaped: boolean):
   }
 }
 
-function checkName(
-  frame: Frame | undefined,
-  name: string | undefined,
-  ascii: boolean,
-): JsonTextProblem | undefined {
-  if (frame === undefined || name === undefined) return undefined;
-  // ASCII folds by uppercasing alone; only other names need the two-step fold.
-  const folded = ascii ? name.toUpperCase() : foldKey(name);
+function checkName(frame: Frame, name: string, folded: string): JsonTextProblem | undefined {
   frame.names ??= new Map();
   const earlier = frame.names.get(folded);
   if (earlier === undefined) {

@@ -1,9 +1,10 @@
-import type { JsonRpcId, ProxyErrorCode } from '../errors.ts';
-import { foldKey, scanJsonText } from './json-text.ts';
+import type { JsonRpcId, ProxyErrorCode } from './errors.ts';
+import { foldKey, scanJsonText, type WatchedMembers } from './json-text.ts';
 
 // Parses and classifies a JSON-RPC 2.0 body. The raw text is scanned first (json-text.ts): nesting
 // depth before JSON.parse, so a hostile body costs one linear scan and no deep object graph, and
-// what JSON.parse would hide (duplicate or case-colliding names, lone surrogates, inexact numbers).
+// what JSON.parse would hide (duplicate or case-colliding names, lone surrogates, inexact numbers,
+// members that read as decided-on ones).
 
 export type ClientMessage =
   | {
@@ -32,7 +33,7 @@ export interface ParseLimits {
 }
 
 export function parseJsonRpc(text: string, limits: ParseLimits): ParseResult {
-  const problem = scanJsonText(text, limits.maxJsonDepth);
+  const { problem, disguised } = scanJsonText(text, limits.maxJsonDepth, DECIDED_MEMBERS);
   if (problem?.kind === 'depth')
     return { ok: false, code: 'JSON_TOO_DEEP', id: null, detail: problem.detail };
   let raw: unknown;
@@ -56,7 +57,7 @@ export function parseJsonRpc(text: string, limits: ParseLimits): ParseResult {
     }
     const messages: ClientMessage[] = [];
     for (const [i, element] of raw.entries()) {
-      const m = classify(element);
+      const m = classify(element, disguised?.get(i));
       if (typeof m === 'string') {
         return { ok: false, code: 'INVALID_REQUEST', id: idOf(element), detail: `batch element ${i}: ${m}` };
       }
@@ -64,7 +65,7 @@ export function parseJsonRpc(text: string, limits: ParseLimits): ParseResult {
     }
     return { ok: true, batch: true, messages, raw };
   }
-  const m = classify(raw);
+  const m = classify(raw, disguised?.get(0));
   if (typeof m === 'string') return { ok: false, code: 'INVALID_REQUEST', id: idOf(raw), detail: m };
   return { ok: true, batch: false, messages: [m], raw };
 }
@@ -80,28 +81,22 @@ function isId(v: unknown): v is string | number {
 // The members a decision reads. A member that is not one of them but folds to one (`Method`,
 // `Arguments`, `ſ`-spellings) is what a case-insensitive parser (Go's encoding/json) takes for it,
 // so the message is refused: otherwise the sidecar would decide on one reading and the upstream act
-// on another, even where no two names of the message collide with each other.
+// on another, even where no two names of the message collide with each other. The text scan finds
+// them while it folds every name anyway.
 const MESSAGE_MEMBERS = ['jsonrpc', 'id', 'method', 'params', 'result', 'error'];
 const PARAMS_MEMBERS = ['name', 'uri', 'arguments', '_meta', 'cursor', 'ref', 'argument', 'notifications'];
 const foldedMembers = (names: readonly string[]) => new Map(names.map((n) => [foldKey(n), n]));
-const MESSAGE_FOLDS = foldedMembers(MESSAGE_MEMBERS);
-const PARAMS_FOLDS = foldedMembers(PARAMS_MEMBERS);
+const DECIDED_MEMBERS: WatchedMembers = {
+  folds: foldedMembers(MESSAGE_MEMBERS),
+  below: new Map([['params', { folds: foldedMembers(PARAMS_MEMBERS) }]]),
+};
 
-/** The first member whose name folds to a decided-on member without being it, or undefined. */
-function disguisedMember(o: Record<string, unknown>, folds: Map<string, string>): string | undefined {
-  for (const key in o) {
-    const meant = folds.get(foldKey(key));
-    if (meant !== undefined && meant !== key) return `member "${key.slice(0, 32)}" reads as "${meant}"`;
-  }
-  return undefined;
-}
-
-/** Returns the classified message, or why it is not a valid JSON-RPC 2.0 message. */
-export function classify(v: unknown): ClientMessage | string {
+/**
+ * Returns the classified message, or why it is not a valid JSON-RPC 2.0 message. `disguised` is the
+ * text scan's finding for this message: a member that reads as a decided-on one.
+ */
+export function classify(v: unknown, disguised?: string): ClientMessage | string {
   if (!isObject(v)) return 'not an object';
-  const disguised =
-    disguisedMember(v, MESSAGE_FOLDS) ??
-    (isObject(v.params) ? disguisedMember(v.params, PARAMS_FOLDS) : undefined);
   if (disguised !== undefined) return disguised;
   if (v.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
   if ('method' in v) {

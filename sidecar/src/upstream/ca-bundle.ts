@@ -1,5 +1,5 @@
 import { createSecureContext } from 'node:tls';
-import { type SecretFile, watchSecretFile } from './credentials/secret-file.ts';
+import { type SecretFile, watchSecretFile } from './secret-file.ts';
 
 // The CA bundle an https upstream's certificate must chain to, read from a mounted Secret or
 // ConfigMap key and kept current: a rotated CA reaches new connections without a restart. A bundle

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { errors, Pool } from 'undici';
-import { ProxyError } from '../errors.ts';
+import { ProxyError } from '../transport/errors.ts';
 import { watchCaBundle } from './ca-bundle.ts';
 import { circuitBreaker } from './circuit-breaker.ts';
 

@@ -7,9 +7,9 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { EffectiveConfig } from '../config/load.ts';
-import { ERROR_SPECS, type JsonRpcId, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
 import type { SidecarMetrics, StdioReclaimReason } from '../telemetry/metrics.ts';
 import { readBody } from '../transport/body.ts';
+import { ERROR_SPECS, type JsonRpcId, jsonRpcError, type ProxyErrorCode } from '../transport/errors.ts';
 import { LauncherProcess } from './launcher-process.ts';
 import type { ServerProcess } from './server-process.ts';
 import { StdioPool } from './stdio-pool.ts';

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditor } from '../../../sidecar/src/audit/auditor.ts';
+import { createSinks } from '../../../sidecar/src/audit/sinks/index.ts';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
 import type { AuditConfig } from '../../../sidecar/src/contract/audit.ts';
 import { createSidecarMetrics } from '../../../sidecar/src/telemetry/metrics.ts';
@@ -59,11 +60,12 @@ beforeAll(async () => {
     logger: silent,
     metrics,
     instanceId: 'itest-1',
-    sinkDeps: {
+    sinks: createSinks(cfg.sinks, {
+      instance: 'itest-1',
       // pino's writer, pointed at a file instead of fd 1 so the test can read it back.
       stdout: pino.destination({ dest: stdoutFile, sync: false, minLength: 0, mkdir: true }),
       env: { TEST_HEC_TOKEN: TOKEN },
-    },
+    }),
   });
   for (let i = 0; i < N; i++) {
     const denied = i % 3 === 0;

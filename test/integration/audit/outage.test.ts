@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditor } from '../../../sidecar/src/audit/auditor.ts';
 import { AuditUnavailableError } from '../../../sidecar/src/audit/errors.ts';
+import { createSinks } from '../../../sidecar/src/audit/sinks/index.ts';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
 import type { AuditConfig } from '../../../sidecar/src/contract/audit.ts';
 import { createSidecarMetrics } from '../../../sidecar/src/telemetry/metrics.ts';
@@ -21,7 +22,8 @@ const fastRetry = { retryInitialMs: 20, retryMaxMs: 200 };
 
 function auditorFor(cfg: AuditConfig, instanceId: string) {
   const metrics = createSidecarMetrics(new Registry());
-  const auditor = createAuditor(cfg, { logger: silent, metrics, instanceId, sinkDeps: { env: { TOKEN } } });
+  const sinks = createSinks(cfg.sinks, { instance: instanceId, env: { TOKEN } });
+  const auditor = createAuditor(cfg, { logger: silent, metrics, instanceId, sinks });
   const count = async (sink: string, result: string) =>
     (await metrics.auditEvents.get()).values.find((v) => v.labels.sink === sink && v.labels.result === result)
       ?.value ?? 0;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
-import { ERROR_SPECS } from '../../../sidecar/src/errors.ts';
+import { ERROR_SPECS } from '../../../sidecar/src/transport/errors.ts';
 import { createLoadClient, sleep, until } from '../../support/audit-through-sidecar-client.ts';
 import { fastRetry, type HecSidecar, startHecSidecar } from '../../support/audit-through-sidecar-hec.ts';
 import { KEYS } from '../../support/harness.ts';

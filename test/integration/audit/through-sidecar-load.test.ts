@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../../sidecar/src/audit/event.ts';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
-import { ERROR_SPECS } from '../../../sidecar/src/errors.ts';
+import { ERROR_SPECS } from '../../../sidecar/src/transport/errors.ts';
 import { type Receiver, startHecReceiver, startOtlpLogsReceiver } from '../../support/audit-receivers.ts';
 import { createLoadClient, until } from '../../support/audit-through-sidecar-client.ts';
 import { type AuditedSidecar, startAuditedSidecar } from '../../support/audit-through-sidecar-process.ts';

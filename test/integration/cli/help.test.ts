@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-// Both entry points as a user runs them: `--help` prints one line per flag and per environment
+// The entry points as a user runs them (the sidecar, the quick start, the operator): `--help` prints one line per flag and per environment
 // variable and exits 0 without starting anything; an unknown flag exits 2 with a message that says
 // what was wrong. The help text is also checked against the sources, so a new flag or variable that
 // is not documented fails here.
@@ -11,7 +11,13 @@ import { describe, expect, it } from 'vitest';
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const ENTRY = {
   sidecar: join(ROOT, 'sidecar/src/main.ts'),
+  quickstart: join(ROOT, 'sidecar/src/quickstart/main.ts'),
   operator: join(ROOT, 'operator/src/main.ts'),
+} as const;
+const SYNOPSIS = {
+  sidecar: /^Usage: node sidecar\/src\/main\.ts --config FILE/,
+  quickstart: /^Usage: npm start /,
+  operator: /^Usage: node operator\/src\/main\.ts/,
 } as const;
 type Entry = keyof typeof ENTRY;
 
@@ -42,10 +48,10 @@ function run(entry: Entry, args: string[]): Promise<Run> {
   });
 }
 
-/** Source files of a folder, recursively. */
-function sources(dir: string): string[] {
+/** Source files of a folder, recursively, but those under `except` (a subfolder). */
+function sources(dir: string, except?: string): string[] {
   return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts'))
+    .filter((f) => f.endsWith('.ts') && (except === undefined || !f.startsWith(`${except}/`)))
     .map((f) => readFileSync(join(ROOT, dir, f), 'utf8'));
 }
 
@@ -61,6 +67,8 @@ const envNamesIn = (texts: string[]) =>
 describe.each([
   ['sidecar', ['--help']],
   ['sidecar', ['-h']],
+  ['quickstart', ['--help']],
+  ['quickstart', ['--stdio', '-h']],
   ['operator', ['--help']],
   ['operator', ['-h']],
   ['operator', ['--workers', '3', '--help']],
@@ -68,7 +76,7 @@ describe.each([
   it('prints usage with flags and environment and exits 0', async () => {
     const r = await run(entry, [...args]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: node (sidecar|operator)\/src\/main\.ts/);
+    expect(r.stdout).toMatch(SYNOPSIS[entry]);
     expect(r.stdout).toContain('\nFlags:\n');
     expect(r.stdout).toContain('\nEnvironment:\n');
     expect(r.stdout).toMatch(/^\s+(-h, )?--help\s+Print this help and exit\.$/m);
@@ -79,6 +87,10 @@ describe.each([
   ['sidecar', ['--bogus'], "Unknown option '--bogus'"],
   ['sidecar', ['--config'], "Option '-c, --config <value>' argument missing"],
   ['sidecar', ['stray-positional'], "Unexpected argument 'stray-positional'"],
+  ['sidecar', [], '--config FILE is required (npm start runs the quick start)'],
+  ['sidecar', ['--stdio'], "Unknown option '--stdio'"],
+  ['quickstart', ['--bogus'], "Unknown option '--bogus'"],
+  ['quickstart', ['--config', 'x.yaml'], "Unknown option '--config'"],
   ['operator', ['--bogus'], "Unknown option '--bogus'"],
   [
     'operator',
@@ -126,17 +138,31 @@ describe('help lists what the code reads', () => {
       ).toBe(true);
   });
 
-  it('sidecar: every variable its sources read by name', async () => {
+  it('sidecar: every variable its sources (but the quick start) read by name', async () => {
     const { stdout } = await run('sidecar', ['--help']);
     const envLines = section(stdout, 'Environment');
-    const vars = envNamesIn(sources('sidecar/src'));
-    expect(vars).toEqual(expect.arrayContaining(['LOG_LEVEL', 'POD_NAME', 'PORT', 'OTEL_SERVICE_NAME']));
+    const vars = envNamesIn(sources('sidecar/src', 'quickstart'));
+    expect(vars).toEqual(expect.arrayContaining(['LOG_LEVEL', 'POD_NAME', 'OTEL_SERVICE_NAME']));
     for (const v of vars)
       expect(
         envLines.some((l) => l.startsWith(`  ${v} `)),
         v,
       ).toBe(true);
-    for (const flag of ['--config FILE', '--stdio', '--help'])
+    for (const flag of ['--config FILE', '--help'])
+      expect(section(stdout, 'Flags').filter((l) => l.includes(flag))).toHaveLength(1);
+  });
+
+  it('quick start: every variable its sources read by name, and the log level', async () => {
+    const { stdout } = await run('quickstart', ['--help']);
+    const envLines = section(stdout, 'Environment');
+    const vars = envNamesIn(sources('sidecar/src/quickstart'));
+    expect(vars).toEqual(expect.arrayContaining(['PORT', 'ADMIN_PORT', 'PORTCULLIS_API_KEY']));
+    for (const v of [...vars, 'LOG_LEVEL'])
+      expect(
+        envLines.some((l) => l.startsWith(`  ${v} `)),
+        v,
+      ).toBe(true);
+    for (const flag of ['--stdio', '--help'])
       expect(section(stdout, 'Flags').filter((l) => l.includes(flag))).toHaveLength(1);
   });
 });

@@ -262,7 +262,10 @@ describe('npm run pins (standalone approval)', () => {
   it('writes a pin per definition of the live server into the config file, skipping hidden Unicode; a sidecar in Enforce then shows exactly those', async () => {
     upstream = await startRugPullUpstream({ add: ADD, sneaky: 'Fine.\u200B' });
     const file = join(dir, 'sidecar.yaml');
-    const raw = rawConfig({ upstream: { transport: 'streamable-http', url: upstream.url } });
+    // A file without a pinning section, as a person writes one.
+    const { pinning: _, ...raw } = rawConfig({
+      upstream: { transport: 'streamable-http', url: upstream.url },
+    });
     await writeFile(file, `# my sidecar\n${stringify(raw)}`);
     const cli = new URL('../../../sidecar/src/pinning/pins-cli.ts', import.meta.url).pathname;
     const out = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>

@@ -20,7 +20,7 @@ interface Quickstart {
 
 async function startQuickstart(args: string[]): Promise<Quickstart> {
   const [port, adminPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['sidecar/src/main.ts', ...args], {
+  const child = spawn(process.execPath, ['sidecar/src/quickstart/main.ts', ...args], {
     env: {
       ...process.env,
       PORT: String(port),

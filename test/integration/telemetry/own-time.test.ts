@@ -5,7 +5,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { McpRecord } from '../../../sidecar/src/pipeline/record.ts';
+import type { McpRecord } from '../../../sidecar/src/record/mcp-record.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import {
   allow,

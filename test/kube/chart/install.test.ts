@@ -128,7 +128,8 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
         ['create', 'leases.coordination.k8s.io', releaseNs.name],
         ['list', 'pods', watched.name],
         ['watch', 'pods', watched.name],
-        // A gateway's Role and RoleBinding (patch of its own McpServer's status; external servers).
+        // Roles and RoleBindings limited by name: a server's sidecars write its pins ConfigMap, an
+        // external server's gateway patches its own McpServer's status.
         ['create', 'roles.rbac.authorization.k8s.io', watched.name],
         ['create', 'rolebindings.rbac.authorization.k8s.io', watched.name],
       ];

@@ -1,16 +1,23 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../sidecar/src/config/load.ts';
 import { configMapPinStore } from '../../../sidecar/src/pinning/configmap-store.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { KEYS, rawConfig, sidecarFor } from '../../support/harness.ts';
-import { createNamespace, KubectlError, kubectl, kubectlJson } from '../../support/kube.ts';
+import {
+  createNamespace,
+  KubectlError,
+  kubectl,
+  kubectlJson,
+  serviceAccountKubeConfig,
+} from '../../support/kube.ts';
 import { type RugPullUpstream, startRugPullUpstream } from '../../support/rug-pull-upstream.ts';
 
 // Pins trusted on first use live in a ConfigMap on the real kube-apiserver, written by the sidecar
-// with a ServiceAccount that may get and update that one ConfigMap only. A fresh sidecar (a new pod)
+// with a ServiceAccount that may get and patch that one ConfigMap only. A fresh sidecar (a new pod)
 // against the same ConfigMap does not re-trust a definition that changed meanwhile.
 
 const ADD = 'Adds two numbers.';
@@ -33,7 +40,7 @@ describe('pinning trust store in a ConfigMap', () => {
       'calc-pins',
       '-n',
       ns.name,
-      '--verb=get,update',
+      '--verb=get,patch',
       '--resource=configmaps',
       '--resource-name=calc-pins',
     ]);
@@ -46,18 +53,7 @@ describe('pinning trust store in a ConfigMap', () => {
       '--role=calc-pins',
       `--serviceaccount=${ns.name}:calc-sidecar`,
     ]);
-    const token = (await kubectl(['create', 'token', 'calc-sidecar', '-n', ns.name])).trim();
-    const admin = new KubeConfig();
-    admin.loadFromFile(inject('kubeconfig'));
-    const cluster = admin.getCurrentCluster();
-    if (cluster === null) throw new Error('no cluster in the kubeconfig');
-    sidecarKube = new KubeConfig();
-    sidecarKube.loadFromOptions({
-      clusters: [cluster],
-      users: [{ name: 'calc-sidecar', token }],
-      contexts: [{ name: 'calc-sidecar', cluster: cluster.name, user: 'calc-sidecar' }],
-      currentContext: 'calc-sidecar',
-    });
+    sidecarKube = await serviceAccountKubeConfig(ns.name, 'calc-sidecar');
   });
   afterAll(async () => {
     await upstream?.close();
@@ -103,13 +99,18 @@ describe('pinning trust store in a ConfigMap', () => {
       ns.name,
     ]);
     const stored = Object.fromEntries(
-      Object.entries(cm.data ?? {}).map(([k, v]) => [
-        Buffer.from(k.slice('trusted.'.length), 'base64url').toString(),
-        JSON.parse(v),
-      ]),
+      Object.entries(cm.data ?? {})
+        .filter(([k]) => k.startsWith('trusted.'))
+        .map(([k, v]) => [Buffer.from(k.slice('trusted.'.length), 'base64url').toString(), JSON.parse(v)]),
     );
     expect(Object.keys(stored).sort()).toEqual(['instructions', 'tool/add', 'tool/echo']);
     expect(stored['tool/add']).toMatchObject({ body: { name: 'add', description: ADD } });
+    // Beside the pins, the sidecar's report of what it observed, under a key of its own (the pod's).
+    const report = JSON.parse(cm.data?.[`observed.${hostname()}`] ?? '{}');
+    expect(report).toMatchObject({ mode: 'TrustOnFirstUse' });
+    expect(
+      report.definitions.map((d: { name: string; state: string }) => `${d.name}:${d.state}`).sort(),
+    ).toEqual([':pinned', 'add:pinned', 'echo:pinned']);
 
     // While no sidecar runs, the server changes the tool; the new pod must not trust it.
     await upstream.setTool('add', POISONED);

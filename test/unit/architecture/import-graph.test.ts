@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { folderCycles, folderGraph, type ImportEdge, importEdges } from '../../support/import-graph.ts';
 
@@ -42,5 +43,46 @@ describe('operator/src folders', () => {
       return from !== undefined && to !== undefined && from !== to;
     });
     expect(show(across)).toEqual([]);
+  });
+});
+
+describe('sidecar/src folders', () => {
+  const edges = importEdges(['sidecar/src']).filter((e) => e.to.startsWith('sidecar/src/'));
+  /** What assembles the parts, in the order it may import itself: each only from those before it. */
+  const ASSEMBLY = ['sidecar/src/pipeline', 'sidecar/src/server', 'sidecar/src', 'sidecar/src/quickstart'];
+
+  it('import each other without cycles', () => {
+    const graph = folderGraph(edges);
+    // The scan itself works: the servers run the pipeline.
+    expect(graph.get('sidecar/src/server')?.has('sidecar/src/pipeline')).toBe(true);
+    expect(folderCycles(graph)).toEqual([]);
+  });
+
+  it('no domain folder imports the pipeline, the servers or an entry point', () => {
+    const upward = edges.filter(
+      ({ from, to }) => !ASSEMBLY.includes(dirname(from)) && ASSEMBLY.includes(dirname(to)),
+    );
+    expect(show(upward)).toEqual([]);
+  });
+
+  it('the assembly runs pipeline, servers, entry point, quick start: none imports one after it', () => {
+    const backward = edges.filter(({ from, to }) => {
+      const [a, b] = [ASSEMBLY.indexOf(dirname(from)), ASSEMBLY.indexOf(dirname(to))];
+      return a >= 0 && b >= 0 && b > a;
+    });
+    expect(show(backward)).toEqual([]);
+  });
+
+  it('main.ts reaches no module of the quick start, directly or through others', () => {
+    const reached = new Set(['sidecar/src/main.ts']);
+    const queue = ['sidecar/src/main.ts'];
+    for (let file = queue.pop(); file !== undefined; file = queue.pop())
+      for (const { from, to } of edges)
+        if (from === file && !reached.has(to)) {
+          reached.add(to);
+          queue.push(to);
+        }
+    expect(reached.size).toBeGreaterThan(20);
+    expect([...reached].filter((f) => f.startsWith('sidecar/src/quickstart/'))).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
+import type { PinReport } from '../../../../sidecar/src/contract/index.ts';
 import { ServerCondition, ServerReason } from '../../api/conditions.ts';
 import type { McpServerStatus, ServerPhase, UpstreamReport } from '../../api/mcp-server.ts';
 import { type Condition, type ConditionUpdate, setConditions } from '../../reconcile/conditions.ts';
+import { toolsPinnedCondition, toolsStatus } from './pins-status.ts';
 import { describeProblems, type PodProblem } from './pod-health.ts';
 
 // The McpServer status, computed purely from what the reconcile observed: checks in a fixed order
@@ -39,6 +41,8 @@ export interface ServerObservation {
   rejectedPolicies: { name: string; message: string; keptGeneration?: number }[];
   /** Why pods are not available, read from the server's pods (pod-health.ts). */
   podProblems?: readonly PodProblem[];
+  /** The pinning mode and the data of the server's pins ConfigMap (the sidecars' reports), once rendered. */
+  pins?: { mode: PinReport['mode']; data: Readonly<Record<string, string>> | undefined };
   /** External servers: the URL in the spec, and what a gateway pod last reported of it (status.upstream). */
   external?: { url: string; report: UpstreamReport | undefined };
 }
@@ -287,6 +291,8 @@ export function serverStatus(o: ServerObservation, now: Date): McpServerStatus {
     degradedCondition(o, rollout, gen),
     ...(upstream ? [upstream] : []),
   ];
+  const tools = o.pins && toolsStatus(o.pins.mode, o.pins.data, now);
+  if (o.pins) updates.push(toolsPinnedCondition(o.pins.mode, tools, o.name, gen));
   const policies = [...o.policies].sort();
   const status: McpServerStatus = {
     phase: phaseOf(updates, o),
@@ -300,5 +306,7 @@ export function serverStatus(o: ServerObservation, now: Date): McpServerStatus {
     readyReplicas: rollout.ready,
   };
   if (o.url) status.url = o.url;
+  if (tools) status.tools = tools;
+  else if (!o.pins && o.previous?.tools) status.tools = o.previous.tools;
   return status;
 }

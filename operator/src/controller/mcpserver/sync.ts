@@ -15,7 +15,10 @@ import { applyFailureMessage, isPassing } from '../../reconcile/apply-failure.ts
 import { isTrue } from '../../reconcile/conditions.ts';
 import { foreignTemplateField, templateReplacement } from '../../reconcile/drift.ts';
 import { isControlledBy, withOwnership } from '../../reconcile/ownership.ts';
+import { childNames, pinsName } from '../../render/meta.ts';
+import { pinningMode } from '../../render/sidecar-config.ts';
 import { creationConflict } from './conflicts.ts';
+import { driftNote, newDrift } from './pins-status.ts';
 import { type PodView, podProblems } from './pod-health.ts';
 import { type DeploymentState, serverStatus } from './status.ts';
 
@@ -61,13 +64,18 @@ export interface ServerSyncDeps {
   now: () => Date;
 }
 
+/** Children are told apart by kind and name: a server has two ConfigMaps (its own and `-pins`). */
+const childKey = (kind: string, name: string) => `${kind}/${name}`;
+
 function liveChildrenOf(deps: ServerSyncDeps, server: McpServer): Map<string, KubeObject> {
-  const { namespace, name } = server.metadata;
+  const namespace = server.metadata.namespace ?? '';
   const live = new Map<string, KubeObject>();
   for (const [kind, store] of deps.children) {
-    // Children take the server's name; only those this server controls (by uid) are its own.
-    const object = store.get(namespace ?? '', name);
-    if (object && isControlledBy(object, server)) live.set(kind, object);
+    for (const name of childNames(server)) {
+      // Only the objects this server controls (by uid) are its own.
+      const object = store.get(namespace, name);
+      if (object && isControlledBy(object, server)) live.set(childKey(kind, name), object);
+    }
   }
   return live;
 }
@@ -88,12 +96,13 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
   let applyError: string | undefined;
   let conflict: string | undefined;
   let failure: unknown;
-  let deployment = live.get('Deployment') as DeploymentState | undefined;
+  let deployment = live.get(childKey('Deployment', name)) as DeploymentState | undefined;
   const wrote: string[] = [];
   const plans = (rendered?.objects ?? []).map((object) => {
     const desired = withAppliedHash(withOwnership(object, server));
     const kind = desired.kind ?? '';
-    return { desired, kind, decision: applyDecision(desired, live.get(kind), deps.fieldManager) };
+    const key = childKey(kind, desired.metadata.name);
+    return { desired, kind, key, decision: applyDecision(desired, live.get(key), deps.fieldManager) };
   });
   if (rendered) {
     const missing = plans.filter((p) => p.decision.apply && p.decision.reason === 'Missing');
@@ -139,7 +148,7 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
     if (failure === undefined) {
       const desired = plans.find((p) => p.kind === 'Deployment')?.desired;
       if (desired && deployment) deployment = await revertTemplateAdditions(deps, desired, deployment, wrote);
-      await deleteUnwanted(deps, live, new Set(plans.map((p) => p.kind)), wrote);
+      await deleteUnwanted(deps, live, new Set(plans.map((p) => p.key)), wrote);
     }
   }
 
@@ -167,17 +176,36 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
       policies: policies.inForce,
       rejectedPolicies: policies.rejected,
       podProblems: podProblems(deps.pods(key)),
+      ...(rendered ? { pins: pinsObservation(server, live) } : {}),
       ...(server.spec.external
         ? { external: { url: server.spec.external.url, report: server.status?.upstream } }
         : {}),
     },
     deps.now(),
   );
+  // One Event per definition newly held (or drifting under Observe), at its digest: a status that
+  // already showed it does not repeat it.
+  for (const d of newDrift(server.status?.tools, status.tools))
+    deps.events.record(
+      server,
+      'Warning',
+      d.state === 'held' ? 'DefinitionHeld' : 'DefinitionDrift',
+      'Pinning',
+      driftNote(d),
+    );
   await writeStatus(deps, server, status);
   // Through the controller's rate-limited requeue: retried with exponential backoff, never hot.
   if (failure !== undefined) throw failure;
   // The object in the way is not watched (it carries no label of ours): look again later.
   return conflict ? { requeueAfterMs: CONFLICT_RECHECK_MS } : undefined;
+}
+
+/** The pinning mode and what the sidecars reported in the server's own pins ConfigMap. */
+function pinsObservation(server: McpServer, live: ReadonlyMap<string, KubeObject>) {
+  const cm = live.get(childKey('ConfigMap', pinsName(server))) as
+    | { data?: Record<string, string> }
+    | undefined;
+  return { mode: pinningMode(server), data: cm?.data };
 }
 
 /** Replaces a pod template that another writer added to (reconcile/drift.ts); returns the Deployment as now stored. */
@@ -204,11 +232,12 @@ async function revertTemplateAdditions(
 async function deleteUnwanted(
   deps: ServerSyncDeps,
   live: ReadonlyMap<string, KubeObject>,
-  desiredKinds: ReadonlySet<string>,
+  desiredKeys: ReadonlySet<string>,
   wrote: string[],
 ): Promise<void> {
-  for (const [kind, object] of live) {
-    if (desiredKinds.has(kind)) continue;
+  for (const [key, object] of live) {
+    if (desiredKeys.has(key)) continue;
+    const kind = key.slice(0, key.indexOf('/'));
     const r = resourceOf(object.apiVersion ?? '', kind);
     if (!r) continue;
     await deps.client.delete(r, object.metadata.namespace, object.metadata.name);

@@ -1,7 +1,7 @@
 import { writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { AuditSink, SinkFormat, SinkRecord } from './sink.ts';
+import type { AuditSink, SinkFormat, SinkRecord } from '../sink.ts';
 
 // An NDJSON file with size-based rotation: path → path.1 → path.2 … path.<maxFiles>, oldest removed.
 // A batch never straddles two files, so `audit:verify path.N … path.1 path` checks the whole trail.

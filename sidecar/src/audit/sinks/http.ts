@@ -1,4 +1,4 @@
-import type { AuditSink, SinkFormat, SinkRecord } from './sink.ts';
+import type { AuditSink, SinkFormat, SinkRecord } from '../sink.ts';
 
 // HTTP batches in the Splunk HTTP Event Collector shape: one POST per batch whose body is the events
 // as concatenated HEC envelopes ({"time","sourcetype","event"}), newline separated. Any 2xx is

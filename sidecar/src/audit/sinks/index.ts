@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import type { AuditSinkConfig, SecretRef } from '../../contract/audit.ts';
 import { AuditError } from '../errors.ts';
+import type { AuditSink } from '../sink.ts';
 import { createFileSink } from './file.ts';
 import { createHttpSink, type FetchLike } from './http.ts';
 import { createOtlpSink } from './otlp.ts';
-import type { AuditSink } from './sink.ts';
 import { createStdoutSink, type LineDestination } from './stdout.ts';
 import { createSyslogSink } from './syslog.ts';
 
@@ -20,7 +20,11 @@ export interface SinkDeps {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-export function createSinks(configs: readonly AuditSinkConfig[], deps: SinkDeps): AuditSink[] {
+/** The configured sinks; none configured: stdout. */
+export function createSinks(
+  configs: readonly AuditSinkConfig[] | undefined = [{ type: 'stdout' }],
+  deps: SinkDeps,
+): AuditSink[] {
   const env = deps.env ?? process.env;
   const host = deps.hostname ?? osHostname();
   const names = new Set<string>();

@@ -3,7 +3,7 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { AuditSink, SinkFormat, SinkRecord } from './sink.ts';
+import type { AuditSink, SinkFormat, SinkRecord } from '../sink.ts';
 
 // Audit events as OTLP log records (OTLP/HTTP JSON). The SDK's logger builds the records; instead of
 // its batch processor, which swallows export failures, the records of one batch are exported here and

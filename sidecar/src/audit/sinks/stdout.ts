@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { AuditSink, SinkFormat, SinkRecord } from './sink.ts';
+import type { AuditSink, SinkFormat, SinkRecord } from '../sink.ts';
 
 // NDJSON on standard output through pino's asynchronous writer (sonic-boom): each line is exactly one
 // event, so `kubectl logs` and node log collectors pick the trail up as structured JSON.

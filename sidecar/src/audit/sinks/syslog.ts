@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { AuditSink, SinkFormat, SinkRecord } from './sink.ts';
+import type { AuditSink, SinkFormat, SinkRecord } from '../sink.ts';
 import { formatRfc5424, frameOctetCounting, headerField } from './syslog-format.ts';
 
 // Syslog over TCP or TLS (RFC 5425) to a collector such as rsyslog. One long-lived connection,

@@ -78,7 +78,8 @@ describe('renderDeployment', () => {
     const token = tokenVolumes[0]?.projected?.sources?.find(
       (s) => s.serviceAccountToken,
     )?.serviceAccountToken;
-    expect(token?.audience).toBe('https://kubernetes.default.svc.cluster.local');
+    // By default the API server's own audience: the sidecar presents it to the API server only.
+    expect(token).not.toHaveProperty('audience');
     expect(token?.expirationSeconds).toBe(3600);
     const tokenVolume = tokenVolumes[0]?.name as string;
     expect(mountedVolumes(container(dep, SIDECAR_CONTAINER))).toContain(tokenVolume);

@@ -4,7 +4,7 @@ import type { ClusterMcpPolicy } from '../../../../operator/src/api/cluster-mcp-
 import type { ExternalSource } from '../../../../operator/src/api/external-source.ts';
 import type { McpServerSpec } from '../../../../operator/src/api/mcp-server.ts';
 import { UPSTREAM_CA_FILE } from '../../../../operator/src/render/external.ts';
-import { SIDECAR_CONTAINER } from '../../../../operator/src/render/layout.ts';
+import { CA_FILE, SIDECAR_CONTAINER, TOKEN_FILE } from '../../../../operator/src/render/layout.ts';
 import { renderServer } from '../../../../operator/src/render/render-server.ts';
 import { UPSTREAM_AUTH_DIR } from '../../../../operator/src/render/upstream-auth.ts';
 import { validateConfig } from '../../../../sidecar/src/config/load.ts';
@@ -143,12 +143,9 @@ describe('spec.external', () => {
     expect(r.config.upstream.probe).toEqual({
       intervalMs: 45_000,
       timeoutMs: 10_000,
-      reportStatus: {
-        tokenFile: '/var/run/secrets/portcullis/serviceaccount/token',
-        caFile: '/var/run/secrets/portcullis/serviceaccount/ca.crt',
-      },
+      reportStatus: { tokenFile: TOKEN_FILE, caFile: CA_FILE },
     });
-    expect(r.children.role?.rules).toEqual([
+    expect(r.children.gatewayRole?.rules).toEqual([
       {
         apiGroups: ['portcullis.dev'],
         resources: ['mcpservers/status'],
@@ -156,12 +153,15 @@ describe('spec.external', () => {
         verbs: ['patch'],
       },
     ]);
-    expect(r.children.roleBinding).toMatchObject({
+    expect(r.children.gatewayRoleBinding).toMatchObject({
       roleRef: { kind: 'Role', name: 'everything' },
       subjects: [{ kind: 'ServiceAccount', name: 'everything', namespace: 'team-a' }],
     });
     const hosted = renderServer({ server: server(), policies: [], defaults: defaults() });
-    expect(hosted.ok && [hosted.children.role, hosted.config.upstream.probe]).toEqual([undefined, undefined]);
+    expect(hosted.ok && [hosted.children.gatewayRole, hosted.config.upstream.probe]).toEqual([
+      undefined,
+      undefined,
+    ]);
   });
 
   it("puts the cluster's guardrails (ClusterMcpPolicy) first in the gateway's rules, as for hosted servers", () => {

@@ -89,8 +89,8 @@ describe('buildSidecarConfig', () => {
     ]);
     expect(config.authentication.serviceAccounts).toMatchObject({
       audiences: [url, 'mcp-clients'],
-      tokenFile: '/var/run/secrets/portcullis/serviceaccount/token',
-      caFile: '/var/run/secrets/portcullis/serviceaccount/ca.crt',
+      tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
     });
     expect(config.authentication.apiKeysFile).toBe('/etc/portcullis/api-keys/keys.yaml');
     expect(config.authentication.allowAnonymous).toBe(true);

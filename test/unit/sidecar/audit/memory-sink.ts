@@ -1,4 +1,4 @@
-import type { AuditSink, SinkFormat, SinkRecord } from '../../../../sidecar/src/audit/sinks/sink.ts';
+import type { AuditSink, SinkFormat, SinkRecord } from '../../../../sidecar/src/audit/sink.ts';
 
 // An in-process sink for testing the auditor's queueing: it keeps what it receives and can be
 // switched down (every write rejects) and up again.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditInput } from '../../../../sidecar/src/audit/event.ts';
 import { createAuditRecorder, toAuditInput } from '../../../../sidecar/src/audit/recorder.ts';
-import type { McpRecord } from '../../../../sidecar/src/pipeline/record.ts';
+import type { McpRecord } from '../../../../sidecar/src/record/mcp-record.ts';
 
 const record = (overrides: Partial<McpRecord> = {}): McpRecord => ({
   startedAt: Date.UTC(2026, 0, 1),

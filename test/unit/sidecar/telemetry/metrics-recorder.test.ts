@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { McpRecord } from '../../../../sidecar/src/pipeline/record.ts';
+import type { McpRecord } from '../../../../sidecar/src/record/mcp-record.ts';
 import { createRuleLabels, createToolLabels } from '../../../../sidecar/src/telemetry/labels.ts';
 import { createSidecarMetrics } from '../../../../sidecar/src/telemetry/metrics.ts';
 import { createMetricsRecorder } from '../../../../sidecar/src/telemetry/metrics-recorder.ts';

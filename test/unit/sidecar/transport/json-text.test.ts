@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { foldKey, scanJsonText } from '../../../../sidecar/src/transport/json-text.ts';
+import { foldKey, scanJsonText, type WatchedMembers } from '../../../../sidecar/src/transport/json-text.ts';
 
 // The raw-text scan that finds what JSON.parse hides: each case names what another parser (Go's
 // encoding/json, Python's json, body-parser) would read differently from JavaScript.
 
 const LIMIT = 8;
-const scan = (text: string) => scanJsonText(text, LIMIT);
+const scan = (text: string) => scanJsonText(text, LIMIT).problem;
 
 describe('nesting depth', () => {
   it.each([
@@ -15,11 +15,13 @@ describe('nesting depth', () => {
     ['brackets inside strings do not count', '{"a":"[[[[[[[["}', 1, undefined],
     ['escaped quote keeps the string open', '{"a":"\\"[[[["}', 1, undefined],
   ])('%s', (_name, text, limit, kind) => {
-    expect(scanJsonText(text, limit)?.kind).toBe(kind);
+    expect(scanJsonText(text, limit).problem?.kind).toBe(kind);
   });
 
   it('reports depth even after another problem, so JSON.parse never sees a deep body', () => {
-    expect(scanJsonText(`{"a":1,"a":2,"b":${'['.repeat(20)}${']'.repeat(20)}}`, LIMIT)?.kind).toBe('depth');
+    expect(scanJsonText(`{"a":1,"a":2,"b":${'['.repeat(20)}${']'.repeat(20)}}`, LIMIT).problem?.kind).toBe(
+      'depth',
+    );
   });
 });
 
@@ -79,6 +81,56 @@ describe('what every parser reads alike passes', () => {
     ['an escaped quote before a name', '{"a":"x\\\\","b":1}'],
   ])('%s', (_name, text) => {
     expect(scan(text)).toBeUndefined();
+  });
+});
+
+describe('members that read as watched ones', () => {
+  const folds = (...names: string[]) => new Map(names.map((n) => [foldKey(n), n]));
+  const watched: WatchedMembers = {
+    folds: folds('method', 'params'),
+    below: new Map([['params', { folds: folds('name', 'uri') }]]),
+  };
+  const disguised = (text: string) => scanJsonText(text, LIMIT, watched).disguised;
+
+  it.each([
+    ['a member of the top-level object', '{"Method":"x"}', [[0, 'member "Method" reads as "method"']]],
+    ['a long-s spelling', '{"params":{"ſname":1,"uri":"a"}}', undefined],
+    ['an escaped spelling', '{"\u004dethod":"x"}', [[0, 'member "Method" reads as "method"']]],
+    ['a member of a watched object below', '{"params":{"URI":"a"}}', [[0, 'member "URI" reads as "uri"']]],
+    [
+      'the element itself before the object below it, whatever the text order',
+      '{"params":{"NAME":"a"},"METHOD":"x"}',
+      [[0, 'member "METHOD" reads as "method"']],
+    ],
+    [
+      'the first in text order within one object',
+      '{"Params":{},"Method":"x"}',
+      [[0, 'member "Params" reads as "params"']],
+    ],
+    [
+      'each element of a top-level array by its index',
+      '[{"method":"a"},1,{"Method":"b"},{"params":{"Name":"c"}}]',
+      [
+        [2, 'member "Method" reads as "method"'],
+        [3, 'member "Name" reads as "name"'],
+      ],
+    ],
+    [
+      'not in unwatched objects below',
+      '{"params":{"arguments":{"Name":"a"}},"result":{"Method":1}}',
+      undefined,
+    ],
+    ['not in objects inside arrays below', '{"params":[{"Name":"a"}]}', undefined],
+    ['not in nested top-level arrays', '[[{"Method":"a"}]]', undefined],
+    ['not for the watched names themselves', '{"method":"a","params":{"name":"b","uri":"c"}}', undefined],
+  ])('%s', (_name, text, expected) => {
+    expect(disguised(text)).toEqual(
+      expected === undefined ? undefined : new Map(expected as [number, string][]),
+    );
+  });
+
+  it('is not looked for without watched members', () => {
+    expect(scanJsonText('{"Method":"x"}', LIMIT).disguised).toBeUndefined();
   });
 });
 

@@ -58,14 +58,44 @@ describe('members a case-insensitive parser reads as decided-on ones', () => {
       { jsonrpc: '2.0', id: 9, method: 'tools/list', params: { 'cur\u017for': 'x' } },
     ],
   ])('refuses %s', (_name, message) => {
-    expect(classify(message)).toMatch(/reads as/);
+    expect(parseJsonRpc(JSON.stringify(message), limits)).toMatchObject({
+      ok: false,
+      code: 'INVALID_REQUEST',
+      detail: expect.stringMatching(/reads as/),
+    });
+  });
+
+  it('names the batch element', () => {
+    const batch = [
+      { jsonrpc: '2.0', id: 1, method: 'ping' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'e', Arguments: {} } },
+    ];
+    expect(parseJsonRpc(JSON.stringify(batch), limits)).toEqual({
+      ok: false,
+      code: 'INVALID_REQUEST',
+      id: 2,
+      detail: 'batch element 1: member "Arguments" reads as "arguments"',
+    });
+  });
+
+  it('refuses an earlier invalid element first', () => {
+    const batch = [
+      { jsonrpc: '1.0', id: 1, method: 'ping' },
+      { jsonrpc: '2.0', id: 2, Method: 'tools/call' },
+    ];
+    expect(parseJsonRpc(JSON.stringify(batch), limits)).toMatchObject({ id: 1, detail: /jsonrpc must be/ });
   });
 
   it('accepts members no decision reads, whatever their case', () => {
-    expect(
-      classify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'e', Task: {}, extra: 1 } }),
-    ).toMatchObject({
-      kind: 'request',
+    const message = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'e', Task: {}, extra: 1 },
+    };
+    expect(parseJsonRpc(JSON.stringify(message), limits)).toMatchObject({
+      ok: true,
+      messages: [{ kind: 'request' }],
     });
   });
 });

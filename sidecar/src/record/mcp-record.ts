@@ -1,5 +1,5 @@
 import type { Principal } from '../contract/principal.ts';
-import type { JsonRpcId, ProxyErrorCode } from '../errors.ts';
+import type { JsonRpcId, ProxyErrorCode } from '../transport/errors.ts';
 
 // One record per MCP message (or per refused HTTP request when no message could be read): the single
 // request context that audit, metrics and traces read. Shaped after the audit event's input so

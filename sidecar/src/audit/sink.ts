@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../event.ts';
+import type { AuditEvent } from './event.ts';
 
 // What every sink implements. A sink only transports: the delivery queue in front of it owns retry,
 // backoff, bounds and counting. write() is never called concurrently for one sink and must reject when
