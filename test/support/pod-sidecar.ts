@@ -17,9 +17,11 @@ import { kubectl, kubectlJson } from './kube.ts';
 // A rendered McpServer's sidecar run as its pod would run it, on the host: the operator's Deployment
 // and ConfigMap read back from the real API server, every volume the sidecar container mounts laid
 // out in a folder as the kubelet would (ConfigMap and Secret keys, the projected ServiceAccount token
-// and cluster CA), the configuration's mount paths pointed at that folder, and
-// `node sidecar/src/main.ts --config` started with the pod's environment (KUBERNETES_SERVICE_HOST,
-// POD_NAME). Only the listen addresses change (free loopback ports).
+// and cluster CA, the downward API), the configuration's mount paths pointed at that folder, and
+// `node sidecar/src/main.ts --config` started with the pod's environment (POD_NAME, POD_NAMESPACE).
+// Only the listen addresses change (free loopback ports), and the Kubernetes client finds the pod's
+// ServiceAccount through $KUBECONFIG (a token of that ServiceAccount), as a sidecar outside a pod does:
+// on the host there is no in-cluster token at the standard path.
 
 const SIDECAR_CONTAINER = 'portcullis-sidecar';
 const CONFIG_FILE = 'sidecar.json';
@@ -66,7 +68,13 @@ async function writeItems(
 }
 
 /** One volume's files, as the kubelet writes them. */
-async function layOut(namespace: string, serviceAccount: string, volume: V1Volume, dir: string) {
+async function layOut(
+  namespace: string,
+  serviceAccount: string,
+  podName: string,
+  volume: V1Volume,
+  dir: string,
+) {
   await mkdir(dir, { recursive: true });
   if (volume.emptyDir) return;
   if (volume.configMap) {
@@ -89,6 +97,14 @@ async function layOut(namespace: string, serviceAccount: string, volume: V1Volum
       // cluster's kubelet would use the rendered audience, which names the same API server).
       const token = await kubectl(['-n', namespace, 'create', 'token', serviceAccount]);
       await writeFile(join(dir, source.serviceAccountToken.path), token.trim());
+    } else if (source.downwardAPI) {
+      const fields: Record<string, string> = { 'metadata.namespace': namespace, 'metadata.name': podName };
+      for (const item of source.downwardAPI.items ?? []) {
+        const value = fields[item.fieldRef?.fieldPath ?? ''];
+        if (value === undefined)
+          throw new Error(`volume ${volume.name}: downward API field ${item.fieldRef?.fieldPath}`);
+        await writeFile(join(dir, item.path), value);
+      }
     } else {
       throw new Error(`volume ${volume.name}: a projected source this helper does not lay out`);
     }
@@ -110,8 +126,9 @@ export async function startPodSidecar(opts: PodSidecarOptions): Promise<PodSidec
     local: join(root, 'volumes', m.name),
     volume: pod?.volumes?.find((v) => v.name === m.name) as V1Volume,
   }));
+  const podName = `${server}-7f9c4d-test`;
   const syncVolumes = async () => {
-    for (const m of mounts) await layOut(namespace, serviceAccount, m.volume, m.local);
+    for (const m of mounts) await layOut(namespace, serviceAccount, podName, m.volume, m.local);
   };
   await syncVolumes();
 
@@ -136,20 +153,28 @@ export async function startPodSidecar(opts: PodSidecarOptions): Promise<PodSidec
   const file = join(root, 'sidecar.json');
   await writeFile(file, JSON.stringify(config));
 
-  const kc = new KubeConfig();
-  kc.loadFromFile(opts.kubeconfig);
-  const apiServer = new URL(kc.getCurrentCluster()?.server ?? '');
-  const podName = `${server}-7f9c4d-test`;
-  const { KUBECONFIG: _notInAPod, ...hostEnv } = process.env;
+  const admin = new KubeConfig();
+  admin.loadFromFile(opts.kubeconfig);
+  const cluster = admin.getCurrentCluster();
+  if (cluster === null) throw new Error('no cluster in the kubeconfig');
+  const token = (await kubectl(['-n', namespace, 'create', 'token', serviceAccount])).trim();
+  const podIdentity = new KubeConfig();
+  podIdentity.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: serviceAccount, token }],
+    contexts: [{ name: serviceAccount, cluster: cluster.name, user: serviceAccount }],
+    currentContext: serviceAccount,
+  });
+  const kubeconfig = join(root, 'kubeconfig.json');
+  await writeFile(kubeconfig, podIdentity.exportConfig());
   const child: ChildProcess = spawn(process.execPath, ['sidecar/src/main.ts', '--config', file], {
     cwd: new URL('../../', import.meta.url).pathname,
     env: {
-      ...hostEnv,
+      ...process.env,
       LOG_LEVEL: 'info',
       POD_NAME: podName,
       POD_NAMESPACE: namespace,
-      KUBERNETES_SERVICE_HOST: apiServer.hostname,
-      KUBERNETES_SERVICE_PORT: apiServer.port || '443',
+      KUBECONFIG: kubeconfig,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,7 +4,7 @@ import { type SidecarConfig, Upstream } from '../../../sidecar/src/contract/inde
 import type { ExternalSource } from '../api/external-source.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
-import { CA_FILE, RESTART_HASH_ANNOTATION, SIDECAR_CONTAINER, TOKEN_FILE } from './layout.ts';
+import { RESTART_HASH_ANNOTATION, SIDECAR_CONTAINER } from './layout.ts';
 import { childLabels, childMeta, selectorLabels } from './meta.ts';
 import { restartHash } from './render-configmap.ts';
 import { resources, sidecarContainer, sidecarVolumes } from './render-deployment.ts';
@@ -37,7 +37,7 @@ export function upstreamCaVolume(
 
 /**
  * Pure: the sidecar's upstream section for spec.external. The gateway probes the upstream and
- * reports into the McpServer's status with the pod's projected token (docs/external-servers.md).
+ * reports into the McpServer's status with the pod's ServiceAccount token (docs/external-servers.md).
  */
 export function externalUpstream(server: McpServer, external: ExternalSource): SidecarConfig['upstream'] {
   const tls = external.tls;
@@ -53,7 +53,7 @@ export function externalUpstream(server: McpServer, external: ExternalSource): S
     ...(auth ? { auth } : {}),
     probe: {
       intervalMs: external.probeIntervalSeconds * 1000,
-      reportStatus: { tokenFile: TOKEN_FILE, caFile: CA_FILE },
+      reportStatus: true,
     },
   }) as SidecarConfig['upstream'];
 }

@@ -131,7 +131,7 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
     if (up.processes) issues.push({ path: '/upstream/processes', message: 'only for the stdio transport' });
     if (up.launcher) issues.push({ path: '/upstream/launcher', message: 'only for the stdio transport' });
   }
-  if (up.probe?.reportStatus && config.server.namespace === undefined)
+  if (up.probe?.reportStatus === true && config.server.namespace === undefined)
     issues.push({ path: '/server/namespace', message: 'required to report the probe into McpServer status' });
   for (const [i, h] of (up.headers ?? []).entries()) {
     const lower = h.name.toLowerCase();

@@ -20,23 +20,11 @@ export const UpstreamProbe = Type.Object(
       default: 10_000,
       description: 'Time one probe may take, connect to initialize result (ms).',
     }),
-    reportStatus: Type.Optional(
-      Type.Object(
-        {
-          tokenFile: Type.String({
-            minLength: 1,
-            description:
-              "ServiceAccount token (API server audience) the report is written with; $KUBECONFIG instead when set (a sidecar outside a pod). RBAC: get and patch of this McpServer's status only.",
-          }),
-          caFile: Type.String({ minLength: 1, description: "The API server's CA bundle." }),
-        },
-        {
-          additionalProperties: false,
-          description:
-            'Write each changed result into status.upstream of the McpServer server.name in server.namespace (server-side apply, field manager portcullis-gateway).',
-        },
-      ),
-    ),
+    reportStatus: Type.Boolean({
+      default: false,
+      description:
+        "Write each changed result into status.upstream of the McpServer server.name in server.namespace (server-side apply, field manager portcullis-gateway), with the pod's ServiceAccount ($KUBECONFIG outside a pod). RBAC: patch of that McpServer's status only.",
+    }),
   },
   {
     additionalProperties: false,

@@ -297,7 +297,6 @@ function startUpstreamProbe(
   const settings = config.upstream.probe;
   if (settings === undefined || config.upstream.transport === 'stdio') return undefined;
   const server = config.server.name;
-  const report = settings.reportStatus;
   return startProbeLoop(settings, {
     async target() {
       const { config: cfg, credentials, upstreamHeaders } = holder.runtime;
@@ -320,16 +319,9 @@ function startUpstreamProbe(
       };
     },
     onResult: (r) => deps.metrics.upstreamUp.set({ server }, r.reachable ? 1 : 0),
-    report:
-      report === undefined
-        ? undefined
-        : mcpServerStatusReporter({
-            namespace: config.server.namespace as string,
-            name: server,
-            tokenFile: report.tokenFile,
-            caFile: report.caFile,
-            env: deps.env,
-          }),
+    report: settings.reportStatus
+      ? mcpServerStatusReporter({ namespace: config.server.namespace as string, name: server })
+      : undefined,
     pod: deps.env.POD_NAME,
     logger: deps.logger,
   });

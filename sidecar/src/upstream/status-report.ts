@@ -12,10 +12,8 @@ export const GATEWAY_FIELD_MANAGER = 'portcullis-gateway';
 export interface StatusReportTarget {
   readonly namespace: string;
   readonly name: string;
-  /** Projected token and CA of the pod; ignored when $KUBECONFIG is set (a sidecar outside a pod). */
-  readonly tokenFile: string;
-  readonly caFile: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
+  /** In a pod, its ServiceAccount (the standard token path); outside one, $KUBECONFIG. */
+  readonly kubeConfig?: KubeConfig;
 }
 
 /** The body of status.upstream (mirrors UpstreamReport of the McpServer API). */
@@ -51,35 +49,10 @@ export function boundedReport(report: UpstreamReport): UpstreamReport {
   };
 }
 
-function kubeConfigFor(target: StatusReportTarget): KubeConfig {
-  const kc = new KubeConfig();
-  if (target.env.KUBECONFIG) {
-    kc.loadFromDefault();
-    return kc;
-  }
-  const host = target.env.KUBERNETES_SERVICE_HOST;
-  const port = target.env.KUBERNETES_SERVICE_PORT ?? '443';
-  if (!host) throw new Error('upstream.probe.reportStatus: no KUBERNETES_SERVICE_HOST and no KUBECONFIG');
-  // As loadFromCluster does, with the pod's projected token (it rotates; the file is read per request).
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: 'in-cluster',
-        server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
-        caFile: target.caFile,
-      },
-    ],
-    users: [
-      { name: 'gateway', authProvider: { name: 'tokenFile', config: { tokenFile: target.tokenFile } } },
-    ],
-    contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'gateway' }],
-    currentContext: 'in-cluster',
-  });
-  return kc;
-}
-
 export function mcpServerStatusReporter(target: StatusReportTarget): StatusReporter {
-  const api = kubeConfigFor(target).makeApiClient(CustomObjectsApi);
+  const kc = target.kubeConfig ?? new KubeConfig();
+  if (target.kubeConfig === undefined) kc.loadFromDefault();
+  const api = kc.makeApiClient(CustomObjectsApi);
   const ssa = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
   return async (report) => {
     await api.patchNamespacedCustomObjectStatus(

@@ -4,7 +4,7 @@ import type { ClusterMcpPolicy } from '../../../../operator/src/api/cluster-mcp-
 import type { ExternalSource } from '../../../../operator/src/api/external-source.ts';
 import type { McpServerSpec } from '../../../../operator/src/api/mcp-server.ts';
 import { UPSTREAM_CA_FILE } from '../../../../operator/src/render/external.ts';
-import { CA_FILE, SIDECAR_CONTAINER, TOKEN_FILE } from '../../../../operator/src/render/layout.ts';
+import { SIDECAR_CONTAINER } from '../../../../operator/src/render/layout.ts';
 import { renderServer } from '../../../../operator/src/render/render-server.ts';
 import { UPSTREAM_AUTH_DIR } from '../../../../operator/src/render/upstream-auth.ts';
 import { validateConfig } from '../../../../sidecar/src/config/load.ts';
@@ -143,7 +143,7 @@ describe('spec.external', () => {
     expect(r.config.upstream.probe).toEqual({
       intervalMs: 45_000,
       timeoutMs: 10_000,
-      reportStatus: { tokenFile: TOKEN_FILE, caFile: CA_FILE },
+      reportStatus: true,
     });
     expect(r.children.gatewayRole?.rules).toEqual([
       {

@@ -110,7 +110,7 @@ describe('parseConfig', () => {
     ],
     [
       'a probe report without the server namespace',
-      (c) => Object.assign(c.upstream, { probe: { reportStatus: { tokenFile: '/t', caFile: '/c' } } }),
+      (c) => Object.assign(c.upstream, { probe: { reportStatus: true } }),
       '/server/namespace',
     ],
     [

@@ -20,7 +20,7 @@ function loop(results: ProbeResult[], failWrites: number[] = []) {
   let probes = 0;
   let writes = 0;
   const l = startProbeLoop(
-    { intervalMs: 3_600_000, timeoutMs: 1_000 },
+    { intervalMs: 3_600_000, timeoutMs: 1_000, reportStatus: true },
     {
       target: async () => ({ url: URL, transport: 'streamable-http', headers: {}, timeoutMs: 1_000 }),
       probe: async () => results[probes++] as ProbeResult,
