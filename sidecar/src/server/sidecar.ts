@@ -22,6 +22,7 @@ import { createUpstreamClient, type UpstreamClient } from '../upstream/http.ts';
 import { type ProbeLoop, startProbeLoop } from '../upstream/probe-loop.ts';
 import { mcpServerStatusReporter } from '../upstream/status-report.ts';
 import { type StdioBridge, startStdioBridge } from '../upstream/stdio-bridge.ts';
+import { tlsFetch } from '../upstream/tls-fetch.ts';
 import { createAdminApp } from './admin.ts';
 import { createApp, type RuntimeHolder } from './app.ts';
 import { createReload, watchAndReload } from './hot-reload.ts';
@@ -149,6 +150,10 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   // main.ts starts the SDK first; without one, spans would cost CPU on every call and record nothing.
   const tracing = sdkInstalled() ? createMcpTracing() : undefined;
   const ownUpstreamHeaders = bridge?.headers;
+  const pinningFetch =
+    config.upstream.tls === undefined
+      ? undefined
+      : tlsFetch(config.upstream.tls, config.upstream.connectTimeoutMs);
   const pinning =
     config.pinning === undefined || config.pinning.mode === 'Off'
       ? undefined
@@ -161,6 +166,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
             { ...resolveInjectedHeaders(config, env), ...ownUpstreamHeaders },
             () => credentials,
           ),
+          // An https upstream with a private CA: the pinning session trusts what calls trust.
+          ...(pinningFetch ? { upstreamFetch: pinningFetch.fetch } : {}),
           metrics,
           logger,
           audit: auditor === undefined ? undefined : (input) => auditor.record(input),
@@ -212,6 +219,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       upstream.close(),
       bridge?.close(),
       pinning?.close(),
+      pinningFetch?.close(),
     ]);
     throw err;
   }
@@ -266,6 +274,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     await app.close();
     await admin.close();
     await pinning?.close();
+    await pinningFetch?.close();
     holder.authenticator.close();
     holder.runtime.credentials?.close();
     await holder.runtime.upstream.close().catch(() => {});
@@ -273,16 +282,6 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     await auditor?.close();
   }
 }
-
-/** The caller the gateway's own credential is asked for: modes that ignore the caller only. */
-const GATEWAY_PRINCIPAL = {
-  subject: 'portcullis-gateway',
-  name: 'portcullis-gateway',
-  groups: [],
-  method: 'anonymous',
-  scopes: [],
-  claims: {},
-} as const;
 
 /** upstream.probe of an HTTP upstream, on the configuration in force at each probe. */
 function startUpstreamProbe(
@@ -300,21 +299,18 @@ function startUpstreamProbe(
   return startProbeLoop(settings, {
     async target() {
       const { config: cfg, credentials, upstreamHeaders } = holder.runtime;
-      let own: Readonly<Record<string, string>> = {};
-      // Per-caller modes have no credential of the gateway's own: the probe goes without.
-      if (credentials?.mode === 'headers' || credentials?.mode === 'clientCredentials') {
-        own = await credentials
-          .credentialFor({ principal: GATEWAY_PRINCIPAL, subjectToken: undefined })
-          .then((c) => c.headers)
-          .catch(() => ({}));
-      }
+      // The gateway's own credential at most (ownHeaders: never a caller's); if it cannot be had
+      // (a token endpoint down), the probe goes with the static headers and says what it gets.
+      const headers = await ownHeaders(upstreamHeaders, () => credentials)().catch(() => ({
+        ...upstreamHeaders,
+      }));
       const tls = cfg.upstream.tls;
       return {
         url: cfg.upstream.url as string,
         transport: cfg.upstream.transport as 'streamable-http' | 'sse',
         ...(tls?.caFile ? { caFile: tls.caFile } : {}),
         ...(tls?.serverName ? { serverName: tls.serverName } : {}),
-        headers: { ...upstreamHeaders, ...own },
+        headers,
         timeoutMs: settings.timeoutMs,
       };
     },

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SidecarConfig } from '../../../sidecar/src/contract/config.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { generatePki, type Pki } from '../../cluster/pki.ts';
-import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
+import { ECHO_TOOLS, type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import {
   allow,
   collectRecords,
@@ -134,5 +134,21 @@ describe('the upstream CA bundle file', () => {
     const caFile = join(dir, 'broken-ca.crt');
     writeFileSync(caFile, 'not a certificate\n');
     await expect(sidecarFor(withTls({ caFile }))).rejects.toThrow(/broken-ca\.crt: no PEM certificate/);
+  });
+});
+
+describe('pinning of an external server over TLS with a private CA', () => {
+  it('reads the definitions with its own session through the configured CA, before any client lists', async () => {
+    const cfg = withTls({ caFile: pki.caCert, serverName: 'localhost' });
+    const s = await sidecarFor({ ...cfg, pinning: { mode: 'TrustOnFirstUse' } } as typeof cfg);
+    try {
+      const pinned = async () =>
+        /portcullis_sidecar_pinned_definitions\{[^}]*kind="tool"[^}]*state="pinned"[^}]*\} (\d+)/.exec(
+          await (await fetch(`${s.adminUrl}/metrics`)).text(),
+        )?.[1];
+      await expect.poll(pinned, { timeout: 10_000 }).toBe(String(ECHO_TOOLS.length));
+    } finally {
+      await s.close();
+    }
   });
 });
