@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,9 +9,10 @@ import {
   type V1Secret,
   type V1Volume,
 } from '@kubernetes/client-node';
+import type { SidecarConfig } from '../../sidecar/src/contract/index.ts';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
-import { stopChild, waitUntilServing } from './child-process.ts';
 import { kubectl, kubectlJson } from './kube.ts';
+import { spawnSidecar } from './sidecar-process.ts';
 
 // A rendered McpServer's sidecar run as its pod would run it, on the host: the operator's Deployment
 // and ConfigMap read back from the real API server, every volume the sidecar container mounts laid
@@ -143,15 +143,10 @@ export async function startPodSidecar(opts: PodSidecarOptions): Promise<PodSidec
     new RegExp(`"(${paths.map(quoteRegExp).join('|')})/`, 'g'),
     (_, path: string) => `"${byPath.get(path)}/`,
   );
-  const config = JSON.parse(text) as Record<string, unknown> & {
-    listen: { host: string; port: number };
-    admin: { host: string; port: number };
-  };
+  const config = JSON.parse(text) as SidecarConfig;
   const [port, adminPort] = [await freePort(), await freePort()];
   config.listen = { ...config.listen, host: '127.0.0.1', port };
   config.admin = { ...config.admin, host: '127.0.0.1', port: adminPort };
-  const file = join(root, 'sidecar.json');
-  await writeFile(file, JSON.stringify(config));
 
   const admin = new KubeConfig();
   admin.loadFromFile(opts.kubeconfig);
@@ -167,41 +162,21 @@ export async function startPodSidecar(opts: PodSidecarOptions): Promise<PodSidec
   });
   const kubeconfig = join(root, 'kubeconfig.json');
   await writeFile(kubeconfig, podIdentity.exportConfig());
-  const child: ChildProcess = spawn(process.execPath, ['sidecar/src/main.ts', '--config', file], {
-    cwd: new URL('../../', import.meta.url).pathname,
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'info',
-      POD_NAME: podName,
-      POD_NAMESPACE: namespace,
-      KUBECONFIG: kubeconfig,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const sidecar = await spawnSidecar(config, {
+    dir: root,
+    logLevel: 'info',
+    stdout: { file: join(root, 'stdout.log') },
+    env: { POD_NAME: podName, POD_NAMESPACE: namespace, KUBECONFIG: kubeconfig },
   });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-200_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const close = async () => {
-    await stopChild(child);
-    await rm(root, { recursive: true, force: true });
-  };
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
-  try {
-    await waitUntilServing(child, `${adminUrl}/readyz`, () => output);
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  const path = (config as { listen: { path?: string } }).listen.path ?? '/mcp';
   return {
-    url: `http://127.0.0.1:${port}${path}`,
-    adminUrl,
+    url: sidecar.url,
+    adminUrl: sidecar.adminUrl,
     podName,
-    output: () => output,
+    output: sidecar.stdout,
     syncVolumes,
-    close,
+    async close() {
+      await sidecar.close();
+      await rm(root, { recursive: true, force: true });
+    },
   };
 }

@@ -12,7 +12,6 @@ import { hashApiKey } from '../../../sidecar/src/authn/index.ts';
 import { generatePki, type Pki } from '../../cluster/pki.ts';
 import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import { createNamespace, eventually, KubectlError, kubectl } from '../../support/kube.ts';
-import { type PodSidecar, startPodSidecar } from '../../support/pod-sidecar.ts';
 import {
   applyCrds,
   applyManifest,
@@ -22,7 +21,8 @@ import {
   type ServerView,
   serverReady,
   startOperator,
-} from './harness.ts';
+} from '../../support/operator.ts';
+import { type PodSidecar, startPodSidecar } from '../../support/pod-sidecar.ts';
 
 // An external MCP server governed through spec.external on the real control plane: a real MCP server
 // on loopback over TLS with a test CA stands in for a vendor's. The operator renders the gateway; its
