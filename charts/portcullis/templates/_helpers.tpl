@@ -90,8 +90,10 @@ Status: applied to the status subresource. Events: created. Leases live in a Rol
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
-# The Role and RoleBinding that let a server's sidecars get and patch its pins ConfigMap, by name
-# (render-pins.ts); the API server lets the operator grant that because it holds both verbs itself.
+# Roles and RoleBindings a server's sidecars get, each limited by resourceNames: get and patch of
+# its pins ConfigMap (render-pins.ts), and, for an external server's gateway, patch of its own
+# McpServer's status (render-gateway-rbac.ts). The API server lets the operator grant them because it
+# holds those verbs itself: no escalate, no bind.
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]

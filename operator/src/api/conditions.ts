@@ -11,6 +11,8 @@ export const ServerCondition = {
   Degraded: 'Degraded',
   /** Every definition the sidecars see matches its pin (docs/pinning.md); absent while no sidecar reported. */
   ToolsPinned: 'ToolsPinned',
+  /** External servers: the gateway's last probe of the upstream (MCP initialize over the configured TLS) succeeded. */
+  UpstreamReachable: 'UpstreamReachable',
 } as const;
 export type ServerConditionType = (typeof ServerCondition)[keyof typeof ServerCondition];
 
@@ -57,6 +59,12 @@ export const ServerReason = {
   AwaitingReport: 'AwaitingReport',
   /** ToolsPinned=False: spec.tools.pinning.mode is Off; definitions are passed as the server sends them. */
   PinningOff: 'PinningOff',
+  /** UpstreamReachable=True: a gateway pod reached the upstream; the message names it (serverInfo, protocol revision). */
+  Reachable: 'Reachable',
+  /** UpstreamReachable=False, Degraded=True: a gateway pod could not reach the upstream (TLS trust, name, connection, HTTP status); calls get a JSON-RPC error. */
+  Unreachable: 'Unreachable',
+  /** UpstreamReachable=Unknown: no gateway pod has reported a probe of the current URL yet. */
+  NoReport: 'NoReport',
 } as const;
 export type ServerReason = (typeof ServerReason)[keyof typeof ServerReason];
 

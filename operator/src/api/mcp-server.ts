@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { type CaptureLevel, Pin, PinningMode, RateLimit } from '../../../sidecar/src/contract/index.ts';
+import { ExternalSource } from './external-source.ts';
 import { API_VERSION } from './group.ts';
 import { HostedSource } from './hosted-source.ts';
 import { Conditions, ObjectMeta, text } from './kube-types.ts';
@@ -14,7 +15,7 @@ export const MCP_SERVER_KIND = 'McpServer';
 /** Audit payload capture (the sidecar's levels), least to most. A server may raise the cluster's level, never lower it. */
 export const CAPTURE_LEVELS: readonly CaptureLevel[] = ['none', 'metadata', 'redacted', 'full'];
 
-// Declared so the exactly-one-source rule already covers them; their fields arrive in a later version.
+// Declared so the exactly-one-source rule already covers it; its fields arrive in a later version.
 const reservedSource = (what: string) =>
   Type.Object({}, { description: `${what} Not supported by this version yet; setting it is refused.` });
 
@@ -94,7 +95,7 @@ export type ServerAuthentication = Type.Static<typeof ServerAuthentication>;
 export const McpServerSpec = Type.Object(
   {
     hosted: Type.Optional(HostedSource),
-    external: Type.Optional(reservedSource('A remote MCP endpoint governed through a gateway.')),
+    external: Type.Optional(ExternalSource),
     compose: Type.Optional(reservedSource('An endpoint composed of tools of other McpServers.')),
     authentication: Type.Optional(ServerAuthentication),
     upstreamAuth: Type.Optional(UpstreamAuthSpec),
@@ -161,8 +162,8 @@ export const McpServerSpec = Type.Object(
         message: 'set exactly one of spec.hosted, spec.external, spec.compose',
       },
       {
-        rule: '!has(self.external) && !has(self.compose)',
-        message: 'spec.external and spec.compose are not supported by this version; use spec.hosted',
+        rule: '!has(self.compose)',
+        message: 'spec.compose is not supported by this version; use spec.hosted or spec.external',
       },
       {
         rule: "!has(self.upstreamAuth) || !has(self.hosted) || self.hosted.transport != 'stdio'",
@@ -175,6 +176,35 @@ export type McpServerSpec = Type.Static<typeof McpServerSpec>;
 
 export const SERVER_PHASES = ['Pending', 'Progressing', 'Ready', 'Degraded', 'Failed'] as const;
 export type ServerPhase = (typeof SERVER_PHASES)[number];
+
+/**
+ * What a gateway pod last saw of its external upstream, written by the gateway itself (status
+ * subresource, its own field manager, RBAC limited to this server): the operator never reaches
+ * external URLs (docs/external-servers.md). The operator turns it into the UpstreamReachable condition.
+ */
+export const UpstreamReport = Type.Object(
+  {
+    url: text('The upstream URL probed (the configuration the report is about).', { maxLength: 2048 }),
+    reachable: Type.Boolean({
+      description: 'The upstream answered MCP initialize over a verified connection.',
+    }),
+    serverInfo: Type.Optional(
+      Type.Object(
+        {
+          name: text('serverInfo.name the upstream reported.', { maxLength: 256 }),
+          version: Type.Optional(text('serverInfo.version the upstream reported.', { maxLength: 256 })),
+        },
+        { description: 'The upstream as it names itself in its initialize result.' },
+      ),
+    ),
+    protocolVersion: Type.Optional(text('MCP protocol revision the upstream agreed to.', { maxLength: 64 })),
+    message: Type.Optional(text('Why it is not reachable, or what limited the probe.')),
+    pod: Type.Optional(text('The gateway pod that reported.', { maxLength: 253 })),
+    probeTime: Type.Optional(Type.String({ format: 'date-time', description: 'When the probe ran.' })),
+  },
+  { description: 'The external upstream as the gateway last probed it.' },
+);
+export type UpstreamReport = Type.Static<typeof UpstreamReport>;
 
 export const McpServerStatus = Type.Object(
   {
@@ -207,6 +237,7 @@ export const McpServerStatus = Type.Object(
       }),
     ),
     replicas: Type.Optional(Type.Integer({ minimum: 0, description: 'Pods of the server.' })),
+    upstream: Type.Optional(UpstreamReport),
     readyReplicas: Type.Optional(Type.Integer({ minimum: 0, description: 'Pods that are ready.' })),
     tools: Type.Optional(ToolsStatus),
   },

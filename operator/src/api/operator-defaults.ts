@@ -102,6 +102,18 @@ export const OperatorDefaults = Type.Object(
       { default: {} },
     ),
     limits: Type.Optional(Limits),
+    gateway: Type.Object(
+      {
+        apiServerPorts: Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), {
+          default: [443, 6443],
+          minItems: 1,
+          maxItems: 8,
+          description:
+            "Ports of the Kubernetes API server as a NetworkPolicy sees them (the kubernetes Service's port and its endpoints'): gateways of external servers may reach them, to report the upstream's state and verify ServiceAccount tokens.",
+        }),
+      },
+      { default: {}, description: 'Gateways of external servers (spec.external).' },
+    ),
     monitoring: Type.Object(
       {
         namespace: Type.Optional(

@@ -79,6 +79,8 @@ export function renderFor(defaults: OperatorDefaults) {
     // Apply order: what the pods mount and run as first, then the pods, then the ways in.
     const objects = [
       c.serviceAccount,
+      c.gatewayRole,
+      c.gatewayRoleBinding,
       c.configMap,
       c.pinsConfigMap,
       c.pinsRole,
@@ -92,7 +94,7 @@ export function renderFor(defaults: OperatorDefaults) {
       ok: true,
       objects: objects.filter((o) => o !== undefined) as KubeObject[],
       url: result.url,
-      replicas: server.spec.hosted?.replicas ?? 1,
+      replicas: (server.spec.hosted ?? server.spec.external)?.replicas ?? 1,
     };
   };
 }
@@ -252,7 +254,7 @@ export class Operator {
         namespace: s.metadata.namespace ?? '',
         name: s.metadata.name,
         phase: s.status?.phase ?? 'Pending',
-        replicas: s.spec.hosted?.replicas ?? 0,
+        replicas: (s.spec.hosted ?? s.spec.external)?.replicas ?? 0,
       }));
   }
 

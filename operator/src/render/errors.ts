@@ -4,7 +4,7 @@ import type { ServerReason } from '../api/conditions.ts';
 // renderers are pure); the controller turns it into Ready=False with the reason and message.
 
 export type RenderErrorCode =
-  | 'RENDER_UNSUPPORTED_SOURCE' // spec.external / spec.compose: not implemented yet
+  | 'RENDER_UNSUPPORTED_SOURCE' // spec.compose: not implemented yet
   | 'RENDER_MISSING_FIELD' // a field the transport needs (port, command): the CRD's rules refuse it first
   | 'RENDER_PORT_CONFLICT' // the MCP server port is one the sidecar uses
   | 'RENDER_MISSING_METADATA'; // no uid or namespace: not an object read from the API server

@@ -1,3 +1,4 @@
+import type { ExternalSource } from '../api/external-source.ts';
 import type { HostedSource } from '../api/hosted-source.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
@@ -35,7 +36,7 @@ export const DEFAULT_PATHS = { 'streamable-http': '/mcp', sse: '/sse' } as const
 export type Endpoint = {
   /** Path clients use, the same on the sidecar and the MCP server. */
   path: string;
-  /** Where the sidecar forwards to, inside the pod. */
+  /** Where the sidecar forwards to: inside the pod (hosted) or the external URL. */
   upstreamUrl: string;
   /** In-cluster URL of the Service, which is also the RFC 8707 resource (the token audience). */
   url: string;
@@ -55,12 +56,26 @@ export function hostedEndpoint(
     hosted.transport === 'stdio'
       ? DEFAULT_PATHS['streamable-http']
       : (hosted.path ?? DEFAULT_PATHS[transport]);
-  const { name, namespace } = server.metadata;
-  const host = `${name}.${namespace}.svc.${defaults.clusterDomain}`;
-  const port = defaults.sidecar.servicePort === 80 ? '' : `:${defaults.sidecar.servicePort}`;
   return {
     path,
     upstreamUrl: `http://127.0.0.1:${hosted.port}${path}`,
-    url: `http://${host}${port}${path}`,
+    url: serviceUrl(server, defaults, path),
   };
+}
+
+/** Pure: the endpoint of an external server's gateway: /mcp (or /sse) on the Service, forwarding to spec.external.url. */
+export function externalEndpoint(
+  server: McpServer,
+  external: ExternalSource,
+  defaults: OperatorDefaults,
+): Endpoint {
+  const path = DEFAULT_PATHS[external.transport];
+  return { path, upstreamUrl: external.url, url: serviceUrl(server, defaults, path) };
+}
+
+function serviceUrl(server: McpServer, defaults: OperatorDefaults, path: string): string {
+  const { name, namespace } = server.metadata;
+  const host = `${name}.${namespace}.svc.${defaults.clusterDomain}`;
+  const port = defaults.sidecar.servicePort === 80 ? '' : `:${defaults.sidecar.servicePort}`;
+  return `http://${host}${port}${path}`;
 }

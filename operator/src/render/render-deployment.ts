@@ -24,7 +24,7 @@ import {
 import { childLabels, childMeta, selectorLabels } from './meta.ts';
 import { restartHash } from './render-configmap.ts';
 import { type StdioPod, stdioPod } from './stdio.ts';
-import { type RenderedUpstreamAuth, renderUpstreamAuth } from './upstream-auth.ts';
+import { renderUpstreamAuth } from './upstream-auth.ts';
 
 // The Deployment: the MCP server container with the Portcullis sidecar beside it. Hardened whatever
 // the McpServer says (non-root, read-only root filesystem, no privilege escalation, no capabilities,
@@ -35,7 +35,7 @@ import { type RenderedUpstreamAuth, renderUpstreamAuth } from './upstream-auth.t
 type Quantities = Record<string, string | number>;
 const quantities = (q: Quantities | undefined) =>
   q === undefined ? undefined : Object.fromEntries(Object.entries(q).map(([k, v]) => [k, String(v)]));
-const resources = (r: { requests?: Quantities; limits?: Quantities }) => ({
+export const resources = (r: { requests?: Quantities; limits?: Quantities }) => ({
   ...(r.requests ? { requests: quantities(r.requests) } : {}),
   ...(r.limits ? { limits: quantities(r.limits) } : {}),
 });
@@ -48,7 +48,10 @@ const VOLUMES = {
   tmp: 'tmp',
 } as const;
 
-function hardened(seccompProfile: V1SeccompProfile, ids: { runAsUser?: number } = {}): V1SecurityContext {
+export function hardened(
+  seccompProfile: V1SeccompProfile,
+  ids: { runAsUser?: number } = {},
+): V1SecurityContext {
   return {
     runAsNonRoot: true,
     ...(ids.runAsUser === undefined ? {} : { runAsUser: ids.runAsUser, runAsGroup: ids.runAsUser }),
@@ -110,13 +113,12 @@ function sidecarEnv(server: McpServer, defaults: OperatorDefaults): V1EnvVar[] {
   ];
 }
 
-function sidecarContainer(
+/** The sidecar container; `extraMounts` are what its upstream needs (launcher socket, credentials, CA). */
+export function sidecarContainer(
   server: McpServer,
   defaults: OperatorDefaults,
   seccomp: V1SeccompProfile,
-  withApiKeys: boolean,
-  stdio: StdioPod | undefined,
-  upstreamAuth: RenderedUpstreamAuth | undefined,
+  extraMounts: readonly V1VolumeMount[],
 ): V1Container {
   const { sidecar } = defaults;
   const probe = (path: string) => ({ httpGet: { path, port: PORT_NAMES.metrics } });
@@ -136,9 +138,10 @@ function sidecarContainer(
       { name: VOLUMES.config, mountPath: CONFIG_DIR, readOnly: true },
       { name: VOLUMES.token, mountPath: TOKEN_DIR, readOnly: true },
       { name: VOLUMES.sidecarTmp, mountPath: '/tmp' },
-      ...(withApiKeys ? [{ name: VOLUMES.apiKeys, mountPath: API_KEYS_DIR, readOnly: true }] : []),
-      ...(stdio?.sidecarMounts ?? []),
-      ...(upstreamAuth ? [upstreamAuth.mount] : []),
+      ...(server.spec.authentication?.apiKeys
+        ? [{ name: VOLUMES.apiKeys, mountPath: API_KEYS_DIR, readOnly: true }]
+        : []),
+      ...extraMounts,
     ],
     startupProbe: { ...probe('/healthz'), periodSeconds: 1, failureThreshold: 60 },
     livenessProbe: { ...probe('/healthz'), periodSeconds: 10, failureThreshold: 3 },
@@ -147,7 +150,8 @@ function sidecarContainer(
   };
 }
 
-function volumes(server: McpServer, hosted: HostedSource, defaults: OperatorDefaults): V1Volume[] {
+/** The sidecar's own volumes: configuration, projected token, /tmp, API keys. */
+export function sidecarVolumes(server: McpServer, defaults: OperatorDefaults): V1Volume[] {
   const apiKeys = server.spec.authentication?.apiKeys;
   return [
     { name: VOLUMES.config, configMap: { name: server.metadata.name } },
@@ -173,8 +177,6 @@ function volumes(server: McpServer, hosted: HostedSource, defaults: OperatorDefa
       },
     },
     { name: VOLUMES.sidecarTmp, emptyDir: { sizeLimit: '64Mi' } },
-    { name: VOLUMES.tmp, emptyDir: {} },
-    ...(hosted.writablePaths ?? []).map((_, i) => ({ name: `writable-${i}`, emptyDir: {} })),
     ...(apiKeys
       ? [
           {
@@ -227,17 +229,15 @@ export function renderDeployment(
           ...(stdio ? { initContainers: [stdio.initContainer] } : {}),
           containers: [
             mcpContainer(hosted, defaults, seccomp, stdio),
-            sidecarContainer(
-              server,
-              defaults,
-              seccomp,
-              server.spec.authentication?.apiKeys !== undefined,
-              stdio,
-              upstreamAuth,
-            ),
+            sidecarContainer(server, defaults, seccomp, [
+              ...(stdio?.sidecarMounts ?? []),
+              ...(upstreamAuth ? [upstreamAuth.mount] : []),
+            ]),
           ],
           volumes: [
-            ...volumes(server, hosted, defaults),
+            ...sidecarVolumes(server, defaults),
+            { name: VOLUMES.tmp, emptyDir: {} },
+            ...(hosted.writablePaths ?? []).map((_, i) => ({ name: `writable-${i}`, emptyDir: {} })),
             ...(stdio?.volumes ?? []),
             ...(upstreamAuth ? [upstreamAuth.volume] : []),
           ],

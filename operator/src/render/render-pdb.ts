@@ -1,5 +1,4 @@
 import type { V1PodDisruptionBudget } from '@kubernetes/client-node';
-import type { HostedSource } from '../api/hosted-source.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import { childMeta, selectorLabels } from './meta.ts';
 
@@ -9,9 +8,9 @@ import { childMeta, selectorLabels } from './meta.ts';
 
 export function renderPodDisruptionBudget(
   server: McpServer,
-  hosted: HostedSource,
+  replicas: number,
 ): V1PodDisruptionBudget | undefined {
-  if (hosted.replicas <= 1) return undefined;
+  if (replicas <= 1) return undefined;
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',

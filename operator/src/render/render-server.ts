@@ -9,19 +9,23 @@ import type {
 } from '@kubernetes/client-node';
 import type { SidecarConfig } from '../../../sidecar/src/contract/index.ts';
 import type { ClusterMcpPolicy } from '../api/cluster-mcp-policy.ts';
+import type { ExternalSource } from '../api/external-source.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
+import { gatewayEgressPorts } from './egress.ts';
 import { RenderError } from './errors.ts';
-import { hostedEndpoint } from './layout.ts';
+import { externalUpstream, renderGatewayDeployment } from './external.ts';
+import { externalEndpoint, hostedEndpoint } from './layout.ts';
 import { renderConfigMap } from './render-configmap.ts';
 import { renderDeployment } from './render-deployment.ts';
+import { renderGatewayRole, renderGatewayRoleBinding } from './render-gateway-rbac.ts';
 import { type NetworkPolicyObject, renderNetworkPolicy } from './render-network-policy.ts';
 import { renderPodDisruptionBudget } from './render-pdb.ts';
 import { renderPins } from './render-pins.ts';
 import { renderService } from './render-service.ts';
 import { renderServiceAccount } from './render-service-account.ts';
-import { buildSidecarConfig } from './sidecar-config.ts';
+import { buildSidecarConfig, hostedUpstream } from './sidecar-config.ts';
 
 // (McpServer, the policies that select it, cluster defaults) -> every child object, ready for
 // server-side apply. Pure: no clock, no I/O, same inputs give equal objects.
@@ -47,6 +51,9 @@ export type RenderedChildren = {
   pinsConfigMap: V1ConfigMap | undefined;
   pinsRole: V1Role | undefined;
   pinsRoleBinding: V1RoleBinding | undefined;
+  /** A gateway's right to report its upstream into this server's status (external servers only). */
+  gatewayRole?: V1Role;
+  gatewayRoleBinding?: V1RoleBinding;
 };
 
 export type RenderResult =
@@ -80,9 +87,14 @@ export function renderServer({
       `McpServer ${name} has no namespace or uid; render objects read from the API`,
     );
   }
+  if (server.spec.external)
+    return renderExternal(server, server.spec.external, policies, clusterPolicies, defaults);
   const hosted = server.spec.hosted;
   if (!hosted) {
-    return fail('RENDER_UNSUPPORTED_SOURCE', 'only spec.hosted is supported by this operator version');
+    return fail(
+      'RENDER_UNSUPPORTED_SOURCE',
+      'only spec.hosted and spec.external are supported by this operator version',
+    );
   }
   if (hosted.transport === 'stdio' && (hosted.command ?? []).length === 0) {
     return fail(
@@ -102,7 +114,8 @@ export function renderServer({
   }
 
   const endpoint = hostedEndpoint(server, hosted, defaults);
-  const config = buildSidecarConfig(server, hosted, policies, defaults, endpoint, clusterPolicies);
+  const upstream = hostedUpstream(server, hosted, endpoint);
+  const config = buildSidecarConfig(server, upstream, policies, defaults, endpoint, clusterPolicies);
   const pins = config.pinning?.mode === 'Off' ? undefined : renderPins(server);
   return {
     ok: true,
@@ -115,10 +128,43 @@ export function renderServer({
       deployment: renderDeployment(server, hosted, defaults, config),
       service: renderService(server, defaults),
       networkPolicy: renderNetworkPolicy(server, defaults),
-      podDisruptionBudget: renderPodDisruptionBudget(server, hosted),
+      podDisruptionBudget: renderPodDisruptionBudget(server, hosted.replicas),
       pinsConfigMap: pins?.configMap,
       pinsRole: pins?.role,
       pinsRoleBinding: pins?.roleBinding,
+    },
+  };
+}
+
+/** An external server: a gateway of the sidecar alone, its egress limited to what its configuration names. */
+function renderExternal(
+  server: McpServer,
+  external: ExternalSource,
+  policies: readonly McpPolicy[],
+  clusterPolicies: readonly ClusterMcpPolicy[],
+  defaults: OperatorDefaults,
+): RenderResult {
+  const endpoint = externalEndpoint(server, external, defaults);
+  const upstream = externalUpstream(server, external);
+  const config = buildSidecarConfig(server, upstream, policies, defaults, endpoint, clusterPolicies);
+  const pins = config.pinning?.mode === 'Off' ? undefined : renderPins(server);
+  return {
+    ok: true,
+    config,
+    url: endpoint.url,
+    policies: policies.map((p) => p.metadata.name).sort(),
+    children: {
+      serviceAccount: renderServiceAccount(server),
+      configMap: renderConfigMap(server, config),
+      deployment: renderGatewayDeployment(server, external, defaults, config),
+      service: renderService(server, defaults),
+      networkPolicy: renderNetworkPolicy(server, defaults, gatewayEgressPorts(config, defaults)),
+      podDisruptionBudget: renderPodDisruptionBudget(server, external.replicas),
+      pinsConfigMap: pins?.configMap,
+      pinsRole: pins?.role,
+      pinsRoleBinding: pins?.roleBinding,
+      gatewayRole: renderGatewayRole(server),
+      gatewayRoleBinding: renderGatewayRoleBinding(server),
     },
   };
 }

@@ -110,23 +110,29 @@ function capture(server: McpServer, defaults: OperatorDefaults): CaptureLevel {
   return CAPTURE_LEVELS.indexOf(wanted) > CAPTURE_LEVELS.indexOf(cluster) ? wanted : cluster;
 }
 
-/** Pure: the sidecar configuration of a hosted server served over HTTP at `endpoint`. */
-export function buildSidecarConfig(
+/** The upstream section of a hosted server: its container in the pod, or the stdio launcher. */
+export function hostedUpstream(
   server: McpServer,
   hosted: HostedSource,
+  endpoint: Endpoint,
+): SidecarConfig['upstream'] {
+  if (hosted.transport === 'stdio') return stdioUpstream(hosted);
+  return Value.Default(Upstream, {
+    transport: hosted.transport,
+    url: endpoint.upstreamUrl,
+    ...(server.spec.upstreamAuth ? { auth: renderUpstreamAuth(server.spec.upstreamAuth)?.auth } : {}),
+  }) as SidecarConfig['upstream'];
+}
+
+/** Pure: the sidecar configuration of a server served over HTTP at `endpoint`, forwarding to `upstream`. */
+export function buildSidecarConfig(
+  server: McpServer,
+  upstream: SidecarConfig['upstream'],
   policies: readonly McpPolicy[],
   defaults: OperatorDefaults,
   endpoint: Endpoint,
   clusterPolicies: readonly ClusterMcpPolicy[] = [],
 ): SidecarConfig {
-  const upstream =
-    hosted.transport === 'stdio'
-      ? stdioUpstream(hosted)
-      : (Value.Default(Upstream, {
-          transport: hosted.transport,
-          url: endpoint.upstreamUrl,
-          ...(server.spec.upstreamAuth ? { auth: renderUpstreamAuth(server.spec.upstreamAuth)?.auth } : {}),
-        }) as SidecarConfig['upstream']);
   return {
     apiVersion: CONFIG_API_VERSION,
     kind: 'SidecarConfig',

@@ -121,6 +121,7 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
       });
     }
     if (up.url) issues.push({ path: '/upstream/url', message: 'not allowed for the stdio transport' });
+    if (up.probe) issues.push({ path: '/upstream/probe', message: 'only for an HTTP upstream' });
     if (up.processes && up.processes.warm > up.processes.maxProcesses) {
       issues.push({ path: '/upstream/processes/warm', message: 'must not exceed maxProcesses' });
     }
@@ -130,6 +131,8 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
     if (up.processes) issues.push({ path: '/upstream/processes', message: 'only for the stdio transport' });
     if (up.launcher) issues.push({ path: '/upstream/launcher', message: 'only for the stdio transport' });
   }
+  if (up.probe?.reportStatus === true && config.server.namespace === undefined)
+    issues.push({ path: '/server/namespace', message: 'required to report the probe into McpServer status' });
   for (const [i, h] of (up.headers ?? []).entries()) {
     const lower = h.name.toLowerCase();
     if (HOP_OR_PROTOCOL_HEADERS.has(lower)) {

@@ -81,3 +81,4 @@ export {
   TokenExchangeAuth,
   UpstreamAuth,
 } from './upstream-auth.ts';
+export { UpstreamProbe } from './upstream-probe.ts';

@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { ms } from './fields.ts';
 import { UpstreamAuth } from './upstream-auth.ts';
+import { UpstreamProbe } from './upstream-probe.ts';
 
 // The configuration file's `upstream` section: the MCP server the sidecar forwards to (HTTP, or stdio
 // processes it or the launcher starts), the credentials, TLS and circuit breaker on the way there.
@@ -124,6 +125,7 @@ export const Upstream = Type.Object(
       ),
     ),
     auth: Type.Optional(UpstreamAuth),
+    probe: Type.Optional(UpstreamProbe),
     tls: Type.Optional(UpstreamTls),
     circuitBreaker: Type.Optional(CircuitBreaker),
     connectTimeoutMs: ms('Upstream connect timeout', 5_000),

@@ -17,6 +17,8 @@ export interface PinningDeps {
   readonly upstreamTransport: 'streamable-http' | 'sse';
   /** The sidecar's own headers for the upstream (own-headers.ts), per request. */
   readonly upstreamHeaders: () => Promise<Readonly<Record<string, string>>>;
+  /** How the sidecar's own session reaches the upstream (its TLS settings); default the global fetch. */
+  readonly upstreamFetch?: typeof fetch;
   readonly metrics: SidecarMetrics;
   readonly logger: Logger | undefined;
   readonly audit: ((input: AuditInput) => Promise<void>) | undefined;
@@ -145,6 +147,7 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     url: deps.upstreamUrl,
     transport: deps.upstreamTransport,
     headers: deps.upstreamHeaders,
+    ...(deps.upstreamFetch ? { fetch: deps.upstreamFetch } : {}),
     book,
     intervalMs: config.refreshIntervalMs ?? DEFAULT_REFRESH_MS,
     onRead() {

@@ -24,6 +24,8 @@ export interface PinWatcherOptions {
   /** The sidecar's own headers for the upstream, resolved per request. */
   readonly headers: () => Promise<Readonly<Record<string, string>>> | Readonly<Record<string, string>>;
   readonly book: PinBook;
+  /** How requests reach the upstream: its TLS settings (upstream/tls-fetch.ts); default the global fetch. */
+  readonly fetch?: typeof fetch;
   readonly intervalMs: number;
   /** After each complete read (metrics of what is pinned and held). */
   readonly onRead?: () => void;
@@ -56,7 +58,7 @@ export function startPinWatcher(opts: PinWatcherOptions): PinWatcher {
     const withHeaders = async (url: string | URL, init?: RequestInit) => {
       const headers = new Headers(init?.headers);
       for (const [k, v] of Object.entries(await opts.headers())) headers.set(k, v);
-      return fetch(url, { ...init, headers });
+      return (opts.fetch ?? fetch)(url, { ...init, headers });
     };
     const url = new URL(opts.url);
     const transport =

@@ -32,6 +32,8 @@ export interface RuntimeDeps {
   readonly paramHeaders: ParamHeaderCatalog;
   /** Sees the upstream's own tools/list results (before filtering), e.g. for metric labels. */
   readonly onToolList?: (result: unknown) => void;
+  /** Sees the upstream's initialize results (its serverInfo), e.g. for the gateway's status report. */
+  readonly onInitialize?: ((result: unknown) => void) | undefined;
   readonly tracing?: McpTracing | undefined;
   /** Pinned definitions: held ones are hidden from lists and their calls refused. */
   readonly pins?: PinBook | undefined;
@@ -52,6 +54,7 @@ export function policyPort(
   config: EffectiveConfig,
   onToolList?: (result: unknown) => void,
   pins?: PinBook,
+  onInitialize?: (result: unknown) => void,
 ): PolicyPort {
   const policy = compilePolicy(config.authorization.rules);
   const server = config.server.name;
@@ -82,13 +85,15 @@ export function policyPort(
       return dryRun === undefined ? d : { ...d, dryRun };
     },
     filtersReplies: (method) =>
-      classifyMethod(method).kind === 'list' || (pins !== undefined && method === 'initialize'),
+      classifyMethod(method).kind === 'list' ||
+      ((pins !== undefined || onInitialize !== undefined) && method === 'initialize'),
     filterResult(principal, method, result) {
       if (onToolList !== undefined && method === 'tools/list') onToolList(result);
-      if (pins !== undefined) {
-        if (method === 'initialize') return pins.filterInitialize(result);
-        result = pins.filterList(method, result);
+      if (method === 'initialize') {
+        onInitialize?.(result);
+        return pins === undefined ? result : pins.filterInitialize(result);
       }
+      if (pins !== undefined) result = pins.filterList(method, result);
       return filterListResult(policy, principal, method, result, server);
     },
   };
@@ -102,7 +107,7 @@ export function* toolNames(result: unknown): Iterable<string> {
 }
 
 export function buildRuntime(config: EffectiveConfig, deps: RuntimeDeps): BuiltRuntime {
-  const policy = policyPort(config, deps.onToolList, deps.pins);
+  const policy = policyPort(config, deps.onToolList, deps.pins, deps.onInitialize);
   const upstreamHeaders = { ...resolveInjectedHeaders(config, deps.env), ...deps.ownUpstreamHeaders };
   const authDeps: Parameters<typeof createAuthenticator>[1] = { canonicalUri: config.server.canonicalUri };
   if (deps.fetch) authDeps.fetch = deps.fetch;

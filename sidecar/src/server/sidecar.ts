@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -20,7 +19,10 @@ import { createParamHeaderCatalog } from '../transport/param-headers.ts';
 import { type CredentialSource, createCredentialSource } from '../upstream/credentials/index.ts';
 import { resolveInjectedHeaders } from '../upstream/headers.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/http.ts';
+import { type ProbeLoop, startProbeLoop } from '../upstream/probe-loop.ts';
+import { mcpServerStatusReporter } from '../upstream/status-report.ts';
 import type { StdioBridge } from '../upstream/stdio-bridge.ts';
+import { tlsFetch } from '../upstream/tls-fetch.ts';
 import { createAdminApp } from './admin.ts';
 import { createApp, type RuntimeHolder } from './app.ts';
 import { createReload, watchAndReload } from './hot-reload.ts';
@@ -123,8 +125,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       url,
       connectTimeoutMs: cfg.upstream.connectTimeoutMs,
       requestTimeoutMs: cfg.upstream.requestTimeoutMs,
-      ...(cfg.upstream.tls ? { tls: upstreamTls(cfg.upstream.tls) } : {}),
+      ...(cfg.upstream.tls ? { tls: cfg.upstream.tls } : {}),
       breaker: cfg.upstream.circuitBreaker,
+      onCaReload: (err) =>
+        err === undefined
+          ? logger?.info({ caFile: cfg.upstream.tls?.caFile }, 'upstream CA bundle reloaded')
+          : logger?.error({ err }, 'upstream CA bundle refused, keeping the last good one'),
     });
   const newCredentials = (cfg: EffectiveConfig): CredentialSource | undefined =>
     cfg.upstream.auth === undefined
@@ -148,6 +154,10 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   // and the tracing module (with the W3C propagator's package) is not even loaded.
   const tracing = sdkInstalled() ? (await import('../telemetry/tracing.ts')).createMcpTracing() : undefined;
   const ownUpstreamHeaders = bridge?.headers;
+  const pinningFetch =
+    config.upstream.tls === undefined
+      ? undefined
+      : tlsFetch(config.upstream.tls, config.upstream.connectTimeoutMs);
   const pinning =
     config.pinning === undefined || config.pinning.mode === 'Off'
       ? undefined
@@ -160,6 +170,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
             { ...resolveInjectedHeaders(config, env), ...ownUpstreamHeaders },
             () => credentials,
           ),
+          // An https upstream with a private CA: the pinning session trusts what calls trust.
+          ...(pinningFetch ? { upstreamFetch: pinningFetch.fetch } : {}),
           metrics,
           logger,
           audit: auditor === undefined ? undefined : (input) => auditor.record(input),
@@ -167,6 +179,11 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
           firstReadMs: config.upstream.connectTimeoutMs,
         });
   const rateLimits: RateLimitState = new Map();
+  let probeLoop: ProbeLoop | undefined;
+  const onInitialize =
+    config.upstream.probe === undefined
+      ? undefined
+      : (result: unknown) => probeLoop?.observeInitialize(result);
   const build = (cfg: EffectiveConfig, up: UpstreamClient, creds: CredentialSource | undefined) =>
     buildRuntime(cfg, {
       sessions,
@@ -178,6 +195,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       fetch: opts.fetch,
       logger,
       onToolList,
+      onInitialize,
       tracing,
       ownUpstreamHeaders,
       credentials: creds,
@@ -192,11 +210,14 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   const app = createApp({ holder });
   // Through the launcher, the MCP server's container must be up too: no socket, no session.
   const admin = createAdminApp({ registry, ready: () => ready && (bridge?.ready ?? true) });
+  // Before listening: a report that cannot be set up (no API server address) fails the start cleanly.
   try {
+    probeLoop = startUpstreamProbe(config, holder, { env, metrics, logger });
     await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
     await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });
   } catch (err) {
     // A port in use must not leave the stdio servers (the warm pool) running.
+    probeLoop?.close();
     credentials?.close();
     await Promise.allSettled([
       app.close(),
@@ -204,6 +225,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       upstream.close(),
       bridge?.close(),
       pinning?.close(),
+      pinningFetch?.close(),
     ]);
     throw err;
   }
@@ -252,11 +274,13 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
 
   async function shutdown(): Promise<void> {
     ready = false;
+    probeLoop?.close();
     clearInterval(sweeper);
     watcher?.close();
     await app.close();
     await admin.close();
     await pinning?.close();
+    await pinningFetch?.close();
     holder.authenticator.close();
     holder.runtime.credentials?.close();
     await holder.runtime.upstream.close().catch(() => {});
@@ -265,13 +289,42 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   }
 }
 
-/** The upstream's TLS settings with the CA bundle read (at start-up or reload: a bad path refuses the configuration). */
-function upstreamTls(tls: NonNullable<EffectiveConfig['upstream']['tls']>): {
-  ca?: string;
-  serverName?: string;
-} {
-  return {
-    ...(tls.caFile !== undefined ? { ca: readFileSync(tls.caFile, 'utf8') } : {}),
-    ...(tls.serverName !== undefined ? { serverName: tls.serverName } : {}),
-  };
+/** upstream.probe of an HTTP upstream, on the configuration in force at each probe. */
+function startUpstreamProbe(
+  config: EffectiveConfig,
+  holder: RuntimeHolder,
+  deps: {
+    env: Readonly<Record<string, string | undefined>>;
+    metrics: SidecarMetrics;
+    logger: Logger | undefined;
+  },
+): ProbeLoop | undefined {
+  const settings = config.upstream.probe;
+  if (settings === undefined || config.upstream.transport === 'stdio') return undefined;
+  const server = config.server.name;
+  return startProbeLoop(settings, {
+    async target() {
+      const { config: cfg, credentials, upstreamHeaders } = holder.runtime;
+      // The gateway's own credential at most (ownHeaders: never a caller's); if it cannot be had
+      // (a token endpoint down), the probe goes with the static headers and says what it gets.
+      const headers = await ownHeaders(upstreamHeaders, () => credentials)().catch(() => ({
+        ...upstreamHeaders,
+      }));
+      const tls = cfg.upstream.tls;
+      return {
+        url: cfg.upstream.url as string,
+        transport: cfg.upstream.transport as 'streamable-http' | 'sse',
+        ...(tls?.caFile ? { caFile: tls.caFile } : {}),
+        ...(tls?.serverName ? { serverName: tls.serverName } : {}),
+        headers,
+        timeoutMs: settings.timeoutMs,
+      };
+    },
+    onResult: (r) => deps.metrics.upstreamUp.set({ server }, r.reachable ? 1 : 0),
+    report: settings.reportStatus
+      ? mcpServerStatusReporter({ namespace: config.server.namespace as string, name: server })
+      : undefined,
+    pod: deps.env.POD_NAME,
+    logger: deps.logger,
+  });
 }

@@ -42,6 +42,8 @@ export interface SidecarMetrics {
   readonly upstreamErrors: Counter<'server' | 'method'>;
   /** Upstream credentials obtained per mode: issued, cache_hit, resolved, or why none (CredentialResult). */
   readonly upstreamCredentials: Counter<'server' | 'mode' | 'result'>;
+  /** 1 when the last probe of the upstream (upstream.probe) reached it, 0 when not. */
+  readonly upstreamUp: Gauge<'server'>;
   readonly activeSessions: Gauge<'server'>;
   readonly stdioProcesses: Gauge<'server' | 'state'>;
   readonly stdioProcessesStarted: Counter<'server'>;
@@ -180,6 +182,12 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       name: `${PREFIX}upstream_credentials_total`,
       help: 'Upstream credentials per mode (upstream.auth), by result: issued (a token endpoint call), cache_hit, resolved (from a Secret), no_mapping, no_subject_token, refused, unavailable.',
       labelNames: ['server', 'mode', 'result'],
+      registers,
+    }),
+    upstreamUp: new Gauge({
+      name: `${PREFIX}upstream_up`,
+      help: 'Whether the last probe of the upstream (upstream.probe: MCP initialize over the configured TLS) reached it: 1 or 0.',
+      labelNames: ['server'],
       registers,
     }),
     activeSessions: new Gauge({

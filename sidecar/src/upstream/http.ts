@@ -1,5 +1,6 @@
 import { errors, Pool } from 'undici';
 import { ProxyError } from '../transport/errors.ts';
+import { watchCaBundle } from './ca-bundle.ts';
 import { circuitBreaker } from './circuit-breaker.ts';
 import { type AbortSource, ReplyHandler, type UpstreamReply } from './reply.ts';
 
@@ -9,14 +10,18 @@ import { type AbortSource, ReplyHandler, type UpstreamReply } from './reply.ts';
 // connect failures or timeouts in a row a circuit breaker fails calls at once for a while, so a dead
 // upstream (a remote one above all) costs callers a quick JSON-RPC error, not a connect timeout each.
 // Calls are dispatched with a handler of our own (reply.ts) rather than through `request()`.
+// A CA bundle file is watched: when it changes, new requests go through a pool trusting the new
+// bundle, while streams on the old pool finish.
 
 export interface UpstreamOptions {
   readonly url: string;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly connections?: number;
-  /** https only: the CA bundle (PEM text) the certificate must chain to, and the name to check. */
-  readonly tls?: { readonly ca?: string; readonly serverName?: string };
+  /** https only: the CA bundle file (PEM) the certificate must chain to, and the name to check. */
+  readonly tls?: { readonly caFile?: string; readonly serverName?: string };
+  /** A changed CA bundle was refused (the last good one stays), or accepted (err undefined). */
+  readonly onCaReload?: (err?: Error) => void;
   /** Consecutive failures that open the circuit, and how long it stays open (upstream.circuitBreaker). */
   readonly breaker: { readonly failures: number; readonly cooldownMs: number };
   readonly now?: () => number;
@@ -46,18 +51,40 @@ export interface UpstreamClient {
 
 export function createUpstreamClient(opts: UpstreamOptions): UpstreamClient {
   const url = new URL(opts.url);
-  const pool = new Pool(url.origin, {
-    connections: opts.connections ?? 256,
-    connect: {
-      timeout: opts.connectTimeoutMs,
-      ...(opts.tls?.ca !== undefined ? { ca: opts.tls.ca } : {}),
-      ...(opts.tls?.serverName !== undefined ? { servername: opts.tls.serverName } : {}),
-    },
-    keepAliveTimeout: 30_000,
-    headersTimeout: opts.requestTimeoutMs,
-    bodyTimeout: 0,
-    pipelining: 1,
-  });
+  const newPool = (ca: string | undefined) =>
+    new Pool(url.origin, {
+      connections: opts.connections ?? 256,
+      connect: {
+        timeout: opts.connectTimeoutMs,
+        ...(ca !== undefined ? { ca } : {}),
+        ...(opts.tls?.serverName !== undefined ? { servername: opts.tls.serverName } : {}),
+      },
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.requestTimeoutMs,
+      bodyTimeout: 0,
+      pipelining: 1,
+    });
+  const caFile = opts.tls?.caFile;
+  let currentCa: string | undefined;
+  let pool: Pool;
+  // The first read throws: a configuration naming a missing or broken bundle is refused.
+  const caWatch =
+    caFile === undefined
+      ? undefined
+      : watchCaBundle(
+          caFile,
+          (pem) => {
+            if (pem === currentCa) return;
+            currentCa = pem;
+            const old = pool;
+            pool = newPool(pem);
+            void old.close().catch(() => {});
+            opts.onCaReload?.();
+          },
+          (err) => opts.onCaReload?.(err),
+        );
+  currentCa = caWatch?.current();
+  pool = newPool(currentCa);
   const defaultPath = `${url.pathname}${url.search}`;
   const breaker = circuitBreaker(opts.breaker.failures, opts.breaker.cooldownMs, opts.now);
   return {
@@ -89,7 +116,10 @@ export function createUpstreamClient(opts: UpstreamOptions): UpstreamClient {
         throw toProxyError(err);
       }
     },
-    close: () => pool.close(),
+    close: () => {
+      caWatch?.close();
+      return pool.close();
+    },
   };
 }
 

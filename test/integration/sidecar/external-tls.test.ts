@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SidecarConfig } from '../../../sidecar/src/contract/config.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { generatePki, type Pki } from '../../cluster/pki.ts';
-import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
+import { ECHO_TOOLS, type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import {
   allow,
   collectRecords,
@@ -26,6 +26,8 @@ import {
 
 let dir: string;
 let pki: Pki;
+/** Another CA, which did not sign the upstream's certificate. */
+let otherPki: Pki;
 let upstream: EchoUpstream;
 let sidecar: RunningSidecar;
 let recorder: Recorded;
@@ -43,6 +45,7 @@ const withTls = (tls: NonNullable<SidecarConfig['upstream']['tls']> | undefined)
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'portcullis-external-'));
   pki = await generatePki(dir);
+  otherPki = await generatePki(mkdtempSync(join(dir, 'other-')));
   upstream = await startEchoUpstream({
     tls: { cert: readFileSync(pki.servingCert, 'utf8'), key: readFileSync(pki.servingKey, 'utf8') },
   });
@@ -101,6 +104,49 @@ describe('an external MCP server over TLS', () => {
       const res = await post(s.url, initializeBody(5), { 'x-api-key': KEYS.alice });
       expect(res.status).toBe(502);
       expect(messageOf(res.text)).toMatchObject({ id: 5, error: { code: -32603 } });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('the upstream CA bundle file', () => {
+  it('is reloaded without a restart: a rotated CA is trusted, a broken one refused and the last good kept', async () => {
+    const caFile = join(dir, 'rotating-ca.crt');
+    copyFileSync(otherPki.caCert, caFile);
+    const s = await sidecarFor(withTls({ caFile, serverName: 'localhost' }));
+    const initialize = async () => (await post(s.url, initializeBody(7), { 'x-api-key': KEYS.alice })).status;
+    try {
+      // The bundle names a CA that did not sign the upstream: refused, fail closed.
+      expect(await initialize()).toBe(502);
+      copyFileSync(pki.caCert, caFile);
+      await expect.poll(initialize, { timeout: 15_000, interval: 250 }).toBe(200);
+      // A broken edit does not replace the good bundle.
+      writeFileSync(caFile, 'not a certificate\n');
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(await initialize()).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses a configuration whose CA bundle is not PEM, naming the file', async () => {
+    const caFile = join(dir, 'broken-ca.crt');
+    writeFileSync(caFile, 'not a certificate\n');
+    await expect(sidecarFor(withTls({ caFile }))).rejects.toThrow(/broken-ca\.crt: no PEM certificate/);
+  });
+});
+
+describe('pinning of an external server over TLS with a private CA', () => {
+  it('reads the definitions with its own session through the configured CA, before any client lists', async () => {
+    const cfg = withTls({ caFile: pki.caCert, serverName: 'localhost' });
+    const s = await sidecarFor({ ...cfg, pinning: { mode: 'TrustOnFirstUse' } } as typeof cfg);
+    try {
+      const pinned = async () =>
+        /portcullis_sidecar_pinned_definitions\{[^}]*kind="tool"[^}]*state="pinned"[^}]*\} (\d+)/.exec(
+          await (await fetch(`${s.adminUrl}/metrics`)).text(),
+        )?.[1];
+      await expect.poll(pinned, { timeout: 10_000 }).toBe(String(ECHO_TOOLS.length));
     } finally {
       await s.close();
     }

@@ -115,7 +115,8 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
         ['create', 'leases.coordination.k8s.io', releaseNs.name],
         ['list', 'pods', watched.name],
         ['watch', 'pods', watched.name],
-        // The Role and RoleBinding that let a server's sidecars write its pins ConfigMap.
+        // Roles and RoleBindings limited by name: a server's sidecars write its pins ConfigMap, an
+        // external server's gateway patches its own McpServer's status.
         ['create', 'roles.rbac.authorization.k8s.io', watched.name],
         ['create', 'rolebindings.rbac.authorization.k8s.io', watched.name],
       ];
@@ -128,9 +129,10 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
         ['list', 'events.events.k8s.io', watched.name],
         ['patch', 'mcpservers.portcullis.dev', watched.name],
         ['update', 'mcpservers.portcullis.dev/status', watched.name],
-        // It grants only what it holds itself: no escalate or bind, nothing cluster-wide.
+        // It grants only what it holds itself: no escalate, no bind, nothing cluster-wide.
         ['escalate', 'roles.rbac.authorization.k8s.io', watched.name],
         ['bind', 'roles.rbac.authorization.k8s.io', watched.name],
+        ['bind', 'clusterroles.rbac.authorization.k8s.io', watched.name],
         ['create', 'clusterroles.rbac.authorization.k8s.io', ''],
         ['create', 'clusterrolebindings.rbac.authorization.k8s.io', ''],
         ['update', 'leases.coordination.k8s.io', watched.name],
@@ -208,6 +210,26 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
         throw new Error(`${String(err)}\n--- McpServer\n${status}\n--- operator log (${logPath})\n${log}`);
       });
       expect(ready.status?.policies?.length).toBeGreaterThan(0);
+      // An external server's gateway Role is one the API server lets the operator grant (it holds
+      // the same right), so the gateway reconciles to Ready with the chart's rights too.
+      await kubectl(['apply', '-n', watched.name, '-f', join(ROOT, 'examples', 'external')]);
+      await eventually(
+        'external example McpServer Ready',
+        async () => {
+          const s = await kubectlJson<{ status?: { conditions?: { type: string; status: string }[] } }>([
+            'get',
+            'mcpserver',
+            'vendor-mcp',
+            '-n',
+            watched.name,
+          ]);
+          return s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? s : undefined;
+        },
+        { timeoutMs: 90_000 },
+      );
+      expect(await kubectl(['get', 'role', 'vendor-mcp', '-n', watched.name, '-o', 'name'])).toContain(
+        'vendor-mcp',
+      );
       const lease = await kubectlJson<{ spec: { holderIdentity?: string } }>([
         'get',
         'lease',

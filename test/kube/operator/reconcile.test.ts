@@ -194,7 +194,7 @@ describe('McpServer reconcile', () => {
   it.each([
     {
       name: 'two sources',
-      spec: { hosted: { image: 'x', port: 3000 }, external: {} },
+      spec: { hosted: { image: 'x', port: 3000 }, external: { url: 'https://mcp.vendor.example/mcp' } },
       message: 'set exactly one of spec.hosted, spec.external, spec.compose',
     },
     { name: 'a bad port', spec: { hosted: { image: 'x', port: 70000 } }, message: 'spec.hosted.port' },

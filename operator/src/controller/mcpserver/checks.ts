@@ -28,6 +28,17 @@ export function serverKeysForChildEvent(event: StoreEvent<KubeObject>): string[]
   return key ? [key] : [];
 }
 
+/**
+ * A gateway reported on its external upstream (status.upstream, the only field it writes): the
+ * UpstreamReachable condition follows. The operator's own status writes leave it unchanged.
+ */
+export function upstreamReportChanged(event: StoreEvent<KubeObject>): boolean {
+  if (event.type !== 'update') return false;
+  const report = (o: KubeObject) =>
+    JSON.stringify((o as { status?: { upstream?: unknown } }).status?.upstream);
+  return report(event.old) !== report(event.object);
+}
+
 export function serverKeyOf(server: KubeObject): string {
   return keyOf(server.metadata);
 }

@@ -15,6 +15,7 @@ import {
   serverKeyOf,
   serverKeysForChildEvent,
   serverKeysForPolicyEvent,
+  upstreamReportChanged,
 } from './checks.ts';
 import { type PodView, podEventMatters } from './pod-health.ts';
 import type { PodIndex } from './pod-index.ts';
@@ -48,7 +49,8 @@ export function createServerController(o: ServerControllerOptions): Controller {
     onDepth: (depth) => o.metrics.queueDepth.set({ kind: SERVER_KIND }, depth),
   });
   o.servers.on((event) => {
-    if (specLabelsOrDeletionChanged(event)) queue.add(serverKeyOf(event.object));
+    if (specLabelsOrDeletionChanged(event) || upstreamReportChanged(event))
+      queue.add(serverKeyOf(event.object));
   });
   for (const group of o.children) {
     group.on((event) => {

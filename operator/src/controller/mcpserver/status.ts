@@ -1,6 +1,6 @@
 import type { PinReport } from '../../../../sidecar/src/contract/index.ts';
 import { ServerCondition, ServerReason } from '../../api/conditions.ts';
-import type { McpServerStatus, ServerPhase } from '../../api/mcp-server.ts';
+import type { McpServerStatus, ServerPhase, UpstreamReport } from '../../api/mcp-server.ts';
 import { type Condition, type ConditionUpdate, setConditions } from '../../reconcile/conditions.ts';
 import { toolsPinnedCondition, toolsStatus } from './pins-status.ts';
 import { describeProblems, type PodProblem } from './pod-health.ts';
@@ -23,6 +23,8 @@ export interface DeploymentState {
 
 export interface ServerObservation {
   name: string;
+  /** Which source the spec uses (the TYPE column); default hosted. */
+  source?: 'hosted' | 'external';
   generation: number;
   previous: McpServerStatus | undefined;
   url: string | undefined;
@@ -41,6 +43,8 @@ export interface ServerObservation {
   podProblems?: readonly PodProblem[];
   /** The pinning mode and the data of the server's pins ConfigMap (the sidecars' reports), once rendered. */
   pins?: { mode: PinReport['mode']; data: Readonly<Record<string, string>> | undefined };
+  /** External servers: the URL in the spec, and what a gateway pod last reported of it (status.upstream). */
+  external?: { url: string; report: UpstreamReport | undefined };
 }
 
 interface Rollout {
@@ -98,7 +102,7 @@ function readyCondition(o: ServerObservation, rollout: Rollout, gen: number): Co
     return c(
       'False',
       ServerReason.ScaledToZero,
-      'spec.hosted.replicas is 0; set it to 1 or more to serve calls.',
+      `spec.${o.source ?? 'hosted'}.replicas is 0; set it to 1 or more to serve calls.`,
     );
   }
   const problems = o.podProblems ?? [];
@@ -169,6 +173,42 @@ function policiesCondition(o: ServerObservation, gen: number): ConditionUpdate {
   };
 }
 
+/** External servers: the gateway's report of its upstream, for the current URL only. */
+function upstreamCondition(o: ServerObservation, gen: number): ConditionUpdate | undefined {
+  if (o.external === undefined) return undefined;
+  const { url, report } = o.external;
+  const base = { type: ServerCondition.UpstreamReachable, observedGeneration: gen };
+  if (report === undefined || report.url !== url)
+    return {
+      ...base,
+      status: 'Unknown',
+      reason: ServerReason.NoReport,
+      message: `No gateway pod has probed ${url} yet; a running pod reports within its probe interval (kubectl logs deployment/${o.name}).`,
+    };
+  const by = `${report.pod ? `Gateway pod ${report.pod}` : 'A gateway pod'}${report.probeTime ? ` (${report.probeTime})` : ''}`;
+  if (!report.reachable)
+    return {
+      ...base,
+      status: 'False',
+      reason: ServerReason.Unreachable,
+      message: `${by} cannot reach ${url}: ${report.message ?? 'no reason given'}. Calls get a JSON-RPC error until it can.`,
+    };
+  const info = report.serverInfo
+    ? `${report.serverInfo.name}${report.serverInfo.version ? ` ${report.serverInfo.version}` : ''}`
+    : undefined;
+  const facts = [
+    info && `serverInfo ${info}`,
+    report.protocolVersion && `protocol ${report.protocolVersion}`,
+    report.message,
+  ].filter(Boolean);
+  return {
+    ...base,
+    status: 'True',
+    reason: ServerReason.Reachable,
+    message: `${by} reached ${url}${facts.length > 0 ? `: ${facts.join('; ')}` : ''}.`,
+  };
+}
+
 function degradedCondition(o: ServerObservation, rollout: Rollout, gen: number): ConditionUpdate {
   const base = { type: ServerCondition.Degraded, observedGeneration: gen };
   const failure = o.renderError
@@ -209,6 +249,9 @@ function degradedCondition(o: ServerObservation, rollout: Rollout, gen: number):
       message: `${rollout.available} of ${o.desiredReplicas} pods available${causes}${rollout.failed ? ` (${rollout.failed})` : ''}; see kubectl describe deployment ${o.name}.`,
     };
   }
+  const upstream = upstreamCondition(o, gen);
+  if (upstream?.status === 'False')
+    return { ...base, status: 'True', reason: ServerReason.Unreachable, message: upstream.message };
   const message =
     rollout.done || o.desiredReplicas === 0 ? 'Nothing is wrong.' : 'No fault seen while the pods start.';
   return { ...base, status: 'False', reason: ServerReason.Healthy, message };
@@ -232,22 +275,30 @@ export function phaseOf(conditions: readonly ConditionUpdate[], o: ServerObserva
   return o.deployment && o.desiredReplicas > 0 ? 'Progressing' : 'Pending';
 }
 
+/** The previous conditions, less UpstreamReachable once the server is no longer external. */
+function previousConditions(o: ServerObservation): Condition[] {
+  const previous = (o.previous?.conditions ?? []) as Condition[];
+  return o.external ? previous : previous.filter((c) => c.type !== ServerCondition.UpstreamReachable);
+}
+
 export function serverStatus(o: ServerObservation, now: Date): McpServerStatus {
   const rollout = rolloutOf(o.deployment, o.desiredReplicas);
   const gen = o.generation;
+  const upstream = upstreamCondition(o, gen);
   const updates = [
     readyCondition(o, rollout, gen),
     policiesCondition(o, gen),
     degradedCondition(o, rollout, gen),
+    ...(upstream ? [upstream] : []),
   ];
   const tools = o.pins && toolsStatus(o.pins.mode, o.pins.data, now);
   if (o.pins) updates.push(toolsPinnedCondition(o.pins.mode, tools, o.name, gen));
   const policies = [...o.policies].sort();
   const status: McpServerStatus = {
     phase: phaseOf(updates, o),
-    source: 'hosted',
+    source: o.source ?? 'hosted',
     observedGeneration: gen,
-    conditions: setConditions((o.previous?.conditions ?? []) as Condition[], updates, now),
+    conditions: setConditions(previousConditions(o), updates, now),
     policies,
     // The POLICIES column: kubectl prints an array as JSON.
     ...(policies.length > 0 ? { policyNames: policies.join(', ') } : {}),

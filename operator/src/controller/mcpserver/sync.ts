@@ -164,18 +164,22 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
   const status = serverStatus(
     {
       name,
+      source: server.spec.external ? 'external' : 'hosted',
       generation: server.metadata.generation ?? 0,
       previous: server.status,
       url: rendered?.url ?? server.status?.url,
       renderError,
       applyError,
       conflict,
-      desiredReplicas: rendered?.replicas ?? server.spec.hosted?.replicas ?? 1,
+      desiredReplicas: rendered?.replicas ?? (server.spec.hosted ?? server.spec.external)?.replicas ?? 1,
       deployment,
       policies: policies.inForce,
       rejectedPolicies: policies.rejected,
       podProblems: podProblems(deps.pods(key)),
       ...(rendered ? { pins: pinsObservation(server, live) } : {}),
+      ...(server.spec.external
+        ? { external: { url: server.spec.external.url, report: server.status?.upstream } }
+        : {}),
     },
     deps.now(),
   );
@@ -242,7 +246,9 @@ async function deleteUnwanted(
 }
 
 async function writeStatus(deps: ServerSyncDeps, server: McpServer, status: McpServerStatus): Promise<void> {
-  if (deepEqual(status, server.status ?? {})) return;
+  // status.upstream is the gateway's (its own field manager): never compared, never applied here.
+  const { upstream: _gateways, ...ours } = server.status ?? {};
+  if (deepEqual(status, ours)) return;
   const becameReady =
     isTrue(status.conditions, ServerCondition.Ready) &&
     !isTrue(server.status?.conditions, ServerCondition.Ready);

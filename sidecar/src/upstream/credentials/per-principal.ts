@@ -1,8 +1,8 @@
 import { parse } from 'yaml';
 import { HOP_OR_PROTOCOL_HEADERS } from '../../config/load.ts';
 import type { Principal } from '../../contract/principal.ts';
+import { watchSecretFile } from '../secret-file.ts';
 import { CredentialError, type CredentialSource, type UpstreamCredential } from './credential.ts';
-import { watchSecretFile } from './secret-file.ts';
 
 // `perPrincipal`: a mounted Secret maps each caller to their own downstream credential (Prefect's
 // per-user X-Prefect-Api-Key). The file, YAML or JSON:

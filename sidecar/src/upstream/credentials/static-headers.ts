@@ -1,5 +1,5 @@
+import { parseHeaderValue, type SecretFile, watchSecretFile } from '../secret-file.ts';
 import type { CredentialSource, UpstreamCredential } from './credential.ts';
-import { parseHeaderValue, type SecretFile, watchSecretFile } from './secret-file.ts';
 
 // `headers`: the server's own credential, the same for every caller, read from Secret files.
 

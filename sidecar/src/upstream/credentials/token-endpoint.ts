@@ -2,8 +2,8 @@ import * as oauth from 'oauth4webapi';
 import { issuerFetch, packageFetch } from '../../authn/issuer-fetch.ts';
 import type { OutboundResilience } from '../../contract/upstream-auth.ts';
 import { type CircuitBreaker, circuitBreaker } from '../circuit-breaker.ts';
+import { parseHeaderValue, type SecretFile, watchSecretFile } from '../secret-file.ts';
 import { CredentialError } from './credential.ts';
-import { parseHeaderValue, type SecretFile, watchSecretFile } from './secret-file.ts';
 
 // The one module that calls OAuth token endpoints (oauth4webapi builds and checks the requests
 // and responses). Each call has a timeout; a call that could not connect, timed out or got a 5xx

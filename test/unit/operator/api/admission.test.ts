@@ -12,6 +12,11 @@ const withSpec = (patch: (s: McpServer) => void) => {
   return s;
 };
 const hosted = (s: McpServer) => s.spec.hosted as NonNullable<McpServer['spec']['hosted']>;
+const external = (spec: Record<string, unknown>) =>
+  withSpec((s) => {
+    delete s.spec.hosted;
+    Object.assign(s.spec, { external: spec });
+  });
 
 describe('McpServer admission', () => {
   it.each([
@@ -44,6 +49,30 @@ describe('McpServer admission', () => {
         hosted: { resources: { requests: { cpu: '500m', memory: '128Mi' }, limits: { cpu: 2 } } },
       }),
     },
+    {
+      name: 'an external https server with a CA bundle from a ConfigMap and a server name',
+      object: external({
+        url: 'https://mcp.vendor.example:8443/v1/mcp?tenant=acme',
+        tls: { caBundle: { configMapKeyRef: { name: 'vendor-ca', key: 'ca.crt' } }, serverName: 'mcp' },
+      }),
+    },
+    {
+      name: 'an external legacy SSE server with per-user credentials',
+      object: withSpec((s) => {
+        delete s.spec.hosted;
+        Object.assign(s.spec, {
+          external: { url: 'https://mcp.vendor.example/sse', transport: 'sse' },
+          upstreamAuth: { perPrincipal: { secretKeyRef: { name: 'keys', key: 'keys.yaml' } } },
+        });
+      }),
+    },
+    {
+      name: 'an external in-cluster plain-http Service with the explicit opt-in',
+      object: external({
+        url: 'http://gateway.other-team.svc.cluster.local:8080/mcp',
+        allowInClusterHttp: true,
+      }),
+    },
   ])('accepts $name', ({ object }) => {
     expect(admit('McpServer', object).errors).toEqual([]);
   });
@@ -70,12 +99,49 @@ describe('McpServer admission', () => {
       error: 'set exactly one of spec.hosted, spec.external, spec.compose',
     },
     {
-      name: 'an external source (not yet supported)',
+      name: 'a compose source (not yet supported)',
       object: withSpec((s) => {
         delete s.spec.hosted;
-        Object.assign(s.spec, { external: {} });
+        Object.assign(s.spec, { compose: {} });
       }),
-      error: 'spec.external and spec.compose are not supported by this version',
+      error: 'spec.compose is not supported by this version',
+    },
+    {
+      name: 'an external plain-http URL',
+      object: external({ url: 'http://mcp.vendor.example/mcp' }),
+      error: 'url must be https',
+    },
+    {
+      name: 'an external plain-http URL outside the cluster even with the opt-in',
+      object: external({ url: 'http://mcp.vendor.example/mcp', allowInClusterHttp: true }),
+      error: 'url must be https',
+    },
+    {
+      name: 'an external URL with credentials in it',
+      object: external({ url: 'https://user:secret@mcp.vendor.example/mcp' }),
+      error: '/spec/external/url: must match pattern',
+    },
+    {
+      name: 'an external CA bundle from both a Secret and a ConfigMap',
+      object: external({
+        url: 'https://mcp.vendor.example/mcp',
+        tls: {
+          caBundle: {
+            secretKeyRef: { name: 'ca', key: 'ca.crt' },
+            configMapKeyRef: { name: 'ca', key: 'ca.crt' },
+          },
+        },
+      }),
+      error: 'set exactly one of secretKeyRef, configMapKeyRef',
+    },
+    {
+      name: 'external TLS settings on a plain-http URL',
+      object: external({
+        url: 'http://gateway.other-team.svc:8080/mcp',
+        allowInClusterHttp: true,
+        tls: { serverName: 'gateway' },
+      }),
+      error: 'tls applies to an https url only',
     },
     { name: 'port 0', object: server({ hosted: { port: 0 } }), error: '/spec/hosted/port: must be >= 1' },
     {

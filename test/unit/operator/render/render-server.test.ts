@@ -21,10 +21,10 @@ describe('renderServer', () => {
       reason: 'InvalidSpec',
     },
     {
-      name: 'an external source',
+      name: 'a compose source',
       object: without((s) => {
         delete s.spec.hosted;
-        Object.assign(s.spec, { external: {} });
+        Object.assign(s.spec, { compose: {} });
       }),
       code: 'RENDER_UNSUPPORTED_SOURCE',
       reason: 'Unsupported',

@@ -108,6 +108,21 @@ describe('parseConfig', () => {
       '/upstream/launcher',
     ],
     [
+      'a probe of a stdio upstream',
+      (c) => Object.assign(c, { upstream: { transport: 'stdio', command: 'x', probe: {} } }),
+      '/upstream/probe',
+    ],
+    [
+      'a probe every 10 ms',
+      (c) => Object.assign(c.upstream, { probe: { intervalMs: 10 } }),
+      '/upstream/probe/intervalMs',
+    ],
+    [
+      'a probe report without the server namespace',
+      (c) => Object.assign(c.upstream, { probe: { reportStatus: true } }),
+      '/server/namespace',
+    ],
+    [
       'process limits on an HTTP upstream',
       (c) => Object.assign(c.upstream, { processes: { maxProcesses: 4 } }),
       '/upstream/processes',

@@ -57,6 +57,7 @@ describe('sidecar metrics', () => {
       'portcullis_sidecar_upstream_credentials_total',
       'portcullis_sidecar_upstream_duration_seconds',
       'portcullis_sidecar_upstream_errors_total',
+      'portcullis_sidecar_upstream_up',
     ]);
   });
 

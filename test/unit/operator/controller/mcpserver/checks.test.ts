@@ -4,6 +4,7 @@ import {
   policyVersionChanged,
   serverKeysForChildEvent,
   serverKeysForPolicyEvent,
+  upstreamReportChanged,
 } from '../../../../../operator/src/controller/mcpserver/checks.ts';
 import { acceptedSpecOf } from '../../../../../operator/src/policy/accepted.ts';
 import { child, policy, server } from '../builders.ts';
@@ -30,6 +31,29 @@ describe('serverKeysForChildEvent', () => {
   ])('$name', ({ object, type, keys }) => {
     const event = type === 'delete' ? { type, object } : { type: 'add' as const, object };
     expect(serverKeysForChildEvent(event)).toEqual(keys);
+  });
+});
+
+describe('upstreamReportChanged', () => {
+  const ready = { ...server('a'), status: { phase: 'Ready' as const } };
+  it.each([
+    {
+      name: 'a gateway report on its upstream (status.upstream)',
+      old: ready,
+      object: {
+        ...ready,
+        status: { ...ready.status, upstream: { url: 'https://x.example/mcp', reachable: false } },
+      },
+      changed: true,
+    },
+    {
+      name: "the operator's own status write",
+      old: server('a'),
+      object: ready,
+      changed: false,
+    },
+  ])('$name: $changed', ({ old, object, changed }) => {
+    expect(upstreamReportChanged({ type: 'update', old, object })).toBe(changed);
   });
 });
 

@@ -276,4 +276,67 @@ describe('serverStatus', () => {
     expect(cond(second, 'Ready')?.lastTransitionTime).toBe('2026-03-01T12:10:00Z');
     expect(cond(second, 'PoliciesResolved')?.lastTransitionTime).toBe('2026-03-01T12:00:00Z');
   });
+
+  describe('UpstreamReachable (external servers)', () => {
+    const VENDOR = 'https://mcp.vendor.example/mcp';
+    const report = (r: Partial<NonNullable<ServerObservation['external']>['report']> = {}) => ({
+      url: VENDOR,
+      reachable: true,
+      pod: 'vendor-7d9f-abcde',
+      probeTime: '2026-03-01T11:59:30Z',
+      ...r,
+    });
+    const external = (r: NonNullable<ServerObservation['external']>['report']) =>
+      serverStatus(observation({ source: 'external', external: { url: VENDOR, report: r } }), now);
+
+    it.each([
+      {
+        name: 'no report yet: Unknown',
+        report: undefined,
+        want: { status: 'Unknown', reason: 'NoReport' },
+        text: `No gateway pod has probed ${VENDOR} yet`,
+      },
+      {
+        name: 'a report about a previous URL: Unknown',
+        report: report({ url: 'https://old.vendor.example/mcp' }),
+        want: { status: 'Unknown', reason: 'NoReport' },
+        text: 'No gateway pod has probed',
+      },
+      {
+        name: 'reached: True with serverInfo and protocol',
+        report: report({
+          serverInfo: { name: 'vendor-mcp', version: '2.1.0' },
+          protocolVersion: '2025-06-18',
+        }),
+        want: { status: 'True', reason: 'Reachable' },
+        text: 'Gateway pod vendor-7d9f-abcde (2026-03-01T11:59:30Z) reached https://mcp.vendor.example/mcp: serverInfo vendor-mcp 2.1.0; protocol 2025-06-18.',
+      },
+      {
+        name: 'not reached: False with the reason',
+        report: report({ reachable: false, message: 'TLS: the upstream certificate is not trusted' }),
+        want: { status: 'False', reason: 'Unreachable' },
+        text: 'cannot reach https://mcp.vendor.example/mcp: TLS: the upstream certificate is not trusted',
+      },
+    ])('$name', ({ report: r, want, text }) => {
+      const s = external(r);
+      expect(cond(s, 'UpstreamReachable')).toMatchObject(want);
+      expect(cond(s, 'UpstreamReachable')?.message).toContain(text);
+      expect(s.source).toBe('external');
+    });
+
+    it('an unreachable upstream degrades the server (calls fail) while its pods are ready', () => {
+      const s = external(report({ reachable: false, message: 'ECONNREFUSED' }));
+      expect(cond(s, 'Ready')?.status).toBe('True');
+      expect(cond(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'Unreachable' });
+      expect(s.phase).toBe('Degraded');
+    });
+
+    it('hosted servers have no such condition, and lose it when they stop being external', () => {
+      expect(cond(serverStatus(observation(), now), 'UpstreamReachable')).toBeUndefined();
+      const wasExternal = external(report());
+      expect(
+        cond(serverStatus(observation({ previous: wasExternal }), now), 'UpstreamReachable'),
+      ).toBeUndefined();
+    });
+  });
 });

@@ -15,6 +15,8 @@ export function watchSecretFile<T>(
   parse: (text: string, file: string) => T,
   onError: (err: Error) => void,
   intervalMs = 2_000,
+  /** Called with each value read after the first that parsed (a refused file keeps the last good one). */
+  onChange?: (value: T) => void,
 ): SecretFile<T> {
   let value = parse(readFileSync(file, 'utf8'), file);
   const listener = () => {
@@ -22,7 +24,9 @@ export function watchSecretFile<T>(
       value = parse(readFileSync(file, 'utf8'), file);
     } catch (err) {
       onError(err as Error);
+      return;
     }
+    onChange?.(value);
   };
   watchFile(file, { interval: intervalMs, persistent: false }, listener);
   return {
