@@ -75,13 +75,20 @@ export const DefinitionDrift = Type.Object(
         Type.Object(
           {
             path: Type.String(),
-            class: Type.Union([Type.Literal('tag'), Type.Literal('zero-width'), Type.Literal('bidi')]),
+            class: Type.Union([
+              Type.Literal('tag'),
+              Type.Literal('variation-selector'),
+              Type.Literal('zero-width'),
+              Type.Literal('bidi'),
+              Type.Literal('private-use'),
+              Type.Literal('control'),
+            ]),
             codePoint: Type.String({ description: 'The first such character, U+XXXX.' }),
             count: Type.Integer({ minimum: 1 }),
           },
           { additionalProperties: false },
         ),
-        { description: 'Invisible or bidirectional characters found in the definition.' },
+        { description: 'Invisible, reordering or control characters found in the definition.' },
       ),
     ),
   },
