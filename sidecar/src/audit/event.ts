@@ -54,7 +54,15 @@ export const DefinitionDrift = Type.Object(
     effect: Type.Union([Type.Literal('held'), Type.Literal('observed')], {
       description: "'held': hidden from lists and its calls refused; 'observed': Observe mode, passed.",
     }),
-    reason: Type.Union([Type.Literal('changed'), Type.Literal('unapproved'), Type.Literal('suspicious')]),
+    reason: Type.Union(
+      [
+        Type.Literal('changed'),
+        Type.Literal('unapproved'),
+        Type.Literal('suspicious'),
+        Type.Literal('limit'),
+      ],
+      { description: "'limit': a new name past pinning.maxDefinitions, held unseen." },
+    ),
     pinned: Type.Optional(
       Type.String({ description: 'Digest it was approved or trusted at (sha256:<hex>).' }),
     ),

@@ -256,3 +256,62 @@ describe('PinBook', () => {
     });
   });
 });
+
+describe('PinBook past maxDefinitions', () => {
+  const tools = (names: string[]) => ({ tools: names.map((name) => ({ name, description: `d ${name}` })) });
+  const book = (mode: 'TrustOnFirstUse' | 'Observe', approved = new Map<string, string>()) => {
+    let saves = 0;
+    const drifts: string[] = [];
+    const base = memoryPinStore();
+    const b = new PinBook({
+      mode,
+      approved,
+      maxDefinitions: 2,
+      store: {
+        load: base.load,
+        save: async () => {
+          saves++;
+        },
+      },
+      onDrift: (e) => drifts.push(`${e.effect}:${e.observation.reason}:${e.observation.name}`),
+    });
+    return { b, drifts, saves: () => saves };
+  };
+
+  it('holds new names, remembers and trusts none of them, and alerts each once', async () => {
+    const { b, drifts, saves } = book('TrustOnFirstUse');
+    await b.load();
+    for (let i = 0; i < 3; i++)
+      expect(b.filterList('tools/list', tools(['a', 'b', 'c', 'd']))).toEqual(tools(['a', 'b']));
+    expect(b.list().map((o) => o.name)).toEqual(['a', 'b']);
+    expect(saves()).toBe(2);
+    expect(drifts).toEqual(['held:limit:c', 'held:limit:d']);
+    expect(b.holdOfCall('tool', 'c')).toMatchObject({ reason: 'limit' });
+    // The cap is per kind: prompts have their own.
+    expect(b.filterList('prompts/list', { prompts: [{ name: 'p' }] })).toEqual({ prompts: [{ name: 'p' }] });
+  });
+
+  it('stays bounded whatever a server pages out', async () => {
+    const { b, saves } = book('TrustOnFirstUse');
+    await b.load();
+    for (let page = 0; page < 50; page++)
+      b.filterList('tools/list', tools(Array.from({ length: 200 }, (_, i) => `t${page}_${i}`)));
+    expect(b.list()).toHaveLength(2);
+    expect(saves()).toBe(2);
+  });
+
+  it('lets an approved name through past the cap', async () => {
+    const c = definitionOf('tool', { name: 'c', description: 'd c' })?.digest ?? '';
+    const { b } = book('TrustOnFirstUse', new Map([['tool/c', c]]));
+    await b.load();
+    expect(b.filterList('tools/list', tools(['a', 'b', 'c']))).toEqual(tools(['a', 'b', 'c']));
+  });
+
+  it('passes new names under Observe, remembering none', async () => {
+    const { b, drifts } = book('Observe');
+    await b.load();
+    expect(b.filterList('tools/list', tools(['a', 'b', 'c']))).toEqual(tools(['a', 'b', 'c']));
+    expect(b.list()).toHaveLength(2);
+    expect(drifts).toEqual(['observed:limit:c']);
+  });
+});
