@@ -33,9 +33,9 @@ if [ "$(cat node_modules/.portcullis-lock 2>/dev/null)" != "$lock_sum" ]; then
 fi
 phase_done "npm packages"
 
-phase "python SSE fixture (a venv with the Python MCP SDK, from PyPI)"
-node_modules/.bin/node test/fixtures/python-sse/python-sse.ts
-phase_done "python SSE fixture"
+phase "python fixtures (a venv with the Python MCP SDK, from PyPI)"
+node_modules/.bin/node test/support/python-venv.ts
+phase_done "python fixtures"
 
 phase "control-plane binaries"
 command -v go >/dev/null || { echo "Go is needed to build the control plane (see README)"; exit 1; }

@@ -17,7 +17,7 @@ async function fromConfigFile(file: string, logger: Logger): Promise<Stop> {
   }
   for (const w of result.warnings) logger.warn({ path: w.path }, `configuration: ${w.path}: ${w.message}`);
   // The OpenTelemetry SDK first, so the first request's spans are exported (OTEL_* env configures it).
-  const sdk = startTelemetrySdk(result.config.telemetry, {
+  const sdk = await startTelemetrySdk(result.config.telemetry, {
     instanceId: process.env.POD_NAME ?? `sidecar-${process.pid}`,
   });
   const sidecar = await startSidecar({

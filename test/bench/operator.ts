@@ -2,7 +2,6 @@
 // control plane (or the cluster of $KUBECONFIG). Measures the time until all are Ready, API writes
 // per server, writes during a resync of the unchanged cluster (goal: zero) and the operator's
 // memory. Prints a table and writes bench-results/operator.json.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +11,9 @@ import { KubeClient } from '../../operator/src/kube/client.ts';
 import { loadConnection } from '../../operator/src/kube/connection.ts';
 import type { KubeObject } from '../../operator/src/kube/object.ts';
 import { Resources } from '../../operator/src/kube/resources.ts';
-import { freePort, startControlPlane } from '../cluster/control-plane.ts';
+import { freePort } from '../../sidecar/src/quickstart/everything.ts';
+import { startControlPlane } from '../cluster/control-plane.ts';
+import { type Child, startChild } from '../support/child-process.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -68,7 +69,7 @@ async function main() {
   const plane = process.env.KUBECONFIG ? undefined : await startControlPlane({ log });
   const kubeconfig = plane?.kubeconfig ?? (process.env.KUBECONFIG as string);
   const client = new KubeClient(await loadConnection(kubeconfig));
-  let operator: ChildProcess | undefined;
+  let operator: Child | undefined;
   const ns = `bench-${randomBytes(3).toString('hex')}`;
   try {
     for (const file of await readdir(join(ROOT, 'crds'))) {
@@ -80,7 +81,8 @@ async function main() {
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
 
     const healthPort = await freePort();
-    operator = spawn(
+    operator = startChild(
+      'operator',
       process.execPath,
       [
         ...HEAP_FLAGS,
@@ -94,17 +96,10 @@ async function main() {
         '--resync-seconds=0',
         '--log-level=warn',
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
+      { stdout: 'ignore', stderr: 'inherit' },
     );
-    const pid = operator.pid as number;
-    for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      await sleep(200);
-    }
+    const pid = operator.pid;
+    await operator.waitUntilServing(`http://127.0.0.1:${healthPort}/readyz`, { timeoutMs: 120_000 });
 
     log(`creating ${N} McpServers in ${ns} ...`);
     const started = performance.now();
@@ -172,7 +167,7 @@ async function main() {
 
     log('resync of the unchanged cluster (SIGHUP) ...');
     const resyncStarted = performance.now();
-    operator.kill('SIGHUP');
+    operator.process.kill('SIGHUP'); // not an exit: the operator resyncs
     let after = settled;
     for (;;) {
       await sleep(500);
@@ -275,7 +270,7 @@ async function main() {
     await writeFile(join(ROOT, 'bench-results/operator.json'), `${JSON.stringify(result, null, 2)}\n`);
     log('wrote bench-results/operator.json');
   } finally {
-    operator?.kill('SIGTERM');
+    await operator?.stop();
     await client.delete(Resources.Namespace, undefined, ns).catch(() => {});
     await client.connection.close();
     await plane?.stop();

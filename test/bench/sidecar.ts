@@ -1,15 +1,12 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import type { AuditSinkConfig } from '../../sidecar/src/contract/audit.ts';
 import type { SidecarConfig } from '../../sidecar/src/contract/config.ts';
-import { freePort } from '../../sidecar/src/quickstart/everything.ts';
-import { stopChild, waitUntilServing } from '../support/child-process.ts';
+import { type Child, startChild } from '../support/child-process.ts';
 import { allow, KEYS, rawConfig } from '../support/harness.ts';
+import { type SidecarProcess, startSidecarProcess } from '../support/sidecar-process.ts';
 import { type LoadResult, type LoadTarget, runLoad } from './load.ts';
-import { startProcess } from './processes.ts';
 import { benchStdio, printStdio } from './stdio.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
@@ -59,7 +56,8 @@ const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 15_000);
 /** Each latency row first runs its own load this long (see LoadOptions.warmupMs). */
 const ROW_WARMUP_MS = Number(process.env.BENCH_ROW_WARMUP_MS ?? 5000);
 const LOAD_GENERATOR = process.env.BENCH_LOAD_GENERATOR ?? 'auto';
-const SIDECAR_ENV = { OTEL_SDK_DISABLED: 'true', ...process.env, LOG_LEVEL: 'warn' };
+/** What the run stops at the end, whatever happened. */
+type Stoppable = Child | SidecarProcess;
 
 interface Receivers {
   syslogPort: number;
@@ -89,14 +87,11 @@ interface Compared {
 
 const fmt = (n: number, d = 3) => n.toFixed(d);
 
-async function sidecarConfigFile(
-  dir: string,
-  name: string,
+function benchConfig(
   upstreamUrl: string,
   sinks: AuditSinkConfig[] | undefined,
   pinning?: SidecarConfig['pinning'],
-): Promise<{ file: string; url: string; adminUrl: string }> {
-  const [port, adminPort] = [await freePort(), await freePort()];
+): SidecarConfig {
   const cfg: SidecarConfig = rawConfig({
     upstream: { transport: 'streamable-http', url: upstreamUrl },
     rules: [
@@ -106,11 +101,35 @@ async function sidecarConfigFile(
   });
   if (process.env.BENCH_TRACING === 'off') cfg.telemetry = { tracing: { enabled: false } };
   if (pinning !== undefined) cfg.pinning = pinning;
-  cfg.listen = { host: '127.0.0.1', port, path: '/mcp' };
-  cfg.admin = { host: '127.0.0.1', port: adminPort };
-  const file = join(dir, `${name}.yaml`);
-  await writeFile(file, stringify(cfg));
-  return { file, url: `http://127.0.0.1:${port}/mcp`, adminUrl: `http://127.0.0.1:${adminPort}` };
+  return cfg;
+}
+
+/** A sidecar in its own process, its audit events on stdout discarded; `audit: 'off'` for the baseline. */
+function benchSidecar(
+  dir: string,
+  name: string,
+  config: SidecarConfig,
+  opts: { audit?: 'config' | 'off'; env?: Record<string, string>; entry?: string[] } = {},
+): Promise<SidecarProcess> {
+  return startSidecarProcess(config, {
+    dir,
+    name,
+    // test/bench/sidecar-process.ts takes --audit off, which the real entry point rightly does not.
+    entry: opts.entry ?? ['test/bench/sidecar-process.ts'],
+    args: opts.entry ? [] : ['--audit', opts.audit ?? 'config'],
+    env: { OTEL_SDK_DISABLED: 'true', ...opts.env },
+    stdout: 'ignore',
+  });
+}
+
+/** A helper process (upstream, receivers, yardstick) and the first line it prints: where it listens. */
+async function helperProcess(
+  script: string,
+  ...args: string[]
+): Promise<{ child: Child; firstLine: string }> {
+  const child = startChild(script, process.execPath, [script, ...args], { stderr: 'inherit' });
+  const [, firstLine = ''] = await child.waitForOutput(/^(.*)\n/);
+  return { child, firstLine };
 }
 
 interface Load {
@@ -273,27 +292,23 @@ async function auditCounts(
   };
 }
 
-async function perSink(dir: string, upstreamUrl: string, children: ChildProcess[]) {
-  const rec = startProcess(['test/bench/audit-receivers-process.ts']);
-  children.push(rec.child);
-  const receivers = JSON.parse(await rec.firstLine) as Receivers;
+async function perSink(dir: string, upstreamUrl: string, running: Stoppable[]) {
+  const rec = await helperProcess('test/bench/audit-receivers-process.ts');
+  running.push(rec.child);
+  const receivers = JSON.parse(rec.firstLine) as Receivers;
   const rows = [];
   for (const kind of SINKS) {
-    const sc = await sidecarConfigFile(dir, `sink-${kind}`, upstreamUrl, sinkConfig(kind, dir, receivers));
-    const args = [
-      'test/bench/sidecar-process.ts',
-      '--config',
-      sc.file,
-      '--audit',
-      kind === 'off' ? 'off' : 'config',
-    ];
-    const { child } = startProcess(args, {
-      env: { ...SIDECAR_ENV, BENCH_HEC_TOKEN: receivers.hecToken },
-      stdout: 'ignore',
-    });
-    children.push(child);
-    await waitUntilServing(child, `${sc.adminUrl}/readyz`);
-    const targets: Targets = { upstreamUrl, sidecarUrl: sc.url, sidecarPid: child.pid };
+    const sc = await benchSidecar(
+      dir,
+      `sink-${kind}`,
+      benchConfig(upstreamUrl, sinkConfig(kind, dir, receivers)),
+      {
+        audit: kind === 'off' ? 'off' : 'config',
+        env: { BENCH_HEC_TOKEN: receivers.hecToken },
+      },
+    );
+    running.push(sc);
+    const targets: Targets = { upstreamUrl, sidecarUrl: sc.url, sidecarPid: sc.pid };
     const [warm] = await runLoad({
       targets: loadTargets(targets).filter((x) => x.name === 'sidecar'),
       concurrency: SINK_CONCURRENCY,
@@ -311,7 +326,7 @@ async function perSink(dir: string, upstreamUrl: string, children: ChildProcess[
     // refused).
     const expected = (warm?.requests ?? 0) + pair.sidecar.requests + (SINK_ROUNDS + 1) * (WARMUP + 2);
     const audit = kind === 'off' ? undefined : { expected, ...(await auditCounts(sc.adminUrl)) };
-    await stopChild(child);
+    await sc.close();
     rows.push({ sink: kind, ...pair, ...(audit ? { audit } : {}) });
   }
   const off = rows.find((r) => r.sink === 'off');
@@ -334,17 +349,14 @@ async function perSink(dir: string, upstreamUrl: string, children: ChildProcess[
  * interleaved in one closed-loop run so the machine's spells hit both alike. Issue #15's target:
  * pinning costs less than 5% of throughput.
  */
-async function pinningRows(dir: string, upstreamUrl: string, children: ChildProcess[]) {
+async function pinningRows(dir: string, upstreamUrl: string, running: Stoppable[]) {
   const targets: LoadTarget[] = [];
   for (const mode of ['Off', 'TrustOnFirstUse'] as const) {
-    const sc = await sidecarConfigFile(dir, `pinning-${mode}`, upstreamUrl, undefined, { mode });
-    const { child } = startProcess(['test/bench/sidecar-process.ts', '--config', sc.file, '--audit', 'off'], {
-      env: SIDECAR_ENV,
-      stdout: 'ignore',
+    const sc = await benchSidecar(dir, `pinning-${mode}`, benchConfig(upstreamUrl, undefined, { mode }), {
+      audit: 'off',
     });
-    children.push(child);
-    await waitUntilServing(child, `${sc.adminUrl}/readyz`);
-    targets.push({ name: `pinning ${mode}`, url: sc.url, auth: { 'x-api-key': KEYS.alice }, pid: child.pid });
+    running.push(sc);
+    targets.push({ name: `pinning ${mode}`, url: sc.url, auth: { 'x-api-key': KEYS.alice }, pid: sc.pid });
   }
   const common = { targets, concurrency: SINK_CONCURRENCY, warmup: WARMUP, method: 'tools/list' as const };
   await runLoad({ ...common, durationMs: SINK_WARMUP_MS });
@@ -421,38 +433,35 @@ async function warmUp(t: Targets, wrk: boolean): Promise<void> {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-'));
-  const children: ChildProcess[] = [];
+  const running: Stoppable[] = [];
   try {
-    const up = startProcess(['test/bench/echo-upstream-process.ts']);
-    children.push(up.child);
-    const upstreamUrl = (await up.firstLine).slice(4);
+    const up = await helperProcess('test/bench/echo-upstream-process.ts');
+    running.push(up.child);
+    const upstreamUrl = up.firstLine.slice(4);
 
     // Part 1: the real entry point (main.ts), authn + policy + audit, at each concurrency.
     const part1Sink: AuditSinkConfig =
       process.env.BENCH_AUDIT_SINK === 'stdout'
         ? { type: 'stdout' }
         : { type: 'file', path: join(dir, 'audit.ndjson') };
-    const sc = await sidecarConfigFile(dir, 'main', upstreamUrl, [part1Sink]);
     const prof = process.env.BENCH_CPU_PROF
       ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
       : [];
-    const main = startProcess([...prof, 'sidecar/src/main.ts', '--config', sc.file], {
-      env: SIDECAR_ENV,
-      stdout: 'ignore',
+    const main = await benchSidecar(dir, 'main', benchConfig(upstreamUrl, [part1Sink]), {
+      entry: [...prof, 'sidecar/src/main.ts'],
     });
-    children.push(main.child);
-    await waitUntilServing(main.child, `${sc.adminUrl}/readyz`);
-    const bare = BARE ? startProcess(['test/bench/bare-proxy-process.ts', upstreamUrl]) : undefined;
-    const relay = BARE ? startProcess(['test/bench/tcp-relay-process.ts', upstreamUrl]) : undefined;
-    for (const yardstick of [bare, relay]) if (yardstick) children.push(yardstick.child);
+    running.push(main);
+    const bare = BARE ? await helperProcess('test/bench/bare-proxy-process.ts', upstreamUrl) : undefined;
+    const relay = BARE ? await helperProcess('test/bench/tcp-relay-process.ts', upstreamUrl) : undefined;
+    for (const yardstick of [bare, relay]) if (yardstick) running.push(yardstick.child);
     const targets = {
       upstreamUrl,
       upstreamPid: up.child.pid,
-      sidecarUrl: sc.url,
-      sidecarPid: main.child.pid,
-      bareUrl: bare ? (await bare.firstLine).slice(4) : undefined,
+      sidecarUrl: main.url,
+      sidecarPid: main.pid,
+      bareUrl: bare?.firstLine.slice(4),
       barePid: bare?.child.pid,
-      relayUrl: relay ? (await relay.firstLine).slice(4) : undefined,
+      relayUrl: relay?.firstLine.slice(4),
       relayPid: relay?.child.pid,
     };
     const wrk = LOAD_GENERATOR !== 'node' && (await wrkAvailable());
@@ -479,7 +488,7 @@ async function main(): Promise<void> {
     const throughputRows: Row[] = [];
     for (const c of [...CONCURRENCY].sort((a, b) => a - b))
       throughputRows.push({ load: `c=${c}`, ...(await run({ concurrency: c, paired: false })) });
-    await stopChild(main.child);
+    await main.close();
     console.log(
       `\ntools/call, same upstream, direct vs through the sidecar (authn + policy with CEL + audit to ${part1Sink.type})`,
     );
@@ -535,7 +544,7 @@ async function main(): Promise<void> {
     for (const t of verdict) console.log(`${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.measured}`);
 
     // Part 2: one sidecar per sink, same load.
-    const sinkRows = SINKS.length > 0 ? await perSink(dir, upstreamUrl, children) : [];
+    const sinkRows = SINKS.length > 0 ? await perSink(dir, upstreamUrl, running) : [];
     if (sinkRows.length > 0) {
       console.log(
         `\naudit cost per sink: tools/call at concurrency ${SINK_CONCURRENCY}, ${SINK_ROUNDS} rounds of ${SINK_DURATION_MS} ms; ` +
@@ -562,7 +571,7 @@ async function main(): Promise<void> {
     if (stdio) printStdio(stdio, fmt);
 
     // Part 4: pinning on tools/list-heavy load.
-    const pinning = PINNING ? await pinningRows(dir, upstreamUrl, children) : undefined;
+    const pinning = PINNING ? await pinningRows(dir, upstreamUrl, running) : undefined;
     if (pinning !== undefined) {
       console.log(
         `\npinning: tools/list at concurrency ${pinning.concurrency}, the two sidecars interleaved, ${SINK_ROUNDS} rounds of ${SINK_DURATION_MS} ms\n`,
@@ -599,7 +608,7 @@ async function main(): Promise<void> {
     await writeFile('bench-results/sidecar.json', `${JSON.stringify(out, null, 2)}\n`);
     console.log('\nwrote bench-results/sidecar.json');
   } finally {
-    await Promise.all(children.map((c) => stopChild(c)));
+    await Promise.all(running.map((r) => ('close' in r ? r.close() : r.stop())));
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,23 +1,22 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { stringify } from 'yaml';
 import type { SidecarConfig } from '../../sidecar/src/contract/config.ts';
-import { everythingEntry, freePort, startEverything } from '../../sidecar/src/quickstart/everything.ts';
-import { stopChild, waitUntilServing } from '../support/child-process.ts';
+import { everythingEntry, startEverything } from '../../sidecar/src/quickstart/everything.ts';
 import { allow, KEYS, rawConfig } from '../support/harness.ts';
 import { startLauncher } from '../support/launcher.ts';
-import { startProcess } from './processes.ts';
+import { type SidecarProcess, startSidecarProcess } from '../support/sidecar-process.ts';
 
 // Part 3 of npm run bench:sidecar: the everything server over stdio (through the launcher, as in a
 // pod) against the same server over Streamable HTTP, each behind its own sidecar process (audit
 // off: the transport is what is compared). Rows: the latency of one caller's echo calls, the two
 // paths alternating call by call; throughput of SESSIONS callers each in its own session (so over
 // stdio, each with its own process); and session start-up (initialize to the first answer) with
-// no warm pool (a process starts per session) and with one (a process is waiting).
+// no warm pool (a process starts per session) and with one (a process is waiting). The `stdio shared`
+// rows are the shared mode: every session over one process, ids remapped by the sidecar (its
+// start-up: a new session on the running process, its initialize answered from the first one's).
 // Knobs: BENCH_STDIO=off skips it; BENCH_STDIO_CALLS (2000), BENCH_STDIO_SESSIONS (8),
 // BENCH_STDIO_STARTS (20), BENCH_DURATION_MS (3000).
 
@@ -31,7 +30,7 @@ export interface StdioBenchRows {
   addedP50Ms: number;
   addedP99Ms: number;
   throughput: { transport: string; sessions: number; rps: number; errors: number }[];
-  startup: { pool: 'cold' | 'warm'; p50Ms: number; p99Ms: number }[];
+  startup: { pool: 'cold' | 'warm' | 'shared'; p50Ms: number; p99Ms: number }[];
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -51,26 +50,26 @@ async function client(url: string): Promise<Client> {
 
 const echo = (c: Client) => c.callTool({ name: 'echo', arguments: { message: 'bench' } });
 
-async function sidecarProcess(dir: string, name: string, upstream: SidecarConfig['upstream']) {
-  const port = await freePort();
-  const adminPort = await freePort();
-  const cfg = rawConfig({ upstream, rules: [allow('all', { tools: ['*'] })] });
-  cfg.listen = { ...cfg.listen, host: '127.0.0.1', port };
-  cfg.admin = { host: '127.0.0.1', port: adminPort };
-  const file = join(dir, `${name}.yaml`);
-  await writeFile(file, stringify(cfg));
-  const { child } = startProcess(['test/bench/sidecar-process.ts', '--config', file, '--audit', 'off'], {
-    env: { OTEL_SDK_DISABLED: 'true', ...process.env, LOG_LEVEL: 'warn' },
+/** A sidecar in its own process, audit off (the transport is what is compared). */
+function sidecarProcess(dir: string, name: string, upstream: SidecarConfig['upstream']) {
+  return startSidecarProcess(rawConfig({ upstream, rules: [allow('all', { tools: ['*'] })] }), {
+    dir,
+    name,
+    entry: ['test/bench/sidecar-process.ts'],
+    args: ['--audit', 'off'],
+    env: { OTEL_SDK_DISABLED: 'true' },
     stdout: 'ignore',
   });
-  await waitUntilServing(child, `http://127.0.0.1:${adminPort}/readyz`);
-  return { child, url: `http://127.0.0.1:${port}${cfg.listen.path}` };
 }
 
-const stdioUpstream = (socket: string, warm: number): SidecarConfig['upstream'] => ({
+const stdioUpstream = (
+  socket: string,
+  warm: number,
+  mode: 'per-session' | 'shared' = 'per-session',
+): SidecarConfig['upstream'] => ({
   transport: 'stdio',
   launcher: { socket },
-  processes: { maxProcesses: SESSIONS + 4, warm, idleTimeoutMs: 600_000, stopGraceMs: 5_000 },
+  processes: { mode, maxProcesses: SESSIONS + 4, warm, idleTimeoutMs: 600_000, stopGraceMs: 5_000 },
   connectTimeoutMs: 5_000,
   requestTimeoutMs: 60_000,
 });
@@ -91,7 +90,7 @@ async function startupTimes(url: string, warm: boolean): Promise<number[]> {
 
 export async function benchStdio(): Promise<StdioBenchRows> {
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-stdio-'));
-  const children: ChildProcess[] = [];
+  const sidecars: SidecarProcess[] = [];
   const http = await startEverything('streamableHttp');
   const launcher = await startLauncher(process.execPath, [everythingEntry(), 'stdio']);
   try {
@@ -103,31 +102,36 @@ export async function benchStdio(): Promise<StdioBenchRows> {
     });
     const overStdio = await sidecarProcess(dir, 'stdio', stdioUpstream(launcher.socket, 0));
     const warmStdio = await sidecarProcess(dir, 'stdio-warm', stdioUpstream(launcher.socket, 1));
-    children.push(overHttp.child, overStdio.child, warmStdio.child);
+    const sharedStdio = await sidecarProcess(
+      dir,
+      'stdio-shared',
+      stdioUpstream(launcher.socket, 1, 'shared'),
+    );
+    sidecars.push(overHttp, overStdio, warmStdio, sharedStdio);
 
     // Latency: one caller on each path, alternating, after a warm-up.
-    const a = await client(overHttp.url);
-    const b = await client(overStdio.url);
-    for (let i = 0; i < 200; i++) await Promise.all([echo(a), echo(b)]);
-    const ms: Record<'http' | 'stdio', number[]> = { http: [], stdio: [] };
+    const paths = [
+      ['http', await client(overHttp.url)],
+      ['stdio', await client(overStdio.url)],
+      ['shared', await client(sharedStdio.url)],
+    ] as const;
+    for (let i = 0; i < 200; i++) await Promise.all(paths.map(([, c]) => echo(c)));
+    const ms: Record<'http' | 'stdio' | 'shared', number[]> = { http: [], stdio: [], shared: [] };
     for (let i = 0; i < CALLS; i++) {
-      for (const [k, c] of [
-        ['http', a],
-        ['stdio', b],
-      ] as const) {
+      for (const [k, c] of paths) {
         const t0 = performance.now();
         await echo(c);
         ms[k].push(performance.now() - t0);
       }
     }
-    await a.close();
-    await b.close();
+    await Promise.all(paths.map(([, c]) => c.close()));
 
     // Throughput: SESSIONS callers, each its own session, calling as fast as answered.
     const throughput: StdioBenchRows['throughput'] = [];
     for (const [transport, url] of [
       ['streamable-http', overHttp.url],
       ['stdio', overStdio.url],
+      ['stdio shared', sharedStdio.url],
     ] as const) {
       const clients = await Promise.all(Array.from({ length: SESSIONS }, () => client(url)));
       let calls = 0;
@@ -149,23 +153,25 @@ export async function benchStdio(): Promise<StdioBenchRows> {
 
     const cold = await startupTimes(overStdio.url, false);
     const warm = await startupTimes(warmStdio.url, true);
-    const row = (k: 'http' | 'stdio', transport: string) => ({
+    const shared = await startupTimes(sharedStdio.url, false);
+    const row = (k: keyof typeof ms, transport: string) => ({
       transport,
       p50Ms: quantile(ms[k], 0.5),
       p99Ms: quantile(ms[k], 0.99),
     });
     return {
-      latency: [row('http', 'streamable-http'), row('stdio', 'stdio')],
+      latency: [row('http', 'streamable-http'), row('stdio', 'stdio'), row('shared', 'stdio shared')],
       addedP50Ms: quantile(ms.stdio, 0.5) - quantile(ms.http, 0.5),
       addedP99Ms: quantile(ms.stdio, 0.99) - quantile(ms.http, 0.99),
       throughput,
       startup: [
         { pool: 'cold', p50Ms: quantile(cold, 0.5), p99Ms: quantile(cold, 0.99) },
         { pool: 'warm', p50Ms: quantile(warm, 0.5), p99Ms: quantile(warm, 0.99) },
+        { pool: 'shared', p50Ms: quantile(shared, 0.5), p99Ms: quantile(shared, 0.99) },
       ],
     };
   } finally {
-    await Promise.all(children.map((c) => stopChild(c)));
+    await Promise.all(sidecars.map((s) => s.close()));
     await launcher.stop();
     await http.close();
     await rm(dir, { recursive: true, force: true });

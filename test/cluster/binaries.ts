@@ -4,11 +4,11 @@
 // versions. Only what is missing is built. `PORTCULLIS_CLUSTER_BIN` or `KUBEBUILDER_ASSETS` (the
 // setup-envtest layout) may name a folder of prebuilt binaries; whatever it holds is used as is.
 import { execFile } from 'node:child_process';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { cacheDir, exists, lock } from '../support/cache.ts';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -99,17 +99,6 @@ async function requiredVersion(mod: GoModule): Promise<string> {
   return stdout.trim();
 }
 
-const exists = (p: string) =>
-  access(p).then(
-    () => true,
-    () => false,
-  );
-
-function cacheRoot(): string {
-  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  return join(base, 'portcullis', 'cluster');
-}
-
 async function build(
   mod: GoModule,
   version: string,
@@ -169,42 +158,12 @@ async function writeKwokStages(outDir: string): Promise<string> {
   return target;
 }
 
-/** One builder at a time per cache folder (test runs and `npm run cluster:binaries` may overlap). */
-export async function lock(path: string, log: (s: string) => void): Promise<() => Promise<void>> {
-  let announced = false;
-  for (;;) {
-    try {
-      await writeFile(path, String(process.pid), { flag: 'wx' });
-      return () => rm(path, { force: true });
-    } catch {
-      const holder = Number(await readFile(path, 'utf8').catch(() => ''));
-      if (!isAlive(holder)) {
-        await rm(path, { force: true });
-        continue;
-      }
-      if (!announced) log(`waiting for the build in process ${holder}`);
-      announced = true;
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Ensures every binary exists (building what is missing) and returns where they are. */
 export async function ensureClusterBinaries(log: (s: string) => void = () => {}): Promise<ClusterBinaries> {
   const versions: Record<string, string> = {};
   for (const mod of MODULES) versions[mod.dir] = await requiredVersion(mod);
   const key = MODULES.map((m) => `${m.dir}-${versions[m.dir]}`).join('_');
-  const dir = join(cacheRoot(), key);
+  const dir = cacheDir('cluster', key);
   await mkdir(dir, { recursive: true });
   const unlock = await lock(join(dir, '.lock'), log);
   try {

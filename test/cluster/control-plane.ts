@@ -4,12 +4,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../sidecar/src/quickstart/everything.ts';
+import { type Child, startChild } from '../support/child-process.ts';
 import { ensureClusterBinaries } from './binaries.ts';
 import { generatePki } from './pki.ts';
-import { type Managed, startProcess, stopProcess } from './processes.ts';
 
 export interface ControlPlane {
   /** Path of an admin kubeconfig (client certificate in system:masters). */
@@ -35,24 +35,13 @@ export interface ControlPlaneOptions {
 
 export const FAKE_NODE = 'kwok-node-0';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, procs: Managed[]) {
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, procs: Child[]) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const p of procs) {
-      if (p.child.exitCode !== null) {
-        const tail = (await readFile(p.logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
-        throw new Error(`${p.name} exited (${p.child.exitCode}) while waiting for ${what}:\n${tail}`);
+      if (p.process.exitCode !== null) {
+        const tail = p.output().split('\n').slice(-15).join('\n');
+        throw new Error(`${p.name} exited (${p.process.exitCode}) while waiting for ${what}:\n${tail}`);
       }
     }
     if (await probe().catch(() => false)) return;
@@ -94,9 +83,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const started = Date.now();
   const bins = await ensureClusterBinaries(log);
   const workDir = await mkdtemp(join(tmpdir(), 'portcullis-cp-'));
-  const procs: Managed[] = [];
+  const procs: Child[] = [];
+  // Each component logs to <name>.log in the work folder.
+  const startProcess = (name: string, command: string, args: string[]) => {
+    const log = { file: join(workDir, `${name}.log`) };
+    return startChild(name, command, args, { stdout: log, stderr: log });
+  };
   const stop = async () => {
-    for (const p of [...procs].reverse()) await stopProcess(p);
+    for (const p of [...procs].reverse()) await p.stop();
     if (!opts.keepWorkDir) await rm(workDir, { recursive: true, force: true });
   };
   try {
@@ -116,21 +110,16 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       mode: 0o600,
     });
 
-    const etcd = startProcess(
-      'etcd',
-      bins.path('etcd'),
-      [
-        `--data-dir=${join(workDir, 'etcd')}`,
-        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-        `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
-        '--unsafe-no-fsync', // test data is thrown away; fsync only slows the tests
-        '--log-level=warn',
-      ],
-      workDir,
-    );
+    const etcd = startProcess('etcd', bins.path('etcd'), [
+      `--data-dir=${join(workDir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+      '--unsafe-no-fsync', // test data is thrown away; fsync only slows the tests
+      '--log-level=warn',
+    ]);
     procs.push(etcd);
     await waitFor(
       'etcd health',
@@ -160,7 +149,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       ...(opts.apiServerArgs ?? []),
     ];
     const startApiServer = async () => {
-      const apiserver = startProcess('kube-apiserver', bins.path('kube-apiserver'), apiServerArgs, workDir);
+      const apiserver = startProcess('kube-apiserver', bins.path('kube-apiserver'), apiServerArgs);
       procs.splice(1, 0, apiserver); // after etcd: stop() ends processes in reverse order
       await waitFor(
         'kube-apiserver /readyz',
@@ -171,44 +160,34 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     };
     const restartApiServer = async () => {
       const [apiserver] = procs.splice(1, 1);
-      if (apiserver) await stopProcess(apiserver);
+      if (apiserver) await apiserver.stop();
       await startApiServer();
     };
     await startApiServer();
 
     const common = [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0'];
     procs.push(
-      startProcess(
-        'kube-controller-manager',
-        bins.path('kube-controller-manager'),
-        [
-          ...common,
-          `--service-account-private-key-file=${pki.serviceAccountKey}`,
-          `--root-ca-file=${pki.caCert}`,
-          '--use-service-account-credentials=false',
-          '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-persistentvolume-binder',
-          '--kube-api-qps=500',
-          '--kube-api-burst=1000',
-          '--concurrent-deployment-syncs=10',
-          '--concurrent-replicaset-syncs=10',
-          '--concurrent-gc-syncs=40',
-        ],
-        workDir,
-      ),
-      startProcess('kube-scheduler', bins.path('kube-scheduler'), common, workDir),
-      startProcess(
-        'kwok',
-        bins.path('kwok'),
-        [
-          `--kubeconfig=${kubeconfig}`,
-          `--config=${bins.kwokStages}`,
-          '--manage-all-nodes=false',
-          '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-          `--server-address=127.0.0.1:${kwokPort}`,
-          '--node-lease-duration-seconds=40',
-        ],
-        workDir,
-      ),
+      startProcess('kube-controller-manager', bins.path('kube-controller-manager'), [
+        ...common,
+        `--service-account-private-key-file=${pki.serviceAccountKey}`,
+        `--root-ca-file=${pki.caCert}`,
+        '--use-service-account-credentials=false',
+        '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-persistentvolume-binder',
+        '--kube-api-qps=500',
+        '--kube-api-burst=1000',
+        '--concurrent-deployment-syncs=10',
+        '--concurrent-replicaset-syncs=10',
+        '--concurrent-gc-syncs=40',
+      ]),
+      startProcess('kube-scheduler', bins.path('kube-scheduler'), common),
+      startProcess('kwok', bins.path('kwok'), [
+        `--kubeconfig=${kubeconfig}`,
+        `--config=${bins.kwokStages}`,
+        '--manage-all-nodes=false',
+        '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+        `--server-address=127.0.0.1:${kwokPort}`,
+        '--node-lease-duration-seconds=40',
+      ]),
     );
     const kubectl = (args: string[], input?: string) =>
       runKubectl(bins.path('kubectl'), kubeconfig, args, input);

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import type { AuditEvent } from '../../sidecar/src/audit/event.ts';
 import type { AuditConfig } from '../../sidecar/src/contract/audit.ts';
 import { type Receiver, startHecReceiver } from './audit-receivers.ts';
-import { type AuditedSidecar, startAuditedSidecar } from './audit-through-sidecar-process.ts';
+import { startAuditedSidecar } from './audit-through-sidecar-process.ts';
 import { type EchoUpstream, startEchoUpstream } from './echo-upstream.ts';
 import { allow } from './harness.ts';
+import type { SidecarProcess } from './sidecar-process.ts';
 
 // A sidecar process whose only audit sink is an HTTP (HEC) receiver the test can take down, in front
 // of its own counting upstream: the setting of the outage tests. alice (engineering) may call any tool.
@@ -21,7 +22,7 @@ export interface HecSidecar {
   readonly dir: string;
   readonly hec: Receiver;
   readonly upstream: EchoUpstream;
-  readonly sidecar: AuditedSidecar;
+  readonly sidecar: SidecarProcess;
   /** The events the receiver holds, parsed. */
   events(): AuditEvent[];
   /** portcullis_sidecar_audit_events_total{sink="http",result} from /metrics. */

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { type Run, runToEnd } from './child-process.ts';
 
 // Runs the MCP conformance suite's server scenarios (@modelcontextprotocol/conformance) against a
 // URL and reads its per-scenario checks.json files, then compares two runs scenario by scenario and
@@ -31,38 +31,9 @@ export function conformanceCli(): string {
   return join(dirname(pkg), 'dist', 'index.js');
 }
 
-interface Run {
-  readonly output: string;
-  readonly timedOut: boolean;
-}
-
+/** The suite's CLI; a non-zero exit only means some check failed (the checks files say which). */
 function runCli(args: readonly string[], cwd: string, timeoutMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [conformanceCli(), ...args], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-20_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    // A non-zero exit only means some check failed; the checks files say which.
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve({ output, timedOut });
-    });
-  });
+  return runToEnd(process.execPath, [conformanceCli(), ...args], { cwd, timeoutMs });
 }
 
 /** The server scenarios the installed suite knows (active and pending). */

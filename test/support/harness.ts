@@ -2,9 +2,8 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { hashApiKey } from '../../sidecar/src/authn/index.ts';
 import { type EffectiveConfig, validateConfig } from '../../sidecar/src/config/load.ts';
 import { CONFIG_API_VERSION, type SidecarConfig } from '../../sidecar/src/contract/config.ts';
-import type { PinStore } from '../../sidecar/src/pinning/book.ts';
 import type { McpRecord, Recorder } from '../../sidecar/src/record/mcp-record.ts';
-import { type RunningSidecar, startSidecar } from '../../sidecar/src/server/sidecar.ts';
+import { type RunningSidecar, type SidecarOptions, startSidecar } from '../../sidecar/src/server/sidecar.ts';
 
 // Builders for sidecar integration tests: a configuration with known API keys and rules, a sidecar
 // on free ports, and a recorder that keeps every record for assertions.
@@ -81,17 +80,11 @@ export function collectRecords(): Recorded {
   return { records, record: (r) => void records.push(r) };
 }
 
+/** An in-process sidecar on free ports, audit off unless `extra` says otherwise. */
 export async function sidecarFor(
   cfg: EffectiveConfig,
   recorder?: Recorder,
-  extra: {
-    configFile?: string;
-    digest?: string;
-    env?: Record<string, string>;
-    portOverride?: number;
-    audit?: 'config' | 'off';
-    pinStore?: PinStore;
-  } = {},
+  extra: Omit<SidecarOptions, 'config' | 'recorder'> = {},
 ): Promise<RunningSidecar> {
   return startSidecar({
     config: cfg,
@@ -101,6 +94,15 @@ export async function sidecarFor(
     adminPortOverride: 0,
     ...extra,
   });
+}
+
+/** An in-process sidecar on `config(input)` and a recorder of every record it makes. */
+export async function recordedSidecar(
+  input: ConfigInput,
+  extra: Omit<SidecarOptions, 'config' | 'recorder'> = {},
+): Promise<{ sidecar: RunningSidecar; recorder: Recorded }> {
+  const recorder = collectRecords();
+  return { sidecar: await sidecarFor(config(input), recorder, extra), recorder };
 }
 
 export const MCP_HEADERS = {

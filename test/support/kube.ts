@@ -14,11 +14,15 @@ export async function kubectlJson<T = Record<string, unknown>>(args: string[]): 
   return JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
 }
 
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
 /** Creates a namespace with a unique name; the returned function deletes it. */
 export async function createNamespace(
   prefix: string,
 ): Promise<{ name: string; remove: () => Promise<void> }> {
-  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  const name = uniqueName(prefix);
   await kubectl(['create', 'namespace', name]);
   return { name, remove: async () => void (await kubectl(['delete', 'namespace', name, '--wait=false'])) };
 }

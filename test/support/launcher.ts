@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { cacheRoot, ensure } from '../fixtures/upstreams/install.ts';
+import { buildOnce, cacheDir } from './cache.ts';
+import { startChild } from './child-process.ts';
 
 // The stdio launcher (sidecar/launcher), built static the way Dockerfile.sidecar builds it and
 // cached by its sources' digest, so a test runs the same binary a pod would.
@@ -18,8 +19,8 @@ export async function ensureLauncher(): Promise<string> {
   const hash = createHash('sha256');
   const sources = (await readdir(SOURCE)).filter((f) => f === 'go.mod' || f.endsWith('.go')).sort();
   for (const f of sources) hash.update(f).update(await readFile(join(SOURCE, f)));
-  const dir = join(cacheRoot(), '..', 'launcher', hash.digest('hex').slice(0, 12));
-  return ensure(join(dir, 'launcher'), async (staging) => {
+  const dir = cacheDir('launcher', hash.digest('hex').slice(0, 12));
+  return buildOnce(join(dir, 'launcher'), async (staging) => {
     const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' };
     await run('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', staging, '.'], { cwd: SOURCE, env });
   });
@@ -49,34 +50,28 @@ export async function startLauncher(
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-launcher-'));
   const socket = join(dir, 'launcher.sock');
   const sessions = join(dir, 'sessions');
-  const child: ChildProcess = spawn(
+  const child = startChild(
+    'launcher',
     binary,
     ['-socket', socket, '-sessions', sessions, ...flags, '--', command, ...args],
-    { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'inherit', 'pipe'] },
+    { env: { PATH: process.env.PATH ?? '', ...env }, stdout: 'inherit' },
   );
   const lines: Record<string, unknown>[] = [];
   let rest = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
+  child.process.stderr?.on('data', (chunk: Buffer) => {
     const parts = (rest + chunk.toString()).split('\n');
     rest = parts.pop() ?? '';
     for (const l of parts) if (l) lines.push(JSON.parse(l));
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 10_000;
-  while (!lines.some((l) => l.msg === 'launcher listening')) {
-    if (Date.now() > deadline) throw new Error(`the launcher did not start: ${JSON.stringify(lines)}`);
-    if (child.exitCode !== null) throw new Error(`the launcher exited: ${JSON.stringify(lines)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await child.waitForOutput(/"msg":"launcher listening"/, 10_000);
   return {
     socket,
     sessions,
-    pid: child.pid as number,
+    pid: child.pid,
     lines,
-    exited,
+    exited: child.exited.then((e) => e.code),
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const code = await exited;
+      const { code } = await child.kill(signal);
       await rm(dir, { recursive: true, force: true });
       return code;
     },

@@ -1,11 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
+import { startChild } from './child-process.ts';
 
 // Debian's prometheus and promtool for the monitoring tests: a real Prometheus on loopback scraping
 // the given targets every second (and evaluating the given rule files every second), its query API,
@@ -62,42 +62,19 @@ export async function startPrometheus(
     }),
   );
   const port = await freePort();
-  let child: ChildProcess;
-  try {
-    child = spawn(
-      'prometheus',
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-  } catch (err) {
-    throw new Error(`cannot start prometheus (Debian package prometheus): ${String(err)}`);
-  }
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr = (stderr + c.toString()).slice(-4000);
-  });
-  const spawnError = once(child, 'error').then(([e]) => {
-    throw new Error(`prometheus: ${String(e)}`);
-  });
+  const child = startChild(
+    'prometheus (Debian package prometheus)',
+    'prometheus',
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdout: 'ignore' },
+  );
   const url = `http://127.0.0.1:${port}`;
-  const ready = (async () => {
-    for (let i = 0; i < 300; i++) {
-      if (child.exitCode !== null) throw new Error(`prometheus exited ${child.exitCode}: ${stderr}`);
-      const ok = await fetch(`${url}/-/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`prometheus not ready: ${stderr}`);
-  })();
-  await Promise.race([ready, spawnError]);
+  await child.waitUntilServing(`${url}/-/ready`, { timeoutMs: 30_000 });
 
   return {
     url,
@@ -110,11 +87,7 @@ export async function startPrometheus(
       return { httpStatus: res.status, ...((await res.json()) as Omit<QueryResult, 'httpStatus'>) };
     },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await child.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,39 +1,43 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { buildOnce, cacheDir } from './cache.ts';
 
-// The Python state server's interpreter: a venv under ~/.cache/portcullis/ with the pinned `mcp`
-// package from test/fixtures/stdio/python/requirements.txt, made on first use (pip, about a
-// minute) and kept while the requirements stay the same.
+// The Python fixtures' interpreters: a venv per requirements file under ~/.cache/portcullis/, named
+// after it and its digest, made with pip on first use (a minute or more) and kept while the file stays
+// the same. The venv is built aside and renamed into place, so its scripts' #! lines point to where it
+// was built: run everything through its python (`python -m ...`). PYTHON names the interpreter that
+// makes the venv (default python3). `node test/support/python-venv.ts` makes the MCP SDK's venv
+// ahead of the tests (test/run.sh does).
 
 const run = promisify(execFile);
-const FOLDER = fileURLToPath(new URL('../fixtures/stdio/python/', import.meta.url));
-export const PYTHON_STATE_SERVER = join(FOLDER, 'state_server.py');
 
-export async function pythonForStateServer(): Promise<string> {
-  const requirements = join(FOLDER, 'requirements.txt');
+/** The one pin of the Python MCP SDK. */
+export const MCP_REQUIREMENTS = fileURLToPath(new URL('../fixtures/requirements.txt', import.meta.url));
+
+/** The python of a venv holding what `requirements` pins. */
+export async function pythonVenv(name: string, requirements: string): Promise<string> {
   const digest = createHash('sha256')
     .update(await readFile(requirements))
     .digest('hex')
     .slice(0, 12);
-  const venv = join(homedir(), '.cache', 'portcullis', `stdio-python-${digest}`);
-  const python = join(venv, 'bin', 'python');
-  const done = join(venv, '.installed');
-  if (existsSync(done)) return python;
-  await rm(venv, { recursive: true, force: true });
-  await run('python3', ['-m', 'venv', venv]);
-  await run(
-    join(venv, 'bin', 'pip'),
-    ['install', '--quiet', '--disable-pip-version-check', '-r', requirements],
-    {
-      maxBuffer: 16 * 1024 * 1024,
-    },
-  );
-  await writeFile(done, `${new Date().toISOString()}\n`);
-  return python;
+  const venv = await buildOnce(cacheDir(`${name}-${digest}`), async (staging) => {
+    await run(process.env.PYTHON ?? 'python3', ['-m', 'venv', staging]);
+    await run(
+      join(staging, 'bin', 'python'),
+      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements],
+      { maxBuffer: 16 << 20 },
+    );
+  });
+  return join(venv, 'bin', 'python');
 }
+
+/** The python every Python MCP fixture runs on. */
+export function pythonWithMcp(): Promise<string> {
+  return pythonVenv('python-mcp', MCP_REQUIREMENTS);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(await pythonWithMcp());

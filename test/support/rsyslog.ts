@@ -1,7 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../sidecar/src/quickstart/everything.ts';
+import { type Child, startChild } from './child-process.ts';
 
 // Debian's rsyslogd as a real syslog receiver: an unprivileged foreground process with its own
 // config, ports and files in a temp dir, listening on plain TCP and on TLS (gtls driver, certificate
@@ -16,17 +18,6 @@ export interface Rsyslog {
   lines(file: string): string[];
   stop(): Promise<void>;
   start(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function makeCertificates(dir: string): void {
@@ -78,9 +69,10 @@ function makeCertificates(dir: string): void {
   ]);
 }
 
-async function waitForPort(port: number, proc: ChildProcess, stderr: () => string): Promise<void> {
+async function waitForPort(port: number, proc: Child): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) throw new Error(`rsyslogd exited (${proc.exitCode}): ${stderr()}`);
+    if (proc.process.exitCode !== null)
+      throw new Error(`rsyslogd exited (${proc.process.exitCode}): ${proc.output()}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
       s.once('connect', () => {
@@ -92,7 +84,7 @@ async function waitForPort(port: number, proc: ChildProcess, stderr: () => strin
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`rsyslogd did not listen on ${port}: ${stderr()}`);
+  throw new Error(`rsyslogd did not listen on ${port}: ${proc.output()}`);
 }
 
 export async function startRsyslog(dir: string): Promise<Rsyslog> {
@@ -120,30 +112,21 @@ input(type="imtcp" port="${tlsPort}" address="127.0.0.1" ruleset="tls"
       streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
 `,
   );
-  let proc: ChildProcess | undefined;
-  let err = '';
+  let proc: Child | undefined;
 
   const start = async () => {
-    err = '';
     // /usr/sbin is not on every user's PATH.
     const bin = existsSync('/usr/sbin/rsyslogd') ? '/usr/sbin/rsyslogd' : 'rsyslogd';
-    proc = spawn(bin, ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    proc = startChild('rsyslogd', bin, ['-n', '-f', conf, '-i', join(dir, 'rsyslogd.pid')], {
+      stdout: 'ignore',
     });
-    proc.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    await waitForPort(tcpPort, proc, () => err);
-    await waitForPort(tlsPort, proc, () => err);
+    await waitForPort(tcpPort, proc);
+    await waitForPort(tlsPort, proc);
   };
   const stop = async () => {
     const p = proc;
     proc = undefined;
-    if (!p || p.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      p.once('exit', () => resolve());
-      p.kill('SIGTERM');
-    });
+    await p?.stop();
   };
   await start();
   return {

@@ -11,6 +11,10 @@ import { KEYS } from './harness.ts';
 // grandchildren alike, whatever their process group).
 
 export const STATE_SERVER = fileURLToPath(new URL('../fixtures/stdio/state-server.ts', import.meta.url));
+/** The same server on the Python MCP SDK (run by python-venv.ts's pythonWithMcp()). */
+export const PYTHON_STATE_SERVER = fileURLToPath(
+  new URL('../fixtures/stdio/python/state_server.py', import.meta.url),
+);
 export const MARKER = 'PORTCULLIS_STDIO_TEST';
 
 /** A raw initialize, for requests that must not come from a client (many at once, past the cap). */
@@ -24,7 +28,7 @@ export const INITIALIZE = JSON.stringify({
 export type Processes = NonNullable<SidecarConfig['upstream']['processes']>;
 
 export function processes(p: Partial<Processes> = {}): Processes {
-  return { maxProcesses: 16, warm: 0, idleTimeoutMs: 600_000, stopGraceMs: 5_000, ...p };
+  return { mode: 'per-session', maxProcesses: 16, warm: 0, idleTimeoutMs: 600_000, stopGraceMs: 5_000, ...p };
 }
 
 export function stateServerUpstream(
@@ -43,6 +47,21 @@ export function stateServerUpstream(
   };
 }
 
+/** A stdio upstream whose processes the launcher listening on `socket` starts. */
+export function launcherUpstream(
+  socket: string,
+  p: Partial<Processes> = {},
+  requestTimeoutMs = 60_000,
+): SidecarConfig['upstream'] {
+  return {
+    transport: 'stdio',
+    launcher: { socket },
+    processes: processes(p),
+    connectTimeoutMs: 5_000,
+    requestTimeoutMs,
+  };
+}
+
 /** Live (not zombie) processes whose environment holds MARKER=marker. */
 export function marked(marker: string): number[] {
   const wanted = `${MARKER}=${marker}`;
@@ -58,6 +77,15 @@ export function marked(marker: string): number[] {
     if (environ.split('\0').includes(wanted)) pids.push(Number(entry));
   }
   return pids;
+}
+
+/** Polls until `done` holds; fails naming `what` after timeoutMs. */
+export async function until(done: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Polls the marked processes until `done` holds; fails with what it saw after timeoutMs. */

@@ -83,6 +83,13 @@ export type SecurityContextOverrides = Type.Static<typeof SecurityContextOverrid
 // session, within these limits (rendered into the sidecar's upstream.processes).
 export const StdioSettings = Type.Object(
   {
+    mode: Type.Optional(
+      Type.Union([Type.Literal('PerSession'), Type.Literal('Shared')], {
+        default: 'PerSession',
+        description:
+          'PerSession: one server process per MCP session (callers isolated). Shared: one process in each pod for all its sessions, request ids remapped by the sidecar; for stateless servers that are slow to start (maxProcesses does not apply; warm > 0 starts it ahead).',
+      }),
+    ),
     maxProcesses: Type.Integer({
       minimum: 1,
       maximum: 1024,
@@ -112,7 +119,8 @@ export const StdioSettings = Type.Object(
     }),
   },
   {
-    description: 'Limits of the stdio transport: one server process (group) per MCP session in each pod.',
+    description:
+      'How the stdio server runs in each pod: one process (group) per MCP session, or one shared by all; and its limits.',
     'x-kubernetes-validations': [
       {
         rule: 'self.warm <= self.maxProcesses',

@@ -41,8 +41,10 @@ export const OperatorDefaults = Type.Object(
           default: 'info',
           description: "The sidecar's log level (its LOG_LEVEL).",
         }),
+        // From npm run bench:memory (docs/performance.md#memory): about 100 MiB idle, under 200 MiB at
+        // c=32; the image sizes V8's old space to half the limit.
         resources: resources(
-          { cpu: '50m', memory: '64Mi' },
+          { cpu: '50m', memory: '128Mi' },
           { memory: '256Mi' },
           'Resources of the sidecar.',
         ),

@@ -1,6 +1,6 @@
 import type { V1Container, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import Value from 'typebox/value';
-import type { SidecarConfig } from '../../../sidecar/src/contract/index.ts';
+import { SHARED_MAX_PROCESSES, type SidecarConfig } from '../../../sidecar/src/contract/index.ts';
 import { type HostedSource, StdioSettings } from '../api/hosted-source.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
 
@@ -35,6 +35,7 @@ export function stdioUpstream(hosted: HostedSource): SidecarConfig['upstream'] {
     transport: 'stdio',
     launcher: { socket: LAUNCHER_SOCKET },
     processes: {
+      mode: s.mode === 'Shared' ? 'shared' : 'per-session',
       maxProcesses: s.maxProcesses,
       warm: s.warm,
       idleTimeoutMs: s.idleTimeoutSeconds * 1000,
@@ -85,7 +86,7 @@ export function stdioPod(
       SESSIONS_DIR,
       // The sidecar holds the cap; the launcher's own is a backstop against anything else on the socket.
       '-max-processes',
-      String(s.maxProcesses),
+      String(s.mode === 'Shared' ? SHARED_MAX_PROCESSES : s.maxProcesses),
       '-grace',
       `${s.stopGraceSeconds}s`,
       '--',

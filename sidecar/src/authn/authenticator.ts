@@ -7,6 +7,7 @@ import { readApiKeyFile, watchApiKeyFile } from './api-key-file.ts';
 import { compileApiKeys } from './api-keys.ts';
 import { readCredential } from './credentials.ts';
 import { AuthnError, type AuthnErrorCode, createChallenge } from './errors.ts';
+import { packageFetch } from './issuer-fetch.ts';
 import { DEFAULT_JWKS_TUNING, type JwksTuning } from './jwt-verifier.ts';
 import {
   metadataLocation,
@@ -64,7 +65,7 @@ export function createAuthenticator(cfg: AuthenticationConfig, deps: Authenticat
   const cache = createTokenCache({ maxEntries: 5_000, maxAgeMs: 60_000, ...deps.tokenCache, now });
   const issuers = compileTrustedIssuers(cfg, {
     canonicalUri: deps.canonicalUri,
-    fetch: deps.fetch ?? globalThis.fetch,
+    fetch: deps.fetch ?? packageFetch,
     now,
     jwks: { ...DEFAULT_JWKS_TUNING, ...deps.jwks },
     onKeysFetched: () => cache.clear(),

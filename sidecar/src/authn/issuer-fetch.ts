@@ -5,6 +5,12 @@ import { Agent, fetch as undiciFetch } from 'undici';
 // undici fetch whose TLS trusts exactly that bundle (the in-cluster API server's CA, a private IdP).
 // Read at configuration load; the returned close() releases the connection pool.
 
+/**
+ * undici's own fetch, the default where none is injected: the upstream pool loads this package
+ * anyway, while Node's global fetch is a second, bundled copy of undici (about 5 MiB of heap).
+ */
+export const packageFetch = undiciFetch as unknown as typeof fetch;
+
 export interface IssuerFetch {
   fetch: typeof fetch;
   close(): void;

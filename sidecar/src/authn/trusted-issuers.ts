@@ -1,7 +1,12 @@
 import type { SidecarConfig } from '../contract/config.ts';
 import { AuthnConfigError } from './errors.ts';
 import { bearerFromFile, issuerFetch } from './issuer-fetch.ts';
-import { createIssuerVerifier, type IssuerVerifier, type JwksTuning } from './jwt-verifier.ts';
+import {
+  createIssuerVerifier,
+  type IssuerVerifier,
+  type IssuerVerifierDeps,
+  type JwksTuning,
+} from './jwt-verifier.ts';
 
 // The token issuers this sidecar trusts, keyed by exact `iss`: each configured OIDC provider and the
 // cluster's service-account issuer, each with its own verifier. Built once per configuration.
@@ -58,31 +63,63 @@ export function checkAlgorithms(path: string, algorithms: readonly string[]): vo
 
 type AuthenticationConfig = SidecarConfig['authentication'];
 
+/** Where an issuer's keys come from, as both config sections name it. */
+interface IssuerSource {
+  issuer: string;
+  jwksUri?: string;
+  caFile?: string;
+  audiences?: string[];
+}
+
+/** What this sidecar accepts from an issuer and reads from its tokens. */
+interface IssuerTrust extends Omit<TrustedIssuer, 'verifier'> {
+  algorithms: readonly string[];
+  clockSkewSeconds: number;
+  headers?: IssuerVerifierDeps['headers'];
+}
+
 export function compileTrustedIssuers(cfg: AuthenticationConfig, deps: TrustedIssuersDeps): TrustedIssuers {
   const byIssuer = new Map<string, TrustedIssuer>();
   const closers: (() => void)[] = [];
-  const { now, jwks, onKeysFetched } = deps;
+
+  // One verifier per issuer, with its own fetch (its own CA bundle). Service accounts come last, so
+  // an issuer already present there is an OIDC one.
+  const addIssuer = (path: string, source: IssuerSource, trust: IssuerTrust) => {
+    if (byIssuer.has(source.issuer)) {
+      const again = trust.kind === 'oidc' ? 'is listed twice' : 'is also an OIDC issuer';
+      throw new AuthnConfigError(`${path}.issuer`, `issuer ${source.issuer} ${again}`);
+    }
+    const f = issuerFetch(source.caFile, deps.fetch);
+    closers.push(f.close);
+    const verifier = createIssuerVerifier(
+      {
+        issuer: source.issuer,
+        jwksUri: source.jwksUri,
+        // Audience-bound tokens only: a token minted for another audience (or, for service
+        // accounts, the API server's own default audience) is refused unless configured here.
+        audiences: source.audiences ?? [deps.canonicalUri],
+        algorithms: trust.algorithms,
+        clockSkewSeconds: trust.clockSkewSeconds,
+      },
+      {
+        fetch: f.fetch,
+        now: deps.now,
+        jwks: deps.jwks,
+        headers: trust.headers,
+        onKeysFetched: deps.onKeysFetched,
+      },
+    );
+    const { kind, usernameClaim, groupsClaim } = trust;
+    byIssuer.set(source.issuer, { kind, verifier, usernameClaim, groupsClaim });
+  };
 
   (cfg.oidc ?? []).forEach((o, i) => {
     const path = `authentication.oidc[${i}]`;
     checkAlgorithms(`${path}.algorithms`, o.algorithms);
-    if (byIssuer.has(o.issuer))
-      throw new AuthnConfigError(`${path}.issuer`, `issuer ${o.issuer} is listed twice`);
-    const f = issuerFetch(o.caFile, deps.fetch);
-    closers.push(f.close);
-    const verifier = createIssuerVerifier(
-      {
-        issuer: o.issuer,
-        jwksUri: o.jwksUri,
-        audiences: o.audiences ?? [deps.canonicalUri],
-        algorithms: o.algorithms,
-        clockSkewSeconds: o.clockSkewSeconds,
-      },
-      { fetch: f.fetch, now, jwks, onKeysFetched },
-    );
-    byIssuer.set(o.issuer, {
+    addIssuer(path, o, {
       kind: 'oidc',
-      verifier,
+      algorithms: o.algorithms,
+      clockSkewSeconds: o.clockSkewSeconds,
       usernameClaim: o.usernameClaim,
       groupsClaim: o.groupsClaim,
     });
@@ -90,31 +127,13 @@ export function compileTrustedIssuers(cfg: AuthenticationConfig, deps: TrustedIs
 
   const sa = cfg.serviceAccounts;
   if (sa) {
-    if (byIssuer.has(sa.issuer)) {
-      throw new AuthnConfigError(
-        'authentication.serviceAccounts.issuer',
-        `issuer ${sa.issuer} is also an OIDC issuer`,
-      );
-    }
-    const f = issuerFetch(sa.caFile, deps.fetch);
-    closers.push(f.close);
-    const verifier = createIssuerVerifier(
-      {
-        issuer: sa.issuer,
-        jwksUri: sa.jwksUri,
-        // Audience-bound projected tokens only: a token minted for another audience (or the
-        // API server's own default audience) is refused unless configured here.
-        audiences: sa.audiences ?? [deps.canonicalUri],
-        algorithms: SERVICE_ACCOUNT_ALGORITHMS,
-        clockSkewSeconds: 30,
-      },
-      { fetch: f.fetch, now, jwks, headers: bearerFromFile(sa.tokenFile), onKeysFetched },
-    );
-    byIssuer.set(sa.issuer, {
+    addIssuer('authentication.serviceAccounts', sa, {
       kind: 'service-account',
-      verifier,
+      algorithms: SERVICE_ACCOUNT_ALGORITHMS,
+      clockSkewSeconds: 30,
       usernameClaim: 'sub',
       groupsClaim: 'groups',
+      headers: bearerFromFile(sa.tokenFile),
     });
   }
 

@@ -64,7 +64,14 @@ export {
 } from './principal.ts';
 export { normalizeResourceUri } from './resource-uri.ts';
 export { TelemetryConfig } from './telemetry.ts';
-export { CircuitBreaker, StdioLauncher, StdioProcesses, Upstream, UpstreamTls } from './upstream.ts';
+export {
+  CircuitBreaker,
+  SHARED_MAX_PROCESSES,
+  StdioLauncher,
+  StdioProcesses,
+  Upstream,
+  UpstreamTls,
+} from './upstream.ts';
 export {
   ClientCredentialsAuth,
   HeadersAuth,

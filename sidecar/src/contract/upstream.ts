@@ -5,8 +5,19 @@ import { UpstreamAuth } from './upstream-auth.ts';
 // The configuration file's `upstream` section: the MCP server the sidecar forwards to (HTTP, or stdio
 // processes it or the launcher starts), the credentials, TLS and circuit breaker on the way there.
 
+/**
+ * Processes of a shared-mode sidecar at once: the one serving and the one before it, still stopping
+ * (the launcher's cap in a Shared pod).
+ */
+export const SHARED_MAX_PROCESSES = 2;
+
 export const StdioProcesses = Type.Object(
   {
+    mode: Type.Union([Type.Literal('per-session'), Type.Literal('shared')], {
+      default: 'per-session',
+      description:
+        'per-session: one process per MCP session (isolated callers). shared: one process for every session, request ids remapped by the sidecar (stateless, slow-starting servers).',
+    }),
     maxProcesses: Type.Integer({
       minimum: 1,
       maximum: 1024,
@@ -28,7 +39,8 @@ export const StdioProcesses = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'Limits of the stdio transport: one process (group) per MCP session.',
+    description:
+      'Limits of the stdio transport: one process (group) per MCP session, or one for all (shared).',
   },
 );
 

@@ -3,7 +3,6 @@ import type { AuditInput } from '../audit/event.ts';
 import { DEFAULT_REFRESH_MS, type PinningConfig } from '../contract/pinning.ts';
 import type { SidecarMetrics } from '../telemetry/metrics.ts';
 import { type DriftEvent, memoryPinStore, PinBook, type PinStore } from './book.ts';
-import { configMapPinStore } from './configmap-store.ts';
 import { LIST_FIELDS, pinKey } from './definitions.ts';
 import { startPinReporter } from './reporter.ts';
 import { filePinStore } from './store.ts';
@@ -69,12 +68,14 @@ export function driftAuditInput(event: DriftEvent, server: AuditInput['server'])
   return input;
 }
 
-function configuredStore(config: PinningConfig, server: AuditInput['server']): PinStore {
+async function configuredStore(config: PinningConfig, server: AuditInput['server']): Promise<PinStore> {
   const { file, configMap } = config.trustStore ?? {};
   if (file !== undefined) return filePinStore(file);
   if (configMap !== undefined) {
     if (server.namespace === undefined)
       throw new Error('pinning.trustStore.configMap needs server.namespace');
+    // The Kubernetes client is most of an idle sidecar's memory: loaded only for this store.
+    const { configMapPinStore } = await import('./configmap-store.ts');
     return configMapPinStore({ namespace: server.namespace, name: configMap });
   }
   return memoryPinStore();
@@ -87,7 +88,7 @@ export function approvedPins(config: PinningConfig): Map<string, string> {
 export async function startPinning(config: PinningConfig, deps: PinningDeps): Promise<Pinning> {
   const { metrics, logger } = deps;
   const server = deps.server.name;
-  const store = deps.store ?? configuredStore(config, deps.server);
+  const store = deps.store ?? (await configuredStore(config, deps.server));
   const approved = approvedPins(config);
   const updateGauge = () => {
     metrics.definitions.reset();

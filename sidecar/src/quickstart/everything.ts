@@ -42,7 +42,9 @@ export async function startEverything(
   opts: { timeoutMs?: number } = {},
 ): Promise<EverythingServer> {
   const port = await freePort();
-  const preload = new URL('./loopback-listen.ts', import.meta.url).href;
+  // Compiled, this module is .js and so is its preload; tsc rewrites imports, not URLs.
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const preload = new URL(`./loopback-listen${ext}`, import.meta.url).href;
   const child = spawn(process.execPath, ['--import', preload, everythingEntry(), mode], {
     env: { ...getDefaultEnvironment(), PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,10 @@
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { McpRecord } from '../record/mcp-record.ts';
 import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../transport/errors.ts';
+
+// Not `import { STATUS_CODES } from 'node:http'`: an ES import of node:http reads every export, its
+// WebSocket and fetch classes included, which loads Node's bundled copy of undici (about 5 MiB).
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 // Requests refused before any route sees them. Node's HTTP parser: headers too large (431), a request
 // not complete in time (408), malformed framing such as Content-Length beside Transfer-Encoding (400);

@@ -9,18 +9,17 @@ import { createSinks } from '../audit/sinks/index.ts';
 import type { ConfigResult, EffectiveConfig } from '../config/load.ts';
 import type { PinStore } from '../pinning/book.ts';
 import { ownHeaders } from '../pinning/own-headers.ts';
-import { startPinning } from '../pinning/runtime.ts';
 import { SessionBindings } from '../pipeline/sessions.ts';
 import { fanOut, type Recorder } from '../record/mcp-record.ts';
 import { createRuleLabels, createToolLabels, RULE_LABEL_LIMIT } from '../telemetry/labels.ts';
 import { createSidecarMetrics, type SidecarMetrics } from '../telemetry/metrics.ts';
 import { createMetricsRecorder } from '../telemetry/metrics-recorder.ts';
-import { createMcpTracing, sdkInstalled } from '../telemetry/tracing.ts';
+import { sdkInstalled } from '../telemetry/sdk.ts';
 import { createParamHeaderCatalog } from '../transport/param-headers.ts';
 import { type CredentialSource, createCredentialSource } from '../upstream/credentials/index.ts';
 import { resolveInjectedHeaders } from '../upstream/headers.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/http.ts';
-import { type StdioBridge, startStdioBridge } from '../upstream/stdio-bridge.ts';
+import type { StdioBridge } from '../upstream/stdio-bridge.ts';
 import { createAdminApp } from './admin.ts';
 import { createApp, type RuntimeHolder } from './app.ts';
 import { createReload, watchAndReload } from './hot-reload.ts';
@@ -106,7 +105,10 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   const recorder = fanOut(recorders);
 
   let upstreamUrl = config.upstream.url;
+  // The stdio bridge and pinning bring the MCP SDK and the Kubernetes client (most of an idle
+  // sidecar's memory): loaded only when the configuration uses them.
   if (config.upstream.transport === 'stdio') {
+    const { startStdioBridge } = await import('../upstream/stdio-bridge.ts');
     bridge = await startStdioBridge(config.upstream, {
       logger,
       metrics,
@@ -141,13 +143,14 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     toolLabels.observe(toolNames(result));
     paramHeaders.learn(result);
   };
-  // main.ts starts the SDK first; without one, spans would cost CPU on every call and record nothing.
-  const tracing = sdkInstalled() ? createMcpTracing() : undefined;
+  // main.ts starts the SDK first; without one, spans would cost CPU on every call and record nothing,
+  // and the tracing module (with the W3C propagator's package) is not even loaded.
+  const tracing = sdkInstalled() ? (await import('../telemetry/tracing.ts')).createMcpTracing() : undefined;
   const ownUpstreamHeaders = bridge?.headers;
   const pinning =
     config.pinning === undefined || config.pinning.mode === 'Off'
       ? undefined
-      : await startPinning(config.pinning, {
+      : await (await import('../pinning/runtime.ts')).startPinning(config.pinning, {
           server: config.server,
           upstreamUrl: upstreamUrl as string,
           // A stdio server is reached through the bridge, which speaks Streamable HTTP.

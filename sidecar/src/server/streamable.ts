@@ -17,7 +17,7 @@ import {
   upstreamRequestHeaders,
 } from '../upstream/headers.ts';
 import type { UpstreamResponse } from '../upstream/http.ts';
-import { pipeBody, readAll, relaySse } from './relay.ts';
+import { pipeBody, relaySse } from './relay.ts';
 import { addUpstreamCredential } from './upstream-credential.ts';
 
 // The Streamable HTTP transport (2025-03-26 .. 2026-07-28) in front of a Streamable HTTP upstream:
@@ -58,7 +58,7 @@ async function relayReply(ex: Exchange, up: UpstreamResponse): Promise<void> {
   }
   if (type.startsWith('application/json')) {
     ex.upstreamWait.start();
-    const text = await readAll(up.body, MAX_JSON_REPLY_BYTES);
+    const text = await up.text(MAX_JSON_REPLY_BYTES);
     ex.upstreamWait.stop();
     if (text === undefined)
       return upstreamFailure(ex, new ProxyError('UPSTREAM_PROTOCOL', 'reply too large'));

@@ -1,7 +1,6 @@
 import {
   type Context,
   context as contextApi,
-  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -18,7 +17,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 // unbounded), and a CLIENT span for the upstream call. W3C trace context is read from params._meta
 // (the MCP convention, preferred: it belongs to the message) or else the HTTP headers, and written
 // into both for the upstream. The propagator is our own instance. Without an installed SDK the
-// sidecar makes no spans at all (sdkInstalled), and the caller's context passes through as it came.
+// sidecar makes no spans at all (sdk.ts, sdkInstalled), and the caller's context passes through as it came.
 
 export const ATTR = {
   methodName: 'mcp.method.name',
@@ -94,19 +93,6 @@ export interface McpTracing {
   end(span: Span, outcome?: SpanOutcome): void;
   /** Trace and span ids for the audit event, when the context carries a valid span. */
   ids(ctx: Context): { traceId: string; spanId: string } | undefined;
-}
-
-/** What the API's global provider hands on to while no SDK has registered one. */
-const NO_SDK = new ProxyTracerProvider().getDelegate();
-
-/**
- * Whether an OpenTelemetry SDK is installed. Without one every span is a no-op, so the pipeline skips
- * span bookkeeping altogether: the caller's traceparent still reaches the upstream (headers are passed
- * on, `_meta` is in the body) and the audit record (see the pipeline's finish).
- */
-export function sdkInstalled(): boolean {
-  const provider = trace.getTracerProvider();
-  return !(provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_SDK);
 }
 
 export function createMcpTracing(opts: { tracer?: Tracer; propagate?: boolean } = {}): McpTracing {

@@ -1,14 +1,14 @@
-import type { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
 import { errors, Pool } from 'undici';
 import { ProxyError } from '../transport/errors.ts';
 import { circuitBreaker } from './circuit-breaker.ts';
+import { type AbortSource, ReplyHandler, type UpstreamReply } from './reply.ts';
 
 // The one door to the upstream MCP server: a keep-alive connection pool (undici). Connect and
 // first-byte timeouts turn a dead or stuck server into a quick error instead of a hung client;
 // the body of a reply may stream for as long as the server keeps it open (SSE). After repeated
 // connect failures or timeouts in a row a circuit breaker fails calls at once for a while, so a dead
 // upstream (a remote one above all) costs callers a quick JSON-RPC error, not a connect timeout each.
+// Calls are dispatched with a handler of our own (reply.ts) rather than through `request()`.
 
 export interface UpstreamOptions {
   readonly url: string;
@@ -29,14 +29,10 @@ export interface UpstreamRequest {
   readonly headers: Record<string, string>;
   readonly body?: string;
   /** Aborts the call on 'abort' (an EventEmitter) or when aborted (an AbortSignal). */
-  readonly signal?: AbortSignal | EventEmitter;
+  readonly signal?: AbortSource;
 }
 
-export interface UpstreamResponse {
-  readonly statusCode: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: Readable;
-}
+export type UpstreamResponse = UpstreamReply;
 
 export interface UpstreamClient {
   readonly url: string;
@@ -71,17 +67,21 @@ export function createUpstreamClient(opts: UpstreamOptions): UpstreamClient {
     async request(req) {
       if (!breaker.tryAcquire()) throw new ProxyError('UPSTREAM_UNAVAILABLE', 'circuit open');
       try {
-        const res = await pool.request({
-          method: req.method,
-          path: req.path ?? defaultPath,
-          headers: req.headers,
-          body: req.body,
-          signal: req.signal,
-          headersTimeout: opts.requestTimeoutMs,
-          bodyTimeout: 0,
+        const reply = await new Promise<UpstreamReply>((resolve, reject) => {
+          pool.dispatch(
+            {
+              method: req.method,
+              path: req.path ?? defaultPath,
+              headers: req.headers,
+              body: req.body ?? null,
+              headersTimeout: opts.requestTimeoutMs,
+              bodyTimeout: 0,
+            },
+            new ReplyHandler(resolve, reject, req.signal),
+          );
         });
         breaker.success();
-        return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+        return reply;
       } catch (err) {
         // A call the client gave up on says nothing about the upstream.
         if (isAbort(err)) breaker.cancel();

@@ -7,20 +7,23 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { EffectiveConfig } from '../config/load.ts';
+import { SHARED_MAX_PROCESSES } from '../contract/upstream.ts';
 import type { SidecarMetrics, StdioReclaimReason } from '../telemetry/metrics.ts';
 import { readBody } from '../transport/body.ts';
 import { ERROR_SPECS, type JsonRpcId, jsonRpcError, type ProxyErrorCode } from '../transport/errors.ts';
 import { LauncherProcess } from './launcher-process.ts';
-import type { ServerProcess } from './server-process.ts';
 import { StdioPool } from './stdio-pool.ts';
 import { findSetpriv, StdioProcess } from './stdio-process.ts';
+import { type SharedLink, SharedStdio } from './stdio-shared.ts';
 
 // A stdio MCP server as a Streamable HTTP upstream: a loopback-only HTTP endpoint where each MCP
 // session gets its own process (stdio servers serve one client), from a pool that caps how many
-// live at once. The proxy then treats it as any other upstream, so every stage applies unchanged;
-// a refusal here (503 at the cap) reaches the caller and the audit as the upstream's answer.
+// live at once; or, in shared mode, a share of one process (stdio-shared.ts). The proxy then treats
+// it as any other upstream, so every stage applies unchanged; a refusal here (503 at the cap)
+// reaches the caller and the audit as the upstream's answer.
 //
-// A session ends, and its process group is stopped, on DELETE, when the sidecar forgets the session
+// A session ends, and its process group is stopped (shared: its requests in the process are
+// cancelled), on DELETE, when the sidecar forgets the session
 // (endSession), after idleTimeoutMs without a message either way and no request in flight, and at
 // close. A GET stream held open does not count as activity: it is how SDK clients wait for news.
 // Loopback is open to every local user and to the servers themselves, so the bridge answers only
@@ -51,14 +54,17 @@ export interface StdioBridgeDeps {
 
 interface BridgedSession {
   readonly http: StreamableHTTPServerTransport;
-  readonly process: ServerProcess;
   /** POSTs whose reply is still open. */
   inflight: number;
   lastActive: number;
   idleTimer: NodeJS.Timeout | undefined;
-  /** Ids of requests the process has not answered, answered with an error if it ends. */
-  readonly pending: Set<string | number>;
   ending: StdioReclaimReason | undefined;
+}
+
+/** Where a session's messages go, and what its end releases: its own process, or its share of one. */
+interface SessionUpstream {
+  send(msg: JSONRPCMessage): void;
+  release(reason: StdioReclaimReason): void;
 }
 
 /** An initialize body is small; the sidecar has applied its own limit before this. */
@@ -84,15 +90,30 @@ export async function startStdioBridge(
     env: { ...getDefaultEnvironment(), ...upstream.env },
   };
   const setpriv = 'setpriv' in deps ? deps.setpriv : findSetpriv();
-  const pool = new StdioPool(limits, {
-    spawn:
-      launcher !== undefined
-        ? () => new LauncherProcess(launcher.socket, { logger, graceMs: limits.stopGraceMs })
-        : () => new StdioProcess(command, { logger, pdeathsig: setpriv }),
-    metrics,
-    server,
-    logger,
-  });
+  const sharedMode = limits.mode === 'shared';
+  // Shared: the pool holds the one process serving and, at most, the one before it still stopping
+  // (so a session arriving then is not refused); a warm one is started by SharedStdio, not the pool.
+  const pool = new StdioPool(
+    sharedMode ? { ...limits, maxProcesses: SHARED_MAX_PROCESSES, warm: 0 } : limits,
+    {
+      spawn:
+        launcher !== undefined
+          ? () => new LauncherProcess(launcher.socket, { logger, graceMs: limits.stopGraceMs })
+          : () => new StdioProcess(command, { logger, pdeathsig: setpriv }),
+      metrics,
+      server,
+      logger,
+    },
+  );
+  const shared = sharedMode
+    ? new SharedStdio(pool, {
+        idleTimeoutMs: limits.idleTimeoutMs,
+        warm: limits.warm > 0,
+        logger,
+        metrics,
+        server,
+      })
+    : undefined;
   const live = new Map<string, BridgedSession>();
   // An exit without close (an uncaught error, process.exit) still takes every group with it.
   const killAll = () => pool.killAll();
@@ -122,49 +143,72 @@ export async function startStdioBridge(
       return answer(res, 'PARSE_ERROR', null);
     }
     const msg = parsed as { id?: JsonRpcId; method?: unknown };
-    // Only an initialize starts a process; anything else without a session has none to go to.
+    // Only an initialize starts a session; anything else without a session has none to go to.
     if (msg === null || typeof msg !== 'object' || msg.method !== 'initialize') {
       return answer(res, 'SESSION_REQUIRED', msg?.id ?? null);
     }
-    const taken = pool.take();
-    if (taken === undefined) {
-      logger?.warn({ maxProcesses: limits.maxProcesses }, 'stdio session refused: every process is in use');
-      return answer(res, 'UPSTREAM_AT_CAPACITY', msg.id ?? null, { 'retry-after': '5' });
-    }
-    const child = taken.process;
-    try {
-      await child.spawned;
-    } catch (err) {
-      logger?.error({ err }, 'cannot start the stdio MCP server');
-      return answer(res, 'UPSTREAM_UNAVAILABLE', msg.id ?? null);
-    }
-    const asked = taken.warm ? performance.now() : child.spawnedAt;
-    let first = true;
     const session: BridgedSession = {
       http: new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
           live.set(id, session);
-          child.session = id;
+          tag(id);
           armIdle(session, limits.idleTimeoutMs);
         },
         onsessionclosed: () => {
           session.ending ??= 'session_end';
         },
       }),
-      process: child,
       inflight: 0,
       lastActive: Date.now(),
       idleTimer: undefined,
-      pending: new Set(),
       ending: undefined,
     };
     const { http } = session;
+    const upstreamOf = await (shared !== undefined ? sharedUpstream(session) : ownProcess(session));
+    if (!('send' in upstreamOf)) return answer(res, upstreamOf.refused, msg.id ?? null, upstreamOf.headers);
+    const tag = upstreamOf.tag;
     http.onmessage = (m) => {
       session.lastActive = Date.now();
-      if ('method' in m && 'id' in m) session.pending.add(m.id);
-      void child.send(m).catch((err) => logger?.warn({ err }, 'stdio upstream write failed'));
+      upstreamOf.send(m);
     };
+    http.onclose = () => {
+      clearTimeout(session.idleTimer);
+      if (http.sessionId !== undefined && live.get(http.sessionId) === session) {
+        live.delete(http.sessionId);
+        if (session.ending !== 'session_expired') deps.onSessionEnd?.(http.sessionId);
+      }
+      upstreamOf.release(session.ending ?? 'session_end');
+    };
+    await http.start();
+    await track(session, res, () => http.handleRequest(req, res, parsed));
+    // Refused by the transport (protocol version, headers): no session, so no process either.
+    if (http.sessionId === undefined) void http.close();
+  };
+
+  type Refused = { refused: ProxyErrorCode; headers?: Record<string, string> };
+  type Tagged = SessionUpstream & { tag(id: string): void };
+  const atCapacity = (): Refused => {
+    logger?.warn({ maxProcesses: limits.maxProcesses }, 'stdio session refused: every process is in use');
+    return { refused: 'UPSTREAM_AT_CAPACITY', headers: { 'retry-after': '5' } };
+  };
+
+  // Per session: a process of its own, ended with the session.
+  const ownProcess = async (session: BridgedSession): Promise<Tagged | Refused> => {
+    const taken = pool.take();
+    if (taken === undefined) return atCapacity();
+    const child = taken.process;
+    try {
+      await child.spawned;
+    } catch (err) {
+      logger?.error({ err }, 'cannot start the stdio MCP server');
+      return { refused: 'UPSTREAM_UNAVAILABLE' };
+    }
+    const { http } = session;
+    const asked = taken.warm ? performance.now() : child.spawnedAt;
+    let first = true;
+    // Ids of requests the process has not answered, answered with an error if it ends.
+    const pending = new Set<string | number>();
     child.onmessage = (m) => {
       session.lastActive = Date.now();
       if (first && ('result' in m || 'error' in m)) {
@@ -175,29 +219,50 @@ export async function startStdioBridge(
           (performance.now() - asked) / 1000,
         );
       }
-      if (('result' in m || 'error' in m) && m.id !== undefined) session.pending.delete(m.id);
+      if (('result' in m || 'error' in m) && m.id !== undefined) pending.delete(m.id);
       void http.send(m).catch(() => {});
-    };
-    http.onclose = () => {
-      clearTimeout(session.idleTimer);
-      if (http.sessionId !== undefined && live.get(http.sessionId) === session) {
-        live.delete(http.sessionId);
-        if (session.ending !== 'session_expired') deps.onSessionEnd?.(http.sessionId);
-      }
-      void pool.reclaim(child, session.ending ?? 'session_end');
     };
     void child.exited.then(async (exit) => {
       if (exit.requested) return;
       // Ended on its own: each open request gets an error rather than a stream that just stops.
-      for (const id of session.pending) {
+      for (const id of pending) {
         await http.send(jsonRpcError('UPSTREAM_UNAVAILABLE', id) as JSONRPCMessage).catch(() => {});
       }
       end(session, 'session_end');
     });
-    await http.start();
-    await track(session, res, () => http.handleRequest(req, res, parsed));
-    // Refused by the transport (protocol version, headers): no session, so no process either.
-    if (http.sessionId === undefined) void http.close();
+    return {
+      tag: (id) => {
+        child.session = id;
+      },
+      send: (m) => {
+        if ('method' in m && 'id' in m) pending.add(m.id);
+        void child.send(m).catch((err) => logger?.warn({ err }, 'stdio upstream write failed'));
+      },
+      release: (reason) => void pool.reclaim(child, reason),
+    };
+  };
+
+  // Shared: a share of the one process, through the mux; the process outlives the session.
+  const sharedUpstream = async (session: BridgedSession): Promise<Tagged | Refused> => {
+    const { http } = session;
+    let link: SharedLink | undefined;
+    try {
+      link = await shared?.attach({
+        deliver: (m, related) => {
+          session.lastActive = Date.now();
+          void http
+            .send(m, related === undefined ? undefined : { relatedRequestId: related })
+            .catch(() => {});
+        },
+        end: () => end(session, 'session_end'),
+      });
+    } catch (err) {
+      logger?.error({ err }, 'cannot start the shared stdio MCP server');
+      return { refused: 'UPSTREAM_UNAVAILABLE' };
+    }
+    if (link === undefined) return atCapacity();
+    const { send, close } = link;
+    return { tag: () => {}, send, release: () => close() };
   };
 
   const token = randomBytes(32).toString('base64url');
@@ -253,6 +318,7 @@ export async function startStdioBridge(
       for (const s of live.values()) s.ending ??= 'shutdown';
       await Promise.all([...live.values()].map((s) => s.http.close().catch(() => {})));
       live.clear();
+      shared?.close();
       await pool.close();
       process.off('exit', killAll);
       httpServer.closeAllConnections();

@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../../sidecar/src/audit/event.ts';
 import { AUDIT_SCHEMA_FILE } from '../../../sidecar/src/audit/json-schema.ts';
 import { type Receiver, startHecReceiver, startOtlpLogsReceiver } from '../../support/audit-receivers.ts';
-import { type AuditedSidecar, startAuditedSidecar } from '../../support/audit-through-sidecar-process.ts';
+import { startAuditedSidecar } from '../../support/audit-through-sidecar-process.ts';
 import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import { everySink } from '../../support/every-sink.ts';
 import { allow, initializeBody, KEYS, post } from '../../support/harness.ts';
 import { type Rsyslog, startRsyslog } from '../../support/rsyslog.ts';
+import type { SidecarProcess } from '../../support/sidecar-process.ts';
 
 // Real events from the sidecar as deployed (a child process with server.namespace set, as the operator
 // renders it) into every kind of sink: each event must validate against the published JSON Schema
@@ -27,7 +28,7 @@ let rsyslog: Rsyslog;
 let hec: Receiver;
 let otlp: Receiver;
 let upstream: EchoUpstream;
-let sidecar: AuditedSidecar;
+let sidecar: SidecarProcess;
 const expected = 7;
 
 const call = (id: string | number, name: string, args: object = {}) =>

@@ -8,11 +8,12 @@ import { verifyText } from '../../../sidecar/src/audit/verify.ts';
 import { ERROR_SPECS } from '../../../sidecar/src/transport/errors.ts';
 import { type Receiver, startHecReceiver, startOtlpLogsReceiver } from '../../support/audit-receivers.ts';
 import { createLoadClient, until } from '../../support/audit-through-sidecar-client.ts';
-import { type AuditedSidecar, startAuditedSidecar } from '../../support/audit-through-sidecar-process.ts';
+import { startAuditedSidecar } from '../../support/audit-through-sidecar-process.ts';
 import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import { everySink } from '../../support/every-sink.ts';
 import { allow, KEYS } from '../../support/harness.ts';
 import { type Rsyslog, startRsyslog } from '../../support/rsyslog.ts';
+import type { SidecarProcess } from '../../support/sidecar-process.ts';
 
 // Issue #5, "done when", through the real sidecar: 10,000 mixed tools/call (alice's allowed, bob's
 // denied by policy), 32 in flight over 4 sessions, through ONE sidecar process whose config has every
@@ -31,7 +32,7 @@ let rsyslog: Rsyslog | undefined;
 let hec: Receiver | undefined;
 let otlp: Receiver | undefined;
 let upstream: EchoUpstream | undefined;
-let sidecar: AuditedSidecar | undefined;
+let sidecar: SidecarProcess | undefined;
 let auditFile: string;
 let stdoutText = '';
 /** What the clients saw. */

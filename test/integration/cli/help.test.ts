@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type Run, runToEnd } from '../../support/child-process.ts';
 
 // The entry points as a user runs them (the sidecar, the quick start, the operator): `--help` prints one line per flag and per environment
 // variable and exits 0 without starting anything; an unknown flag exits 2 with a message that says
@@ -21,31 +21,10 @@ const SYNOPSIS = {
 } as const;
 type Entry = keyof typeof ENTRY;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function run(entry: Entry, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // No kubeconfig and no cluster: if --help started the operator, it would fail instead of exit 0.
-    const env = { ...process.env, KUBECONFIG: join(ROOT, 'no-such-kubeconfig'), LOG_LEVEL: 'fatal' };
-    const child = spawn(process.execPath, [ENTRY[entry], ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  // No kubeconfig and no cluster: if --help started the operator, it would fail instead of exit 0.
+  const env = { ...process.env, KUBECONFIG: join(ROOT, 'no-such-kubeconfig'), LOG_LEVEL: 'fatal' };
+  return runToEnd(process.execPath, [ENTRY[entry], ...args], { env, timeoutMs: 20_000 });
 }
 
 /** Source files of a folder, recursively, but those under `except` (a subfolder). */

@@ -1,9 +1,9 @@
 // No process of the control plane outlives whoever started it: not after an orderly stop, and not
 // after the starter is killed outright with no chance to clean up.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type Child, startChild } from '../../support/child-process.ts';
 
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
 
@@ -26,17 +26,9 @@ function childrenOf(pid: number): { pid: number; name: string }[] {
 const alive = (pid: number) =>
   existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
 
-async function startClusterUp(): Promise<{ child: ChildProcess; kubeconfig: string }> {
-  const child = spawn(process.execPath, ['test/cluster/up.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const kubeconfig = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (d) => {
-      out += d;
-      const match = out.match(/export KUBECONFIG=(\S+)/);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`cluster:up exited ${code}: ${out}`)));
-  });
+async function startClusterUp(): Promise<{ child: Child; kubeconfig: string }> {
+  const child = startChild('cluster:up', process.execPath, ['test/cluster/up.ts'], { stderr: 'inherit' });
+  const [, kubeconfig = ''] = await child.waitForOutput(/export KUBECONFIG=(\S+)/, 300_000);
   return { child, kubeconfig };
 }
 
@@ -55,13 +47,13 @@ describe('control plane teardown', () => {
   ] as const)('leaves no process behind after %s', async (_name, signal) => {
     const { child, kubeconfig } = await startClusterUp();
     try {
-      const procs = childrenOf(child.pid as number);
+      const procs = childrenOf(child.pid);
       expect(procs.map((p) => p.name).sort()).toEqual([...COMPONENTS].sort());
-      child.kill(signal);
+      await child.kill(signal);
       await until('every component gone', () => procs.every((p) => !alive(p.pid)));
       if (signal === 'SIGINT') await until('work folder removed', () => !existsSync(kubeconfig));
     } finally {
-      child.kill('SIGKILL');
+      await child.kill('SIGKILL');
     }
   });
 });

@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
+import { type Run, runToEnd } from '../../support/child-process.ts';
+import { allow, deny } from '../../support/harness.ts';
 import { type HeaderRelay, startHeaderRelay } from '../../support/header-relay.ts';
-import { rule, type SidecarProcess, startSidecarProcess } from '../../support/sidecar-process.ts';
+import { compactConfig, type SidecarProcess, startSidecarProcess } from '../../support/sidecar-process.ts';
 
 // The MCP Inspector in CLI mode (`mcp-inspector --cli URL --method ...`) through the sidecar in front
 // of the everything server (streamableHttp). Inspector 0.15 cannot send request headers, so an API
@@ -19,43 +20,21 @@ function inspectorCli(): string {
   return join(dirname(pkg), 'cli', 'build', 'cli.js');
 }
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `mcp-inspector --cli url --transport http ...args`. */
-function inspector(url: string, args: readonly string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    // The Inspector starts its CLI as `node ...` from PATH: make that this Node.
-    const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
-    const child = spawn(process.execPath, [inspectorCli(), '--cli', url, '--transport', 'http', ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function inspector(url: string, args: readonly string[]): Promise<Run> {
+  // The Inspector starts its CLI as `node ...` from PATH: make that this Node.
+  const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
+  return runToEnd(process.execPath, [inspectorCli(), '--cli', url, '--transport', 'http', ...args], {
+    env,
+    timeoutMs: 30_000,
   });
 }
 
-function toolNames(run: CliRun): string[] {
+function toolNames(run: Run): string[] {
   return (JSON.parse(run.stdout) as { tools: { name: string }[] }).tools.map((t) => t.name).sort();
 }
 
-function firstText(run: CliRun): string | undefined {
+function firstText(run: Run): string | undefined {
   return (JSON.parse(run.stdout) as { content: { text?: string }[] }).content[0]?.text;
 }
 
@@ -70,35 +49,36 @@ beforeAll(async () => {
   everything = await startEverything('streamableHttp');
   const apiKeys = [{ id: 'alice', key: ALICE_KEY, subject: 'alice', groups: ['engineering'] }];
   const rules = [
-    rule('engineers-tools', {
-      action: 'allow',
+    allow('engineers-tools', {
       subjects: [{ group: 'engineering' }],
       tools: ['echo', 'get-sum', 'get-env'],
     }),
-    rule('anonymous-echo', {
-      action: 'allow',
+    allow('anonymous-echo', {
       subjects: [{ group: 'system:unauthenticated' }],
       tools: ['echo'],
     }),
-    rule('no-environment-dump', {
-      action: 'deny',
+    deny('no-environment-dump', {
       subjects: [{ anyAuthenticated: true }],
       tools: ['get-env'],
     }),
   ];
   [open, closed] = await Promise.all([
-    startSidecarProcess({
-      upstream: { transport: 'streamable-http', url: everything.url },
-      allowAnonymous: true,
-      apiKeys,
-      rules,
-    }),
-    startSidecarProcess({
-      upstream: { transport: 'streamable-http', url: everything.url },
-      allowAnonymous: false,
-      apiKeys,
-      rules,
-    }),
+    startSidecarProcess(
+      compactConfig({
+        upstream: { transport: 'streamable-http', url: everything.url },
+        allowAnonymous: true,
+        apiKeys,
+        rules,
+      }),
+    ),
+    startSidecarProcess(
+      compactConfig({
+        upstream: { transport: 'streamable-http', url: everything.url },
+        allowAnonymous: false,
+        apiKeys,
+        rules,
+      }),
+    ),
   ]);
   alice = await startHeaderRelay(closed.url, { 'x-api-key': ALICE_KEY });
 });

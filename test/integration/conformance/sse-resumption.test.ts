@@ -1,8 +1,9 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allow } from '../../support/harness.ts';
 import { type ReferenceServer, startReferenceServer } from '../../support/reference-server.ts';
-import { rule, type SidecarProcess, startSidecarProcess } from '../../support/sidecar-process.ts';
+import { compactConfig, type SidecarProcess, startSidecarProcess } from '../../support/sidecar-process.ts';
 
 // SEP-1699 stream resumption through the sidecar. The suite's server-sse-polling scenario declares
 // protocol 2025-03-26 on its POST, for which the SDK server sends no priming event and never closes
@@ -17,12 +18,14 @@ let sidecar: SidecarProcess;
 
 beforeAll(async () => {
   upstream = await startReferenceServer();
-  sidecar = await startSidecarProcess({
-    upstream: { transport: 'streamable-http', url: upstream.url },
-    allowAnonymous: false,
-    apiKeys: [{ id: 'client', key: KEY, subject: 'client', groups: ['clients'] }],
-    rules: [rule('clients-use-tools', { action: 'allow', subjects: [{ group: 'clients' }], tools: ['*'] })],
-  });
+  sidecar = await startSidecarProcess(
+    compactConfig({
+      upstream: { transport: 'streamable-http', url: upstream.url },
+      allowAnonymous: false,
+      apiKeys: [{ id: 'client', key: KEY, subject: 'client', groups: ['clients'] }],
+      rules: [allow('clients-use-tools', { subjects: [{ group: 'clients' }], tools: ['*'] })],
+    }),
+  );
 });
 
 afterAll(async () => {

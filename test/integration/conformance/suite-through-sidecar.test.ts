@@ -9,11 +9,12 @@ import {
   runServerSuite,
   type SuiteResult,
 } from '../../support/conformance.ts';
+import { allow } from '../../support/harness.ts';
 import { startHeaderRelay } from '../../support/header-relay.ts';
 import { startReferenceServer } from '../../support/reference-server.ts';
 import {
-  rule,
-  type SidecarProcessInput,
+  type CompactConfig,
+  compactConfig,
   startSidecarProcess,
   type UpstreamInput,
 } from '../../support/sidecar-process.ts';
@@ -48,7 +49,7 @@ const baselines: {
   { name: 'reference', start: startReferenceServer, mustPassDirectly: 'all' },
 ];
 
-type Access = { sidecar: (upstream: UpstreamInput) => SidecarProcessInput; headers?: Record<string, string> };
+type Access = { sidecar: (upstream: UpstreamInput) => CompactConfig; headers?: Record<string, string> };
 
 const apiKey: Access = {
   sidecar: (upstream) => ({
@@ -56,8 +57,7 @@ const apiKey: Access = {
     allowAnonymous: false,
     apiKeys: [{ id: 'suite', key: API_KEY, subject: 'conformance-suite', groups: ['conformance'] }],
     rules: [
-      rule('suite-uses-everything', {
-        action: 'allow',
+      allow('suite-uses-everything', {
         subjects: [{ group: 'conformance' }],
         ...everyTarget,
       }),
@@ -71,8 +71,7 @@ const anonymous: Access = {
     upstream,
     allowAnonymous: true,
     rules: [
-      rule('anonymous-uses-everything', {
-        action: 'allow',
+      allow('anonymous-uses-everything', {
         subjects: [{ group: 'system:unauthenticated' }],
         ...everyTarget,
       }),
@@ -157,7 +156,7 @@ describe('MCP conformance suite through the sidecar', () => {
       const before = direct.get(baseline);
       if (server === undefined || before === undefined) throw new Error(`no ${baseline} baseline`);
       // Stopped even when the test times out, so no sidecar outlives the run.
-      const sidecar = await startSidecarProcess(access.sidecar(upstream(server.url)));
+      const sidecar = await startSidecarProcess(compactConfig(access.sidecar(upstream(server.url))));
       onTestFinished(() => sidecar.close());
       const relay = access.headers ? await startHeaderRelay(sidecar.url, access.headers) : undefined;
       if (relay) onTestFinished(() => relay.close());

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
-import { ensureGoUpstream, ensurePythonUpstream } from '../../fixtures/upstreams/install.ts';
-import { stopChild, waitUntilServing } from '../../support/child-process.ts';
+import { ensureGoUpstream } from '../../fixtures/upstreams/install.ts';
+import { startChild } from '../../support/child-process.ts';
 import { readCompleteLines } from '../../support/ndjson.ts';
+import { pythonWithMcp } from '../../support/python-venv.ts';
 import type { Executed } from './invariant.ts';
 
 // The three real upstreams of the differential corpus, each a child process on a loopback port that
@@ -31,7 +31,7 @@ async function command(kind: UpstreamKind): Promise<[string, string[]]> {
     case 'go':
       return [await ensureGoUpstream(), []];
     case 'python':
-      return [await ensurePythonUpstream(), [join(FIXTURES, 'python', 'server.py')]];
+      return [await pythonWithMcp(), [join(FIXTURES, 'python', 'server.py')]];
   }
 }
 
@@ -41,23 +41,15 @@ export async function startDemoUpstream(kind: UpstreamKind): Promise<DemoUpstrea
   const recordFile = join(dir, 'executed.jsonl');
   await writeFile(recordFile, '');
   const port = await freePort();
-  const child: ChildProcess = spawn(cmd, args, {
+  const child = startChild(`${kind} upstream`, cmd, args, {
     env: { ...process.env, RECORD_FILE: recordFile, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  // If the test process dies, the upstream must not outlive it.
-  const killChild = () => child.kill('SIGTERM');
-  process.once('exit', killChild);
-  child.once('exit', () => process.off('exit', killChild));
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr = (stderr + c.toString()).slice(-4000);
+    stdout: 'ignore',
   });
   const base = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilServing(child, `${base}/healthz`, () => stderr, 60_000);
+    await child.waitUntilServing(`${base}/healthz`, { timeoutMs: 60_000 });
   } catch (err) {
-    await stopChild(child);
+    await child.stop();
     throw err;
   }
   return {
@@ -65,7 +57,7 @@ export async function startDemoUpstream(kind: UpstreamKind): Promise<DemoUpstrea
     url: `${base}/mcp`,
     executed: () => readCompleteLines<Executed>(recordFile),
     async close() {
-      await stopChild(child);
+      await child.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

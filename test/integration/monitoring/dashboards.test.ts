@@ -16,8 +16,8 @@ import {
   freePort,
   startEverything,
 } from '../../../sidecar/src/quickstart/everything.ts';
-import { type RunningSidecar, startSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { allow, deny, KEYS, rawConfig } from '../../support/harness.ts';
+import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
+import { allow, deny, KEYS, rawConfig, sidecarFor } from '../../support/harness.ts';
 import { exposedNames, type RunningPrometheus, startPrometheus } from '../../support/prometheus.ts';
 
 // The Grafana dashboards against real parts: two running sidecars (one in front of the everything
@@ -70,12 +70,7 @@ async function sidecar(name: string, upstreamUrl: string, deadSinkPort: number):
   raw.server.name = name;
   const result = validateConfig({ ...raw, pinning: { mode: 'TrustOnFirstUse' } });
   if (!result.ok) throw new Error(`config: ${JSON.stringify(result.issues)}`);
-  const running = await startSidecar({
-    config: result.config,
-    audit: 'config',
-    portOverride: 0,
-    adminPortOverride: 0,
-  });
+  const running = await sidecarFor(result.config, undefined, { audit: 'config' });
   configs.set(running, result);
   return running;
 }

@@ -3,14 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toAuditInput } from '../../../sidecar/src/audit/recorder.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
-import {
-  collectRecords,
-  config,
-  initializeBody,
-  KEYS,
-  type Recorded,
-  sidecarFor,
-} from '../../support/harness.ts';
+import { initializeBody, KEYS, type Recorded, recordedSidecar } from '../../support/harness.ts';
 
 // A credential header sent twice is refused (400, audited), not resolved by whichever copy Node keeps;
 // and the audit reason of a refusal names its code once and no part of the credential.
@@ -21,11 +14,9 @@ let recorder: Recorded;
 
 beforeAll(async () => {
   upstream = await startEchoUpstream();
-  recorder = collectRecords();
-  sidecar = await sidecarFor(
-    config({ upstream: { transport: 'streamable-http', url: upstream.url } }),
-    recorder,
-  );
+  ({ sidecar, recorder } = await recordedSidecar({
+    upstream: { transport: 'streamable-http', url: upstream.url },
+  }));
 });
 afterAll(async () => {
   await sidecar?.close();

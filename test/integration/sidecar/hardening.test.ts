@@ -5,12 +5,12 @@ import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import {
-  collectRecords,
   config,
   initializeBody,
   KEYS,
   post,
   type Recorded,
+  recordedSidecar,
   sidecarFor,
 } from '../../support/harness.ts';
 
@@ -24,15 +24,11 @@ const auth = { 'x-api-key': KEYS.alice };
 
 beforeAll(async () => {
   upstream = await startEchoUpstream();
-  recorder = collectRecords();
-  sidecar = await sidecarFor(
-    config({
-      upstream: { transport: 'streamable-http', url: upstream.url },
-      limits: { maxBodyBytes: 4096, maxJsonDepth: 16, maxHeaderBytes: 4096, maxBatchSize: 3 },
-      allowedOrigins: ['https://app.example'],
-    }),
-    recorder,
-  );
+  ({ sidecar, recorder } = await recordedSidecar({
+    upstream: { transport: 'streamable-http', url: upstream.url },
+    limits: { maxBodyBytes: 4096, maxJsonDepth: 16, maxHeaderBytes: 4096, maxBatchSize: 3 },
+    allowedOrigins: ['https://app.example'],
+  }));
 });
 
 afterAll(async () => {

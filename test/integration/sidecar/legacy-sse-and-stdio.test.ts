@@ -14,12 +14,12 @@ import {
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import {
   allow,
-  collectRecords,
   config,
   deny,
   KEYS,
   legacySseTransport,
   type Recorded,
+  recordedSidecar,
   sidecarFor,
 } from '../../support/harness.ts';
 
@@ -61,11 +61,10 @@ describe('legacy HTTP+SSE transport', () => {
   let recorder: Recorded;
   beforeAll(async () => {
     everything = await startEverything('sse');
-    recorder = collectRecords();
-    sidecar = await sidecarFor(
-      config({ upstream: { transport: 'sse', url: everything.url }, rules }),
-      recorder,
-    );
+    ({ sidecar, recorder } = await recordedSidecar({
+      upstream: { transport: 'sse', url: everything.url },
+      rules,
+    }));
   });
   afterAll(async () => {
     await sidecar?.close();

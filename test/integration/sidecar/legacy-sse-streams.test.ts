@@ -7,13 +7,11 @@ import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { type PythonSseServer, startPythonSse } from '../../fixtures/python-sse/python-sse.ts';
 import {
   allow,
-  collectRecords,
-  config,
   deny,
   KEYS,
   legacySseTransport,
   type Recorded,
-  sidecarFor,
+  recordedSidecar,
 } from '../../support/harness.ts';
 
 // The legacy HTTP+SSE transport: every message on the stream filtered and audited, whatever the
@@ -73,14 +71,10 @@ describe('a Python SDK server (endpoint with ?session_id=)', () => {
   let recorder: Recorded;
   beforeAll(async () => {
     python = await startPythonSse();
-    recorder = collectRecords();
-    sidecar = await sidecarFor(
-      config({
-        upstream: { transport: 'sse', url: python.url },
-        rules: [allow('all-tools', { tools: ['*'] }), deny('no-secret', { tools: ['get_secret'] })],
-      }),
-      recorder,
-    );
+    ({ sidecar, recorder } = await recordedSidecar({
+      upstream: { transport: 'sse', url: python.url },
+      rules: [allow('all-tools', { tools: ['*'] }), deny('no-secret', { tools: ['get_secret'] })],
+    }));
   }, 180_000);
   afterAll(async () => {
     await sidecar?.close();
@@ -126,14 +120,10 @@ describe('more list requests awaiting an answer than the session may hold', () =
   let recorder: Recorded;
   beforeAll(async () => {
     everything = await startEverything('sse');
-    recorder = collectRecords();
-    sidecar = await sidecarFor(
-      config({
-        upstream: { transport: 'sse', url: everything.url },
-        rules: [allow('all-tools', { tools: ['*'] }), deny('no-env', { tools: ['get-env'] })],
-      }),
-      recorder,
-    );
+    ({ sidecar, recorder } = await recordedSidecar({
+      upstream: { transport: 'sse', url: everything.url },
+      rules: [allow('all-tools', { tools: ['*'] }), deny('no-env', { tools: ['get-env'] })],
+    }));
   });
   afterAll(async () => {
     everything?.process.kill('SIGCONT');
@@ -212,11 +202,9 @@ describe('an endpoint event that points at another origin', () => {
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     const { port } = upstream.address() as { port: number };
-    recorder = collectRecords();
-    sidecar = await sidecarFor(
-      config({ upstream: { transport: 'sse', url: `http://127.0.0.1:${port}/sse` } }),
-      recorder,
-    );
+    ({ sidecar, recorder } = await recordedSidecar({
+      upstream: { transport: 'sse', url: `http://127.0.0.1:${port}/sse` },
+    }));
   });
   afterAll(async () => {
     await sidecar?.close();

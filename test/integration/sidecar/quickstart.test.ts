@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
+import { type Child, startChild } from '../../support/child-process.ts';
 import { initializeBody, messageOf, post } from '../../support/harness.ts';
 
 // `npm start` as a user runs it: the quick start process (everything server + sidecar + a local
@@ -13,14 +13,13 @@ const KEY = 'pc_dev_quickstart_test_key';
 const CANARY = 'quickstart-canary-value';
 
 interface Quickstart {
-  child: ChildProcess;
+  child: Child;
   url: string;
-  exited: Promise<number | null>;
 }
 
 async function startQuickstart(args: string[]): Promise<Quickstart> {
   const [port, adminPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['sidecar/src/quickstart/main.ts', ...args], {
+  const child = startChild('quickstart', process.execPath, ['sidecar/src/quickstart/main.ts', ...args], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -29,21 +28,10 @@ async function startQuickstart(args: string[]): Promise<Quickstart> {
       QUICKSTART_CANARY: CANARY,
       LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stderr: 'inherit',
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 30_000);
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('PORTCULLIS_KEY=')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return { child, url: `http://127.0.0.1:${port}/mcp`, exited };
+  await child.waitForOutput(/PORTCULLIS_KEY=/);
+  return { child, url: `http://127.0.0.1:${port}/mcp` };
 }
 
 async function openSession(url: string): Promise<Record<string, string>> {
@@ -94,9 +82,7 @@ describe('npm start (quick start)', () => {
   beforeAll(async () => {
     qs = await startQuickstart([]);
   });
-  afterAll(() => {
-    if (qs?.child.exitCode === null) qs.child.kill('SIGKILL');
-  });
+  afterAll(() => qs?.child.stop());
 
   it("answers the README's allowed, denied and unauthenticated calls", async () => {
     const h = await openSession(qs.url);
@@ -115,7 +101,7 @@ describe('npm start (quick start)', () => {
   });
 
   it('runs the everything server on loopback only, and its get-env called directly shows no key', async () => {
-    const [server] = descendants(qs.child.pid as number);
+    const [server] = descendants(qs.child.pid);
     const env = environOf(server as number);
     const port = Number(env.find((e) => e.startsWith('PORT='))?.slice(5));
     expect(listeners(port)).toEqual(['0100007F']); // 127.0.0.1, nothing on 0.0.0.0 or ::
@@ -136,8 +122,7 @@ describe('npm start (quick start)', () => {
   });
 
   it('stops cleanly on SIGTERM', async () => {
-    qs.child.kill('SIGTERM');
-    expect(await qs.exited).toBe(0);
+    expect((await qs.child.kill('SIGTERM')).code).toBe(0);
   });
 });
 
@@ -146,21 +131,18 @@ describe('npm start -- --stdio', () => {
   beforeAll(async () => {
     qs = await startQuickstart(['--stdio']);
   });
-  afterAll(() => {
-    if (qs?.child.exitCode === null) qs.child.kill('SIGKILL');
-  });
+  afterAll(() => qs?.child.stop());
 
   it('gives the stdio server none of the quick start environment', async () => {
     const h = await openSession(qs.url); // a session starts the stdio child
     const allowed = await post(qs.url, call('echo', { message: 'hi' }), h);
     expect(messageOf(allowed.text)).toMatchObject({ id: 2, result: { content: [{ text: 'Echo: hi' }] } });
-    const servers = descendants(qs.child.pid as number);
+    const servers = descendants(qs.child.pid);
     expect(servers.length).toBeGreaterThan(0);
     for (const pid of servers) {
       const env = environOf(pid);
       expect(env.some((e) => e.startsWith('PORTCULLIS_API_KEY=') || e.includes(CANARY))).toBe(false);
     }
-    qs.child.kill('SIGTERM');
-    expect(await qs.exited).toBe(0);
+    expect((await qs.child.kill('SIGTERM')).code).toBe(0);
   });
 });

@@ -10,13 +10,13 @@ import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { startHecReceiver } from '../../support/audit-receivers.ts';
 import {
   allow,
-  collectRecords,
   config,
   deny,
   initializeBody,
   KEYS,
   MCP_HEADERS,
   type Recorded,
+  recordedSidecar,
   sidecarFor,
 } from '../../support/harness.ts';
 
@@ -31,14 +31,10 @@ let recorder: Recorded;
 
 beforeAll(async () => {
   everything = await startEverything('streamableHttp');
-  recorder = collectRecords();
-  sidecar = await sidecarFor(
-    config({
-      upstream: { transport: 'streamable-http', url: everything.url },
-      rules: [allow('all-tools', { tools: ['*'] }), deny('no-env', { tools: ['get-env'] })],
-    }),
-    recorder,
-  );
+  ({ sidecar, recorder } = await recordedSidecar({
+    upstream: { transport: 'streamable-http', url: everything.url },
+    rules: [allow('all-tools', { tools: ['*'] }), deny('no-env', { tools: ['get-env'] })],
+  }));
 });
 
 afterAll(async () => {

@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ask, type RunningLauncher, startLauncher } from '../../support/launcher.ts';
-import { MARKER, marked, waitForMarked } from '../../support/stdio-fixture.ts';
-
-async function until(done: () => boolean): Promise<void> {
-  for (const deadline = Date.now() + 10_000; !done(); await new Promise((r) => setTimeout(r, 20)))
-    if (Date.now() > deadline) throw new Error('not seen in time');
-}
+import { MARKER, marked, until, waitForMarked } from '../../support/stdio-fixture.ts';
 
 // A stdio server that daemonizes (setsid: a session and process group of its own) must not outlive
 // its session, the launcher's process cap, or the launcher. Real launcher, real daemonizing shell.
@@ -50,8 +45,9 @@ describe('a stdio server that daemonizes, through the launcher', () => {
     await waitForMarked(marker, () => daemons(marker).length === 1, 'the daemon started');
     conn.destroy();
     await waitForMarked(marker, () => daemons(marker).length === 0, 'the daemon after its session ended');
-    await until(() =>
-      l.lines.some((x) => x.msg === 'killed processes the server left running outside its group'),
+    await until(
+      () => l.lines.some((x) => x.msg === 'killed processes the server left running outside its group'),
+      'the sweep logged',
     );
   });
 

@@ -2,25 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { everythingEntry } from '../../../sidecar/src/quickstart/everything.ts';
-import { type RunningSidecar, startSidecar } from '../../../sidecar/src/server/sidecar.ts';
+import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import {
   ensurePrefectPython,
   type PrefectServer,
   prefectMcpCommand,
   startPrefectServer,
 } from '../../fixtures/prefect/prefect.ts';
-import { config, KEYS, MCP_HEADERS } from '../../support/harness.ts';
+import { config, KEYS, MCP_HEADERS, sidecarFor } from '../../support/harness.ts';
 import type { RunningLauncher } from '../../support/launcher.ts';
 import { ask, startLauncher } from '../../support/launcher.ts';
-import { PYTHON_STATE_SERVER, pythonForStateServer } from '../../support/python-venv.ts';
+import { pythonWithMcp } from '../../support/python-venv.ts';
 import {
   connect,
   INITIALIZE,
+  launcherUpstream,
   MARKER,
   marked,
   type Processes,
-  processes,
+  PYTHON_STATE_SERVER,
   STATE_SERVER,
+  until,
   waitForMarked,
 } from '../../support/stdio-fixture.ts';
 
@@ -41,30 +43,9 @@ afterEach(async () => {
 /** The launcher runs the state server with MARKER in its environment; the launcher itself is marked too. */
 async function start(marker: string, p: Partial<Processes>, env: Record<string, string> = {}) {
   launcher = await startLauncher(process.execPath, [STATE_SERVER], { [MARKER]: marker, ...env });
-  sidecar = await startSidecar({
-    config: config({
-      upstream: {
-        transport: 'stdio',
-        launcher: { socket: launcher.socket },
-        processes: processes(p),
-        connectTimeoutMs: 5_000,
-        requestTimeoutMs: 60_000,
-      },
-    }),
-    audit: 'off',
-    portOverride: 0,
-    adminPortOverride: 0,
-  });
+  sidecar = await sidecarFor(config({ upstream: launcherUpstream(launcher.socket, p) }));
   const servers = () => marked(marker).filter((pid) => pid !== launcher?.pid);
   return { sidecar, launcher, servers };
-}
-
-async function until(done: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('stdio servers through the launcher', () => {
@@ -189,20 +170,7 @@ describe('stdio servers through the launcher', () => {
 
   it('refuses a session with a clear error when the launcher cannot start the command', async () => {
     launcher = await startLauncher('/nonexistent/server', []);
-    sidecar = await startSidecar({
-      config: config({
-        upstream: {
-          transport: 'stdio',
-          launcher: { socket: launcher.socket },
-          processes: processes({}),
-          connectTimeoutMs: 5_000,
-          requestTimeoutMs: 60_000,
-        },
-      }),
-      audit: 'off',
-      portOverride: 0,
-      adminPortOverride: 0,
-    });
+    sidecar = await sidecarFor(config({ upstream: launcherUpstream(launcher.socket) }));
     const r = await fetch(sidecar.url, {
       method: 'POST',
       headers: { ...MCP_HEADERS, 'x-api-key': KEYS.alice },
@@ -237,20 +205,7 @@ describe("the launcher's protocol", () => {
 describe('real stdio servers through the launcher', () => {
   it('the everything server over stdio answers tools/list and a tool call', async () => {
     launcher = await startLauncher(process.execPath, [everythingEntry(), 'stdio']);
-    sidecar = await startSidecar({
-      config: config({
-        upstream: {
-          transport: 'stdio',
-          launcher: { socket: launcher.socket },
-          processes: processes({}),
-          connectTimeoutMs: 5_000,
-          requestTimeoutMs: 60_000,
-        },
-      }),
-      audit: 'off',
-      portOverride: 0,
-      adminPortOverride: 0,
-    });
+    sidecar = await sidecarFor(config({ upstream: launcherUpstream(launcher.socket) }));
     const c = await connect(sidecar.url);
     const tools = await c.client.listTools();
     expect(tools.tools.map((t) => t.name)).toContain('echo');
@@ -262,23 +217,10 @@ describe('real stdio servers through the launcher', () => {
   });
 
   it('a Python (MCP SDK) server: two callers, two processes, files kept apart', async () => {
-    const python = await pythonForStateServer();
+    const python = await pythonWithMcp();
     const marker = randomUUID();
     launcher = await startLauncher(python, [PYTHON_STATE_SERVER], { [MARKER]: marker });
-    sidecar = await startSidecar({
-      config: config({
-        upstream: {
-          transport: 'stdio',
-          launcher: { socket: launcher.socket },
-          processes: processes({ maxProcesses: 2 }),
-          connectTimeoutMs: 5_000,
-          requestTimeoutMs: 60_000,
-        },
-      }),
-      audit: 'off',
-      portOverride: 0,
-      adminPortOverride: 0,
-    });
+    sidecar = await sidecarFor(config({ upstream: launcherUpstream(launcher.socket, { maxProcesses: 2 }) }));
     const a = await connect(sidecar.url);
     const b = await connect(sidecar.url);
     const wrote = (await a.call('write_file', { name: 'n.txt', text: 'py' })) as unknown as { pid: number };
@@ -315,20 +257,9 @@ describe("Prefect's MCP server through the launcher, against a local Prefect ser
       PREFECT_API_URL: prefect.apiUrl,
       PREFECT_SERVER_ANALYTICS_ENABLED: 'false',
     });
-    sidecar = await startSidecar({
-      config: config({
-        upstream: {
-          transport: 'stdio',
-          launcher: { socket: launcher.socket },
-          processes: processes({ maxProcesses: 4 }),
-          connectTimeoutMs: 5_000,
-          requestTimeoutMs: 120_000,
-        },
-      }),
-      audit: 'off',
-      portOverride: 0,
-      adminPortOverride: 0,
-    });
+    sidecar = await sidecarFor(
+      config({ upstream: launcherUpstream(launcher.socket, { maxProcesses: 4 }, 120_000) }),
+    );
     const a = await connect(sidecar.url);
     const b = await connect(sidecar.url);
     const tools = (await a.client.listTools()).tools.map((t) => t.name);

@@ -5,10 +5,10 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningSidecar, startSidecar } from '../../../sidecar/src/server/sidecar.ts';
+import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { createSidecarMetrics } from '../../../sidecar/src/telemetry/metrics.ts';
 import { type StdioBridge, startStdioBridge } from '../../../sidecar/src/upstream/stdio-bridge.ts';
-import { collectRecords, config, KEYS, MCP_HEADERS, messageOf } from '../../support/harness.ts';
+import { collectRecords, config, KEYS, MCP_HEADERS, messageOf, sidecarFor } from '../../support/harness.ts';
 import {
   connect,
   expectIsolated,
@@ -16,6 +16,7 @@ import {
   marked,
   type Processes,
   stateServerUpstream,
+  until,
   waitForMarked,
 } from '../../support/stdio-fixture.ts';
 
@@ -45,23 +46,8 @@ async function start(marker: string, p: Partial<Processes>) {
       },
     }),
   );
-  sidecar = await startSidecar({
-    config: config({ upstream: stateServerUpstream(marker, p) }),
-    recorder,
-    logger,
-    audit: 'off',
-    portOverride: 0,
-    adminPortOverride: 0,
-  });
+  sidecar = await sidecarFor(config({ upstream: stateServerUpstream(marker, p) }), recorder, { logger });
   return { sidecar, recorder, lines };
-}
-
-async function until(done: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const sessionOf = (l: Record<string, unknown>) => (l.stdio as { session?: string } | undefined)?.session;
@@ -256,11 +242,8 @@ describe('stdio upstream when the sidecar cannot start', () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as AddressInfo).port;
-    const started = startSidecar({
-      config: config({ upstream: stateServerUpstream(marker, { warm: 2 }) }),
-      audit: 'off',
+    const started = sidecarFor(config({ upstream: stateServerUpstream(marker, { warm: 2 }) }), undefined, {
       portOverride: port,
-      adminPortOverride: 0,
     });
     await expect(started).rejects.toThrow(/EADDRINUSE/);
     taken.close();

@@ -7,15 +7,7 @@ import { StreamableHTTPClientTransport as StreamableV1 } from '@modelcontextprot
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import {
-  allow,
-  collectRecords,
-  config,
-  deny,
-  KEYS,
-  type Recorded,
-  sidecarFor,
-} from '../../support/harness.ts';
+import { allow, deny, KEYS, type Recorded, recordedSidecar } from '../../support/harness.ts';
 
 // SDK v1 and v2 clients through the sidecar to the real everything server (streamableHttp).
 
@@ -25,22 +17,18 @@ let recorder: Recorded;
 
 beforeAll(async () => {
   everything = await startEverything('streamableHttp');
-  recorder = collectRecords();
-  sidecar = await sidecarFor(
-    config({
-      upstream: { transport: 'streamable-http', url: everything.url },
-      rules: [
-        allow('engineers-tools', {
-          subjects: [{ group: 'engineering' }],
-          tools: ['echo', 'get-sum', 'get-env'],
-        }),
-        allow('sales-echo', { subjects: [{ group: 'sales' }], tools: ['echo'] }),
-        allow('engineers-prompts', { subjects: [{ group: 'engineering' }], prompts: ['completable-prompt'] }),
-        deny('no-env', { tools: ['get-env'] }),
-      ],
-    }),
-    recorder,
-  );
+  ({ sidecar, recorder } = await recordedSidecar({
+    upstream: { transport: 'streamable-http', url: everything.url },
+    rules: [
+      allow('engineers-tools', {
+        subjects: [{ group: 'engineering' }],
+        tools: ['echo', 'get-sum', 'get-env'],
+      }),
+      allow('sales-echo', { subjects: [{ group: 'sales' }], tools: ['echo'] }),
+      allow('engineers-prompts', { subjects: [{ group: 'engineering' }], prompts: ['completable-prompt'] }),
+      deny('no-env', { tools: ['get-env'] }),
+    ],
+  }));
 });
 
 afterAll(async () => {

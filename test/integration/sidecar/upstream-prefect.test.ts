@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import {
   type PrefectServer,
   startPrefectServer,
 } from '../../fixtures/prefect/prefect.ts';
+import { type Child, startChild } from '../../support/child-process.ts';
 import { config, initializeBody, KEYS, messageOf, post, sidecarFor } from '../../support/harness.ts';
 import { type RecordingProxy, startRecordingProxy } from '../../support/recording-proxy.ts';
 
@@ -26,24 +26,11 @@ let dir: string;
 let prefect: PrefectServer;
 let prefectApi: RecordingProxy; // between prefect-mcp and the Prefect API
 let mcpFront: RecordingProxy; // between the sidecar and prefect-mcp
-let prefectMcp: ChildProcess;
+let prefectMcp: Child;
 let sidecar: RunningSidecar;
 
 const ALICE_KEY = 'pnu_alice_0123456789';
 const BOB_KEY = 'pnu_bob_9876543210';
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const up = await fetch(`http://127.0.0.1:${port}/mcp`).then(
-      () => true,
-      () => false,
-    );
-    if (up) return;
-    if (Date.now() > deadline || prefectMcp.exitCode !== null) throw new Error('prefect-mcp did not start');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'portcullis-prefect-keys-'));
@@ -51,7 +38,8 @@ beforeAll(async () => {
   prefect = await startPrefectServer(python);
   prefectApi = await startRecordingProxy(prefect.apiUrl);
   const port = await freePort();
-  prefectMcp = spawn(
+  prefectMcp = startChild(
+    'prefect-mcp',
     python,
     [
       '-c',
@@ -66,11 +54,11 @@ beforeAll(async () => {
         PREFECT_HOME: dir,
         PREFECT_API_URL: 'http://127.0.0.1:9/api',
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
-      detached: true,
+      stdout: 'ignore',
     },
   );
-  await waitForPort(port, 60_000);
+  // Any answer on /mcp (a GET without a session is refused) means it is serving.
+  await prefectMcp.waitUntilServing(`http://127.0.0.1:${port}/mcp`, { timeoutMs: 60_000, ready: () => true });
   mcpFront = await startRecordingProxy(`http://127.0.0.1:${port}`);
   const apiUrl = `${prefectApi.url}/api`;
   writeFileSync(
@@ -105,11 +93,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sidecar?.close();
   await mcpFront?.close();
-  if (prefectMcp?.pid !== undefined && prefectMcp.exitCode === null) {
-    const exited = new Promise((r) => prefectMcp.once('exit', r));
-    process.kill(-prefectMcp.pid, 'SIGTERM');
-    await exited;
-  }
+  await prefectMcp?.stop();
   await prefectApi?.close();
   await prefect?.stop();
   rmSync(dir, { recursive: true, force: true });

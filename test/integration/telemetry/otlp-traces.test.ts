@@ -61,7 +61,7 @@ beforeAll(async () => {
     OTEL_TRACES_EXPORTER: 'otlp',
     OTEL_SERVICE_NAME: 'portcullis-itest',
   });
-  sdk = startTelemetrySdk({}, { instanceId: 'itest' });
+  sdk = await startTelemetrySdk({}, { instanceId: 'itest' });
 });
 
 afterAll(async () => {

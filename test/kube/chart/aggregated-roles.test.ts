@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, kubectl } from '../../support/kube.ts';
-import { CHART, canI, helm, uniqueName } from './chart.ts';
+import { canI, helmInstall } from '../../support/helm.ts';
+import { createNamespace, eventually, kubectl, uniqueName } from '../../support/kube.ts';
 
 // The chart's aggregated ClusterRoles add McpServer and McpPolicy rights to the built-in view, edit
 // and admin roles, so a namespace owner's existing RoleBinding covers them; status stays the
@@ -25,21 +25,13 @@ describe('aggregated roles for McpServer and McpPolicy', () => {
   let releaseNs: Awaited<ReturnType<typeof createNamespace>>;
   let team: Awaited<ReturnType<typeof createNamespace>>;
   let elsewhere: Awaited<ReturnType<typeof createNamespace>>;
+  let uninstall: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     releaseNs = await createNamespace('chart-agg');
     team = await createNamespace('chart-agg-team');
     elsewhere = await createNamespace('chart-agg-else');
-    // --force-conflicts: other test files apply the same CRDs with kubectl (see install.test.ts).
-    await helm([
-      'install',
-      release,
-      CHART,
-      '--namespace',
-      releaseNs.name,
-      '--skip-crds=false',
-      '--force-conflicts',
-    ]);
+    uninstall = await helmInstall(release, releaseNs.name);
     for (const role of Object.keys(GRANTS)) {
       await kubectl([
         'create',
@@ -64,7 +56,7 @@ describe('aggregated roles for McpServer and McpPolicy', () => {
     });
   });
   afterAll(async () => {
-    await helm(['uninstall', release, '--namespace', releaseNs.name]).catch(() => undefined);
+    await uninstall?.();
     for (const ns of [releaseNs, team, elsewhere]) await ns?.remove();
   });
 

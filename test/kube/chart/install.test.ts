@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseOptions } from '../../../operator/src/manager/options.ts';
 import { type RunningOperator, runOperator } from '../../../operator/src/manager/run.ts';
-import { createNamespace, eventually, kubectl, kubectlJson } from '../../support/kube.ts';
-import { CHART, canI, helm, uniqueName, valuesFile } from './chart.ts';
+import { canI, helmInstall } from '../../support/helm.ts';
+import { createNamespace, eventually, kubectl, kubectlJson, uniqueName } from '../../support/kube.ts';
 
 // `helm install` into the control plane: the operator Deployment turns Ready (kwok runs no image),
 // the CRDs are served, and the operator run with exactly the chart's ServiceAccount, flags and
@@ -51,35 +51,22 @@ describe.each([{ mode: 'cluster' as const }, { mode: 'namespaces' as const }])(
     let watched: Awaited<ReturnType<typeof createNamespace>>;
     let other: Awaited<ReturnType<typeof createNamespace>>;
     let operator: RunningOperator | undefined;
+    let uninstall: (() => Promise<void>) | undefined;
     const sa = () => `system:serviceaccount:${releaseNs.name}:${release}-portcullis`;
 
     beforeAll(async () => {
       releaseNs = await createNamespace('chart-rel');
       watched = await createNamespace('chart-team');
       other = await createNamespace('chart-other');
-      const values = await valuesFile({
+      const values = {
         watch: mode === 'cluster' ? { mode } : { mode, namespaces: [watched.name] },
         sidecar: { image: { repository: 'portcullis/sidecar', tag: 'test' } },
-      });
-      await helm([
-        'install',
-        release,
-        CHART,
-        '--namespace',
-        releaseNs.name,
-        '-f',
-        values,
-        '--wait',
-        '--timeout',
-        '180s',
-        // Other test files on this shared cluster apply the same CRDs with kubectl; helm's server-side
-        // apply of CRDs conflicts with that manager even for identical content, so it takes them over.
-        '--force-conflicts',
-      ]);
+      };
+      uninstall = await helmInstall(release, releaseNs.name, values, { wait: true });
     });
     afterAll(async () => {
       await operator?.stop();
-      await helm(['uninstall', release, '--namespace', releaseNs.name, '--wait']).catch(() => undefined);
+      await uninstall?.();
       for (const ns of [releaseNs, watched, other]) await ns?.remove();
     });
 

@@ -8,8 +8,8 @@ import { type EverythingServer, startEverything } from '../../../sidecar/src/qui
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { config, sidecarFor } from '../../support/harness.ts';
 import { createNamespace, eventually, kubectl } from '../../support/kube.ts';
+import { applyCrds } from '../../support/operator.ts';
 import { type RunningPrometheus, startPrometheus } from '../../support/prometheus.ts';
-import { applyCrds } from '../operator/harness.ts';
 
 // The operator dashboard against real parts: the operator reconciling the examples on the control
 // plane, plus one McpServer whose status writes an admission policy refuses (so reconcile errors

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { createNamespace, kubectl } from '../../support/kube.ts';
-import { CHART, helm, monitoringCrds, template, uniqueName } from './chart.ts';
+import { CHART, helm, monitoringCrds, template } from '../../support/helm.ts';
+import { createNamespace, kubectl, uniqueName } from '../../support/kube.ts';
 
 // `helm lint` and `helm template` over a matrix of values, each rendering applied to the real API
 // server with `kubectl apply --server-side --dry-run=server`, CRDs included. ServiceMonitor,

@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, KubectlError } from '../../support/kube.ts';
-import { applyCrds, applyManifest } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { KubectlError } from '../../support/kube.ts';
+import { applyManifest, setUpNamespace } from '../../support/operator.ts';
 
 // What the real API server says about McpServers the CRD refuses: each refusal names the field.
 
-let ns: { name: string; remove: () => Promise<void> };
-
-beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('op-admission');
-});
-
-afterAll(async () => {
-  await ns?.remove();
-});
+const ns = setUpNamespace('op-admission', { operator: false });
 
 async function refusal(manifest: object): Promise<string> {
   try {

@@ -8,7 +8,7 @@ import { Resources } from '../../../operator/src/kube/resources.ts';
 import { CONFIG_FILE } from '../../../operator/src/render/layout.ts';
 import { type ControlPlane, runKubectl, startControlPlane } from '../../cluster/control-plane.ts';
 import { eventually } from '../../support/kube.ts';
-import { hostedServer, type OperatorProcess, policyManifest, spawnOperator } from './harness.ts';
+import { hostedServer, type OperatorProcess, policyManifest, spawnOperator } from '../../support/operator.ts';
 
 // Chaos on a control plane of its own (restarting the shared one would break the other test files):
 // two operator replicas reconcile a batch of servers while the leader is killed mid-reconcile, the
@@ -42,7 +42,7 @@ async function leader(): Promise<string> {
       'portcullis-operator',
     );
     const holder = lease?.spec.holderIdentity;
-    const child = holder ? processes.get(holder)?.child : undefined;
+    const child = holder ? processes.get(holder)?.process : undefined;
     // A killed holder keeps the lease until it expires; wait for a live one.
     return child && child.exitCode === null && child.signalCode === null ? holder : undefined;
   });

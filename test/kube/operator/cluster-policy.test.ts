@@ -6,7 +6,6 @@ import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import { KEYS, type Recorded } from '../../support/harness.ts';
 import { createNamespace, eventually, kubectl, kubectlJson } from '../../support/kube.ts';
-import { renderedConfig, startRenderedSidecar } from '../../support/rendered-sidecar.ts';
 import {
   applyCrds,
   applyManifest,
@@ -14,7 +13,8 @@ import {
   type InProcessOperator,
   serverReady,
   startOperator,
-} from './harness.ts';
+} from '../../support/operator.ts';
+import { renderedConfig, startRenderedSidecar } from '../../support/rendered-sidecar.ts';
 
 // A ClusterMcpPolicy selected by namespace and server labels is folded into the server's sidecar
 // configuration ahead of its McpPolicies: its deny beats the namespace's allow in the sidecar's own

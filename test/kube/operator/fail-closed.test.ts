@@ -1,20 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type ConfiguredRule, compilePolicy, decide } from '../../../sidecar/src/authz/index.ts';
 import type { Principal } from '../../../sidecar/src/contract/principal.ts';
-import { createNamespace, eventually, kubectl, kubectlJson } from '../../support/kube.ts';
+import { eventually, kubectl, kubectlJson } from '../../support/kube.ts';
 import {
-  applyCrds,
   applyManifest,
   condition,
   getJson,
-  type InProcessOperator,
   type ServerView,
   serverReady,
-  startOperator,
-} from './harness.ts';
+  setUpNamespace,
+} from '../../support/operator.ts';
 
 // An McpPolicy that is not accepted never loosens what its servers enforce: its last accepted
 // version lives in its own status, so a server whose ConfigMap is recreated, or a server created
@@ -24,9 +22,6 @@ import {
 const EXAMPLES = new URL('../../../examples/', import.meta.url).pathname;
 const example = (file: string) =>
   parse(readFileSync(join(EXAMPLES, file), 'utf8')) as Record<string, unknown>;
-
-let ns: { name: string; remove: () => Promise<void> };
-let op: InProcessOperator;
 
 const engineer: Principal = {
   subject: 'alice',
@@ -70,18 +65,12 @@ const accepted = (name: string, status: string) =>
     return c?.status === status && p.status?.observedGeneration === p.metadata.generation ? p : undefined;
   });
 
+const ns = setUpNamespace('op-failclosed');
+
 beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('op-failclosed');
-  op = await startOperator(ns.name);
   await kubectl(['-n', ns.name, 'apply', '-f', EXAMPLES]);
   await serverReady(ns.name, 'everything');
   await accepted('guardrails', 'True');
-});
-
-afterAll(async () => {
-  await op?.stop();
-  await ns?.remove();
 });
 
 describe('a policy that is not accepted', () => {

@@ -1,20 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, kubectl, kubectlJson } from '../../support/kube.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, kubectl, kubectlJson } from '../../support/kube.ts';
 import {
-  applyCrds,
   applyManifest,
   exists,
   hostedServer,
   type OperatorProcess,
   serverReady,
+  setUpNamespace,
   spawnOperator,
-} from './harness.ts';
+} from '../../support/operator.ts';
 
 // The operator as a process, the way a pod runs it: killed mid-reconcile it converges after a
 // restart; two replicas elect one leader and the other takes over when the leader dies; SIGTERM
 // hands the lease over.
 
-let ns: { name: string; remove: () => Promise<void> };
 const processes: OperatorProcess[] = [];
 
 async function spawn(identity: string, extra: string[] = []): Promise<OperatorProcess> {
@@ -30,17 +29,10 @@ interface Lease {
 const lease = () =>
   kubectlJson<Lease>(['-n', ns.name, 'get', 'lease/portcullis-operator']).catch(() => undefined);
 
-beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('op-lifecycle');
-});
+const ns = setUpNamespace('op-lifecycle', { operator: false });
 
 afterEach(async () => {
   await Promise.all(processes.splice(0).map((p) => p.kill('SIGKILL')));
-});
-
-afterAll(async () => {
-  await ns?.remove();
 });
 
 describe('operator lifecycle', () => {
@@ -95,9 +87,7 @@ describe('operator lifecycle', () => {
     );
     await applyManifest(ns.name, hostedServer('graceful-1'));
     await serverReady(ns.name, 'graceful-1');
-    const exit = new Promise<number | null>((resolve) => p.child.once('exit', (code) => resolve(code)));
-    p.child.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    expect((await p.kill('SIGTERM')).code).toBe(0);
     expect((await lease())?.spec.holderIdentity).toBe('');
   });
 });

@@ -1,17 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, kubectl, kubectlJson } from '../../support/kube.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, kubectl, kubectlJson } from '../../support/kube.ts';
 import {
-  applyCrds,
   applyManifest,
   condition,
   exists,
   getJson,
   hostedServer,
-  type InProcessOperator,
   type ServerView,
   serverReady,
-  startOperator,
-} from './harness.ts';
+  setUpNamespace,
+} from '../../support/operator.ts';
 
 // The operator never takes over an object it did not create: an McpServer whose children's names
 // are held by a user's objects reports a Conflict naming the object and an Event, applies nothing,
@@ -28,9 +26,6 @@ interface Plain {
   data?: Record<string, string>;
   automountServiceAccountToken?: boolean;
 }
-
-let ns: { name: string; remove: () => Promise<void> };
-let op: InProcessOperator;
 
 const get = (resource: string) =>
   kubectlJson<Plain>(['-n', ns.name, 'get', resource, '--show-managed-fields']);
@@ -63,16 +58,7 @@ async function deleteServer(name: string): Promise<void> {
   await kubectl(['-n', ns.name, 'delete', `mcpserver/${name}`, '--wait=true']);
 }
 
-beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('op-ownership');
-  op = await startOperator(ns.name);
-});
-
-afterAll(async () => {
-  await op?.stop();
-  await ns?.remove();
-});
+const ns = setUpNamespace('op-ownership');
 
 describe('objects the operator did not create', () => {
   it("are neither adopted nor deleted: a user's ConfigMap and ServiceAccount named like the server", async () => {

@@ -8,26 +8,18 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { SidecarConfig } from '../../../sidecar/src/contract/index.ts';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
+import { eventually, kubectl, kubectlJson, serviceAccountKubeConfig } from '../../support/kube.ts';
 import {
-  createNamespace,
-  eventually,
-  kubectl,
-  kubectlJson,
-  serviceAccountKubeConfig,
-} from '../../support/kube.ts';
-import { runPlugin } from '../../support/plugin.ts';
-import { type RugPullUpstream, startRugPullUpstream } from '../../support/rug-pull-upstream.ts';
-import { type SidecarProcess, spawnSidecar } from '../../support/sidecar-process.ts';
-import {
-  applyCrds,
   applyManifest,
   condition,
   getJson,
-  type InProcessOperator,
   policyManifest,
   type ServerView,
-  startOperator,
-} from './harness.ts';
+  setUpNamespace,
+} from '../../support/operator.ts';
+import { runPlugin } from '../../support/plugin.ts';
+import { type RugPullUpstream, startRugPullUpstream } from '../../support/rug-pull-upstream.ts';
+import { type SidecarProcess, spawnSidecar } from '../../support/sidecar-process.ts';
 
 // Issue #15's "done when", on the real control plane: a real SDK server that changes its definitions
 // on a trigger, behind a real sidecar process wired to the API server as a pod would be (the
@@ -62,21 +54,12 @@ interface ToolsView extends ServerView {
   };
 }
 
-let ns: { name: string; remove: () => Promise<void> };
-let op: InProcessOperator;
+const ns = setUpNamespace('pinning');
 let kubeconfigFiles: Map<string, string>;
 
 beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('pinning');
-  op = await startOperator(ns.name);
   kubeconfigFiles = new Map();
   await applyManifest(ns.name, policyManifest('engineers', { pinned: 'yes' }, ['*']));
-});
-
-afterAll(async () => {
-  await op?.stop();
-  await ns?.remove();
 });
 
 /** `kubectl portcullis ...` as a person runs it, with the cluster admin's kubeconfig. */
@@ -102,7 +85,7 @@ function server(name: string, mode?: string): string {
  * identity providers; the API server reached as the server's ServiceAccount.
  */
 class PodSidecar {
-  process: SidecarProcess & { configFile: string } = undefined as never;
+  process: SidecarProcess = undefined as never;
   readonly name: string;
   readonly upstream: RugPullUpstream;
   readonly ports: { port: number; admin: number };
@@ -159,7 +142,7 @@ class PodSidecar {
       await writeFile(kubeconfig, (await serviceAccountKubeConfig(ns.name, this.name)).exportConfig());
       kubeconfigFiles.set(this.name, kubeconfig);
     }
-    this.process = await spawnSidecar(await this.config(), { KUBECONFIG: kubeconfig });
+    this.process = await spawnSidecar(await this.config(), { env: { KUBECONFIG: kubeconfig } });
   }
 
   async client(): Promise<Client> {

@@ -1,23 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, kubectl, kubectlJson } from '../../support/kube.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually, kubectl, kubectlJson } from '../../support/kube.ts';
 import {
-  applyCrds,
   applyManifest,
   condition,
   getJson,
   hostedServer,
-  type InProcessOperator,
   policyManifest,
   type ServerView,
   serverReady,
-  startOperator,
-} from './harness.ts';
+  setUpNamespace,
+} from '../../support/operator.ts';
 
 // Policy edits reach exactly the ConfigMaps of the servers they select; an invalid policy is marked
 // Accepted=False and the servers keep its last good version.
-
-let ns: { name: string; remove: () => Promise<void> };
-let op: InProcessOperator;
 
 interface Rule {
   name: string;
@@ -40,24 +35,18 @@ const policyRules = (rules: Rule[]) => rules.filter((r) => r.policy.startsWith(`
 
 async function settle(): Promise<void> {
   await eventually('queue idle', async () =>
-    op.operator.serverController.queue.length === 0 ? true : undefined,
+    ns.op.operator.serverController.queue.length === 0 ? true : undefined,
   );
   await new Promise((r) => setTimeout(r, 1500));
 }
 
+const ns = setUpNamespace('op-policies');
+
 beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('op-policies');
-  op = await startOperator(ns.name);
   await applyManifest(ns.name, hostedServer('pay-a', { team: 'payments' }));
   await applyManifest(ns.name, hostedServer('pay-b', { team: 'payments' }));
   await applyManifest(ns.name, hostedServer('web', { team: 'web' }));
   for (const s of ['pay-a', 'pay-b', 'web']) await serverReady(ns.name, s);
-});
-
-afterAll(async () => {
-  await op?.stop();
-  await ns?.remove();
 });
 
 describe('McpPolicy', () => {

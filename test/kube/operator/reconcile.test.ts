@@ -1,17 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, KubectlError, kubectl, kubectlJson } from '../../support/kube.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, KubectlError, kubectl, kubectlJson } from '../../support/kube.ts';
 import {
-  applyCrds,
   applyManifest,
   condition,
   exists,
   getJson,
   hostedServer,
-  type InProcessOperator,
   type ServerView,
   serverReady,
+  setUpNamespace,
   startOperator,
-} from './harness.ts';
+} from '../../support/operator.ts';
 
 // One operator (in-process, namespace-scoped) against the real control plane: the examples become
 // running, Ready servers; drift is reverted; deletion garbage-collects; an unchanged resync writes
@@ -20,27 +19,15 @@ import {
 const EXAMPLES = new URL('../../../examples/', import.meta.url).pathname;
 const CHILDREN = ['serviceaccount', 'configmap', 'deployment', 'service', 'networkpolicy'];
 
-let ns: { name: string; remove: () => Promise<void> };
-let op: InProcessOperator;
-
-beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('op-reconcile');
-  op = await startOperator(ns.name);
-});
-
-afterAll(async () => {
-  await op?.stop();
-  await ns?.remove();
-});
+const ns = setUpNamespace('op-reconcile');
 
 const writes = async () => {
-  const metric = await op.metrics.apiWrites.get();
+  const metric = await ns.op.metrics.apiWrites.get();
   return metric.values.filter((v) => v.labels.resource !== 'leases').reduce((n, v) => n + v.value, 0);
 };
 
 const reconciles = async () => {
-  const metric = await op.metrics.reconciles.get();
+  const metric = await ns.op.metrics.reconciles.get();
   return metric.values.filter((v) => v.labels.kind === 'McpServer').reduce((n, v) => n + v.value, 0);
 };
 
@@ -176,7 +163,7 @@ describe('McpServer reconcile', () => {
     await kubectl(['-n', ns.name, 'rollout', 'restart', 'deployment/everything']);
     await serverReady(ns.name, 'everything');
     await eventually('queue idle', async () =>
-      op.operator.serverController.queue.length === 0 ? true : undefined,
+      ns.op.operator.serverController.queue.length === 0 ? true : undefined,
     );
     const d = await kubectlJson<{
       spec: { template: { metadata: { annotations: Record<string, string> } } };
@@ -241,14 +228,14 @@ describe('McpServer reconcile', () => {
     await serverReady(ns.name, 'scaled');
     // Let the events of earlier tests settle (rollouts finish, status written).
     await eventually('queue idle', async () =>
-      op.operator.serverController.queue.length === 0 ? true : undefined,
+      ns.op.operator.serverController.queue.length === 0 ? true : undefined,
     );
     await new Promise((r) => setTimeout(r, 2000));
     const before = await writes();
     const reconciled = await reconciles();
-    op.operator.resync();
+    ns.op.operator.resync();
     await eventually('every server reconciled again', async () =>
-      (await reconciles()) >= reconciled + 2 && op.operator.serverController.queue.length === 0
+      (await reconciles()) >= reconciled + 2 && ns.op.operator.serverController.queue.length === 0
         ? true
         : undefined,
     );
@@ -271,7 +258,7 @@ describe('McpServer reconcile', () => {
   }, 180_000);
 
   it('serves /healthz, /readyz and the metrics', async () => {
-    const base = `http://127.0.0.1:${op.health.port}`;
+    const base = `http://127.0.0.1:${ns.op.health.port}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const leader = await fetch(`${base}/leaderz`);

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseOptions } from '../../../operator/src/manager/options.ts';
 import { runOperator } from '../../../operator/src/manager/run.ts';
 import { createNamespace } from '../../support/kube.ts';
-import { applyCrds, applyManifest, exists, hostedServer, SIDECAR_IMAGE, serverReady } from './harness.ts';
+import {
+  applyCrds,
+  applyManifest,
+  exists,
+  hostedServer,
+  SIDECAR_IMAGE,
+  serverReady,
+} from '../../support/operator.ts';
 
 // Namespace-scoped mode with a list of namespaces: one informer per namespace, servers in each are
 // reconciled, servers elsewhere are not touched.

@@ -1,35 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, kubectl, kubectlJson } from '../../support/kube.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, kubectl, kubectlJson } from '../../support/kube.ts';
 import {
-  applyCrds,
   applyManifest,
   condition,
   getJson,
   hostedServer,
-  type InProcessOperator,
   type ServerView,
   serverReady,
-  startOperator,
-} from './harness.ts';
+  setUpNamespace,
+} from '../../support/operator.ts';
 
 // Status that tells the truth, on the real control plane: a child the API server refuses reaches
 // status and an Event and is retried with backoff; pods that cannot be scheduled (the real
 // scheduler), that crash or miss a Secret (the kubelet's container statuses, written here as kwok's
 // kubelet stand-in would), or that are lost for good (a real ResourceQuota) read as what they are.
 
-let ns: { name: string; remove: () => Promise<void> };
-let op: InProcessOperator;
-
-beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('op-status');
-  op = await startOperator(ns.name);
-});
-
-afterAll(async () => {
-  await op?.stop();
-  await ns?.remove();
-});
+const ns = setUpNamespace('op-status');
 
 function server(name: string, hosted: Record<string, unknown>): string {
   const base = JSON.parse(hostedServer(name)) as { spec: { hosted: Record<string, unknown> } };
@@ -141,7 +127,7 @@ describe('McpServer status', () => {
     // Retried through the rate limiter (each failure counted, so each wait longer), not forgotten.
     const key = `${ns.name}/refused`;
     await eventually('retried with backoff', async () =>
-      op.operator.serverController.queue.failures(key) >= 3 ? true : undefined,
+      ns.op.operator.serverController.queue.failures(key) >= 3 ? true : undefined,
     );
     // The same refusal is one Event, not one per retry.
     expect((await eventsOf('refused')).filter((e) => e.reason === 'ApplyFailed')).toHaveLength(1);

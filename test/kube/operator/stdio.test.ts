@@ -1,38 +1,25 @@
-import type { V1ConfigMap, V1Container, V1Deployment } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, kubectl } from '../../support/kube.ts';
+import type { V1ConfigMap, V1Container, V1Deployment, V1Service } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { kubectl } from '../../support/kube.ts';
 import {
-  applyCrds,
   applyManifest,
   condition,
   getJson,
-  type InProcessOperator,
   type ServerView,
   SIDECAR_IMAGE,
   serverReady,
-  startOperator,
-} from './harness.ts';
+  setUpNamespace,
+} from '../../support/operator.ts';
 
 // stdio McpServers on the real control plane: the examples in examples/stdio/ are admitted and
 // reconciled into a Deployment whose MCP container runs the Portcullis launcher (copied in by an
 // init container from the sidecar image), shares only the launcher's socket with the sidecar, and
-// has no port and no token; the CEL rules refuse a stdio server without a command.
+// has no port and no token; Shared mode and the Service's session affinity for replicas; the CEL
+// rules refuse a stdio server without a command.
 
 const EXAMPLES = new URL('../../../examples/stdio/', import.meta.url).pathname;
 
-let ns: { name: string; remove: () => Promise<void> };
-let op: InProcessOperator;
-
-beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('op-stdio');
-  op = await startOperator(ns.name);
-});
-
-afterAll(async () => {
-  await op?.stop();
-  await ns?.remove();
-});
+const ns = setUpNamespace('op-stdio');
 
 const byName = (cs: V1Container[] | undefined, name: string) =>
   cs?.find((c) => c.name === name) as V1Container;
@@ -87,10 +74,28 @@ describe('stdio McpServers', () => {
     expect(mcp.command).toEqual(expect.arrayContaining(['-max-processes', '32']));
     const cm = await getJson<V1ConfigMap>(ns.name, 'configmap/everything-stdio');
     expect(JSON.parse(cm.data?.['sidecar.json'] ?? '{}').upstream.processes).toEqual({
+      mode: 'per-session',
       maxProcesses: 32,
       warm: 2,
       idleTimeoutMs: 300_000,
       stopGraceMs: 5_000,
+    });
+  });
+
+  it('renders Shared mode for the sidecar, and keeps each caller on one of the replicas (ClientIP affinity)', async () => {
+    await serverReady(ns.name, 'everything-shared');
+    const cm = await getJson<V1ConfigMap>(ns.name, 'configmap/everything-shared');
+    expect(JSON.parse(cm.data?.['sidecar.json'] ?? '{}').upstream.processes).toMatchObject({
+      mode: 'shared',
+      warm: 1,
+      idleTimeoutMs: 900_000,
+    });
+    const dep = await getJson<V1Deployment>(ns.name, 'deployment/everything-shared');
+    expect(dep.spec?.replicas).toBe(2);
+    const svc = await getJson<V1Service>(ns.name, 'service/everything-shared');
+    expect(svc.spec).toMatchObject({
+      sessionAffinity: 'ClientIP',
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 900 } },
     });
   });
 

@@ -1,32 +1,13 @@
 import type { V1ConfigMap, V1Container, V1Deployment } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, kubectl } from '../../support/kube.ts';
-import {
-  applyCrds,
-  applyManifest,
-  getJson,
-  type InProcessOperator,
-  serverReady,
-  startOperator,
-} from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { kubectl } from '../../support/kube.ts';
+import { applyManifest, getJson, serverReady, setUpNamespace } from '../../support/operator.ts';
 
 // spec.upstreamAuth on the real control plane: admitted and reconciled into the sidecar's
 // upstream.auth and a projected Secret volume in the sidecar container only; the CEL rules refuse
 // two modes at once and a stdio server with upstream credentials.
 
-let ns: { name: string; remove: () => Promise<void> };
-let op: InProcessOperator;
-
-beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('op-upstream-auth');
-  op = await startOperator(ns.name);
-});
-
-afterAll(async () => {
-  await op?.stop();
-  await ns?.remove();
-});
+const ns = setUpNamespace('op-upstream-auth');
 
 const manifest = (name: string, spec: object) =>
   JSON.stringify({ apiVersion: 'portcullis.dev/v1alpha1', kind: 'McpServer', metadata: { name }, spec });

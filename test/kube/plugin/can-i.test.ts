@@ -5,21 +5,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import { KEYS, type Recorded } from '../../support/harness.ts';
-import { createNamespace } from '../../support/kube.ts';
 import { startOidcProvider, type TestOidcProvider } from '../../support/oidc-provider.ts';
+import { applyManifest, serverReady, setUpNamespace } from '../../support/operator.ts';
 import { runPlugin } from '../../support/plugin.ts';
 import {
   RENDERED_CANONICAL_URI,
   renderedConfig,
   startRenderedSidecar,
 } from '../../support/rendered-sidecar.ts';
-import {
-  applyCrds,
-  applyManifest,
-  type InProcessOperator,
-  serverReady,
-  startOperator,
-} from '../operator/harness.ts';
 
 // `kubectl portcullis can-i` reads the rules the operator rendered for a server and must give the
 // answer the live sidecar gives: a sidecar runs with exactly that rendered authorization section (its
@@ -86,17 +79,14 @@ const CASES: Case[] = [
   { who: { client: 'contractor' }, tool: 'alpha', allowed: false },
 ];
 
-let ns: Awaited<ReturnType<typeof createNamespace>>;
-let op: InProcessOperator;
 let upstream: EchoUpstream;
 let idp: TestOidcProvider;
 let sidecar: RunningSidecar;
 let records: Recorded;
 
+const ns = setUpNamespace('can-i');
+
 beforeAll(async () => {
-  await applyCrds();
-  ns = await createNamespace('can-i');
-  op = await startOperator(ns.name);
   upstream = await startEchoUpstream();
   idp = await startOidcProvider({
     clients: [
@@ -148,8 +138,6 @@ afterAll(async () => {
   await sidecar?.close();
   await upstream?.close();
   await idp?.close();
-  await op?.stop();
-  await ns?.remove();
 });
 
 async function credentialOf(who: Who): Promise<Record<string, string>> {

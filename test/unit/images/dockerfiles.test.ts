@@ -81,7 +81,11 @@ describe.each(images)('$file', ({ file, entry, source }) => {
 
   it('starts the compiled entry point that tsconfig.build.json produces', () => {
     const entrypoint = instr(runtime, 'ENTRYPOINT')[0] ?? '';
-    expect(JSON.parse(entrypoint.slice('ENTRYPOINT '.length))).toEqual(['node', entry]);
+    const argv = JSON.parse(entrypoint.slice('ENTRYPOINT '.length)) as string[];
+    expect(argv[0]).toBe('node');
+    expect(argv.at(-1)).toBe(entry);
+    // Between them only node's own flags (the sidecar's V8 heap settings, docs/performance.md#memory).
+    for (const flag of argv.slice(1, -1)) expect(flag).toMatch(/^--[a-z-]+=\w+$/);
     expect(existsSync(join(ROOT, source))).toBe(true);
     const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
       compilerOptions: { outDir: string; rootDir: string };

@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { issuerFetch } from '../../authn/issuer-fetch.ts';
+import { issuerFetch, packageFetch } from '../../authn/issuer-fetch.ts';
 import type { OutboundResilience } from '../../contract/upstream-auth.ts';
 import { type CircuitBreaker, circuitBreaker } from '../circuit-breaker.ts';
 import { CredentialError } from './credential.ts';
@@ -52,7 +52,7 @@ export function tokenEndpoint(config: TokenEndpointConfig, deps: TokenEndpointDe
     config.clientSecretFile === undefined
       ? undefined
       : watchSecretFile(config.clientSecretFile, parseHeaderValue, deps.onError);
-  const transport = issuerFetch(config.caFile, deps.fetch ?? fetch);
+  const transport = issuerFetch(config.caFile, deps.fetch ?? packageFetch);
   const r = config.resilience;
   const breaker: CircuitBreaker = circuitBreaker(r.breakerFailures, r.breakerCooldownMs, deps.now);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((res) => setTimeout(res, ms)));

@@ -18,8 +18,12 @@ const servers = readdirSync(dir)
   .filter((o: { kind: string }) => o.kind === 'McpServer') as McpServer[];
 
 describe('examples/stdio/', () => {
-  it('holds the everything server and Prefect’s MCP server', () => {
-    expect(servers.map((s) => s.metadata.name).sort()).toEqual(['everything-stdio', 'prefect']);
+  it('holds the everything server (per session, and shared) and Prefect’s MCP server', () => {
+    expect(servers.map((s) => s.metadata.name).sort()).toEqual([
+      'everything-shared',
+      'everything-stdio',
+      'prefect',
+    ]);
   });
 
   it.each(servers.map((s) => [s.metadata.name, s] as const))(

@@ -102,11 +102,22 @@ describe('a stdio McpServer', () => {
 
   it('uses the default limits when spec.hosted.stdio is absent', () => {
     expect(render().r.config.upstream.processes).toEqual({
+      mode: 'per-session',
       maxProcesses: 16,
       warm: 0,
       idleTimeoutMs: 600_000,
       stopGraceMs: 5_000,
     });
+  });
+
+  it('renders Shared mode into the sidecar configuration the sidecar accepts', () => {
+    const { r, mcp } = render({
+      stdio: { mode: 'Shared', maxProcesses: 4, warm: 1, idleTimeoutSeconds: 30, stopGraceSeconds: 3 },
+    });
+    expect(r.config.upstream.processes).toMatchObject({ mode: 'shared', warm: 1 });
+    // The launcher's backstop: the one process serving and the one before it, still stopping.
+    expect(mcp.command).toEqual(expect.arrayContaining(['-max-processes', '2']));
+    expect(validateConfig(JSON.parse(JSON.stringify(r.config))).ok).toBe(true);
   });
 
   it('keeps a caller on one pod (ClientIP affinity for as long as a session may idle); HTTP servers have none', () => {

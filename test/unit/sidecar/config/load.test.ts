@@ -30,11 +30,20 @@ describe('parseConfig', () => {
   it('gives a stdio upstream its process limits by default', () => {
     const r = parseConfig(stringify({ ...base(), upstream: { transport: 'stdio', command: 'server' } }));
     expect(r.ok ? r.config.upstream.processes : r.issues).toEqual({
+      mode: 'per-session',
       maxProcesses: 16,
       warm: 0,
       idleTimeoutMs: 600_000,
       stopGraceMs: 5_000,
     });
+  });
+
+  it('accepts shared mode and refuses a mode it does not know', () => {
+    const upstream = (mode: string) => ({ transport: 'stdio', command: 'server', processes: { mode } });
+    const shared = parseConfig(stringify({ ...base(), upstream: upstream('shared') }));
+    expect(shared.ok ? shared.config.upstream.processes?.mode : shared.issues).toBe('shared');
+    const unknown = parseConfig(stringify({ ...base(), upstream: upstream('pooled') }));
+    expect(unknown.ok).toBe(false);
   });
 
   it('accepts a stdio upstream through the launcher without a command of its own', () => {

@@ -1,7 +1,8 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { createMcpTracing, sdkInstalled } from '../../../../sidecar/src/telemetry/tracing.ts';
+import { sdkInstalled } from '../../../../sidecar/src/telemetry/sdk.ts';
+import { createMcpTracing } from '../../../../sidecar/src/telemetry/tracing.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const PARENT = 'b7ad6b7169203331';

@@ -1,20 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { inject } from 'vitest';
-import { parseOptions } from '../../../operator/src/manager/options.ts';
-import { type RunningOperator, runOperator } from '../../../operator/src/manager/run.ts';
-import { eventually, kubectl, kubectlJson } from '../../support/kube.ts';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { parseOptions } from '../../operator/src/manager/options.ts';
+import { type RunningOperator, runOperator } from '../../operator/src/manager/run.ts';
+import { type Child, startChild } from './child-process.ts';
+import { createNamespace, eventually, kubectl, kubectlJson } from './kube.ts';
 
 // Running the operator against the test control plane: in-process (fast, inspectable) or as a child
 // process (so it can be killed for real). Logs go to a file per operator, named in failures.
 
 export const SIDECAR_IMAGE = 'portcullis/sidecar:test';
-const ROOT = new URL('../../../', import.meta.url).pathname;
+const ROOT = new URL('../../', import.meta.url).pathname;
 
 export async function applyCrds(): Promise<void> {
   await kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(ROOT, 'crds')]);
@@ -76,10 +75,46 @@ export async function startOperator(
   return Object.assign(running, { logPath });
 }
 
-export interface OperatorProcess {
-  child: ChildProcess;
+export interface FileNamespace {
+  readonly name: string;
+  /** The in-process operator watching the namespace (unless `operator: false`). */
+  readonly op: InProcessOperator;
+}
+
+/**
+ * The usual setup of an operator test file, registered as its beforeAll and afterAll: the CRDs
+ * applied, a fresh namespace `<prefix>-xxxxxx` and, unless `operator: false`, an in-process operator
+ * watching it; after the file (and after the file's own afterAll), the operator stopped and the
+ * namespace deleted. Its fields are there from the first beforeAll on.
+ */
+export function setUpNamespace(prefix: string, opts: { operator?: boolean } = {}): FileNamespace {
+  let ns: { name: string; remove: () => Promise<void> } | undefined;
+  let op: InProcessOperator | undefined;
+  beforeAll(async () => {
+    await applyCrds();
+    ns = await createNamespace(prefix);
+    if (opts.operator ?? true) op = await startOperator(ns.name);
+  });
+  afterAll(async () => {
+    await op?.stop();
+    await ns?.remove();
+  });
+  const set = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} of ${prefix} is not set up (outside a hook or test?)`);
+    return value;
+  };
+  return {
+    get name() {
+      return set(ns, 'the namespace').name;
+    },
+    get op() {
+      return set(op, 'the operator');
+    },
+  };
+}
+
+export interface OperatorProcess extends Child {
   logPath: string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** The real entry point in a child process (npm run start:operator), killable like a pod. */
@@ -91,27 +126,14 @@ export async function spawnOperator(
   kubeconfig?: string,
 ): Promise<OperatorProcess> {
   const logPath = await logFile(identity);
-  const out = createWriteStream(logPath);
-  const child = spawn(
+  const log = { file: logPath };
+  const child = startChild(
+    identity,
     process.execPath,
     [join(ROOT, 'operator/src/main.ts'), ...flags(namespace, identity, extra, kubeconfig)],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'debug' },
-    },
+    { env: { ...process.env, LOG_LEVEL: 'debug' }, stdout: log, stderr: log },
   );
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  return {
-    child,
-    logPath,
-    kill: async (signal = 'SIGKILL') => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill(signal);
-      await exited;
-    },
-  };
+  return Object.assign(child, { logPath });
 }
 
 export interface Condition {

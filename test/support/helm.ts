@@ -1,23 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { stringify } from 'yaml';
-import { runKubectl } from '../../cluster/control-plane.ts';
-import { KubectlError, kubectl } from '../../support/kube.ts';
+import { runKubectl } from '../cluster/control-plane.ts';
+import { KubectlError, kubectl } from './kube.ts';
 
 // Helm against the test control plane: the chart's path, helm runs with the test kubeconfig, values
-// files written to a temp folder, and `kubectl auth can-i` as a boolean.
+// files written to a temp folder, install and template, and `kubectl auth can-i` as a boolean.
 
-export const CHART = new URL('../../../charts/portcullis', import.meta.url).pathname;
+export const CHART = new URL('../../charts/portcullis', import.meta.url).pathname;
 
 export function helm(args: string[]): Promise<string> {
   return runKubectl(inject('helm'), inject('kubeconfig'), args);
-}
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomBytes(3).toString('hex')}`;
 }
 
 export async function valuesFile(values: Record<string, unknown>): Promise<string> {
@@ -25,6 +20,36 @@ export async function valuesFile(values: Record<string, unknown>): Promise<strin
   const file = join(dir, 'values.yaml');
   await writeFile(file, stringify(values));
   return file;
+}
+
+/**
+ * `helm install` of the chart as `release` into `namespace`, CRDs included; resolves to its uninstall.
+ * Other test files on this shared cluster apply the same CRDs with kubectl, and helm's server-side
+ * apply of CRDs conflicts with that field manager even for identical content: it takes them over.
+ */
+export async function helmInstall(
+  release: string,
+  namespace: string,
+  values: Record<string, unknown> = {},
+  opts: { wait?: boolean } = {},
+): Promise<() => Promise<void>> {
+  const wait = opts.wait ? ['--wait'] : [];
+  const file = await valuesFile(values);
+  const timeout = opts.wait ? ['--timeout', '180s'] : [];
+  await helm([
+    'install',
+    release,
+    CHART,
+    '--namespace',
+    namespace,
+    '-f',
+    file,
+    ...wait,
+    ...timeout,
+    '--force-conflicts',
+  ]);
+  return async () =>
+    void (await helm(['uninstall', release, '--namespace', namespace, ...wait]).catch(() => ''));
 }
 
 /** `helm template` of the chart with these values, CRDs included. */
