@@ -82,6 +82,7 @@ const CACHE_LIMIT = 4096;
 export class PinBook {
   mode: PinningMode;
   private approved: ReadonlyMap<string, string>;
+  private maxDefinitions: number;
   private readonly store: PinStore;
   private readonly now: () => Date;
   private readonly opts: PinBookOptions;
@@ -105,6 +106,7 @@ export class PinBook {
     this.opts = opts;
     this.mode = opts.mode;
     this.approved = opts.approved;
+    this.maxDefinitions = opts.maxDefinitions ?? DEFAULT_MAX_DEFINITIONS;
     this.store = opts.store;
     this.now = opts.now ?? (() => new Date());
   }
@@ -113,10 +115,14 @@ export class PinBook {
     this.trusted = new Map(await this.store.load());
   }
 
-  /** New approvals or mode (a configuration reload); takes effect at the next sight of each definition. */
-  reconfigure(mode: PinningMode, approved: ReadonlyMap<string, string>): void {
+  /**
+   * New approvals, mode or limit (a configuration reload); takes effect at the next sight of each
+   * definition. A lower limit forgets nothing already remembered; it holds new names sooner.
+   */
+  reconfigure(mode: PinningMode, approved: ReadonlyMap<string, string>, maxDefinitions?: number): void {
     this.mode = mode;
     this.approved = approved;
+    this.maxDefinitions = maxDefinitions ?? DEFAULT_MAX_DEFINITIONS;
   }
 
   list(): readonly Observation[] {
@@ -129,7 +135,7 @@ export class PinBook {
     if (
       !this.observations.has(key) &&
       !this.approved.has(key) &&
-      (this.counts.get(def.kind) ?? 0) >= (this.opts.maxDefinitions ?? DEFAULT_MAX_DEFINITIONS)
+      (this.counts.get(def.kind) ?? 0) >= this.maxDefinitions
     )
       return this.overLimit(def, key);
     const trusted = this.trusted.get(key);

@@ -170,7 +170,7 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     book,
     watcher,
     reconfigure(next) {
-      book.reconfigure(next.mode, approvedPins(next));
+      book.reconfigure(next.mode, approvedPins(next), next.maxDefinitions);
       void watcher.refresh();
     },
     async close() {

@@ -307,6 +307,16 @@ describe('PinBook past maxDefinitions', () => {
     expect(b.filterList('tools/list', tools(['a', 'b', 'c']))).toEqual(tools(['a', 'b', 'c']));
   });
 
+  it('takes a new limit on reconfigure, forgetting nothing already remembered', async () => {
+    const { b } = book('TrustOnFirstUse');
+    await b.load();
+    b.filterList('tools/list', tools(['a', 'b']));
+    b.reconfigure('TrustOnFirstUse', new Map(), 3);
+    expect(b.filterList('tools/list', tools(['a', 'b', 'c', 'd']))).toEqual(tools(['a', 'b', 'c']));
+    b.reconfigure('TrustOnFirstUse', new Map(), 1);
+    expect(b.filterList('tools/list', tools(['a', 'b', 'c', 'e']))).toEqual(tools(['a', 'b', 'c']));
+  });
+
   it('passes new names under Observe, remembering none', async () => {
     const { b, drifts } = book('Observe');
     await b.load();
