@@ -3,8 +3,9 @@
 // (given after "--", fixed by the pod spec: the sidecar cannot choose what runs) in its own process
 // group, with its own working directory, HOME and TMPDIR, and pipes the connection to the process's
 // stdin and stdout. Its stderr goes to the container log, one JSON line per line, tagged with the
-// session. The connection's end stops the group; SIGTERM stops every group; the launcher reaps
-// every child, so it can be PID 1. Stdlib only and built with CGO_ENABLED=0: one static binary
+// session. The connection's end stops the group, and then whatever the server started that left
+// the group (a daemon: escapes.go); SIGTERM stops every group and every such process; the launcher
+// reaps every child, so it can be PID 1. Stdlib only and built with CGO_ENABLED=0: one static binary
 // that runs in any image (glibc or musl, with or without Node or Python).
 //
 // The protocol (docs/stdio.md): the client writes one JSON line, the launcher answers one.
@@ -27,6 +28,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -59,6 +61,7 @@ type launcher struct {
 	mu       sync.Mutex
 	procs    map[string]*proc // by id
 	byPid    map[int]*proc
+	started  int // processes started so far: makes each marker unique
 	closing  bool
 	stderrMu sync.Mutex
 }
@@ -66,6 +69,7 @@ type launcher struct {
 type proc struct {
 	id      string
 	pid     int
+	marker  string // markerVar's value in its environment and its children's (escapes.go)
 	dir     string
 	session string
 	grace   time.Duration
@@ -173,6 +177,8 @@ func (l *launcher) shutdown() {
 		go func() { defer wg.Done(); l.stop(p, l.grace) }()
 	}
 	wg.Wait()
+	// Nothing a server started outlives the launcher, whichever group or session it is in.
+	l.sweep(nil)
 }
 
 func (l *launcher) serve(conn *net.UnixConn) {
@@ -231,7 +237,8 @@ func (l *launcher) spawn(conn *net.UnixConn, req request, buffered int) {
 	switch {
 	case l.closing:
 		refusal = "the launcher is shutting down"
-	case len(l.procs) >= l.max:
+	case len(l.procs)+l.escapedLocked() >= l.max:
+		// What escaped a server's group and is not yet swept holds a slot too.
 		refusal = fmt.Sprintf("at capacity: %d processes (-max-processes)", l.max)
 	case l.procs[req.ID] != nil:
 		refusal = "id in use"
@@ -241,7 +248,11 @@ func (l *launcher) spawn(conn *net.UnixConn, req request, buffered int) {
 		answer(conn, map[string]any{"error": refusal})
 		return
 	}
-	p := &proc{id: req.ID, dir: filepath.Join(l.sessions, req.ID), grace: grace, exited: make(chan struct{})}
+	l.started++
+	p := &proc{
+		id: req.ID, marker: fmt.Sprintf("%d-%s", l.started, req.ID),
+		dir: filepath.Join(l.sessions, req.ID), grace: grace, exited: make(chan struct{}),
+	}
 	l.procs[p.id] = p
 	l.mu.Unlock()
 
@@ -280,7 +291,14 @@ func (l *launcher) start(p *proc, conn *net.UnixConn) error {
 	if err != nil {
 		return err
 	}
-	env := append(os.Environ(), "HOME="+p.dir, "TMPDIR="+p.dir)
+	// Each name once: with two HOME entries, which one a program reads depends on its libc.
+	env := []string{markerVar + "=" + p.marker, "HOME=" + p.dir, "TMPDIR=" + p.dir}
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != markerVar && name != "HOME" && name != "TMPDIR" {
+			env = append(env, kv)
+		}
+	}
 	// The reaper must know the pid before it can be reaped: hold the lock across the start.
 	l.mu.Lock()
 	child, err := os.StartProcess(path, l.command, &os.ProcAttr{
@@ -327,6 +345,10 @@ func (l *launcher) start(p *proc, conn *net.UnixConn) error {
 	l.mu.Lock()
 	p.done = true
 	l.mu.Unlock()
+	// What left the group (a daemon) ends with the session too.
+	if n := l.sweep(p); n > 0 {
+		l.log("warn", "killed processes the server left running outside its group", map[string]any{"process": p.id, "killed": n})
+	}
 	l.forget(p)
 	_ = os.RemoveAll(p.dir)
 	return nil

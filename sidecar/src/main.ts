@@ -15,6 +15,7 @@ async function fromConfigFile(file: string, logger: Logger): Promise<Stop> {
     logger.fatal({ issues: result.issues }, `invalid configuration ${file}: ${formatIssues(result.issues)}`);
     process.exit(2);
   }
+  for (const w of result.warnings) logger.warn({ path: w.path }, `configuration: ${w.path}: ${w.message}`);
   // The OpenTelemetry SDK first, so the first request's spans are exported (OTEL_* env configures it).
   const sdk = await startTelemetrySdk(result.config.telemetry, {
     instanceId: process.env.POD_NAME ?? `sidecar-${process.pid}`,

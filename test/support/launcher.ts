@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,8 @@ const SOURCE = fileURLToPath(new URL('../../sidecar/launcher/', import.meta.url)
 
 export async function ensureLauncher(): Promise<string> {
   const hash = createHash('sha256');
-  for (const f of ['go.mod', 'main.go']) hash.update(f).update(await readFile(join(SOURCE, f)));
+  const sources = (await readdir(SOURCE)).filter((f) => f === 'go.mod' || f.endsWith('.go')).sort();
+  for (const f of sources) hash.update(f).update(await readFile(join(SOURCE, f)));
   const dir = cacheDir('launcher', hash.digest('hex').slice(0, 12));
   return buildOnce(join(dir, 'launcher'), async (staging) => {
     const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' };
@@ -74,4 +76,21 @@ export async function startLauncher(
       return code;
     },
   };
+}
+
+/** One request line to the launcher's socket; resolves with its answer line (and keeps the connection). */
+export function ask(
+  socket: string,
+  request: string,
+): Promise<{ answer: Record<string, unknown>; conn: Socket }> {
+  return new Promise((resolve, reject) => {
+    const conn = createConnection(socket, () => conn.write(`${request}\n`));
+    let text = '';
+    conn.on('error', reject);
+    conn.on('data', (b: Buffer) => {
+      text += b.toString();
+      const eol = text.indexOf('\n');
+      if (eol >= 0) resolve({ answer: JSON.parse(text.slice(0, eol)), conn });
+    });
+  });
 }

@@ -111,7 +111,17 @@ export const McpServerSpec = Type.Object(
           ),
           pinning: Type.Optional(
             Type.Object(
-              { mode: Type.Optional({ ...PinningMode, default: 'TrustOnFirstUse' }) },
+              {
+                mode: Type.Optional({ ...PinningMode, default: 'TrustOnFirstUse' }),
+                maxDefinitions: Type.Optional(
+                  Type.Integer({
+                    minimum: 1,
+                    maximum: 100_000,
+                    description:
+                      'Most definitions of each kind the sidecars pin and remember (default 1000); a new name past it is held and alerted (docs/pinning.md#bounds).',
+                  }),
+                ),
+              },
               { description: 'Tool-definition pinning (docs/pinning.md). Default mode TrustOnFirstUse.' },
             ),
           ),

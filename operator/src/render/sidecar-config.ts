@@ -168,6 +168,7 @@ function pinning(server: McpServer): NonNullable<SidecarConfig['pinning']> {
   const spec = server.spec.tools;
   const out: NonNullable<SidecarConfig['pinning']> = { mode: pinningMode(server) };
   if (spec?.pins !== undefined && spec.pins.length > 0) out.pins = spec.pins;
+  if (spec?.pinning?.maxDefinitions !== undefined) out.maxDefinitions = spec.pinning.maxDefinitions;
   if (out.mode !== 'Off') out.trustStore = { configMap: pinsName(server) };
   return out;
 }

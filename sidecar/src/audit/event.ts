@@ -54,7 +54,15 @@ export const DefinitionDrift = Type.Object(
     effect: Type.Union([Type.Literal('held'), Type.Literal('observed')], {
       description: "'held': hidden from lists and its calls refused; 'observed': Observe mode, passed.",
     }),
-    reason: Type.Union([Type.Literal('changed'), Type.Literal('unapproved'), Type.Literal('suspicious')]),
+    reason: Type.Union(
+      [
+        Type.Literal('changed'),
+        Type.Literal('unapproved'),
+        Type.Literal('suspicious'),
+        Type.Literal('limit'),
+      ],
+      { description: "'limit': a new name past pinning.maxDefinitions, held unseen." },
+    ),
     pinned: Type.Optional(
       Type.String({ description: 'Digest it was approved or trusted at (sha256:<hex>).' }),
     ),
@@ -75,13 +83,20 @@ export const DefinitionDrift = Type.Object(
         Type.Object(
           {
             path: Type.String(),
-            class: Type.Union([Type.Literal('tag'), Type.Literal('zero-width'), Type.Literal('bidi')]),
+            class: Type.Union([
+              Type.Literal('tag'),
+              Type.Literal('variation-selector'),
+              Type.Literal('zero-width'),
+              Type.Literal('bidi'),
+              Type.Literal('private-use'),
+              Type.Literal('control'),
+            ]),
             codePoint: Type.String({ description: 'The first such character, U+XXXX.' }),
             count: Type.Integer({ minimum: 1 }),
           },
           { additionalProperties: false },
         ),
-        { description: 'Invisible or bidirectional characters found in the definition.' },
+        { description: 'Invisible, reordering or control characters found in the definition.' },
       ),
     ),
   },

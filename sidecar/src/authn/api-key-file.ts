@@ -1,5 +1,5 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { parse } from 'yaml';
+import { parseSecretYaml } from '../config/secret-yaml.ts';
 import type { ApiKeyEntry } from './api-keys.ts';
 
 // API keys kept in a file (a mounted Secret), same shape as `authentication.apiKeys`, in YAML or
@@ -8,7 +8,7 @@ import type { ApiKeyEntry } from './api-keys.ts';
 
 /** Pure: validate a parsed file; throws with the path of the first fault. */
 export function parseApiKeyFile(text: string, file: string): ApiKeyEntry[] {
-  const doc: unknown = parse(text);
+  const doc = parseSecretYaml(text, file);
   const list = Array.isArray(doc) ? doc : (doc as { apiKeys?: unknown } | null)?.apiKeys;
   if (!Array.isArray(list)) throw new Error(`${file}: expected a list of API keys (or {apiKeys: [...]})`);
   return list.map((raw: unknown, i): ApiKeyEntry => {

@@ -7,6 +7,7 @@ import { parseDocument } from 'yaml';
 import { type Limits, SidecarConfig } from '../contract/config.ts';
 import type { StdioProcesses } from '../contract/upstream.ts';
 import type { UpstreamAuth } from '../contract/upstream-auth.ts';
+import { configWarnings } from './warnings.ts';
 
 // Reads a configuration file (YAML or JSON: YAML is a superset), applies the schema's defaults and
 // validates it. Every fault is reported with the JSON path of the offending value, so an operator
@@ -27,7 +28,13 @@ export interface ConfigIssue {
 }
 
 export type ConfigResult =
-  | { readonly ok: true; readonly config: EffectiveConfig; readonly digest: string }
+  | {
+      readonly ok: true;
+      readonly config: EffectiveConfig;
+      readonly digest: string;
+      /** What the configuration does that its author may not expect (config/warnings.ts). */
+      readonly warnings: readonly ConfigIssue[];
+    }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly digest: string };
 
 const validator = Compile(SidecarConfig);
@@ -72,7 +79,9 @@ export function validateConfig(input: unknown, digest = digestOf(JSON.stringify(
   }
   const config = withDefaults as EffectiveConfig;
   const issues = semanticIssues(config);
-  return issues.length > 0 ? { ok: false, digest, issues } : { ok: true, config, digest };
+  return issues.length > 0
+    ? { ok: false, digest, issues }
+    : { ok: true, config, digest, warnings: configWarnings(config) };
 }
 
 function schemaIssues(value: unknown): ConfigIssue[] {

@@ -47,6 +47,14 @@ export const PinningConfig = Type.Object(
         description: "How often the sidecar reads the server's lists itself (ms, default 60000).",
       }),
     ),
+    maxDefinitions: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        description:
+          'Most definitions of each kind the sidecar pins and remembers (default 1000); a new name past it is held and alerted (reason limit), so a server listing ever-new names cannot grow memory or the trust store.',
+      }),
+    ),
     trustStore: Type.Optional(
       Type.Object(
         {
@@ -73,3 +81,4 @@ export const PinningConfig = Type.Object(
 export type PinningConfig = Type.Static<typeof PinningConfig>;
 
 export const DEFAULT_REFRESH_MS = 60_000;
+export const DEFAULT_MAX_DEFINITIONS = 1000;

@@ -1,6 +1,7 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { PinReport } from '../contract/pin-report.ts';
-import { decidePin, HOLD_MESSAGES, type HoldReason, type PinningMode } from './decide.ts';
+import { DEFAULT_MAX_DEFINITIONS } from '../contract/pinning.ts';
+import { decidePin, HOLD_MESSAGES, type HoldReason, type PinningMode, type PinReason } from './decide.ts';
 import {
   type Definition,
   type DefinitionKind,
@@ -40,7 +41,7 @@ export interface Observation {
   firstSeen: string;
   lastSeen: string;
   state: 'pinned' | 'held' | 'observed';
-  reason?: HoldReason;
+  reason?: PinReason;
   /** The digest it was pinned at, when held for a change. */
   pinned?: string;
   changes?: DefinitionChange[];
@@ -57,7 +58,8 @@ export interface Hold {
 }
 
 export interface DriftEvent {
-  readonly observation: Observation;
+  /** Past maxDefinitions, a name that is not remembered: its one event says so (reason 'limit'). */
+  readonly observation: Observation | (Omit<Observation, 'reason'> & { readonly reason: 'limit' });
   /** 'held' for a hold that blocks; 'observed' for drift in Observe mode. */
   readonly effect: 'held' | 'observed';
 }
@@ -67,6 +69,8 @@ export interface PinBookOptions {
   /** Approved digests by pin key (`tool/search`). */
   readonly approved: ReadonlyMap<string, string>;
   readonly store: PinStore;
+  /** Most definitions remembered per kind (default 1000); a new name past it is held (reason 'limit'), not kept. */
+  readonly maxDefinitions?: number;
   readonly now?: () => Date;
   /** Called once per new hold (or Observe-mode drift) of a digest. */
   readonly onDrift?: (event: DriftEvent) => void;
@@ -78,6 +82,7 @@ const CACHE_LIMIT = 4096;
 export class PinBook {
   mode: PinningMode;
   private approved: ReadonlyMap<string, string>;
+  private maxDefinitions: number;
   private readonly store: PinStore;
   private readonly now: () => Date;
   private readonly opts: PinBookOptions;
@@ -90,6 +95,10 @@ export class PinBook {
   >();
   /** Digest and suspicion by the item's JSON text: a list shown again costs a lookup, not a hash. */
   private readonly seen = new Map<string, { def: Definition; suspicious: SuspiciousText[] }>();
+  /** Observations per kind, against maxDefinitions. */
+  private readonly counts = new Map<DefinitionKind, number>();
+  /** Keys held past maxDefinitions, so each is alerted once and its calls refused; bounded like `seen`. */
+  private readonly overflow = new Set<string>();
   /** Compiled resource templates by URI template, for holdOfRead; null when it does not parse. */
   private readonly templates = new Map<string, UriTemplate | null>();
 
@@ -97,6 +106,7 @@ export class PinBook {
     this.opts = opts;
     this.mode = opts.mode;
     this.approved = opts.approved;
+    this.maxDefinitions = opts.maxDefinitions ?? DEFAULT_MAX_DEFINITIONS;
     this.store = opts.store;
     this.now = opts.now ?? (() => new Date());
   }
@@ -105,10 +115,14 @@ export class PinBook {
     this.trusted = new Map(await this.store.load());
   }
 
-  /** New approvals or mode (a configuration reload); takes effect at the next sight of each definition. */
-  reconfigure(mode: PinningMode, approved: ReadonlyMap<string, string>): void {
+  /**
+   * New approvals, mode or limit (a configuration reload); takes effect at the next sight of each
+   * definition. A lower limit forgets nothing already remembered; it holds new names sooner.
+   */
+  reconfigure(mode: PinningMode, approved: ReadonlyMap<string, string>, maxDefinitions?: number): void {
     this.mode = mode;
     this.approved = approved;
+    this.maxDefinitions = maxDefinitions ?? DEFAULT_MAX_DEFINITIONS;
   }
 
   list(): readonly Observation[] {
@@ -118,6 +132,12 @@ export class PinBook {
   /** Judges one definition; returns the hold when it may not be shown or called. */
   judge(def: Definition, suspicious = findSuspiciousText(def.body)): Hold | undefined {
     const key = pinKey(def.kind, def.name);
+    if (
+      !this.observations.has(key) &&
+      !this.approved.has(key) &&
+      (this.counts.get(def.kind) ?? 0) >= this.maxDefinitions
+    )
+      return this.overLimit(def, key);
     const trusted = this.trusted.get(key);
     const verdict = decidePin({
       mode: this.mode,
@@ -139,6 +159,7 @@ export class PinBook {
         state: 'observed',
       };
       this.observations.set(key, obs);
+      this.counts.set(def.kind, (this.counts.get(def.kind) ?? 0) + 1);
     } else if (obs.digest !== def.digest) {
       obs.digest = def.digest;
       obs.firstSeen = at;
@@ -180,9 +201,34 @@ export class PinBook {
     };
   }
 
+  /**
+   * A new name past maxDefinitions: held (Observe passes it), neither remembered nor trusted, and
+   * alerted once while the overflow set remembers it.
+   */
+  private overLimit(def: Definition, key: string): Hold | undefined {
+    if (!this.overflow.has(key)) {
+      if (this.overflow.size >= CACHE_LIMIT) this.overflow.clear();
+      this.overflow.add(key);
+      const at = this.now().toISOString();
+      const observation: DriftEvent['observation'] = {
+        kind: def.kind,
+        name: def.name,
+        digest: def.digest,
+        firstSeen: at,
+        lastSeen: at,
+        state: this.mode === 'Observe' ? 'observed' : 'held',
+        reason: 'limit',
+        changes: [],
+      };
+      this.opts.onDrift?.({ observation, effect: this.mode === 'Observe' ? 'observed' : 'held' });
+    }
+    if (this.mode === 'Observe') return undefined;
+    return { key, reason: 'limit', message: HOLD_MESSAGES.limit, pinned: undefined, observed: def.digest };
+  }
+
   private mark(
     obs: Observation,
-    reason: HoldReason,
+    reason: PinReason,
     trusted: TrustedPin | undefined,
     def: Definition,
     fresh: boolean,
@@ -202,6 +248,8 @@ export class PinBook {
     if (this.mode === 'Off' || this.mode === 'Observe') return undefined;
     const key = pinKey(kind, name);
     const obs = this.observations.get(key);
+    if (obs === undefined && this.overflow.has(key))
+      return { key, reason: 'limit', message: HOLD_MESSAGES.limit, pinned: undefined, observed: '' };
     if (obs === undefined) {
       const approved = this.approved.get(key);
       if (this.mode !== 'Enforce' || approved !== undefined) return undefined;

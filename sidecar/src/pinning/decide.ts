@@ -3,12 +3,16 @@
 
 export type PinningMode = 'Off' | 'Observe' | 'TrustOnFirstUse' | 'Enforce';
 
-export type HoldReason = 'changed' | 'unapproved' | 'suspicious';
+/** Why decidePin holds a definition. */
+export type PinReason = 'changed' | 'unapproved' | 'suspicious';
+/** `limit`: a new name past pinning.maxDefinitions (book.ts), held without being judged. */
+export type HoldReason = PinReason | 'limit';
 
 export const HOLD_MESSAGES: Readonly<Record<HoldReason, string>> = {
   changed: 'definition changed since it was approved',
   unapproved: 'definition not approved',
   suspicious: 'definition holds invisible or bidirectional Unicode',
+  limit: 'the server shows more definitions than pinning.maxDefinitions allows',
 };
 
 export interface PinInput {
@@ -22,8 +26,8 @@ export interface PinInput {
 }
 
 export type PinVerdict =
-  | { readonly verdict: 'pass'; readonly trust?: true; readonly drift?: HoldReason }
-  | { readonly verdict: 'held'; readonly reason: HoldReason; readonly pinned: string | undefined };
+  | { readonly verdict: 'pass'; readonly trust?: true; readonly drift?: PinReason }
+  | { readonly verdict: 'held'; readonly reason: PinReason; readonly pinned: string | undefined };
 
 /**
  * An approved digest always decides (a person saw this exact text, hidden characters included).
@@ -34,7 +38,7 @@ export function decidePin(input: PinInput): PinVerdict {
   const { mode, approved, trusted, observed, suspicious } = input;
   if (mode === 'Off') return { verdict: 'pass' };
   const pinned = approved ?? (mode === 'TrustOnFirstUse' || mode === 'Observe' ? trusted : undefined);
-  let hold: HoldReason | undefined;
+  let hold: PinReason | undefined;
   if (approved !== undefined) hold = approved === observed ? undefined : 'changed';
   else if (suspicious) hold = 'suspicious';
   else if (mode === 'Enforce') hold = 'unapproved';

@@ -100,6 +100,7 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     mode: config.mode,
     approved,
     store,
+    ...(config.maxDefinitions === undefined ? {} : { maxDefinitions: config.maxDefinitions }),
     onDrift(event) {
       const o = event.observation;
       updateGauge();
@@ -141,7 +142,7 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
   // Every series from 0, so that rates and alerts see the first drift as an increase.
   const effect = config.mode === 'Observe' ? 'observed' : 'held';
   for (const kind of ['tool', 'prompt', 'resourceTemplate', 'instructions'])
-    for (const reason of ['changed', 'unapproved', 'suspicious'])
+    for (const reason of ['changed', 'unapproved', 'suspicious', 'limit'])
       metrics.definitionDrift.inc({ server, kind, reason, effect }, 0);
   const watcher = startPinWatcher({
     url: deps.upstreamUrl,
@@ -172,7 +173,7 @@ export async function startPinning(config: PinningConfig, deps: PinningDeps): Pr
     book,
     watcher,
     reconfigure(next) {
-      book.reconfigure(next.mode, approvedPins(next));
+      book.reconfigure(next.mode, approvedPins(next), next.maxDefinitions);
       void watcher.refresh();
     },
     async close() {

@@ -1,8 +1,24 @@
-// Text a person reviewing a definition cannot see but a model reads: Unicode tag characters (which
-// spell out hidden ASCII), zero-width characters and bidirectional controls (which reorder what is
-// shown). Any of them in any pinned string, member names included, flags the definition.
+// Text a person reviewing a definition cannot see but a model reads. Unicode properties, not a hand
+// list, so every invisible or reordering character is covered, including ones a list would forget:
+// - tag characters (U+E0000–U+E007F) spell out hidden ASCII;
+// - variation selectors (U+FE00–FE0F, U+E0100–E01EF, Mongolian U+180B–180F) carry a byte each
+//   ("emoji smuggling"); a single FE0E/FE0F right after an emoji is ordinary emoji presentation;
+// - other default-ignorable and format characters (zero-width, Hangul fillers, U+1D173–1D17A,
+//   Khmer U+17B4–17B5, interlinear annotation U+FFF9–FFFB, soft hyphen) render as nothing; a ZWJ
+//   joining two emoji is an ordinary emoji sequence;
+// - bidirectional controls reorder what is shown;
+// - private-use characters have no agreed meaning or glyph;
+// - C0/C1 controls (ANSI escapes included) and line/paragraph separators rewrite or split what a
+//   terminal or log shows; tab, LF and CR are ordinary text.
+// Any of them in any pinned string, member names included, flags the definition.
 
-export type SuspiciousClass = 'tag' | 'zero-width' | 'bidi';
+export type SuspiciousClass =
+  | 'tag'
+  | 'variation-selector'
+  | 'zero-width'
+  | 'bidi'
+  | 'private-use'
+  | 'control';
 
 export interface SuspiciousText {
   /** JSON pointer of the string (or member name) inside the definition. */
@@ -14,13 +30,26 @@ export interface SuspiciousText {
   readonly count: number;
 }
 
-// One pattern per class; `u` so tag characters (astral) are matched as code points.
+// One pattern per class, disjoint (`v` set subtraction), so each character is reported once.
+const TAG = String.raw`[\u{E0000}-\u{E007F}]`;
+const EMOJI = String.raw`[\p{Extended_Pictographic}\p{Emoji}]`;
 const CLASSES: readonly [SuspiciousClass, RegExp][] = [
-  ['tag', /[\u{E0000}-\u{E007F}]/gu],
-  ['zero-width', /[\u200B-\u200D\u2060-\u2064\uFEFF\u180E\u00AD]|\u034F/gu],
-  ['bidi', /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/gu],
+  ['tag', new RegExp(TAG, 'gv')],
+  [
+    'variation-selector',
+    new RegExp(String.raw`(?<!${EMOJI})[\uFE0E\uFE0F]|[\p{Variation_Selector}--[\uFE0E\uFE0F]]`, 'gv'),
+  ],
+  [
+    'zero-width',
+    new RegExp(
+      String.raw`(?<!${EMOJI}\uFE0F?)\u200D|\u200D(?!\p{Extended_Pictographic})|[[\p{Default_Ignorable_Code_Point}\p{Cf}]--${TAG}--\p{Variation_Selector}--\p{Bidi_Control}--[\u200D]]`,
+      'gv',
+    ),
+  ],
+  ['bidi', /\p{Bidi_Control}/gv],
+  ['private-use', /\p{Co}/gv],
+  ['control', /[[\p{Cc}\p{Zl}\p{Zp}]--[\t\n\r]]/gv],
 ];
-
 /** Every string in `value` holding a hidden or reordering character, at most `limit` findings. */
 export function findSuspiciousText(value: unknown, limit = 16): SuspiciousText[] {
   const found: SuspiciousText[] = [];

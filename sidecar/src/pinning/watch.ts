@@ -27,6 +27,8 @@ export interface PinWatcherOptions {
   /** How requests reach the upstream: its TLS settings (upstream/tls-fetch.ts); default the global fetch. */
   readonly fetch?: typeof fetch;
   readonly intervalMs: number;
+  /** Most bytes of one response to a request of the watcher's (a list page); default 8 MiB. */
+  readonly maxPageBytes?: number;
   /** After each complete read (metrics of what is pinned and held). */
   readonly onRead?: () => void;
   readonly onError: (err: Error) => void;
@@ -45,6 +47,26 @@ const CAPABILITY: Record<(typeof LISTS)[number], 'tools' | 'prompts' | 'resource
   'resources/templates/list': 'resources',
 };
 const MAX_PAGES = 100;
+const MAX_PAGE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The response with its body cut off, as an error, past `max` bytes: a server cannot make the
+ * sidecar buffer a list page of any size. Only for replies to POSTs: the GET stream lives long.
+ */
+function bounded(res: Response, max: number): Response {
+  if (res.body === null) return res;
+  let seen = 0;
+  const body = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > max) controller.error(new Error(`a reply to the pinning session over ${max} bytes`));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
 
 export function startPinWatcher(opts: PinWatcherOptions): PinWatcher {
   let client: Client | undefined;
@@ -58,7 +80,8 @@ export function startPinWatcher(opts: PinWatcherOptions): PinWatcher {
     const withHeaders = async (url: string | URL, init?: RequestInit) => {
       const headers = new Headers(init?.headers);
       for (const [k, v] of Object.entries(await opts.headers())) headers.set(k, v);
-      return (opts.fetch ?? fetch)(url, { ...init, headers });
+      const res = await (opts.fetch ?? fetch)(url, { ...init, headers });
+      return init?.method === 'POST' ? bounded(res, opts.maxPageBytes ?? MAX_PAGE_BYTES) : res;
     };
     const url = new URL(opts.url);
     const transport =

@@ -146,9 +146,11 @@ function inspectMessage(ctx: ReplyContext, m: unknown): unknown {
   const listMethod = ctx.filterIds?.get(msg.id);
   const own = ctx.answered?.(msg.id, result) ?? false;
   if (!own && ctx.other?.(answer) === false) return DROP;
-  // An answer the exchange cannot name (replayed, or on another stream) is judged by its shape.
-  const methods = listMethod !== undefined ? [listMethod] : own ? [] : listMethodsOfResult(msg.result);
-  if (methods.length === 0 || msg.result === undefined || ctx.principal === undefined) return undefined;
+  // Every answer is also judged by its shape, whether or not the exchange can name its request: a
+  // replayed answer, or a server that answers one request with another's result, is still filtered.
+  const methods = new Set(listMethodsOfResult(msg.result));
+  if (listMethod !== undefined) methods.add(listMethod);
+  if (methods.size === 0 || msg.result === undefined || ctx.principal === undefined) return undefined;
   let filtered: unknown = msg.result;
   for (const method of methods) filtered = ctx.policy.filterResult(ctx.principal, method, filtered);
   return { ...msg, result: filtered };

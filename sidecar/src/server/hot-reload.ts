@@ -72,6 +72,7 @@ export function createReload(deps: ReloadDeps): Reload {
       return refused((err as Error).message, { err });
     }
     for (const warning of plan.atNextRestart) logger?.warn(warning);
+    for (const w of result.warnings) logger?.warn({ path: w.path }, `configuration: ${w.path}: ${w.message}`);
     const previous = holder.authenticator;
     holder.runtime = built.runtime;
     holder.authenticator = built.authenticator;

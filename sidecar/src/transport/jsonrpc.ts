@@ -56,10 +56,21 @@ export function parseJsonRpc(text: string, limits: ParseLimits): ParseResult {
       };
     }
     const messages: ClientMessage[] = [];
+    // Request ids seen so far, to their element: answers are matched to requests by id, so two
+    // requests under one id would let one's answer be filtered (or judged) as the other's.
+    const requests = new Map<string | number, number>();
     for (const [i, element] of raw.entries()) {
       const m = classify(element, disguised?.get(i));
       if (typeof m === 'string') {
         return { ok: false, code: 'INVALID_REQUEST', id: idOf(element), detail: `batch element ${i}: ${m}` };
+      }
+      if (m.kind === 'request') {
+        const first = requests.get(m.id);
+        if (first !== undefined) {
+          const detail = `batch element ${i}: id ${JSON.stringify(m.id)} is the id of element ${first}`;
+          return { ok: false, code: 'INVALID_REQUEST', id: null, detail };
+        }
+        requests.set(m.id, i);
       }
       messages.push(m);
     }

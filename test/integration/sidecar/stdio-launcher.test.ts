@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { everythingEntry } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
@@ -12,7 +11,7 @@ import {
 } from '../../fixtures/prefect/prefect.ts';
 import { config, KEYS, MCP_HEADERS, sidecarFor } from '../../support/harness.ts';
 import type { RunningLauncher } from '../../support/launcher.ts';
-import { startLauncher } from '../../support/launcher.ts';
+import { ask, startLauncher } from '../../support/launcher.ts';
 import { pythonWithMcp } from '../../support/python-venv.ts';
 import {
   connect,
@@ -181,20 +180,6 @@ describe('stdio servers through the launcher', () => {
     expect(launcher.lines.some((l) => l.msg === 'cannot start the server')).toBe(true);
   });
 });
-
-/** One request line to the launcher's socket; resolves with its answer line (and keeps the connection). */
-function ask(socket: string, request: string): Promise<{ answer: Record<string, unknown>; conn: Socket }> {
-  return new Promise((resolve, reject) => {
-    const conn = createConnection(socket, () => conn.write(`${request}\n`));
-    let text = '';
-    conn.on('error', reject);
-    conn.on('data', (b: Buffer) => {
-      text += b.toString();
-      const eol = text.indexOf('\n');
-      if (eol >= 0) resolve({ answer: JSON.parse(text.slice(0, eol)), conn });
-    });
-  });
-}
 
 describe("the launcher's protocol", () => {
   it('refuses what is not a request, and a spawn past its own -max-processes, with the reason', async () => {

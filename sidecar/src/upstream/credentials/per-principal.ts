@@ -1,5 +1,5 @@
-import { parse } from 'yaml';
 import { HOP_OR_PROTOCOL_HEADERS } from '../../config/load.ts';
+import { parseSecretYaml } from '../../config/secret-yaml.ts';
 import type { Principal } from '../../contract/principal.ts';
 import { watchSecretFile } from '../secret-file.ts';
 import { CredentialError, type CredentialSource, type UpstreamCredential } from './credential.ts';
@@ -33,7 +33,7 @@ const ID = /^[A-Za-z0-9._:/@-]{1,128}$/;
 
 /** Pure: validate a parsed mapping file; throws with the path of the first fault. */
 export function parsePrincipalCredentials(text: string, file: string): PrincipalCredentialMap {
-  const doc = parse(text) as { credentials?: unknown } | null;
+  const doc = parseSecretYaml(text, file) as { credentials?: unknown } | null;
   const list = doc?.credentials;
   if (!Array.isArray(list)) throw new Error(`${file}: expected {credentials: [...]}`);
   const users = new Map<string, PrincipalCredential>();

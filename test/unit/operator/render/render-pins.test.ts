@@ -56,6 +56,16 @@ describe('pins children', () => {
     },
   );
 
+  it('passes spec.tools.pinning.maxDefinitions to the sidecar, in a configuration it accepts', () => {
+    const { config } = rendered(server({ spec: { tools: { pinning: { maxDefinitions: 50 } } } }));
+    expect(config.pinning).toEqual({
+      mode: 'TrustOnFirstUse',
+      maxDefinitions: 50,
+      trustStore: { configMap: 'everything-pins' },
+    });
+    expect(validateConfig(JSON.parse(JSON.stringify(config))).ok).toBe(true);
+  });
+
   it('renders none of it when pinning is Off', () => {
     const { children, config } = rendered(withMode('Off'));
     expect(children.pinsConfigMap).toBeUndefined();

@@ -8,11 +8,12 @@ import {
   type ServerMessage,
 } from '../../../../sidecar/src/pipeline/reply.ts';
 
-// A policy that keeps list items whose name starts with "ok".
+// A policy that keeps the tools of a tools/list result whose name starts with "ok".
 const policy: PolicyPort = {
   decide: () => ({ effect: 'allow', reason: 'test' }),
   filtersReplies: (m) => m === 'tools/list',
-  filterResult: (_p, _m, result) => {
+  filterResult: (_p, m, result) => {
+    if (m !== 'tools/list') return result;
     const r = result as { tools: { name: string }[] };
     return { ...r, tools: r.tools.filter((t) => t.name.startsWith('ok')) };
   },
@@ -70,7 +71,19 @@ describe('inspectReply', () => {
 
   it("leaves the exchange's other replies byte for byte (undefined)", () => {
     const { ctx } = context([[1, 'tools/list']], [1, 2]);
-    expect(inspectReply(ctx, list(2, ['no-b']))).toBeUndefined();
+    expect(
+      inspectReply(ctx, '{"jsonrpc":"2.0","id":2,"result":{"content":[{"name":"no-b"}]}}'),
+    ).toBeUndefined();
+  });
+
+  it('filters a list by its shape whatever request the exchange sent under its id', () => {
+    // id 1 was a prompts/list (or a call): a tools result under it is still filtered as tools/list.
+    for (const filterIds of [[[1, 'prompts/list']], []] as [number, string][][]) {
+      const { ctx, answered } = context(filterIds, [1]);
+      const out = JSON.parse(inspectReply(ctx, list(1, ['ok-a', 'no-b'])) as string);
+      expect(out.result.tools).toEqual([{ name: 'ok-a' }]);
+      expect(answered).toEqual([[1, { isError: false }]]);
+    }
   });
 
   it('filters by its shape a list the exchange did not ask for (a replayed answer) and records it', () => {

@@ -78,6 +78,28 @@ describe('members a case-insensitive parser reads as decided-on ones', () => {
     });
   });
 
+  it('refuses two requests under one id in a batch', () => {
+    const batch = [
+      { jsonrpc: '2.0', id: 3, method: 'tools/list' },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 3, method: 'prompts/list' },
+    ];
+    expect(parseJsonRpc(JSON.stringify(batch), limits)).toEqual({
+      ok: false,
+      code: 'INVALID_REQUEST',
+      id: null,
+      detail: 'batch element 2: id 3 is the id of element 0',
+    });
+  });
+
+  it('tells a string id from a number id', () => {
+    const batch = [
+      { jsonrpc: '2.0', id: 3, method: 'tools/list' },
+      { jsonrpc: '2.0', id: '3', method: 'prompts/list' },
+    ];
+    expect(parseJsonRpc(JSON.stringify(batch), limits)).toMatchObject({ ok: true });
+  });
+
   it('refuses an earlier invalid element first', () => {
     const batch = [
       { jsonrpc: '1.0', id: 1, method: 'ping' },

@@ -113,3 +113,27 @@ describe('parsePrincipalCredentials refuses', () => {
     expect(() => parsePrincipalCredentials(text, 'm.yaml')).toThrow(message);
   });
 });
+
+describe('parsePrincipalCredentials on invalid YAML', () => {
+  it('names the place of the fault and quotes no credential, with no cause', () => {
+    const text = [
+      'credentials:',
+      '  - id: alice-prefect',
+      '    user: alice@example.com',
+      '    headers: { X-Prefect-Api-Key: pnu_SECRET_alice_4f9a2b7c }',
+      '  - id: bob-prefect',
+      '    user: bob@example.com',
+      '    headers: { X-Prefect-Api-Key: pnu_SECRET_bob_8d1e0c33 ]',
+      '',
+    ].join('\n');
+    let err: unknown;
+    try {
+      parsePrincipalCredentials(text, 'm.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe('m.yaml: invalid YAML at line 7, column 59');
+    expect((err as Error).cause).toBeUndefined();
+  });
+});
