@@ -157,6 +157,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       `--cert-dir=${join(workDir, 'apiserver-certs')}`,
       '--enable-priority-and-fairness=false',
       '--profiling=false',
+      // For logs, exec and port-forward on the real node: the apiserver authenticates to kubelets.
+      `--kubelet-client-certificate=${pki.adminCert}`,
+      `--kubelet-client-key=${pki.adminKey}`,
+      '--kubelet-preferred-address-types=InternalIP',
       ...(opts.apiServerArgs ?? []),
     ];
     const startApiServer = async () => {

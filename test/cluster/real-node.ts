@@ -1,0 +1,375 @@
+// A real node beside the kwok one: containerd + runc (Debian packages), a kubelet and kube-proxy built
+// from the pinned Kubernetes module, routed pod networking with the ptp + host-local CNI plugins. It
+// follows the recipe checked by hand on these machines (cgroup v1, restricted oom_score_adj, a local
+// sandbox image, a node address on a dummy interface). Needs root.
+//
+// Network rule: pods get routes only to the pod range, the Service range and the node address (no
+// default route) and no masquerading, so nothing they send leaves the machine.
+import { execFile } from 'node:child_process';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { lock } from './binaries.ts';
+import { type ControlPlane, freePort, runKubectl } from './control-plane.ts';
+import { type Managed, startProcess, stopProcess } from './processes.ts';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+
+export const REAL_NODE = 'portcullis-node-0';
+/** Taint of the real node: only pods that tolerate it (the real-pod tests) land there. */
+export const REAL_NODE_TAINT = {
+  key: 'portcullis.dev/real-node',
+  value: 'true',
+  effect: 'NoSchedule',
+} as const;
+// Ranges no network of these machines uses (checked with `ip route`); the node address sits inside the
+// pod range's /16 so one route covers both.
+export const POD_CIDR = '10.213.0.0/24';
+const CLUSTER_CIDR = '10.213.0.0/16';
+const SERVICE_CIDR = '10.96.0.0/16'; // kube-apiserver's --service-cluster-ip-range
+export const NODE_IP = '10.213.255.1';
+const NODE_LINK = 'pcl-node0';
+const PAUSE_IMAGE = 'localhost/portcullis/pause:1';
+
+export interface RealNode {
+  name: string;
+  /** containerd's socket (for `ctr --address`). */
+  containerdSocket: string;
+  /** Imports an OCI archive into the node's containerd under `ref` (pods use imagePullPolicy: Never). */
+  importImage(ref: string, archive: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface RealNodeOptions {
+  log?: (line: string) => void;
+  /**
+   * The kubelet's sync period, which also bounds how late a changed ConfigMap reaches a mounted volume
+   * (the kubelet re-reads watched ConfigMaps on each pod sync). Short here so the tests see changes fast.
+   */
+  syncFrequency?: string;
+}
+
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, procs: Managed[]) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const p of procs) {
+      if (p.child.exitCode !== null) {
+        const tail = (await readFile(p.logFile, 'utf8').catch(() => '')).split('\n').slice(-20).join('\n');
+        throw new Error(`${p.name} exited (${p.child.exitCode}) while waiting for ${what}:\n${tail}`);
+      }
+    }
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The sandbox image: a static Go program from ./pause, in a FROM-scratch image, cached as an OCI archive. */
+async function pauseArchive(cacheDir: string, workDir: string, log: (s: string) => void): Promise<string> {
+  const archive = join(cacheDir, 'pause-oci.tar');
+  if (await exists(archive)) return archive;
+  const unlock = await lock(join(cacheDir, '.pause.lock'), log);
+  try {
+    if (await exists(archive)) return archive;
+    const build = join(workDir, 'pause-build');
+    await mkdir(build, { recursive: true });
+    await run('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', join(build, 'pause'), '.'], {
+      cwd: join(here, 'pause'),
+      env: { ...process.env, CGO_ENABLED: '0' },
+    });
+    const buildah = (args: string[]) =>
+      run(
+        'buildah',
+        [
+          '--root',
+          join(build, 'storage'),
+          '--runroot',
+          join(build, 'run'),
+          '--storage-driver',
+          'vfs',
+          ...args,
+        ],
+        { env: { ...process.env, BUILDAH_ISOLATION: 'chroot' } },
+      );
+    const container = (await buildah(['from', 'scratch'])).stdout.trim();
+    await buildah(['copy', container, join(build, 'pause'), '/pause']);
+    await buildah(['config', '--entrypoint', '["/pause"]', '--user', '65535:65535', container]);
+    await buildah(['commit', '--quiet', container, `oci-archive:${archive}.tmp`]);
+    await run('mv', [`${archive}.tmp`, archive]);
+    await rm(build, { recursive: true, force: true });
+    return archive;
+  } finally {
+    await unlock();
+  }
+}
+
+function containerdConfig(dir: string, cniDir: string): string {
+  return `version = 2
+root = "${dir}/root"
+state = "${dir}/state"
+[grpc]
+  address = "${dir}/containerd.sock"
+[ttrpc]
+  address = "${dir}/containerd.sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "${PAUSE_IMAGE}"
+  # Processes here may not lower their oom_score_adj; without this runc fails every sandbox.
+  restrict_oom_score_adj = true
+  enable_selinux = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "${cniDir}"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+`;
+}
+
+function cniConfig(ipamDir: string): string {
+  return JSON.stringify({
+    cniVersion: '0.4.0',
+    name: 'portcullis',
+    plugins: [
+      {
+        type: 'ptp',
+        ipMasq: false,
+        ipam: {
+          type: 'host-local',
+          ranges: [[{ subnet: POD_CIDR }]],
+          dataDir: ipamDir,
+          routes: [{ dst: CLUSTER_CIDR }, { dst: SERVICE_CIDR }],
+        },
+      },
+    ],
+  });
+}
+
+function kubeletConfig(o: {
+  caCert: string;
+  socket: string;
+  port: number;
+  syncFrequency: string;
+  logs: string;
+}) {
+  return `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupsPerQOS: false
+enforceNodeAllocatable: []
+failSwapOn: false
+address: ${NODE_IP}
+port: ${o.port}
+readOnlyPort: 0
+healthzPort: 0
+containerRuntimeEndpoint: unix://${o.socket}
+podCIDR: ${POD_CIDR}
+podLogsDir: ${o.logs}
+syncFrequency: ${o.syncFrequency}
+configMapAndSecretChangeDetectionStrategy: Watch
+registerWithTaints:
+- { key: ${REAL_NODE_TAINT.key}, value: "${REAL_NODE_TAINT.value}", effect: ${REAL_NODE_TAINT.effect} }
+authentication:
+  anonymous: { enabled: false }
+  webhook: { enabled: true }
+  x509: { clientCAFile: ${o.caCert} }
+authorization: { mode: Webhook }
+# A shared, busy test machine: never evict test pods or collect their images for pressure.
+evictionHard: { memory.available: "1Mi", nodefs.available: "1%", imagefs.available: "1%", nodefs.inodesFree: "1%" }
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+serializeImagePulls: false
+`;
+}
+
+function kubeProxyConfig(kubeconfig: string, healthz: number, metrics: number) {
+  return `apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: iptables
+clientConnection: { kubeconfig: ${kubeconfig} }
+hostnameOverride: ${REAL_NODE}
+clusterCIDR: ${CLUSTER_CIDR}
+healthzBindAddress: 127.0.0.1:${healthz}
+metricsBindAddress: 127.0.0.1:${metrics}
+# Leave the host's conntrack sysctls alone.
+conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s }
+`;
+}
+
+async function sh(cmd: string, args: string[]) {
+  return run(cmd, args, { maxBuffer: 16 << 20 });
+}
+
+/** Mount points at or under `dir`, deepest first. */
+async function mountsUnder(dir: string): Promise<string[]> {
+  const lines = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n');
+  const points = lines
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p === dir || p.startsWith(`${dir}/`) || p.startsWith('/run/netns/cni-'));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions = {}): Promise<RealNode> {
+  const log = opts.log ?? (() => {});
+  if (process.getuid?.() !== 0) throw new Error('the real node needs root (containerd, kubelet, CNI)');
+  const started = Date.now();
+  const workDir = await mkdtemp(join(tmpdir(), 'portcullis-node-'));
+  const ctrdDir = join(workDir, 'containerd');
+  const cniDir = join(workDir, 'cni');
+  const socket = join(ctrdDir, 'containerd.sock');
+  const netnsBefore = new Set(await readdir('/run/netns').catch(() => [] as string[]));
+  const forwardBefore = (await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim();
+  const procs: Managed[] = [];
+  const kubectl = (args: string[], input?: string) =>
+    runKubectl(join(plane.binDir, 'kubectl'), plane.kubeconfig, args, input);
+  const ctr = (args: string[]) => sh('ctr', ['--address', socket, '-n', 'k8s.io', ...args]);
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    // Pods first, while the kubelet still runs, so CNI DEL frees addresses and network namespaces.
+    await kubectl([
+      'delete',
+      'pods',
+      '--all-namespaces',
+      `--field-selector=spec.nodeName=${REAL_NODE}`,
+      '--wait=false',
+    ]).catch(() => {});
+    const kubelet = procs.find((p) => p.name === 'kubelet');
+    if (kubelet) {
+      await waitFor(
+        'pods on the real node gone',
+        async () => (await ctr(['containers', 'ls', '-q']).then((r) => r.stdout.trim())) === '',
+        30_000,
+        [],
+      ).catch((e) => log(String(e)));
+    }
+    for (const p of [...procs].reverse()) await stopProcess(p);
+    // Whatever survived: kill the tasks and their shims (each shim names our socket on its command line).
+    for (const pid of await shimPids(socket)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+    await sh(join(plane.binDir, 'kube-proxy'), [
+      '--cleanup',
+      `--config=${join(workDir, 'kube-proxy.yaml')}`,
+    ]).catch((e) => log(`kube-proxy --cleanup: ${e}`));
+    for (const m of await mountsUnder(workDir)) {
+      if (m.startsWith('/run/netns/') && netnsBefore.has(m.slice('/run/netns/'.length))) continue;
+      await sh('umount', ['-l', m]).catch(() => {});
+      if (m.startsWith('/run/netns/')) await rm(m, { force: true });
+    }
+    await sh('ip', ['link', 'del', NODE_LINK]).catch(() => {});
+    await writeFile('/proc/sys/net/ipv4/ip_forward', forwardBefore).catch(() => {});
+    await kubectl(['delete', 'node', REAL_NODE, '--wait=false']).catch(() => {});
+    await rm(workDir, { recursive: true, force: true }).catch((e) =>
+      log(`could not remove ${workDir}: ${e}`),
+    );
+  };
+
+  try {
+    await mkdir(ctrdDir, { recursive: true });
+    await mkdir(cniDir, { recursive: true });
+    await writeFile(join(ctrdDir, 'config.toml'), containerdConfig(ctrdDir, cniDir));
+    await writeFile(join(cniDir, '10-portcullis.conflist'), cniConfig(join(workDir, 'cni-ipam')));
+    await sh('ip', ['link', 'del', NODE_LINK]).catch(() => {}); // a crashed earlier run's
+    await sh('ip', ['link', 'add', NODE_LINK, 'type', 'dummy']);
+    await sh('ip', ['addr', 'add', `${NODE_IP}/32`, 'dev', NODE_LINK]);
+    await sh('ip', ['link', 'set', NODE_LINK, 'up']);
+    // Pod-to-Service traffic is DNATed on the host and routed to the other pod's veth.
+    await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
+
+    const pause = await pauseArchive(plane.binDir, workDir, log);
+    procs.push(startProcess('containerd', 'containerd', ['--config', join(ctrdDir, 'config.toml')], workDir));
+    await waitFor('containerd', () => ctr(['version']).then(() => true), 30_000, procs);
+    const importImage = async (ref: string, archive: string) => {
+      await ctr(['images', 'import', '--index-name', ref, archive]);
+    };
+    await importImage(PAUSE_IMAGE, pause);
+
+    const [kubeletPort, proxyHealthz, proxyMetrics] = await Promise.all([freePort(), freePort(), freePort()]);
+    await writeFile(
+      join(workDir, 'kubelet.yaml'),
+      kubeletConfig({
+        caCert: plane.caCert,
+        socket,
+        port: kubeletPort,
+        syncFrequency: opts.syncFrequency ?? '10s',
+        logs: join(workDir, 'pod-logs'),
+      }),
+    );
+    procs.push(
+      startProcess(
+        'kubelet',
+        join(plane.binDir, 'kubelet'),
+        [
+          `--config=${join(workDir, 'kubelet.yaml')}`,
+          `--kubeconfig=${plane.kubeconfig}`,
+          `--root-dir=${join(workDir, 'kubelet')}`,
+          `--cert-dir=${join(workDir, 'kubelet-pki')}`,
+          `--hostname-override=${REAL_NODE}`,
+          `--node-ip=${NODE_IP}`,
+          '--node-labels=portcullis.dev/node=real',
+        ],
+        workDir,
+      ),
+    );
+    await writeFile(
+      join(workDir, 'kube-proxy.yaml'),
+      kubeProxyConfig(plane.kubeconfig, proxyHealthz, proxyMetrics),
+    );
+    procs.push(
+      startProcess(
+        'kube-proxy',
+        join(plane.binDir, 'kube-proxy'),
+        [`--config=${join(workDir, 'kube-proxy.yaml')}`],
+        workDir,
+      ),
+    );
+    await waitFor(
+      `node ${REAL_NODE} Ready`,
+      async () =>
+        (await kubectl([
+          'get',
+          'node',
+          REAL_NODE,
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+        ])) === 'True',
+      120_000,
+      procs,
+    );
+    log(`real node ${REAL_NODE} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return { name: REAL_NODE, containerdSocket: socket, importImage, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function shimPids(socket: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('containerd-shim') && cmdline.includes(socket)) pids.push(Number(entry));
+  }
+  return pids;
+}
