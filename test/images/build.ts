@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const HERE = fileURLToPath(new URL('.', import.meta.url));
 
 export interface BuiltImage {
   /** The image reference inside the archive (use it as the pod's image with imagePullPolicy Never). */
@@ -25,7 +26,7 @@ export interface BuiltImage {
   archive: string;
 }
 
-export type ImageName = 'node' | 'sidecar' | 'operator';
+export type ImageName = 'node' | 'sidecar' | 'operator' | 'everything' | 'python';
 export type BuiltImages = Record<ImageName, BuiltImage>;
 
 export interface BuildOptions {
@@ -128,51 +129,68 @@ async function hostNpmDir(): Promise<string> {
   throw new Error('cannot find the npm package to put in the base image (set npm_execpath)');
 }
 
-async function buildNodeBase(buildah: Buildah, cache: string, log: (l: string) => void): Promise<BuiltImage> {
-  const nodeBin = join(ROOT, 'node_modules', 'node', 'bin', 'node');
-  const npmDir = await hostNpmDir();
-  const npmVersion = (JSON.parse(await readFile(join(npmDir, 'package.json'), 'utf8')) as { version: string })
-    .version;
-  const tag = await contentHash(
-    [nodeBin, fileURLToPath(import.meta.url)],
-    [DEBIAN_SUITE, `npm ${npmVersion}`],
-  );
-  const ref = `localhost/portcullis/node:24-${tag}`;
-  const archive = join(cache, `node-${tag}.oci.tar`);
+/** The CA files the host's npm and pip are configured with (a TLS-inspecting proxy here), if any. */
+async function hostCafile(): Promise<string | undefined> {
+  const { stdout } = await run('npm', ['config', 'get', 'cafile']);
+  const file = stdout.trim();
+  return file && file !== 'null' && file !== 'undefined' && (await exists(file)) ? file : undefined;
+}
+
+interface DebianBase {
+  name: string;
+  /** Debian packages on top of minbase. */
+  packages: string[];
+  /** Files whose content goes into the image (hashed). */
+  inputs: string[];
+  /** Facts that change the image but are not files (hashed). */
+  facts: string[];
+  /** Adds what Debian does not provide, in the working container. */
+  finish: (buildah: Buildah, ctr: string) => Promise<void>;
+}
+
+/**
+ * A base image from Debian packages: mmdebstrap (minbase, the host's apt sources) into a tar, then
+ * FROM scratch. Both build tools of the images that follow, npm and pip, reach their registries the
+ * way the host does, so the host's CA file goes in as their configured cafile (this local base
+ * only; the programs in the images do not read it).
+ */
+async function debianBase(buildah: Buildah, cache: string, log: (l: string) => void, base: DebianBase) {
+  const cafile = await hostCafile();
+  const inputs = [...base.inputs, fileURLToPath(import.meta.url), ...(cafile ? [cafile] : [])];
+  const tag = await contentHash(inputs, [DEBIAN_SUITE, ...base.packages, ...base.facts]);
+  const ref = `localhost/portcullis/${base.name}-${tag}`;
+  const archive = join(cache, `${base.name.replace(/[:/]/g, '-')}-${tag}.oci.tar`);
   if (await exists(archive)) {
     await ensureLoaded(buildah, ref, archive);
     return { ref, archive };
   }
-  log(`building ${ref} (Debian ${DEBIAN_SUITE} minbase, node from node_modules, npm ${npmVersion})`);
-  const rootfs = join(cache, `rootfs-${DEBIAN_SUITE}-${process.pid}.tar`);
+  log(`building ${ref} (Debian ${DEBIAN_SUITE} minbase + ${base.packages.join(', ') || 'nothing'})`);
+  const rootfs = join(cache, `rootfs-${process.pid}.tar`);
   try {
     // mmdebstrap without a mirror argument uses the host's apt sources.
+    const include = base.packages.length > 0 ? [`--include=${base.packages.join(',')}`] : [];
     await run('mmdebstrap', [
       '--quiet',
       '--variant=minbase',
       '--mode=root',
       '--format=tar',
+      ...include,
       DEBIAN_SUITE,
       rootfs,
     ]);
     const ctr = await buildah.run(['from', 'scratch']);
     try {
       await buildah.run(['add', ctr, rootfs, '/']);
-      await buildah.run(['copy', '--chmod', '0755', ctr, nodeBin, '/usr/local/bin/node']);
-      await buildah.run(['copy', ctr, npmDir, '/usr/local/lib/node_modules/npm']);
-      await buildah.run([
-        'run',
-        ctr,
-        '--',
-        'sh',
-        '-c',
-        // The same layout and user as the node image: npm on PATH, a `node` user, no apt lists.
-        'ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ' +
-          'ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx && ' +
-          'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node && ' +
-          'rm -rf /var/lib/apt/lists/* /var/cache/apt/* && node --version && npm --version',
-      ]);
-      await buildah.run(['config', '--env', 'NODE_VERSION=24', '--cmd', 'node', ctr]);
+      if (cafile) {
+        await buildah.run(['copy', ctr, cafile, '/usr/local/etc/build-ca.pem']);
+        await shell(
+          buildah,
+          ctr,
+          'printf "cafile=/usr/local/etc/build-ca.pem\\n" > /usr/local/etc/npmrc && printf "[global]\\ncert = /usr/local/etc/build-ca.pem\\n" > /etc/pip.conf',
+        );
+      }
+      await base.finish(buildah, ctr);
+      await shell(buildah, ctr, 'rm -rf /var/lib/apt/lists/* /var/cache/apt/*');
       await buildah.run(['commit', '--rm', ctr, ref]);
     } catch (err) {
       await buildah.run(['rm', ctr]).catch(() => undefined);
@@ -185,42 +203,101 @@ async function buildNodeBase(buildah: Buildah, cache: string, log: (l: string) =
   return { ref, archive };
 }
 
-/** After a cache wipe of buildah's storage the archive is still good; load it back for FROM. */
+const shell = (buildah: Buildah, ctr: string, script: string) =>
+  buildah.run(['run', ctr, '--', 'sh', '-c', script]);
+
+/** Debian plus the Node 24 binary the project installs (the `node` devDependency) and npm. */
+async function nodeBase(buildah: Buildah, cache: string, log: (l: string) => void): Promise<BuiltImage> {
+  const nodeBin = join(ROOT, 'node_modules', 'node', 'bin', 'node');
+  const npmDir = await hostNpmDir();
+  const npmVersion = (JSON.parse(await readFile(join(npmDir, 'package.json'), 'utf8')) as { version: string })
+    .version;
+  return debianBase(buildah, cache, log, {
+    name: 'node:24',
+    packages: [],
+    inputs: [nodeBin],
+    facts: [`npm ${npmVersion}`],
+    async finish(b, ctr) {
+      await b.run(['copy', '--chmod', '0755', ctr, nodeBin, '/usr/local/bin/node']);
+      await b.run(['copy', ctr, npmDir, '/usr/local/lib/node_modules/npm']);
+      // The node image's layout and user: npm and npx on PATH, a `node` user with uid 1000.
+      await shell(
+        b,
+        ctr,
+        'ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ' +
+          'ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx && ' +
+          'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node && ' +
+          'node --version && npm --version',
+      );
+      await b.run(['config', '--env', 'NODE_VERSION=24', '--cmd', 'node', ctr]);
+    },
+  });
+}
+
+/** Debian's Python 3 with venv and pip, and no Node. */
+function pythonBase(buildah: Buildah, cache: string, log: (l: string) => void): Promise<BuiltImage> {
+  return debianBase(buildah, cache, log, {
+    name: 'python:3',
+    packages: ['python3', 'python3-venv'],
+    inputs: [],
+    facts: [],
+    async finish(b, ctr) {
+      await b.run(['config', '--cmd', 'python3', ctr]);
+    },
+  });
+}
+
+/** After a wipe of buildah's storage the archive is still good; load it back for FROM. */
 async function ensureLoaded(buildah: Buildah, ref: string, archive: string): Promise<void> {
   const present = await buildah.run(['images', '--quiet', '--filter', `reference=${ref}`]).catch(() => '');
   if (present === '') await buildah.run(['pull', '--quiet', `oci-archive:${archive}`]);
 }
 
-async function buildDockerfile(
+interface Build {
+  name: string;
+  containerfile: string;
+  context: string;
+  /** Everything the build reads from its context (hashed with the Containerfile and build args). */
+  inputs: string[];
+  buildArgs: Record<string, string>;
+}
+
+async function buildContainerfile(
   buildah: Buildah,
   cache: string,
-  name: 'sidecar' | 'operator',
-  base: BuiltImage,
   log: (l: string) => void,
+  build: Build,
 ): Promise<BuiltImage> {
-  const dockerfile = join(ROOT, `Dockerfile.${name}`);
-  const tag = await contentHash([dockerfile, ...(await buildContextFiles())], [base.ref]);
-  const ref = `localhost/portcullis/${name}:${tag}`;
-  const archive = join(cache, `${name}-${tag}.oci.tar`);
+  const args = Object.entries(build.buildArgs).map(([k, v]) => `${k}=${v}`);
+  const tag = await contentHash([build.containerfile, ...build.inputs], args);
+  const ref = `localhost/portcullis/${build.name}:${tag}`;
+  const archive = join(cache, `${build.name}-${tag}.oci.tar`);
   if (await exists(archive)) return { ref, archive };
-  log(`building ${ref} from Dockerfile.${name}`);
+  log(`building ${ref} from ${relative(ROOT, build.containerfile)}`);
   await buildah.run(
     [
       'bud',
       '--layers',
       '--pull=false',
       '-f',
-      dockerfile,
-      '--build-arg',
-      `NODE_IMAGE=${base.ref}`,
+      build.containerfile,
+      ...args.flatMap((a) => ['--build-arg', a]),
       '-t',
       ref,
       '.',
     ],
-    { cwd: ROOT },
+    { cwd: build.context },
   );
   await buildah.push(ref, archive);
   return { ref, archive };
+}
+
+/** The image's ENTRYPOINT, for runtimes (like ctr run) whose arguments replace it rather than follow it. */
+export async function imageEntrypoint(ref: string, cacheDir = imagesCacheDir()): Promise<string[]> {
+  const buildah = new Buildah(join(cacheDir, 'storage'), () => undefined);
+  const format = '{{json .OCIv1.Config.Entrypoint}}';
+  return (JSON.parse(await buildah.run(['inspect', '--type', 'image', '--format', format, ref])) ??
+    []) as string[];
 }
 
 /** Builds (or finds in the cache) every image the real-node tests run. */
@@ -229,10 +306,39 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuiltImages>
   const cache = opts.cacheDir ?? imagesCacheDir();
   await mkdir(cache, { recursive: true });
   const buildah = new Buildah(join(cache, 'storage'), log);
-  const node = await buildNodeBase(buildah, cache, log);
-  const sidecar = await buildDockerfile(buildah, cache, 'sidecar', node, log);
-  const operator = await buildDockerfile(buildah, cache, 'operator', node, log);
-  return { node, sidecar, operator };
+  const node = await nodeBase(buildah, cache, log);
+  const context = await buildContextFiles();
+  const product = (name: 'sidecar' | 'operator') =>
+    buildContainerfile(buildah, cache, log, {
+      name,
+      containerfile: join(ROOT, `Dockerfile.${name}`),
+      context: ROOT,
+      inputs: context,
+      buildArgs: { NODE_IMAGE: node.ref },
+    });
+  const sidecar = await product('sidecar');
+  const operator = await product('operator');
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  const everything = await buildContainerfile(buildah, cache, log, {
+    name: 'everything',
+    containerfile: join(HERE, 'everything.Containerfile'),
+    context: HERE,
+    inputs: [],
+    buildArgs: {
+      NODE_IMAGE: node.ref,
+      EVERYTHING_VERSION: pkg.devDependencies['@modelcontextprotocol/server-everything'] ?? '',
+    },
+  });
+  const python = await buildContainerfile(buildah, cache, log, {
+    name: 'python-mcp',
+    containerfile: join(HERE, 'python.Containerfile'),
+    context: join(HERE, 'python'),
+    inputs: await filesUnder(join(HERE, 'python')),
+    buildArgs: { PYTHON_IMAGE: (await pythonBase(buildah, cache, log)).ref },
+  });
+  return { node, sidecar, operator, everything, python };
 }
 
 if (process.argv[1] && (await realpath(process.argv[1])) === fileURLToPath(import.meta.url)) {
