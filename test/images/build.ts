@@ -26,7 +26,7 @@ export interface BuiltImage {
   archive: string;
 }
 
-export type ImageName = 'node' | 'sidecar' | 'operator' | 'everything' | 'python';
+export type ImageName = 'node' | 'go' | 'sidecar' | 'operator' | 'everything' | 'python';
 export type BuiltImages = Record<ImageName, BuiltImage>;
 
 export interface BuildOptions {
@@ -247,6 +247,39 @@ function pythonBase(buildah: Buildah, cache: string, log: (l: string) => void): 
   });
 }
 
+/**
+ * A Go builder from the host's toolchain (GOROOT copied in), for Dockerfile stages `FROM ${GO_IMAGE}`
+ * that compile stdlib-only programs: no module downloads, CGO off so the binaries are static.
+ */
+async function goBuilder(buildah: Buildah, cache: string, log: (l: string) => void): Promise<BuiltImage> {
+  const goroot = (await run('go', ['env', 'GOROOT'])).stdout.trim();
+  const version = (await run('go', ['env', 'GOVERSION'])).stdout.trim();
+  return debianBase(buildah, cache, log, {
+    name: `golang:${version.replace(/^go/, '')}`,
+    packages: [],
+    inputs: [],
+    facts: [goroot, version],
+    async finish(b, ctr) {
+      await b.run(['copy', ctr, goroot, '/usr/local/go']);
+      await b.run([
+        'config',
+        '--env',
+        'PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        '--env',
+        'GOTOOLCHAIN=local',
+        '--env',
+        'CGO_ENABLED=0',
+        '--env',
+        'GOPROXY=off',
+        '--cmd',
+        'go',
+        ctr,
+      ]);
+      await shell(b, ctr, 'PATH=/usr/local/go/bin:$PATH go version');
+    },
+  });
+}
+
 /** After a wipe of buildah's storage the archive is still good; load it back for FROM. */
 async function ensureLoaded(buildah: Buildah, ref: string, archive: string): Promise<void> {
   const present = await buildah.run(['images', '--quiet', '--filter', `reference=${ref}`]).catch(() => '');
@@ -307,6 +340,7 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuiltImages>
   await mkdir(cache, { recursive: true });
   const buildah = new Buildah(join(cache, 'storage'), log);
   const node = await nodeBase(buildah, cache, log);
+  const go = await goBuilder(buildah, cache, log);
   const context = await buildContextFiles();
   const product = (name: 'sidecar' | 'operator') =>
     buildContainerfile(buildah, cache, log, {
@@ -314,7 +348,8 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuiltImages>
       containerfile: join(ROOT, `Dockerfile.${name}`),
       context: ROOT,
       inputs: context,
-      buildArgs: { NODE_IMAGE: node.ref },
+      // GO_IMAGE: for the sidecar's static launcher stage; a Dockerfile without one ignores it.
+      buildArgs: { NODE_IMAGE: node.ref, GO_IMAGE: go.ref },
     });
   const sidecar = await product('sidecar');
   const operator = await product('operator');
@@ -338,7 +373,7 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuiltImages>
     inputs: await filesUnder(join(HERE, 'python')),
     buildArgs: { PYTHON_IMAGE: (await pythonBase(buildah, cache, log)).ref },
   });
-  return { node, sidecar, operator, everything, python };
+  return { node, go, sidecar, operator, everything, python };
 }
 
 if (process.argv[1] && (await realpath(process.argv[1])) === fileURLToPath(import.meta.url)) {

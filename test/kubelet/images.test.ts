@@ -141,7 +141,9 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error('containerd did not start');
     await new Promise((r) => setTimeout(r, 200));
   }
-  for (const image of Object.values(images)) {
+  // The bases only feed builds; the test runs the rest.
+  for (const name of ['sidecar', 'operator', 'everything', 'python'] as const) {
+    const image = images[name];
     await ctr('images', 'import', '--index-name', image.ref, image.archive);
   }
 }, 1_800_000);
