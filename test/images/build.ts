@@ -136,6 +136,10 @@ async function hostCafile(): Promise<string | undefined> {
   return file && file !== 'null' && file !== 'undefined' && (await exists(file)) ? file : undefined;
 }
 
+const CA_SETUP =
+  'printf "cafile=/usr/local/etc/build-ca.pem\\n" > /usr/local/etc/npmrc && printf "[global]\\ncert = /usr/local/etc/build-ca.pem\\n" > /etc/pip.conf';
+const CLEANUP = 'rm -rf /var/lib/apt/lists/* /var/cache/apt/*';
+
 interface DebianBase {
   name: string;
   /** Debian packages on top of minbase. */
@@ -156,15 +160,17 @@ interface DebianBase {
  */
 async function debianBase(buildah: Buildah, cache: string, log: (l: string) => void, base: DebianBase) {
   const cafile = await hostCafile();
-  const inputs = [...base.inputs, fileURLToPath(import.meta.url), ...(cafile ? [cafile] : [])];
-  const tag = await contentHash(inputs, [DEBIAN_SUITE, ...base.packages, ...base.facts]);
+  const inputs = [...base.inputs, ...(cafile ? [cafile] : [])];
+  // The recipe is code: its text is part of the key, so editing this file elsewhere rebuilds nothing.
+  const recipe = [DEBIAN_SUITE, ...base.packages, ...base.facts, base.finish.toString(), CA_SETUP, CLEANUP];
+  const tag = await contentHash(inputs, recipe);
   const ref = `localhost/portcullis/${base.name}-${tag}`;
   const archive = join(cache, `${base.name.replace(/[:/]/g, '-')}-${tag}.oci.tar`);
   if (await exists(archive)) {
     await ensureLoaded(buildah, ref, archive);
     return { ref, archive };
   }
-  log(`building ${ref} (Debian ${DEBIAN_SUITE} minbase + ${base.packages.join(', ') || 'nothing'})`);
+  log(`building ${ref} from Debian ${DEBIAN_SUITE} minbase ${base.packages.join(' ')}`.trimEnd());
   const rootfs = join(cache, `rootfs-${process.pid}.tar`);
   try {
     // mmdebstrap without a mirror argument uses the host's apt sources.
@@ -183,14 +189,10 @@ async function debianBase(buildah: Buildah, cache: string, log: (l: string) => v
       await buildah.run(['add', ctr, rootfs, '/']);
       if (cafile) {
         await buildah.run(['copy', ctr, cafile, '/usr/local/etc/build-ca.pem']);
-        await shell(
-          buildah,
-          ctr,
-          'printf "cafile=/usr/local/etc/build-ca.pem\\n" > /usr/local/etc/npmrc && printf "[global]\\ncert = /usr/local/etc/build-ca.pem\\n" > /etc/pip.conf',
-        );
+        await shell(buildah, ctr, CA_SETUP);
       }
       await base.finish(buildah, ctr);
-      await shell(buildah, ctr, 'rm -rf /var/lib/apt/lists/* /var/cache/apt/*');
+      await shell(buildah, ctr, CLEANUP);
       await buildah.run(['commit', '--rm', ctr, ref]);
     } catch (err) {
       await buildah.run(['rm', ctr]).catch(() => undefined);
