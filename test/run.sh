@@ -46,9 +46,10 @@ phase "typecheck, lint, tests"
 npm test
 phase_done "typecheck, lint, tests"
 
-# No process of the control plane may outlive the run.
+# No process of the control plane or the real node (containerd, its shims, kubelet, kube-proxy) may
+# outlive the run, nor any mount or network namespace of the real node.
 leftover=""
-for pid in $(pgrep -f 'portcullis/cluster/' || true); do
+for pid in $(pgrep -f 'portcullis/cluster/|portcullis-node-' || true); do
   if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "PORTCULLIS_TEST_RUN=$PORTCULLIS_TEST_RUN"; then
     leftover+="$(ps -o pid=,args= -p "$pid" | cut -c1-160)"$'\n'
   fi
@@ -56,4 +57,11 @@ done
 if [ -n "$leftover" ]; then
   echo "control-plane processes outlived the tests:"; echo "$leftover"; exit 1
 fi
-echo "no control-plane process outlived the tests"
+mounts=$(awk '$5 ~ /portcullis-node-/ {print $5}' /proc/self/mountinfo)
+if [ -n "$mounts" ]; then
+  echo "mounts of the real node outlived the tests:"; echo "$mounts"; exit 1
+fi
+if ip link show pcl-node0 >/dev/null 2>&1; then
+  echo "the real node's interface pcl-node0 outlived the tests"; exit 1
+fi
+echo "no control-plane or real-node process, mount or interface outlived the tests"
