@@ -1,7 +1,7 @@
 // A real node beside the kwok one: containerd + runc (Debian packages), a kubelet and kube-proxy built
 // from the pinned Kubernetes module, routed pod networking with the ptp + host-local CNI plugins. It
 // follows the recipe checked by hand on these machines (cgroup v1, restricted oom_score_adj, a local
-// sandbox image, a node address on a dummy interface). Needs root.
+// sandbox image, a node address of its own). Needs root.
 //
 // Network rule: pods get routes only to the pod range, the Service range and the node address (no
 // default route) and no masquerading, so nothing they send leaves the machine.
@@ -31,7 +31,9 @@ export const POD_CIDR = '10.213.0.0/24';
 const CLUSTER_CIDR = '10.213.0.0/16';
 const SERVICE_CIDR = '10.96.0.0/16'; // kube-apiserver's --service-cluster-ip-range
 export const NODE_IP = '10.213.255.1';
-const NODE_LINK = 'pcl-node0';
+// The kernel here has no dummy interfaces: the node address goes on lo (the kubelet refuses only
+// loopback addresses, not other addresses of the loopback device).
+const NODE_LINK = 'lo';
 const PAUSE_IMAGE = 'localhost/portcullis/pause:1';
 
 export interface RealNode {
@@ -271,12 +273,13 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
       '--cleanup',
       `--config=${join(workDir, 'kube-proxy.yaml')}`,
     ]).catch((e) => log(`kube-proxy --cleanup: ${e}`));
+    await removeKubeletChains();
     for (const m of await mountsUnder(workDir)) {
       if (m.startsWith('/run/netns/') && netnsBefore.has(m.slice('/run/netns/'.length))) continue;
       await sh('umount', ['-l', m]).catch(() => {});
       if (m.startsWith('/run/netns/')) await rm(m, { force: true });
     }
-    await sh('ip', ['link', 'del', NODE_LINK]).catch(() => {});
+    await sh('ip', ['addr', 'del', `${NODE_IP}/32`, 'dev', NODE_LINK]).catch(() => {});
     await writeFile('/proc/sys/net/ipv4/ip_forward', forwardBefore).catch(() => {});
     await kubectl(['delete', 'node', REAL_NODE, '--wait=false']).catch(() => {});
     await rm(workDir, { recursive: true, force: true }).catch((e) =>
@@ -289,10 +292,8 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
     await mkdir(cniDir, { recursive: true });
     await writeFile(join(ctrdDir, 'config.toml'), containerdConfig(ctrdDir, cniDir));
     await writeFile(join(cniDir, '10-portcullis.conflist'), cniConfig(join(workDir, 'cni-ipam')));
-    await sh('ip', ['link', 'del', NODE_LINK]).catch(() => {}); // a crashed earlier run's
-    await sh('ip', ['link', 'add', NODE_LINK, 'type', 'dummy']);
+    await sh('ip', ['addr', 'del', `${NODE_IP}/32`, 'dev', NODE_LINK]).catch(() => {}); // a crashed earlier run's
     await sh('ip', ['addr', 'add', `${NODE_IP}/32`, 'dev', NODE_LINK]);
-    await sh('ip', ['link', 'set', NODE_LINK, 'up']);
     // Pod-to-Service traffic is DNATed on the host and routed to the other pod's veth.
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
 
@@ -361,6 +362,24 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * The kubelet adds chains of its own to the host's iptables (a canary per table, and KUBE-FIREWALL,
+ * which drops outside traffic to 127.0.0.0/8) and nothing removes them when it stops; kube-proxy's
+ * --cleanup covers only kube-proxy's.
+ */
+async function removeKubeletChains() {
+  for (const cmd of ['iptables', 'ip6tables']) {
+    const ipt = (args: string[]) => sh(cmd, args).catch(() => {});
+    for (const hook of ['INPUT', 'OUTPUT']) await ipt(['-t', 'filter', '-D', hook, '-j', 'KUBE-FIREWALL']);
+    await ipt(['-t', 'filter', '-F', 'KUBE-FIREWALL']);
+    await ipt(['-t', 'filter', '-X', 'KUBE-FIREWALL']);
+    for (const table of ['mangle', 'nat', 'filter']) {
+      await ipt(['-t', table, '-X', 'KUBE-KUBELET-CANARY']);
+      await ipt(['-t', table, '-X', 'KUBE-IPTABLES-HINT']);
+    }
   }
 }
 

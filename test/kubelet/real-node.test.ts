@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, runKubectl, startControlPlane } from '../cluster/control-plane.ts';
 import { REAL_NODE, REAL_NODE_TAINT, type RealNode, startRealNode } from '../cluster/real-node.ts';
@@ -119,5 +121,8 @@ describe('the real node', () => {
       if (cmd.includes('portcullis-node-')) survivors.push(cmd.replaceAll('\0', ' '));
     }
     expect(survivors).toEqual([]);
+    // Neither kube-proxy's Service rules nor the kubelet's chains stay in the host's iptables.
+    const { stdout } = await promisify(execFile)('iptables-save');
+    expect(stdout).not.toMatch(/KUBE-/);
   });
 });
