@@ -1,6 +1,6 @@
 // Builds the cluster binaries the Kubernetes tests run (etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler, kubectl, kwok, helm; for the real node kubelet, kube-proxy
-// and the kube-network-policies NetworkPolicy controller) from the Go module proxy, with the
+// kube-controller-manager, kube-scheduler, kubectl, kwok, helm; kubelet and kube-proxy for the real
+// node) from the Go module proxy, with the
 // versions pinned by the go.mod files beside this script, into a cache folder keyed by those
 // versions. Only what is missing is built. `PORTCULLIS_CLUSTER_BIN` or `KUBEBUILDER_ASSETS` (the
 // setup-envtest layout) may name a folder of prebuilt binaries; whatever it holds is used as is.
@@ -23,8 +23,7 @@ export type BinaryName =
   | 'kwok'
   | 'helm'
   | 'kubelet'
-  | 'kube-proxy'
-  | 'kube-network-policies';
+  | 'kube-proxy';
 
 interface GoModule {
   dir: string; // folder beside this file holding the go.mod
@@ -75,14 +74,6 @@ const MODULES: readonly GoModule[] = [
     module: 'helm.sh/helm/v4',
     binaries: { helm: 'helm.sh/helm/v4/cmd/helm' },
     ldflags: (v) => [`-X helm.sh/helm/v4/internal/version.version=${v}`],
-  },
-  // The NetworkPolicy controller kind ships: nftables rules that queue a new connection to NFQUEUE and
-  // decide it in user space, so it needs no br_netfilter (the real node routes pod traffic with ptp).
-  {
-    dir: 'kube-network-policies',
-    module: 'sigs.k8s.io/kube-network-policies',
-    binaries: { 'kube-network-policies': 'sigs.k8s.io/kube-network-policies/cmd' },
-    ldflags: () => [],
   },
 ];
 

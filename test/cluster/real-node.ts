@@ -274,6 +274,7 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
       `--config=${join(workDir, 'kube-proxy.yaml')}`,
     ]).catch((e) => log(`kube-proxy --cleanup: ${e}`));
     await removeKubeletChains();
+
     for (const m of await mountsUnder(workDir)) {
       if (m.startsWith('/run/netns/') && netnsBefore.has(m.slice('/run/netns/'.length))) continue;
       await sh('umount', ['-l', m]).catch(() => {});
