@@ -8,7 +8,7 @@ import { type BuiltImages, buildImages } from '../images/build.ts';
 
 // The real node: a pod of the `everything` MCP server image (built from its Containerfile, imported
 // into the node's containerd, never pulled) runs under the kubelet on containerd + runc, and its
-// ClusterIP Service routes through kube-proxy from the host. Teardown leaves no process, mount or
+// ClusterIP Service routes through kube-proxy from the host and from pods. Teardown leaves no process, mount or
 // network namespace behind.
 
 const NS = 'real-node-smoke';
@@ -64,7 +64,7 @@ spec:
 `;
 
 describe('the real node', () => {
-  it('runs a pod from a locally built image and routes its ClusterIP Service from the host', async () => {
+  it('runs a pod from a locally built image and routes its ClusterIP Service from the host and pods', async () => {
     await kubectl(['apply', '-f', '-'], manifest(images.everything.ref));
     await kubectl(['-n', NS, 'wait', '--for=condition=Ready', 'pod/everything', '--timeout=120s']);
     const clusterIp = await kubectl([
@@ -98,8 +98,20 @@ describe('the real node', () => {
     }
     expect(reply?.status).toBe(200);
     expect(await reply?.text()).toContain('"serverInfo"');
-    // The pod really runs here: its log comes from the kubelet through the API (pods/log).
+    // The pod really runs here: its log comes from the kubelet through the API (pods/log), and exec
+    // through the API runs in it; from inside, the Service routes too (pod -> ClusterIP -> pod).
     expect(await kubectl(['-n', NS, 'logs', 'everything'])).not.toBe('');
+    const fromPod = await kubectl([
+      '-n',
+      NS,
+      'exec',
+      'everything',
+      '--',
+      'node',
+      '-e',
+      `fetch('http://${clusterIp}/mcp').then((r) => console.log('status', r.status))`,
+    ]);
+    expect(fromPod).toMatch(/^status \d{3}$/);
   });
 
   it('leaves nothing running, mounted or in /run/netns after stopping', async () => {
