@@ -4,7 +4,8 @@
 // sandbox image, a node address of its own). Needs root.
 //
 // Network rule: pods get routes only to the pod range, the Service range and the node address (no
-// default route) and no masquerading, so nothing they send leaves the machine.
+// default route) and no masquerading, and the host forwards only pod-to-pod traffic, so nothing they
+// send leaves the machine.
 import { execFile } from 'node:child_process';
 import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,7 @@ export const NODE_IP = '10.213.255.1';
 // The kernel here has no dummy interfaces: the node address goes on lo (the kubelet refuses only
 // loopback addresses, not other addresses of the loopback device).
 const NODE_LINK = 'lo';
+const FORWARD_CHAIN = 'PORTCULLIS-NODE';
 const PAUSE_IMAGE = 'localhost/portcullis/pause:1';
 
 export interface RealNode {
@@ -282,6 +284,7 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
     }
     await sh('ip', ['addr', 'del', `${NODE_IP}/32`, 'dev', NODE_LINK]).catch(() => {});
     await writeFile('/proc/sys/net/ipv4/ip_forward', forwardBefore).catch(() => {});
+    await removeForwardChain();
     await kubectl(['delete', 'node', REAL_NODE, '--wait=false']).catch(() => {});
     await rm(workDir, { recursive: true, force: true }).catch((e) =>
       log(`could not remove ${workDir}: ${e}`),
@@ -294,6 +297,7 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
     await writeFile(join(ctrdDir, 'config.toml'), containerdConfig(ctrdDir, cniDir));
     await writeFile(join(cniDir, '10-portcullis.conflist'), cniConfig(join(workDir, 'cni-ipam')));
     await sh('ip', ['addr', 'del', `${NODE_IP}/32`, 'dev', NODE_LINK]).catch(() => {}); // a crashed earlier run's
+    await removeForwardChain();
     await sh('ip', ['addr', 'add', `${NODE_IP}/32`, 'dev', NODE_LINK]);
     // Pod-to-Service traffic is DNATed on the host and routed to the other pod's veth.
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
@@ -364,6 +368,12 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
     await stop();
     throw err;
   }
+}
+
+async function removeForwardChain() {
+  await sh('iptables', ['-D', 'FORWARD', '-j', FORWARD_CHAIN]).catch(() => {});
+  await sh('iptables', ['-F', FORWARD_CHAIN]).catch(() => {});
+  await sh('iptables', ['-X', FORWARD_CHAIN]).catch(() => {});
 }
 
 /**
