@@ -269,12 +269,16 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
     for (const pid of await shimPids(socket)) {
       try {
         process.kill(pid, 'SIGKILL');
-      } catch {}
+      } catch {
+        // Already gone.
+      }
     }
-    await sh(join(plane.binDir, 'kube-proxy'), [
-      '--cleanup',
-      `--config=${join(workDir, 'kube-proxy.yaml')}`,
-    ]).catch((e) => log(`kube-proxy --cleanup: ${e}`));
+    if (procs.some((p) => p.name === 'kube-proxy')) {
+      await sh(join(plane.binDir, 'kube-proxy'), [
+        '--cleanup',
+        `--config=${join(workDir, 'kube-proxy.yaml')}`,
+      ]).catch((e) => log(`kube-proxy --cleanup: ${e}`));
+    }
     await removeKubeletChains();
 
     for (const m of await mountsUnder(workDir)) {
