@@ -31,6 +31,11 @@ export interface ControlPlaneOptions {
   keepWorkDir?: boolean;
   /** More kube-apiserver flags (e.g. a short --etcd-compaction-interval, so old watches expire). */
   apiServerArgs?: string[];
+  /**
+   * The address the `kubernetes` Service points pods at (default 127.0.0.1, which no pod can reach).
+   * The real node passes its node address and forwards it to the loopback port (startRealNode).
+   */
+  advertiseAddress?: string;
 }
 
 export const FAKE_NODE = 'kwok-node-0';
@@ -144,7 +149,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const apiServerArgs = [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
       '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--advertise-address=${opts.advertiseAddress ?? '127.0.0.1'}`,
       `--secure-port=${apiPort}`,
       `--tls-cert-file=${pki.servingCert}`,
       `--tls-private-key-file=${pki.servingKey}`,

@@ -7,7 +7,8 @@
 // default route) and no masquerading, and the host forwards only pod-to-pod traffic, so nothing they
 // send leaves the machine.
 import { execFile } from 'node:child_process';
-import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,9 +78,12 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: n
   }
 }
 
-/** The sandbox image: a static Go program from ./pause, in a FROM-scratch image, cached as an OCI archive. */
+/**
+ * The sandbox image: a static Go program from ./pause, in a FROM-scratch image, cached as an OCI
+ * archive that names it PAUSE_IMAGE (a plain `ctr images import` keeps that name).
+ */
 async function pauseArchive(cacheDir: string, workDir: string, log: (s: string) => void): Promise<string> {
-  const archive = join(cacheDir, 'pause-oci.tar');
+  const archive = join(cacheDir, 'pause-named-oci.tar');
   if (await exists(archive)) return archive;
   const unlock = await lock(join(cacheDir, '.pause.lock'), log);
   try {
@@ -107,7 +111,7 @@ async function pauseArchive(cacheDir: string, workDir: string, log: (s: string) 
     const container = (await buildah(['from', 'scratch'])).stdout.trim();
     await buildah(['copy', container, join(build, 'pause'), '/pause']);
     await buildah(['config', '--entrypoint', '["/pause"]', '--user', '65535:65535', container]);
-    await buildah(['commit', '--quiet', container, `oci-archive:${archive}.tmp`]);
+    await buildah(['commit', '--quiet', container, `oci-archive:${archive}.tmp:${PAUSE_IMAGE}`]);
     await run('mv', [`${archive}.tmp`, archive]);
     await rm(build, { recursive: true, force: true });
     return archive;
@@ -215,6 +219,22 @@ conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeo
 `;
 }
 
+function kubeRouterArgs(kubeconfig: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--hostname-override=${REAL_NODE}`,
+    '--run-firewall=true',
+    '--run-router=false',
+    '--run-service-proxy=false',
+    '--enable-cni=false',
+    '--enable-pod-egress=false',
+    '--enable-ipv6=false',
+    `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    '--health-port=0',
+    '--metrics-port=0',
+  ];
+}
+
 async function sh(cmd: string, args: string[]) {
   return run(cmd, args, { maxBuffer: 16 << 20 });
 }
@@ -226,6 +246,40 @@ async function mountsUnder(dir: string): Promise<string[]> {
     .map((l) => l.split(' ')[4] ?? '')
     .filter((p) => p === dir || p.startsWith(`${dir}/`) || p.startsWith('/run/netns/cni-'));
   return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Pods reach the API server through the `kubernetes` Service, which points at the plane's advertised
+ * address (NODE_IP when the plane was started with `advertiseAddress: NODE_IP`) and its port; the API
+ * server listens on loopback only, so this relays NODE_IP:port to it. A relay of bytes: TLS and
+ * authentication stay end to end.
+ */
+async function relayApiServer(plane: ControlPlane): Promise<{ close(): Promise<void> }> {
+  const port = Number(new URL(plane.server).port);
+  const open = new Set<Socket>();
+  const relay = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+    };
+    open.add(client);
+    client.pipe(upstream).pipe(client);
+    for (const s of [client, upstream]) s.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve, reject) => {
+    relay.once('error', reject);
+    relay.listen(port, NODE_IP, resolve);
+  });
+  return {
+    // Watches stay open for minutes: end them rather than wait for them.
+    close: () =>
+      new Promise((resolve) => {
+        relay.close(() => resolve());
+        for (const s of open) s.destroy();
+      }),
+  };
 }
 
 export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions = {}): Promise<RealNode> {
@@ -243,16 +297,20 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
     runKubectl(join(plane.binDir, 'kubectl'), plane.kubeconfig, args, input);
   const ctr = (args: string[]) => sh('ctr', ['--address', socket, '-n', 'k8s.io', ...args]);
 
+  let relay: { close(): Promise<void> } | undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    // Pods first, while the kubelet still runs, so CNI DEL frees addresses and network namespaces.
+    // Pods first, while the kubelet still runs, so CNI DEL frees addresses and network namespaces. A
+    // short grace period: a test's pods have nothing to save, and a server that ignores SIGTERM as
+    // PID 1 would otherwise hold the teardown for the default 30 s.
     await kubectl([
       'delete',
       'pods',
       '--all-namespaces',
       `--field-selector=spec.nodeName=${REAL_NODE}`,
+      '--grace-period=1',
       '--wait=false',
     ]).catch(() => {});
     const kubelet = procs.find((p) => p.name === 'kubelet');
@@ -264,8 +322,16 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
         [],
       ).catch((e) => log(String(e)));
     }
-    for (const p of [...procs].reverse()) await stopProcess(p);
-    // Whatever survived: kill the tasks and their shims (each shim names our socket on its command line).
+    let containerIds: string[] = [];
+    for (const p of [...procs].reverse()) {
+      // Containers the kubelet did not remove: kill their tasks while containerd still answers (killing
+      // a shim alone leaves the container's processes running, reparented to init).
+      if (p.name === 'containerd') containerIds = await killTasks(ctr, log);
+      await stopProcess(p);
+    }
+    // Whatever survived: kill the shims (each names our socket on its command line) and the processes
+    // left in the containers' cgroups.
+    await killContainerCgroups(containerIds);
     for (const pid of await shimPids(socket)) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -279,6 +345,12 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
         `--config=${join(workDir, 'kube-proxy.yaml')}`,
       ]).catch((e) => log(`kube-proxy --cleanup: ${e}`));
     }
+    if (procs.some((p) => p.name === 'kube-router')) {
+      await sh(join(plane.binDir, 'kube-router'), [
+        ...kubeRouterArgs(plane.kubeconfig),
+        '--cleanup-config',
+      ]).catch((e) => log(`kube-router --cleanup-config: ${e}`));
+    }
     await removeKubeletChains();
 
     for (const m of await mountsUnder(workDir)) {
@@ -286,6 +358,7 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
       await sh('umount', ['-l', m]).catch(() => {});
       if (m.startsWith('/run/netns/')) await rm(m, { force: true });
     }
+    await relay?.close();
     await sh('ip', ['addr', 'del', `${NODE_IP}/32`, 'dev', NODE_LINK]).catch(() => {});
     await writeFile('/proc/sys/net/ipv4/ip_forward', forwardBefore).catch(() => {});
     await removeForwardChain();
@@ -303,14 +376,26 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
     await sh('ip', ['addr', 'del', `${NODE_IP}/32`, 'dev', NODE_LINK]).catch(() => {}); // a crashed earlier run's
     await removeForwardChain();
     await sh('ip', ['addr', 'add', `${NODE_IP}/32`, 'dev', NODE_LINK]);
-    // Pod-to-Service traffic is DNATed on the host and routed to the other pod's veth.
+    relay = await relayApiServer(plane);
+    // Pod-to-Service traffic is DNATed on the host and routed to the other pod's veth; nothing else
+    // to or from the pod range is forwarded. RETURN, not ACCEPT: the NetworkPolicy chains that follow
+    // in FORWARD still judge pod-to-pod traffic.
+    await sh('iptables', ['-N', FORWARD_CHAIN]);
+    await sh('iptables', ['-A', FORWARD_CHAIN, '-s', POD_CIDR, '-d', POD_CIDR, '-j', 'RETURN']);
+    await sh('iptables', ['-A', FORWARD_CHAIN, '-s', POD_CIDR, '-j', 'DROP']);
+    await sh('iptables', ['-A', FORWARD_CHAIN, '-d', POD_CIDR, '-j', 'DROP']);
+    await sh('iptables', ['-I', 'FORWARD', '1', '-j', FORWARD_CHAIN]);
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
 
     const pause = await pauseArchive(plane.binDir, workDir, log);
     procs.push(startProcess('containerd', 'containerd', ['--config', join(ctrdDir, 'config.toml')], workDir));
     await waitFor('containerd', () => ctr(['version']).then(() => true), 30_000, procs);
+    // A plain import names the image after the archive's org.opencontainers.image.ref.name (buildah
+    // writes it on push); `--index-name` fails on these archives with ctr 1.6.
     const importImage = async (ref: string, archive: string) => {
-      await ctr(['images', 'import', '--index-name', ref, archive]);
+      await ctr(['images', 'import', archive]);
+      const names = (await ctr(['images', 'ls', '-q'])).stdout.split('\n');
+      if (!names.includes(ref)) throw new Error(`${archive} holds no image named ${ref}`);
     };
     await importImage(PAUSE_IMAGE, pause);
 
@@ -350,6 +435,16 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
         'kube-proxy',
         join(plane.binDir, 'kube-proxy'),
         [`--config=${join(workDir, 'kube-proxy.yaml')}`],
+        workDir,
+      ),
+    );
+    // NetworkPolicy: kube-router's firewall alone (no routing, no service proxy, no CNI of its own);
+    // it filters traffic to and from the node's pods with iptables chains and ipsets.
+    procs.push(
+      startProcess(
+        'kube-router',
+        join(plane.binDir, 'kube-router'),
+        [...kubeRouterArgs(plane.kubeconfig), '--iptables-sync-period=30s'],
         workDir,
       ),
     );
@@ -395,6 +490,42 @@ async function removeKubeletChains() {
       await ipt(['-t', table, '-X', 'KUBE-KUBELET-CANARY']);
       await ipt(['-t', table, '-X', 'KUBE-IPTABLES-HINT']);
     }
+  }
+}
+
+/** Kills and deletes every task of the node's containerd; returns the ids of all its containers. */
+async function killTasks(ctr: (args: string[]) => Promise<{ stdout: string }>, log: (l: string) => void) {
+  const ids = await ctr(['containers', 'ls', '-q']).then(
+    (r) => r.stdout.split('\n').filter(Boolean),
+    () => [] as string[],
+  );
+  for (const id of ids) {
+    await ctr(['tasks', 'kill', '--signal', 'SIGKILL', id]).catch(() => {});
+    await ctr(['tasks', 'delete', '--force', id]).catch(() => {});
+    await ctr(['containers', 'delete', id]).catch((e) => log(`container ${id}: ${e}`));
+  }
+  return ids;
+}
+
+/**
+ * The CRI puts each container in the cgroup k8s.io/ID of every v1 hierarchy (cgroupfs driver, no
+ * QoS parents): kill what is still in those of our containers, then remove the empty cgroups.
+ */
+async function killContainerCgroups(ids: string[]) {
+  const hierarchies = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
+  for (const id of ids) {
+    const procsFile = `/sys/fs/cgroup/pids/k8s.io/${id}/cgroup.procs`;
+    for (const pid of (await readFile(procsFile, 'utf8').catch(() => '')).split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  if (ids.length > 0) await new Promise((r) => setTimeout(r, 200)); // the kernel reaps them
+  for (const h of hierarchies) {
+    for (const id of ids) await rmdir(`/sys/fs/cgroup/${h}/k8s.io/${id}`).catch(() => {});
   }
 }
 

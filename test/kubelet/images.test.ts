@@ -70,7 +70,6 @@ async function start(
   started.push(id);
   const logFile = join(dir, `${id}.log`);
   const flags = [
-    '--detach',
     '--net-host',
     '--read-only',
     '--cap-drop',
@@ -84,12 +83,34 @@ async function start(
     ...Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
   ];
   // ctr's arguments replace the image's ENTRYPOINT, so they start with it: the image's own command runs.
-  await ctr('run', ...flags, image, id, ...(await imageEntrypoint(image)), ...args);
-  const exited = run('ctr', ['--address', socket, '--namespace', NS, 'task', 'wait', id]).then(({ stdout }) =>
-    Number(/status:\s*(\d+)/.exec(stdout)?.[1] ?? stdout.trim()),
+  // Not detached: ctr 1.6 has no `task wait`, but a foreground `ctr run` exits with the task's status.
+  const entrypoint = await imageEntrypoint(image);
+  const client = spawn(
+    'ctr',
+    ['--address', socket, '--namespace', NS, 'run', ...flags, image, id, ...entrypoint, ...args],
+    { stdio: 'ignore' },
   );
+  const exited = new Promise<number>((resolve, reject) => {
+    client.once('error', reject);
+    client.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : 0)));
+  });
   exited.catch(() => undefined);
+  await waitForTask(id, exited);
   return { id, log: () => readFile(logFile, 'utf8').catch(() => ''), exited };
+}
+
+/** Until containerd lists the task as running; fails early when `ctr run` has already returned. */
+async function waitForTask(id: string, exited: Promise<number>) {
+  let code: number | undefined;
+  exited.then((c) => (code = c)).catch(() => undefined);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { stdout } = await ctr('task', 'ls');
+    if (new RegExp(`^${id}\\s+\\d+\\s+RUNNING`, 'm').test(stdout)) return;
+    if (code !== undefined) return; // it ran and exited: the caller reads the status
+    if (Date.now() > deadline) throw new Error(`task ${id} never started`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function waitFor(url: string, container: Container, init?: RequestInit): Promise<Response> {
@@ -144,7 +165,7 @@ beforeAll(async () => {
   // The bases only feed builds; the test runs the rest.
   for (const name of ['sidecar', 'operator', 'everything', 'python'] as const) {
     const image = images[name];
-    await ctr('images', 'import', '--index-name', image.ref, image.archive);
+    await ctr('images', 'import', image.archive); // named by the archive's ref.name annotation
   }
 }, 1_800_000);
 
