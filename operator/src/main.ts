@@ -1,6 +1,6 @@
 import pino from 'pino';
-import { OptionsError, parseOptions } from './controller/options.ts';
-import { runOperator } from './controller/run.ts';
+import { OptionsError, parseOptions } from './manager/options.ts';
+import { runOperator } from './manager/run.ts';
 import { operatorUsage, wantsHelp } from './usage.ts';
 
 // Entry point: `node operator/src/main.ts [flags]` (npm run start:operator). SIGTERM/SIGINT stop

@@ -1,4 +1,4 @@
-// The operator's --help text: every flag parseOptions (controller/options.ts) accepts and every
+// The operator's --help text: every flag parseOptions (manager/options.ts) accepts and every
 // environment variable the operator reads, one line each. test/integration/cli/ fails when a flag or
 // variable of options.ts is missing here.
 

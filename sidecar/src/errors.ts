@@ -5,6 +5,8 @@
 // JSON-RPC codes: -32700..-32600 are JSON-RPC 2.0's own; -32000..-32099 are left to implementations.
 // -32003 (policy denial) is Portcullis' documented code for "the policy does not allow this call";
 // -32004 (legacy SSE) refuses a list request while too many others await their answer in the session;
+// -32005 refuses a call for which the sidecar holds no upstream credential for this caller (no
+// per-principal mapping, no token to exchange, or the identity provider refused the exchange);
 // -32020 is the MCP SDK's code for an Mcp-Method/Mcp-Name header that disagrees with the body.
 
 export type ProxyErrorCode =
@@ -32,6 +34,8 @@ export type ProxyErrorCode =
   | 'UPSTREAM_AT_CAPACITY'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_PROTOCOL'
+  | 'UPSTREAM_CREDENTIAL_MISSING'
+  | 'UPSTREAM_CREDENTIAL_UNAVAILABLE'
   | 'INTERNAL';
 
 export interface ErrorSpec {
@@ -96,6 +100,16 @@ export const ERROR_SPECS: Readonly<Record<ProxyErrorCode, ErrorSpec>> = {
     httpStatus: 502,
     jsonRpcCode: -32603,
     message: 'Upstream MCP server sent an invalid reply',
+  },
+  UPSTREAM_CREDENTIAL_MISSING: {
+    httpStatus: 200,
+    jsonRpcCode: -32005,
+    message: 'No upstream credential for this caller',
+  },
+  UPSTREAM_CREDENTIAL_UNAVAILABLE: {
+    httpStatus: 502,
+    jsonRpcCode: -32603,
+    message: 'Upstream credential unavailable',
   },
   INTERNAL: { httpStatus: 500, jsonRpcCode: -32603, message: 'Internal error' },
 };

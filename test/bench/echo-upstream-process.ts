@@ -1,4 +1,4 @@
-import { startEchoUpstream } from '../integration/sidecar/support/echo-upstream.ts';
+import { startEchoUpstream } from '../support/echo-upstream.ts';
 
 // The benchmark's upstream in its own process, so it does not share an event loop with the
 // sidecar or the load generator. Prints its URL on the first line of stdout.

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Pool } from 'undici';
-import { initializeBody } from '../integration/sidecar/support/harness.ts';
+import { initializeBody } from '../support/harness.ts';
 
 // The benchmark's load generator: one MCP session per target, then `tools/call` over keep-alive
 // connections for a fixed time, in one of two shapes:
@@ -56,7 +56,15 @@ export interface LoadOptions {
   readonly warmupMs?: number | undefined;
   /** The upstream's process, whose CPU is reported per request alongside the proxy's. */
   readonly upstreamPid?: number | undefined;
+  /** What each call is: `tools/call` of alpha (default), or `tools/list` (the pinning rows). */
+  readonly method?: 'tools/call' | 'tools/list' | undefined;
 }
+
+const BODIES = {
+  'tools/call': (id: number) =>
+    `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"alpha","arguments":{"n":1}}}`,
+  'tools/list': (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/list","params":{}}`,
+} as const;
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
@@ -127,13 +135,18 @@ interface Client {
   close(): Promise<void>;
 }
 
-async function client(target: LoadTarget, connections: number): Promise<Client> {
+async function client(
+  target: LoadTarget,
+  connections: number,
+  method: keyof typeof BODIES = 'tools/call',
+): Promise<Client> {
+  const bodyOf = BODIES[method];
   const u = new URL(target.url);
   const pool = new Pool(u.origin, { connections, pipelining: 1 });
   const headers = await openSession(pool, u.pathname, target.auth);
   let id = 10;
   const one = async (): Promise<boolean> => {
-    const body = `{"jsonrpc":"2.0","id":${id++},"method":"tools/call","params":{"name":"alpha","arguments":{"n":1}}}`;
+    const body = bodyOf(id++);
     const res = await pool.request({ method: 'POST', path: u.pathname, headers, body });
     const text = await res.body.text();
     return res.statusCode === 200 && text.includes('"result"');
@@ -179,7 +192,7 @@ async function openLoop(clients: Client[], rate: number, from: number, until: nu
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult[]> {
-  const clients = await Promise.all(o.targets.map((t) => client(t, o.concurrency)));
+  const clients = await Promise.all(o.targets.map((t) => client(t, o.concurrency, o.method)));
   // Warm-up with every connection open on both hops, so opening them is not measured.
   for (const c of clients) {
     let left = o.warmup;

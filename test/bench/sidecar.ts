@@ -6,10 +6,11 @@ import { stringify } from 'yaml';
 import type { AuditSinkConfig } from '../../sidecar/src/audit/config.ts';
 import type { SidecarConfig } from '../../sidecar/src/config/schema.ts';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
-import { allow, KEYS, rawConfig } from '../integration/sidecar/support/harness.ts';
 import { stopChild, waitUntilServing } from '../support/child-process.ts';
+import { allow, KEYS, rawConfig } from '../support/harness.ts';
 import { type LoadResult, type LoadTarget, runLoad } from './load.ts';
 import { startProcess } from './processes.ts';
+import { benchStdio, printStdio } from './stdio.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
 // npm run bench:sidecar — the same upstream measured directly and through the sidecar, side by side
@@ -35,7 +36,8 @@ import { runWrk, wrkAvailable } from './wrk.ts';
 // BENCH_BARE=off (no yardsticks), BENCH_AUDIT_SINK=stdout, BENCH_TRACING=off, BENCH_CPU_PROF=DIR
 // (part 1's sidecar); BENCH_SINKS (off,stdout,file,syslog,http,otlp; empty skips part 2),
 // BENCH_SINK_CONCURRENCY (8), BENCH_SINK_ROUNDS (3), BENCH_SINK_DURATION_MS (BENCH_DURATION_MS),
-// BENCH_SINK_WARMUP_MS (5000).
+// BENCH_SINK_WARMUP_MS (5000). Part 3, stdio (stdio.ts): BENCH_STDIO=off skips it. BENCH_PINNING=off skips
+// part 4 (tools/list, pinning Off vs TrustOnFirstUse, with the sink knobs for concurrency, rounds and durations).
 
 const list = (v: string) => v.split(',').filter((s) => s.trim() !== '');
 const RATES = list(process.env.BENCH_RATES ?? '100,300').map(Number);
@@ -50,6 +52,8 @@ const SINK_CONCURRENCY = Number(process.env.BENCH_SINK_CONCURRENCY ?? 8);
 const SINK_DURATION_MS = Number(process.env.BENCH_SINK_DURATION_MS ?? DURATION_MS);
 const SINK_WARMUP_MS = Number(process.env.BENCH_SINK_WARMUP_MS ?? 5000);
 const SINK_ROUNDS = Number(process.env.BENCH_SINK_ROUNDS ?? 3);
+/** Part 3, pinning off vs on under tools/list load (BENCH_PINNING=off skips it); sink knobs for its shape. */
+const PINNING = process.env.BENCH_PINNING !== 'off';
 const WARMUP = 300;
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 15_000);
 /** Each latency row first runs its own load this long (see LoadOptions.warmupMs). */
@@ -90,6 +94,7 @@ async function sidecarConfigFile(
   name: string,
   upstreamUrl: string,
   sinks: AuditSinkConfig[] | undefined,
+  pinning?: SidecarConfig['pinning'],
 ): Promise<{ file: string; url: string; adminUrl: string }> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const cfg: SidecarConfig = rawConfig({
@@ -100,6 +105,7 @@ async function sidecarConfigFile(
     ...(sinks ? { audit: { sinks } } : {}),
   });
   if (process.env.BENCH_TRACING === 'off') cfg.telemetry = { tracing: { enabled: false } };
+  if (pinning !== undefined) cfg.pinning = pinning;
   cfg.listen = { host: '127.0.0.1', port, path: '/mcp' };
   cfg.admin = { host: '127.0.0.1', port: adminPort };
   const file = join(dir, `${name}.yaml`);
@@ -323,6 +329,35 @@ async function perSink(dir: string, upstreamUrl: string, children: ChildProcess[
   }));
 }
 
+/**
+ * Part 3: `tools/list`-heavy load through two sidecars, pinning Off and TrustOnFirstUse, their calls
+ * interleaved in one closed-loop run so the machine's spells hit both alike. Issue #15's target:
+ * pinning costs less than 5% of throughput.
+ */
+async function pinningRows(dir: string, upstreamUrl: string, children: ChildProcess[]) {
+  const targets: LoadTarget[] = [];
+  for (const mode of ['Off', 'TrustOnFirstUse'] as const) {
+    const sc = await sidecarConfigFile(dir, `pinning-${mode}`, upstreamUrl, undefined, { mode });
+    const { child } = startProcess(['test/bench/sidecar-process.ts', '--config', sc.file, '--audit', 'off'], {
+      env: SIDECAR_ENV,
+      stdout: 'ignore',
+    });
+    children.push(child);
+    await waitUntilServing(child, `${sc.adminUrl}/readyz`);
+    targets.push({ name: `pinning ${mode}`, url: sc.url, auth: { 'x-api-key': KEYS.alice }, pid: child.pid });
+  }
+  const common = { targets, concurrency: SINK_CONCURRENCY, warmup: WARMUP, method: 'tools/list' as const };
+  await runLoad({ ...common, durationMs: SINK_WARMUP_MS });
+  const rounds: LoadResult[][] = [];
+  for (let i = 0; i < SINK_ROUNDS; i++)
+    rounds.push(await runLoad({ ...common, durationMs: SINK_DURATION_MS }));
+  const [off, on] = [0, 1].map((i) => merge(rounds.map((r) => r[i] as LoadResult))) as [
+    LoadResult,
+    LoadResult,
+  ];
+  return { concurrency: SINK_CONCURRENCY, off, on, throughputRatio: on.rps / off.rps };
+}
+
 const TARGETS = { addedP50Ms: 0.5, addedP99Ms: 2, throughputRatio: 0.7 };
 
 type Row = Compared & { load: string };
@@ -522,6 +557,28 @@ async function main(): Promise<void> {
       }
     }
 
+    // Part 3: stdio through the launcher against Streamable HTTP, and session start-up (stdio.ts).
+    const stdio = process.env.BENCH_STDIO === 'off' ? undefined : await benchStdio();
+    if (stdio) printStdio(stdio, fmt);
+
+    // Part 4: pinning on tools/list-heavy load.
+    const pinning = PINNING ? await pinningRows(dir, upstreamUrl, children) : undefined;
+    if (pinning !== undefined) {
+      console.log(
+        `\npinning: tools/list at concurrency ${pinning.concurrency}, the two sidecars interleaved, ${SINK_ROUNDS} rounds of ${SINK_DURATION_MS} ms\n`,
+      );
+      console.log('sidecar                 | p50/p99 ms    | rps    | CPU/req | errors');
+      for (const r of [pinning.off, pinning.on])
+        console.log(
+          `${r.target.padEnd(23)} | ${fmt(r.p50Ms)}/${fmt(r.p99Ms)} | ${fmt(r.rps, 0).padStart(6)} | ` +
+            `${fmt(r.cpuUsPerRequest ?? Number.NaN, 0)} us | ${r.errors}`,
+        );
+      const cost = 1 - pinning.throughputRatio;
+      console.log(
+        `${cost < 0.05 ? 'met   ' : 'MISSED'} pinning costs < 5% of tools/list throughput: ${fmt(cost * 100, 1)}%`,
+      );
+    }
+
     await mkdir('bench-results', { recursive: true });
     const out = {
       benchmark: 'sidecar',
@@ -536,6 +593,8 @@ async function main(): Promise<void> {
       latencyRows,
       throughputRows,
       sinks: { concurrency: SINK_CONCURRENCY, durationMs: SINK_DURATION_MS, rows: sinkRows },
+      stdio,
+      ...(pinning !== undefined ? { pinning } : {}),
     };
     await writeFile('bench-results/sidecar.json', `${JSON.stringify(out, null, 2)}\n`);
     console.log('\nwrote bench-results/sidecar.json');

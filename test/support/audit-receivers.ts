@@ -121,7 +121,7 @@ export interface SyslogTcpReceiver {
 
 /**
  * A syslog-over-TCP peer that counts octet-counted frames without keeping them: enough for load
- * (benchmarks); tests that read the messages use Debian's rsyslog (test/integration/audit/rsyslog.ts).
+ * (benchmarks); tests that read the messages use Debian's rsyslog (test/support/rsyslog.ts).
  */
 export async function startSyslogTcpReceiver(): Promise<SyslogTcpReceiver> {
   let messages = 0;

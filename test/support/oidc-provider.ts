@@ -1,15 +1,28 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
-import Provider, { type Configuration, errors } from 'oidc-provider';
+import {
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 
 // A real OpenID provider for tests: `oidc-provider` on 127.0.0.1 (free port), with
 //   - the client_credentials grant and confidential clients (client_secret_basic),
 //   - resource indicators (RFC 8707): the token request names the MCP server's canonical URI as
 //     `resource`, and the access token is a JWT (typ at+jwt) with that audience,
 //   - signing keys generated here (RS256 by default), rotatable while running,
-//   - `scope` and `groups` claims (groups, and any extra claims, are per client).
+//   - `scope` and `groups` claims (groups, and any extra claims, are per client),
+//   - OAuth 2.0 Token Exchange (RFC 8693), which oidc-provider lacks, registered as a grant type for
+//     clients with `tokenExchange: true`: the subject token must be an access token this provider
+//     issued, unexpired and not revoked (`revoke()`); the issued token is a JWT signed with the
+//     provider's key whose `sub` is the subject token's, `aud` the requested audience, and `act`
+//     names the exchanging client (RFC 8693 §4.1). Every exchange is kept in `exchanges`.
 //
 // Usage:
 //   const idp = await startOidcProvider();                 // one default client, all scopes
@@ -31,6 +44,16 @@ export interface TestClient {
   claims?: Record<string, unknown>;
   /** How the client authenticates at the token endpoint; default client_secret_basic. */
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+  /** May use the token-exchange grant (RFC 8693). */
+  tokenExchange?: boolean;
+}
+
+export interface TokenExchangeRecord {
+  readonly clientId: string;
+  readonly subject: string;
+  readonly audience: string;
+  /** 'issued', or the OAuth error the provider answered. */
+  readonly result: string;
 }
 
 export interface OidcProviderOptions {
@@ -77,6 +100,10 @@ export interface TestOidcProvider {
   sign(claims: JWTPayload, header?: Record<string, unknown>): Promise<string>;
   /** Replace the signing key (old key dropped from the JWKS unless keepPrevious). */
   rotateKeys(options?: { keepPrevious?: boolean }): Promise<SigningKey>;
+  /** Revokes an access token: the token-exchange grant refuses it as a subject token from now on. */
+  revoke(token: string): void;
+  /** Every token-exchange request, in order. */
+  readonly exchanges: readonly TokenExchangeRecord[];
   close(): Promise<void>;
 }
 
@@ -103,6 +130,23 @@ class MemoryAdapter {
 }
 
 const DEFAULT_SCOPES = ['mcp:tools', 'mcp:read', 'mcp:admin'];
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const EXCHANGE_PARAMS = [
+  'subject_token',
+  'subject_token_type',
+  'audience',
+  'resource',
+  'scope',
+  'requested_token_type',
+  'actor_token',
+  'actor_token_type',
+];
+
+function publicPart(jwk: JWK): JWK {
+  const { d, p, q, dp, dq, qi, ...rest } = jwk;
+  return rest;
+}
 
 async function newSigningKey(alg: string): Promise<{ key: SigningKey; privateJwk: JWK }> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
@@ -137,7 +181,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     clients: clients.map((c) => ({
       client_id: c.clientId,
       client_secret: c.clientSecret,
-      grant_types: ['client_credentials'],
+      grant_types: c.tokenExchange ? ['client_credentials', TOKEN_EXCHANGE] : ['client_credentials'],
       response_types: [],
       redirect_uris: [],
       token_endpoint_auth_method: c.tokenEndpointAuthMethod ?? 'client_secret_basic',
@@ -178,9 +222,67 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     },
   });
 
+  const revoked = new Set<string>();
+  const exchanges: TokenExchangeRecord[] = [];
   const install = (keys: JWK[]) => {
     const provider = new Provider(issuer, configuration(keys));
+    provider.registerGrantType(TOKEN_EXCHANGE, exchangeGrant, EXCHANGE_PARAMS);
     handler = provider.callback();
+  };
+
+  // RFC 8693 §2: the client is already authenticated by the provider; this checks the subject
+  // token with the provider's own published keys and answers as §2.2 says.
+  const exchangeGrant = async (ctx: KoaContextWithOIDC): Promise<void> => {
+    const params = ctx.oidc.params as Record<string, string | undefined>;
+    const clientId = ctx.oidc.client?.clientId ?? '';
+    const audience = params.audience ?? '';
+    const refuse = (
+      error: InstanceType<typeof errors.InvalidGrant> | InstanceType<typeof errors.InvalidRequest>,
+      subject = '',
+    ) => {
+      exchanges.push({ clientId, subject, audience, result: error.error });
+      throw error;
+    };
+    if (params.subject_token === undefined || params.subject_token_type !== ACCESS_TOKEN_TYPE)
+      refuse(new errors.InvalidRequest('subject_token of type access_token required'));
+    if (audience === '') refuse(new errors.InvalidRequest('audience required'));
+    const subjectToken = params.subject_token as string;
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(
+        subjectToken,
+        createLocalJWKSet({ keys: published.map(publicPart) }),
+        {
+          issuer,
+        },
+      ));
+    } catch (err) {
+      return refuse(new errors.InvalidGrant(`subject_token invalid: ${(err as Error).message}`));
+    }
+    const subject = String(claims.sub ?? '');
+    if (revoked.has(subjectToken)) refuse(new errors.InvalidGrant('subject_token revoked'), subject);
+    const now = Math.floor(Date.now() / 1000);
+    const key = current.key;
+    const accessToken = await new SignJWT({
+      sub: subject,
+      aud: audience,
+      client_id: clientId,
+      act: { sub: clientId },
+      ...(claims.groups !== undefined ? { groups: claims.groups } : {}),
+      jti: randomUUID(),
+    })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .setIssuer(issuer)
+      .setIssuedAt(now)
+      .setExpirationTime(now + ttl)
+      .sign(key.privateKey);
+    exchanges.push({ clientId, subject, audience, result: 'issued' });
+    ctx.body = {
+      access_token: accessToken,
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: 'Bearer',
+      expires_in: ttl,
+    };
   };
 
   let current = await newSigningKey(alg);
@@ -231,6 +333,8 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       install(published);
       return next.key;
     },
+    revoke: (token) => void revoked.add(token),
+    exchanges,
     close() {
       return new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

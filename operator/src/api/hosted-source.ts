@@ -79,6 +79,51 @@ export const SecurityContextOverrides = Type.Object(
 );
 export type SecurityContextOverrides = Type.Static<typeof SecurityContextOverrides>;
 
+// How a stdio server's processes are run in each pod: by the Portcullis launcher, one process per MCP
+// session, within these limits (rendered into the sidecar's upstream.processes).
+export const StdioSettings = Type.Object(
+  {
+    maxProcesses: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: 16,
+      description:
+        'Most server processes alive at once in each pod (warm ones included); a new session past it gets HTTP 503.',
+    }),
+    warm: Type.Integer({
+      minimum: 0,
+      maximum: 1024,
+      default: 0,
+      description:
+        'Processes started ahead in each pod and handed to new sessions, hiding start-up time (npx, uvx).',
+    }),
+    idleTimeoutSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 3600,
+      default: 600,
+      description:
+        "A session's process with no message either way and no request in flight is stopped after this.",
+    }),
+    stopGraceSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 300,
+      default: 5,
+      description: 'Time a stopped process group has between SIGTERM and SIGKILL.',
+    }),
+  },
+  {
+    description: 'Limits of the stdio transport: one server process (group) per MCP session in each pod.',
+    'x-kubernetes-validations': [
+      {
+        rule: 'self.warm <= self.maxProcesses',
+        message: 'warm must not exceed maxProcesses',
+        fieldPath: '.warm',
+      },
+    ],
+  },
+);
+export type StdioSettings = Type.Static<typeof StdioSettings>;
+
 export const HostedSource = Type.Object(
   {
     image: Type.String({ minLength: 1, maxLength: 1024, description: 'Container image of the MCP server.' }),
@@ -108,7 +153,8 @@ export const HostedSource = Type.Object(
     command: Type.Optional(
       Type.Array(Type.String({ maxLength: 4096 }), {
         maxItems: 64,
-        description: "Entrypoint override (the image's ENTRYPOINT when omitted).",
+        description:
+          "Entrypoint override (the image's ENTRYPOINT when omitted). Required for stdio: the server's command line, which the Portcullis launcher runs once per MCP session.",
       }),
     ),
     args: Type.Optional(
@@ -152,6 +198,7 @@ export const HostedSource = Type.Object(
     ),
     affinity: Type.Optional(Affinity),
     securityContext: Type.Optional(SecurityContextOverrides),
+    stdio: Type.Optional(StdioSettings),
   },
   {
     description:
@@ -165,6 +212,17 @@ export const HostedSource = Type.Object(
       {
         rule: "self.transport != 'stdio' || (!has(self.port) && !has(self.path))",
         message: 'port and path do not apply to the stdio transport',
+      },
+      {
+        rule: "self.transport != 'stdio' || (has(self.command) && size(self.command) > 0)",
+        message:
+          "command is required for the stdio transport: the launcher runs it (the image's ENTRYPOINT is replaced)",
+        fieldPath: '.command',
+      },
+      {
+        rule: "self.transport == 'stdio' || !has(self.stdio)",
+        message: 'stdio applies only to the stdio transport',
+        fieldPath: '.stdio',
       },
     ],
   },

@@ -1,8 +1,10 @@
 import Type from 'typebox';
 import type { CaptureLevel } from '../../../sidecar/src/audit/config.ts';
+import { Pin, PinningMode } from '../../../sidecar/src/pinning/config.ts';
 import { API_VERSION } from './group.ts';
 import { HostedSource } from './hosted-source.ts';
 import { Conditions, ObjectMeta, text } from './kube-types.ts';
+import { UpstreamAuthSpec } from './upstream-auth.ts';
 
 // McpServer: one governed MCP endpoint. The schema below is the TypeScript type, the CRD's OpenAPI
 // schema (crds/portcullis.dev_mcpservers.yaml is generated from it) and its CEL validation at once.
@@ -95,6 +97,7 @@ export const McpServerSpec = Type.Object(
     external: Type.Optional(reservedSource('A remote MCP endpoint governed through a gateway.')),
     compose: Type.Optional(reservedSource('An endpoint composed of tools of other McpServers.')),
     authentication: Type.Optional(ServerAuthentication),
+    upstreamAuth: Type.Optional(UpstreamAuthSpec),
     tools: Type.Optional(
       Type.Object(
         {
@@ -105,8 +108,23 @@ export const McpServerSpec = Type.Object(
                 "Tool names the server may expose (globs: '*' any run of characters, '?' one). Other tools are hidden and refused whatever the policies say. Omitted: no restriction beyond policies.",
             }),
           ),
+          pinning: Type.Optional(
+            Type.Object(
+              { mode: Type.Optional({ ...PinningMode, default: 'TrustOnFirstUse' }) },
+              { description: 'Tool-definition pinning (docs/pinning.md). Default mode TrustOnFirstUse.' },
+            ),
+          ),
+          pins: Type.Optional(
+            Type.Array(Pin, {
+              maxItems: 1024,
+              description:
+                'Approved definitions (`kubectl portcullis tools approve` writes them): tools, prompts, resource templates and instructions by digest.',
+            }),
+          ),
         },
-        { description: 'Which tools of the server are reachable at all.' },
+        {
+          description: 'Which tools of the server are reachable at all, and which definitions are approved.',
+        },
       ),
     ),
     audit: Type.Optional(
@@ -136,6 +154,10 @@ export const McpServerSpec = Type.Object(
       {
         rule: '!has(self.external) && !has(self.compose)',
         message: 'spec.external and spec.compose are not supported by this version; use spec.hosted',
+      },
+      {
+        rule: "!has(self.upstreamAuth) || !has(self.hosted) || self.hosted.transport != 'stdio'",
+        message: 'spec.upstreamAuth needs an HTTP server: a stdio server takes no credential headers',
       },
     ],
   },

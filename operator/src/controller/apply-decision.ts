@@ -1,5 +1,5 @@
+import { hashOf } from '../kube/json.ts';
 import type { KubeObject, ManagedFieldsEntry } from '../kube/object.ts';
-import { hashOf } from './json.ts';
 
 // Whether a child object must be applied, decided without writing, so a resync of an unchanged
 // cluster makes zero writes.

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isKubeError } from '../kube/errors.ts';
+import type { WorkQueue } from '../kube/queue.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
-import type { WorkQueue } from './queue.ts';
 
 // Runs a reconcile function over the keys of a work queue with a fixed number of workers. The
 // queue guarantees one worker per key; failures are retried with backoff, successes reset it.

@@ -5,13 +5,13 @@ import type { ServerReason } from '../api/conditions.ts';
 
 export type RenderErrorCode =
   | 'RENDER_UNSUPPORTED_SOURCE' // spec.external / spec.compose: not implemented yet
-  | 'RENDER_UNSUPPORTED_TRANSPORT' // hosted stdio: needs the sidecar's attach upstream (roadmap)
+  | 'RENDER_MISSING_FIELD' // a field the transport needs (port, command): the CRD's rules refuse it first
   | 'RENDER_PORT_CONFLICT' // the MCP server port is one the sidecar uses
   | 'RENDER_MISSING_METADATA'; // no uid or namespace: not an object read from the API server
 
 const REASONS: Record<RenderErrorCode, typeof ServerReason.InvalidSpec | typeof ServerReason.Unsupported> = {
   RENDER_UNSUPPORTED_SOURCE: 'Unsupported',
-  RENDER_UNSUPPORTED_TRANSPORT: 'Unsupported',
+  RENDER_MISSING_FIELD: 'InvalidSpec',
   RENDER_PORT_CONFLICT: 'InvalidSpec',
   RENDER_MISSING_METADATA: 'InvalidSpec',
 };

@@ -1,3 +1,10 @@
+export {
+  policiesForServer,
+  selectorMatches,
+  selectorProblems,
+  selects,
+  serversForPolicy,
+} from '../policy/selection.ts';
 export { RenderError, type RenderErrorCode } from './errors.ts';
 export {
   CONFIG_FILE,
@@ -7,13 +14,6 @@ export {
   SIDECAR_CONTAINER,
 } from './layout.ts';
 export { APP_NAME, childLabels, ownerReference, selectorLabels } from './meta.ts';
-export {
-  policiesForServer,
-  selectorMatches,
-  selectorProblems,
-  selects,
-  serversForPolicy,
-} from './policy-selection.ts';
 export {
   type AcceptedInput,
   acceptedCondition,

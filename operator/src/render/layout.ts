@@ -36,14 +36,20 @@ export type Endpoint = {
   url: string;
 };
 
-/** Pure: the endpoint of a hosted server over HTTP (callers have checked the transport is not stdio). */
+/**
+ * Pure: the endpoint of a hosted server. A stdio server is served to callers over Streamable HTTP
+ * at /mcp; its upstreamUrl is unused (the sidecar reaches it through the launcher's socket).
+ */
 export function hostedEndpoint(
   server: McpServer,
   hosted: HostedSource,
   defaults: OperatorDefaults,
 ): Endpoint {
   const transport = hosted.transport === 'sse' ? 'sse' : 'streamable-http';
-  const path = hosted.path ?? DEFAULT_PATHS[transport];
+  const path =
+    hosted.transport === 'stdio'
+      ? DEFAULT_PATHS['streamable-http']
+      : (hosted.path ?? DEFAULT_PATHS[transport]);
   const { name, namespace } = server.metadata;
   const host = `${name}.${namespace}.svc.${defaults.clusterDomain}`;
   const port = defaults.sidecar.servicePort === 80 ? '' : `:${defaults.sidecar.servicePort}`;

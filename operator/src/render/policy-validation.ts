@@ -4,7 +4,7 @@ import { compilePolicy } from '../../../sidecar/src/authz/policy.ts';
 import { PolicyRule } from '../../../sidecar/src/config/policy-rule.ts';
 import { PolicyReason } from '../api/conditions.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
-import { selectorProblems } from './policy-selection.ts';
+import { selectorProblems } from '../policy/selection.ts';
 import { policyRef } from './sidecar-config.ts';
 
 // Checks an McpPolicy the way the sidecar will: each rule goes through the sidecar's own compiler

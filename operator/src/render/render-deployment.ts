@@ -23,6 +23,8 @@ import {
 } from './layout.ts';
 import { childLabels, childMeta, selectorLabels } from './meta.ts';
 import { restartHash } from './render-configmap.ts';
+import { type StdioPod, stdioPod } from './stdio.ts';
+import { type RenderedUpstreamAuth, renderUpstreamAuth } from './upstream-auth.ts';
 
 // The Deployment: the MCP server container with the Portcullis sidecar beside it. Hardened whatever
 // the McpServer says (non-root, read-only root filesystem, no privilege escalation, no capabilities,
@@ -62,17 +64,25 @@ function mcpContainer(
   hosted: HostedSource,
   defaults: OperatorDefaults,
   seccomp: V1SeccompProfile,
+  stdio: StdioPod | undefined,
 ): V1Container {
   const mounts: V1VolumeMount[] = [
     { name: VOLUMES.tmp, mountPath: '/tmp' },
     ...(hosted.writablePaths ?? []).map((mountPath, i) => ({ name: `writable-${i}`, mountPath })),
+    ...(stdio?.mcpMounts ?? []),
   ];
+  // A stdio server's entrypoint is the launcher, which runs the server's command line per session.
+  const entrypoint = stdio
+    ? { command: stdio.command }
+    : {
+        ...(hosted.command ? { command: hosted.command } : {}),
+        ...(hosted.args ? { args: hosted.args } : {}),
+      };
   return {
     name: MCP_CONTAINER,
     image: hosted.image,
     ...(hosted.imagePullPolicy ? { imagePullPolicy: hosted.imagePullPolicy } : {}),
-    ...(hosted.command ? { command: hosted.command } : {}),
-    ...(hosted.args ? { args: hosted.args } : {}),
+    ...entrypoint,
     ...(hosted.env ? { env: hosted.env } : {}),
     ...(hosted.envFrom ? { envFrom: hosted.envFrom } : {}),
     resources: resources(hosted.resources ?? defaults.mcpServer.resources),
@@ -105,6 +115,8 @@ function sidecarContainer(
   defaults: OperatorDefaults,
   seccomp: V1SeccompProfile,
   withApiKeys: boolean,
+  stdio: StdioPod | undefined,
+  upstreamAuth: RenderedUpstreamAuth | undefined,
 ): V1Container {
   const { sidecar } = defaults;
   const probe = (path: string) => ({ httpGet: { path, port: PORT_NAMES.metrics } });
@@ -125,6 +137,8 @@ function sidecarContainer(
       { name: VOLUMES.token, mountPath: TOKEN_DIR, readOnly: true },
       { name: VOLUMES.sidecarTmp, mountPath: '/tmp' },
       ...(withApiKeys ? [{ name: VOLUMES.apiKeys, mountPath: API_KEYS_DIR, readOnly: true }] : []),
+      ...(stdio?.sidecarMounts ?? []),
+      ...(upstreamAuth ? [upstreamAuth.mount] : []),
     ],
     startupProbe: { ...probe('/healthz'), periodSeconds: 1, failureThreshold: 60 },
     livenessProbe: { ...probe('/healthz'), periodSeconds: 10, failureThreshold: 3 },
@@ -178,6 +192,11 @@ export function renderDeployment(
   const overrides = hosted.securityContext ?? {};
   const seccomp: V1SeccompProfile = overrides.seccompProfile ?? { type: 'RuntimeDefault' };
   const { seccompProfile: _, ...ids } = overrides;
+  const stdio = hosted.transport === 'stdio' ? stdioPod(hosted, defaults, hardened(seccomp)) : undefined;
+  const upstreamAuth = renderUpstreamAuth(server.spec.upstreamAuth);
+  // The launcher's socket is group-writable: the pod's fsGroup, which both containers hold, lets the
+  // sidecar (its own uid) connect to it.
+  const fsGroup = stdio && ids.fsGroup === undefined ? { fsGroup: defaults.sidecar.runAsUser } : {};
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -198,12 +217,24 @@ export function renderDeployment(
           serviceAccountName: server.metadata.name,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: { runAsNonRoot: true, seccompProfile: seccomp, ...ids },
+          securityContext: { runAsNonRoot: true, seccompProfile: seccomp, ...ids, ...fsGroup },
+          ...(stdio ? { initContainers: [stdio.initContainer] } : {}),
           containers: [
-            mcpContainer(hosted, defaults, seccomp),
-            sidecarContainer(server, defaults, seccomp, server.spec.authentication?.apiKeys !== undefined),
+            mcpContainer(hosted, defaults, seccomp, stdio),
+            sidecarContainer(
+              server,
+              defaults,
+              seccomp,
+              server.spec.authentication?.apiKeys !== undefined,
+              stdio,
+              upstreamAuth,
+            ),
           ],
-          volumes: volumes(server, hosted, defaults),
+          volumes: [
+            ...volumes(server, hosted, defaults),
+            ...(stdio?.volumes ?? []),
+            ...(upstreamAuth ? [upstreamAuth.volume] : []),
+          ],
           ...(hosted.imagePullSecrets ? { imagePullSecrets: hosted.imagePullSecrets } : {}),
           ...(hosted.nodeSelector ? { nodeSelector: hosted.nodeSelector } : {}),
           ...(hosted.tolerations ? { tolerations: hosted.tolerations } : {}),

@@ -69,14 +69,17 @@ export function renderServer({ server, policies, defaults }: RenderInput): Rende
   if (!hosted) {
     return fail('RENDER_UNSUPPORTED_SOURCE', 'only spec.hosted is supported by this operator version');
   }
-  if (hosted.transport === 'stdio' || hosted.port === undefined) {
+  if (hosted.transport === 'stdio' && (hosted.command ?? []).length === 0) {
     return fail(
-      'RENDER_UNSUPPORTED_TRANSPORT',
-      'hosted stdio servers are not supported yet: run the server with streamable-http or sse (or behind a stdio-to-HTTP bridge) and set spec.hosted.port',
+      'RENDER_MISSING_FIELD',
+      'spec.hosted.command is required for the stdio transport: the launcher runs it once per MCP session',
     );
   }
+  if (hosted.transport !== 'stdio' && hosted.port === undefined) {
+    return fail('RENDER_MISSING_FIELD', `spec.hosted.port is required for the ${hosted.transport} transport`);
+  }
   const taken = [defaults.sidecar.port, defaults.sidecar.adminPort];
-  if (taken.includes(hosted.port)) {
+  if (hosted.port !== undefined && taken.includes(hosted.port)) {
     return fail(
       'RENDER_PORT_CONFLICT',
       `spec.hosted.port ${hosted.port} is used by the Portcullis sidecar in the same pod (ports ${taken.join(', ')}); choose another port`,

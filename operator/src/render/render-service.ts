@@ -3,11 +3,23 @@ import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
 import { PORT_NAMES } from './layout.ts';
 import { childMeta, selectorLabels } from './meta.ts';
+import { stdioSettings } from './stdio.ts';
 
 // The Service in front of the pods. Its `mcp` port leads to the sidecar (never to the MCP server
 // container); metrics have their own port so scrapers and callers can be told apart.
 
 export function renderService(server: McpServer, defaults: OperatorDefaults): V1Service {
+  const hosted = server.spec.hosted;
+  // A stdio session lives in one pod's process: kube-proxy keeps a caller's connections on one pod
+  // for as long as the session may stay idle. What this does not cover (callers behind one NAT
+  // share a pod; a caller whose address changes loses its session) is in docs/stdio.md.
+  const affinity =
+    hosted?.transport === 'stdio'
+      ? {
+          sessionAffinity: 'ClientIP',
+          sessionAffinityConfig: { clientIP: { timeoutSeconds: stdioSettings(hosted).idleTimeoutSeconds } },
+        }
+      : {};
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -15,6 +27,7 @@ export function renderService(server: McpServer, defaults: OperatorDefaults): V1
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(server),
+      ...affinity,
       ports: [
         {
           name: PORT_NAMES.mcp,

@@ -12,7 +12,9 @@ import type { McpPolicy } from '../api/mcp-policy.ts';
 import { CAPTURE_LEVELS, type McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
 import { API_KEYS_DIR, CA_FILE, type Endpoint, TOKEN_FILE } from './layout.ts';
+import { stdioUpstream } from './stdio.ts';
 import { toolsAllowListRule } from './tools-allow-list.ts';
+import { renderUpstreamAuth } from './upstream-auth.ts';
 
 // The sidecar's configuration (the contract sidecar/src/config/schema.ts owns), built from the
 // McpServer, the McpPolicies that select it and the cluster's defaults. Pure and deterministic:
@@ -88,10 +90,14 @@ export function buildSidecarConfig(
   defaults: OperatorDefaults,
   endpoint: Endpoint,
 ): SidecarConfig {
-  const upstream = Value.Default(Upstream, {
-    transport: hosted.transport,
-    url: endpoint.upstreamUrl,
-  }) as SidecarConfig['upstream'];
+  const upstream =
+    hosted.transport === 'stdio'
+      ? stdioUpstream(hosted)
+      : (Value.Default(Upstream, {
+          transport: hosted.transport,
+          url: endpoint.upstreamUrl,
+          ...(server.spec.upstreamAuth ? { auth: renderUpstreamAuth(server.spec.upstreamAuth)?.auth } : {}),
+        }) as SidecarConfig['upstream']);
   return {
     apiVersion: CONFIG_API_VERSION,
     kind: 'SidecarConfig',
@@ -111,7 +117,16 @@ export function buildSidecarConfig(
       payloads: { ...defaults.audit.payloads, capture: capture(server, defaults) },
     },
     telemetry: defaults.telemetry.sidecar,
+    pinning: pinning(server),
   };
+}
+
+/** The pinning section: TrustOnFirstUse unless the server says otherwise, with its approved pins. */
+function pinning(server: McpServer): NonNullable<SidecarConfig['pinning']> {
+  const spec = server.spec.tools;
+  const out: NonNullable<SidecarConfig['pinning']> = { mode: spec?.pinning?.mode ?? 'TrustOnFirstUse' };
+  if (spec?.pins !== undefined && spec.pins.length > 0) out.pins = spec.pins;
+  return out;
 }
 
 /** The part of the configuration the sidecar reads only when it starts; a change rolls the pods. */
@@ -121,5 +136,7 @@ export function restartRelevant(config: SidecarConfig): unknown {
     admin: config.admin,
     upstream: config.upstream,
     telemetry: config.telemetry,
+    // Pinning's own session starts with the sidecar: switching it on or off needs a new pod.
+    pinning: (config.pinning?.mode ?? 'Off') !== 'Off',
   };
 }

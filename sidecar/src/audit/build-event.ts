@@ -38,6 +38,7 @@ export function buildEvent(
   if (input.httpMethod !== undefined) event.httpMethod = input.httpMethod;
   if (input.target && Object.keys(input.target).length > 0) event.target = input.target;
   if (input.toolDigest !== undefined) event.toolDigest = input.toolDigest;
+  if (input.drift) event.drift = input.drift;
   if (input.decision) event.decision = input.decision;
   if (input.arguments !== undefined && input.principal !== undefined) {
     const payload = ctx.payloads.capture(input.arguments);
@@ -49,6 +50,7 @@ export function buildEvent(
   if (input.upstreamLatencyMs !== undefined) {
     event.upstreamLatencyMs = Math.max(0, Math.round(input.upstreamLatencyMs * 1000) / 1000);
   }
+  if (input.upstreamCredential) event.upstreamCredential = input.upstreamCredential;
   if (input.trace) event.trace = input.trace;
   return boundEvent(event, ctx.maxFieldBytes ?? DEFAULT_MAX_FIELD_BYTES);
 }

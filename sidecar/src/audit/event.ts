@@ -41,6 +41,53 @@ export const AuditOutcome = Type.Union(
 );
 export type AuditOutcome = Type.Static<typeof AuditOutcome>;
 
+/** A tool.drift event's detail: a pinned definition changed, is unapproved, or hides text. */
+export const DefinitionDrift = Type.Object(
+  {
+    kind: Type.Union([
+      Type.Literal('tool'),
+      Type.Literal('prompt'),
+      Type.Literal('resourceTemplate'),
+      Type.Literal('instructions'),
+    ]),
+    name: Type.String({ description: "Tool or prompt name, template URI; '' for instructions." }),
+    effect: Type.Union([Type.Literal('held'), Type.Literal('observed')], {
+      description: "'held': hidden from lists and its calls refused; 'observed': Observe mode, passed.",
+    }),
+    reason: Type.Union([Type.Literal('changed'), Type.Literal('unapproved'), Type.Literal('suspicious')]),
+    pinned: Type.Optional(
+      Type.String({ description: 'Digest it was approved or trusted at (sha256:<hex>).' }),
+    ),
+    observed: Type.String({ description: 'Digest the server shows now (sha256:<hex>).' }),
+    changes: Type.Array(
+      Type.Object(
+        {
+          path: Type.String({ description: 'JSON Pointer inside the definition.' }),
+          change: Type.Union([Type.Literal('added'), Type.Literal('removed'), Type.Literal('changed')]),
+          before: Type.Optional(Type.Unknown()),
+          after: Type.Optional(Type.Unknown()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    suspicious: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            path: Type.String(),
+            class: Type.Union([Type.Literal('tag'), Type.Literal('zero-width'), Type.Literal('bidi')]),
+            codePoint: Type.String({ description: 'The first such character, U+XXXX.' }),
+            count: Type.Integer({ minimum: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'Invisible or bidirectional characters found in the definition.' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const AuditEvent = Type.Object(
   {
     schema: Type.Literal(AUDIT_SCHEMA_ID),
@@ -53,7 +100,11 @@ export const AuditEvent = Type.Object(
     seq: Type.Integer({ minimum: 1, description: 'Per-instance sequence number, contiguous from 1.' }),
     prevHash: hex64('hash of the previous event of this instance; 64 zeros for seq 1.'),
     hash: hex64('SHA-256 (hex) of the RFC 8785 canonical JSON of this event without its hash field.'),
-    type: Type.Union([Type.Literal('mcp.message'), Type.Literal('authn.failure')]),
+    type: Type.Union([
+      Type.Literal('mcp.message'),
+      Type.Literal('authn.failure'),
+      Type.Literal('tool.drift'),
+    ]),
     outcome: AuditOutcome,
     server: Type.Object(
       { name: Type.String(), namespace: Type.Optional(Type.String()) },
@@ -107,6 +158,7 @@ export const AuditEvent = Type.Object(
       ),
     ),
     toolDigest: Type.Optional(Type.String({ description: 'Digest of the tool definition, where known.' })),
+    drift: Type.Optional(DefinitionDrift),
     decision: Type.Optional(
       Type.Object(
         {
@@ -151,6 +203,23 @@ export const AuditEvent = Type.Object(
     reason: Type.Optional(Type.String({ description: 'Why a message failed or was refused (detail).' })),
     latencyMs: Type.Number({ minimum: 0 }),
     upstreamLatencyMs: Type.Optional(Type.Number({ minimum: 0 })),
+    upstreamCredential: Type.Optional(
+      Type.Object(
+        {
+          mode: Type.Union(
+            [
+              Type.Literal('headers'),
+              Type.Literal('perPrincipal'),
+              Type.Literal('tokenExchange'),
+              Type.Literal('clientCredentials'),
+            ],
+            { description: 'How the credential was obtained (upstream.auth.mode).' },
+          ),
+          id: Type.String({ description: 'Which credential was sent upstream; never its value.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     truncatedFields: Type.Optional(
       Type.Array(
         Type.Object(
@@ -210,6 +279,7 @@ export interface AuditInput {
   httpMethod?: string | undefined;
   target?: AuditEvent['target'];
   toolDigest?: string | undefined;
+  drift?: AuditEvent['drift'];
   decision?: AuditEvent['decision'];
   /** The raw params.arguments (tools/call, prompts/get); captured per the configured level. */
   arguments?: unknown;
@@ -218,5 +288,6 @@ export interface AuditInput {
   reason?: string;
   latencyMs: number;
   upstreamLatencyMs?: number;
+  upstreamCredential?: AuditEvent['upstreamCredential'];
   trace?: AuditEvent['trace'];
 }

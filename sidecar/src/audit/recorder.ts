@@ -70,6 +70,7 @@ export function toAuditInput(r: McpRecord, server: AuditInput['server']): AuditI
     input.reason =
       r.errorCode !== undefined && r.reason !== undefined ? `${r.errorCode}: ${r.reason}` : reason;
   if (r.upstreamLatencyMs !== undefined) input.upstreamLatencyMs = r.upstreamLatencyMs;
+  if (r.upstreamCredential !== undefined) input.upstreamCredential = r.upstreamCredential;
   const tp = r.traceparent === undefined ? null : TRACEPARENT.exec(r.traceparent);
   if (tp) input.trace = { spanId: tp[2] as string, traceId: tp[1] as string };
   return input;

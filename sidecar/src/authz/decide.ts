@@ -1,7 +1,8 @@
 import type { Principal } from '../authn/principal.ts';
 import type { CelContext, CompiledCondition } from './cel.ts';
+import type { Decision } from './decision.ts';
 import { classifyMethod, type TargetKind } from './methods.ts';
-import type { CompiledPolicy, Decision } from './policy.ts';
+import type { CompiledPolicy } from './policy.ts';
 
 // The authorization decision: a pure function of the compiled policy, the principal and a request
 // snapshot. Default deny; a matching deny rule wins over any allow; a rule matches when its target

@@ -1,4 +1,5 @@
 export { type AuthzRequest, decide, decideTarget } from './decide.ts';
+export type { Decision } from './decision.ts';
 export { PolicyCompileError, type PolicyCompileErrorCode } from './errors.ts';
 export { filterListResult } from './filter-list.ts';
 export {
@@ -8,4 +9,4 @@ export {
   type TargetKind,
   targetOf,
 } from './methods.ts';
-export { type CompiledPolicy, type ConfiguredRule, compilePolicy, type Decision } from './policy.ts';
+export { type CompiledPolicy, type ConfiguredRule, compilePolicy } from './policy.ts';

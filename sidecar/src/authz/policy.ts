@@ -1,6 +1,7 @@
 import type { Static } from 'typebox';
 import type { ConfiguredRule as ConfiguredRuleSchema } from '../config/schema.ts';
 import { type CompiledCondition, createCelCompiler } from './cel.ts';
+import type { Decision } from './decision.ts';
 import { PolicyCompileError } from './errors.ts';
 import { compileGlobs, globProblem, type NameMatcher } from './glob.ts';
 import type { TargetKind } from './methods.ts';
@@ -12,14 +13,6 @@ import { compileSubjects, type SubjectMatcher } from './subjects.ts';
 // frozen object, so deciding a request allocates nothing.
 
 export type ConfiguredRule = Static<typeof ConfiguredRuleSchema>;
-
-export interface Decision {
-  effect: 'allow' | 'deny';
-  /** The rule that decided; absent for default deny and for methods that need no rule. */
-  rule?: { policy: string; name: string };
-  /** Safe to show the caller; names the rule when one decided. */
-  reason: string;
-}
 
 export interface CompiledRule {
   readonly policy: string;

@@ -5,6 +5,7 @@ import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
 import { type Limits, SidecarConfig, type StdioProcesses } from './schema.ts';
+import type { UpstreamAuth } from './upstream-auth.ts';
 
 // Reads a configuration file (YAML or JSON: YAML is a superset), applies the schema's defaults and
 // validates it. Every fault is reported with the JSON path of the offending value, so an operator
@@ -12,8 +13,12 @@ import { type Limits, SidecarConfig, type StdioProcesses } from './schema.ts';
 
 export type LimitsConfig = Type.Static<typeof Limits>;
 export type StdioProcessesConfig = Type.Static<typeof StdioProcesses>;
+type UpstreamConfig = SidecarConfig['upstream'];
 /** The configuration after defaults: sections with defaults are always present. */
-export type EffectiveConfig = Omit<SidecarConfig, 'limits'> & { limits: LimitsConfig };
+export type EffectiveConfig = Omit<SidecarConfig, 'limits' | 'upstream'> & {
+  limits: LimitsConfig;
+  upstream: UpstreamConfig & { circuitBreaker: NonNullable<UpstreamConfig['circuitBreaker']> };
+};
 
 export interface ConfigIssue {
   readonly path: string;
@@ -53,8 +58,10 @@ export function validateConfig(input: unknown, digest = digestOf(JSON.stringify(
   value.limits ??= {};
   value.authorization ??= {};
   const upstream = value.upstream as Record<string, unknown> | undefined;
-  if (upstream !== null && typeof upstream === 'object' && upstream.transport === 'stdio')
-    upstream.processes ??= {};
+  if (upstream !== null && typeof upstream === 'object') {
+    if (upstream.transport === 'stdio') upstream.processes ??= {};
+    upstream.circuitBreaker ??= {};
+  }
   const withDefaults = Value.Default(SidecarConfig, value);
   if (!validator.Check(withDefaults)) {
     return { ok: false, digest, issues: schemaIssues(withDefaults) };
@@ -94,7 +101,21 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const up = config.upstream;
   if (up.transport === 'stdio') {
-    if (!up.command) issues.push({ path: '/upstream/command', message: 'required for the stdio transport' });
+    if (up.launcher === undefined && !up.command) {
+      issues.push({
+        path: '/upstream/command',
+        message: 'required for the stdio transport without a launcher',
+      });
+    }
+    if (
+      up.launcher !== undefined &&
+      (up.command !== undefined || up.args !== undefined || up.env !== undefined)
+    ) {
+      issues.push({
+        path: '/upstream/launcher',
+        message: "the launcher runs its own command: command, args and env belong to the server's container",
+      });
+    }
     if (up.url) issues.push({ path: '/upstream/url', message: 'not allowed for the stdio transport' });
     if (up.processes && up.processes.warm > up.processes.maxProcesses) {
       issues.push({ path: '/upstream/processes/warm', message: 'must not exceed maxProcesses' });
@@ -103,6 +124,7 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
     if (!up.url)
       issues.push({ path: '/upstream/url', message: `required for the ${up.transport} transport` });
     if (up.processes) issues.push({ path: '/upstream/processes', message: 'only for the stdio transport' });
+    if (up.launcher) issues.push({ path: '/upstream/launcher', message: 'only for the stdio transport' });
   }
   for (const [i, h] of (up.headers ?? []).entries()) {
     const lower = h.name.toLowerCase();
@@ -110,6 +132,9 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
       issues.push({ path: `/upstream/headers/${i}/name`, message: `header ${h.name} cannot be injected` });
     }
   }
+  if (up.auth !== undefined) issues.push(...upstreamAuthIssues(up.auth, up.transport));
+  if (up.tls !== undefined && !up.url?.startsWith('https://'))
+    issues.push({ path: '/upstream/tls', message: 'only for an https upstream url' });
   const names = new Set<string>();
   for (const [i, rule] of config.authorization.rules.entries()) {
     const key = `${rule.policy}/${rule.name}`;
@@ -121,7 +146,38 @@ function semanticIssues(config: EffectiveConfig): ConfigIssue[] {
   return issues;
 }
 
-const HOP_OR_PROTOCOL_HEADERS = new Set([
+// Stdio servers get no HTTP headers; every header name an auth mode sends must be injectable.
+function upstreamAuthIssues(auth: UpstreamAuth, transport: string): ConfigIssue[] {
+  if (transport === 'stdio')
+    return [{ path: '/upstream/auth', message: 'a stdio server takes no upstream credential headers' }];
+  const names =
+    auth.mode === 'headers'
+      ? auth.headers.map((h, i) => [`/upstream/auth/headers/${i}/name`, h.name] as const)
+      : auth.mode === 'perPrincipal'
+        ? []
+        : ([['/upstream/auth/header', auth.header]] as const);
+  const issues: ConfigIssue[] = names
+    .filter(([, name]) => HOP_OR_PROTOCOL_HEADERS.has(name.toLowerCase()))
+    .map(([path, name]) => ({ path, message: `header ${name} cannot be injected` }));
+  // A token endpoint receives client secrets and, for exchange, callers' tokens: TLS unless on loopback.
+  if (
+    (auth.mode === 'tokenExchange' || auth.mode === 'clientCredentials') &&
+    !secureOrLoopback(auth.tokenEndpoint)
+  )
+    issues.push({
+      path: '/upstream/auth/tokenEndpoint',
+      message: 'must be https (http only on a loopback address)',
+    });
+  return issues;
+}
+
+function secureOrLoopback(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+}
+
+/** Headers that frame the request or the MCP session: never set from configuration or a Secret. */
+export const HOP_OR_PROTOCOL_HEADERS: ReadonlySet<string> = new Set([
   'host',
   'connection',
   'content-length',

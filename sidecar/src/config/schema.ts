@@ -1,7 +1,9 @@
 import Type from 'typebox';
 import { AuditConfig } from '../audit/config.ts';
+import { PinningConfig } from '../pinning/config.ts';
 import { TelemetryConfig } from '../telemetry/config.ts';
 import { PolicyRule } from './policy-rule.ts';
+import { UpstreamAuth } from './upstream-auth.ts';
 
 // The sidecar's configuration file: the contract between operator (which renders it into a
 // ConfigMap) and sidecar (which validates and enforces it). Owned here; the operator imports it.
@@ -59,16 +61,33 @@ export const StdioProcesses = Type.Object(
   },
 );
 
+export const StdioLauncher = Type.Object(
+  {
+    socket: Type.String({
+      pattern: '^/',
+      description: "Unix socket of the Portcullis launcher that starts the server's processes.",
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Stdio processes started by the launcher in the MCP server's own container (Kubernetes), not by the sidecar: the command is the launcher's, fixed by the pod spec.",
+  },
+);
+
 export const Upstream = Type.Object(
   {
     transport: Type.Union([Type.Literal('streamable-http'), Type.Literal('sse'), Type.Literal('stdio')]),
     url: Type.Optional(
       Type.String({ pattern: '^https?://', description: 'Upstream MCP endpoint (streamable-http, sse).' }),
     ),
-    command: Type.Optional(Type.String({ minLength: 1, description: 'Program to spawn (stdio).' })),
+    command: Type.Optional(
+      Type.String({ minLength: 1, description: 'Program to spawn (stdio without a launcher).' }),
+    ),
     args: Type.Optional(Type.Array(Type.String())),
     env: Type.Optional(Type.Record(Type.String(), Type.String())),
     processes: Type.Optional(StdioProcesses),
+    launcher: Type.Optional(StdioLauncher),
     headers: Type.Optional(
       Type.Array(
         Type.Object(
@@ -88,6 +107,41 @@ export const Upstream = Type.Object(
           description:
             "Credentials the sidecar adds to upstream requests. The caller's token is never forwarded.",
         },
+      ),
+    ),
+    auth: Type.Optional(UpstreamAuth),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          caFile: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'CA bundle the upstream certificate must chain to (PEM).',
+            }),
+          ),
+          serverName: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'Name checked in the certificate (SNI); default the URL host.',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'TLS to an https upstream (an external server).' },
+      ),
+    ),
+    circuitBreaker: Type.Optional(
+      Type.Object(
+        {
+          failures: Type.Integer({
+            minimum: 1,
+            maximum: 1000,
+            default: 5,
+            description:
+              'Connect failures or timeouts in a row that open the circuit (calls then fail at once).',
+          }),
+          cooldownMs: ms('Time an open circuit waits before one trial call', 5_000),
+        },
+        { additionalProperties: false },
       ),
     ),
     connectTimeoutMs: ms('Upstream connect timeout', 5_000),
@@ -234,6 +288,7 @@ export const SidecarConfig = Type.Object(
     // Audit and telemetry sections are defined by their own modules as they grow.
     audit: Type.Optional(AuditConfig),
     telemetry: Type.Optional(TelemetryConfig),
+    pinning: Type.Optional(PinningConfig),
   },
   { additionalProperties: false },
 );

@@ -8,7 +8,7 @@ import type { McpRecord } from './record.ts';
 import type { ServerMessage } from './reply.ts';
 import type { Runtime } from './runtime.ts';
 import type { ExchangeTrace } from './trace.ts';
-import type { UpstreamWait } from './upstream-wait.ts';
+import { UpstreamWait } from './upstream-wait.ts';
 
 // The state of one HTTP exchange as it moves through the stages. Every field exists from the start
 // (undefined until a stage fills it) so the object keeps one shape.
@@ -129,4 +129,31 @@ export function idsOf(ex: Exchange): JsonRpcId {
 export function forwardedBody(ex: Exchange): string {
   ex.body ??= JSON.stringify(ex.parsed);
   return ex.body;
+}
+
+export function newExchange(
+  runtime: Runtime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  transport: Exchange['transport'],
+): Exchange {
+  return {
+    startedAt: Date.now(),
+    startedHr: performance.now(),
+    runtime,
+    req,
+    res,
+    transport,
+    body: undefined,
+    parsed: undefined,
+    batch: false,
+    messages: [],
+    principal: undefined,
+    sessionId: undefined,
+    protocolVersion: undefined,
+    filterIds: undefined,
+    refusal: undefined,
+    trace: undefined,
+    upstreamWait: new UpstreamWait(),
+  };
 }

@@ -1,6 +1,7 @@
 import type { AuthnError } from '../authn/errors.ts';
 import type { Principal } from '../authn/principal.ts';
 import type { AuthzRequest } from '../authz/decide.ts';
+import type { Decision } from '../authz/decision.ts';
 
 // The pipeline's view of authentication and authorization: narrow ports the runtime fills from the
 // authn and authz modules, so the proxy never depends on how they decide.
@@ -19,12 +20,7 @@ export interface AuthenticatorPort {
 
 export type { AuthzRequest } from '../authz/decide.ts';
 
-export interface Decision {
-  effect: 'allow' | 'deny';
-  rule?: string;
-  policy?: string;
-  reason: string;
-}
+export type { Decision } from '../authz/decision.ts';
 
 export interface PolicyPort {
   decide(principal: Principal, request: AuthzRequest): Decision;

@@ -46,6 +46,11 @@ export interface McpRecord {
   ownLatencyMs: number;
   /** Request sent to the upstream's reply headers. */
   upstreamLatencyMs?: number;
+  /** The credential sent upstream for this message (its id, never its value). */
+  upstreamCredential?: {
+    mode: 'headers' | 'perPrincipal' | 'tokenExchange' | 'clientCredentials';
+    id: string;
+  };
   traceparent?: string;
 }
 

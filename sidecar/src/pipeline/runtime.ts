@@ -2,6 +2,7 @@ import type { EffectiveConfig } from '../config/load.ts';
 import type { McpTracing } from '../telemetry/tracing.ts';
 import type { OriginPolicy } from '../transport/headers.ts';
 import type { ParamHeaderCatalog } from '../transport/param-headers.ts';
+import type { CredentialSource } from '../upstream/credentials/index.ts';
 import type { UpstreamClient } from '../upstream/http.ts';
 import type { AuthenticatorPort, PolicyPort } from './ports.ts';
 import type { Recorder } from './record.ts';
@@ -17,6 +18,8 @@ export interface Runtime {
   readonly upstream: UpstreamClient;
   /** Headers injected into every upstream request (resolved from env/files at load). */
   readonly upstreamHeaders: Readonly<Record<string, string>>;
+  /** The caller's upstream credential (upstream.auth); undefined when none is configured. */
+  readonly credentials: CredentialSource | undefined;
   readonly origins: OriginPolicy;
   readonly recorder: Recorder;
   /** Shared across reloads: reloading must not drop sessions. */

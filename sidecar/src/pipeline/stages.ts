@@ -11,7 +11,7 @@ import {
 } from '../transport/headers.ts';
 import { parseJsonRpc } from '../transport/jsonrpc.ts';
 import { type Exchange, header, idsOf, newRecord, type Refusal } from './exchange.ts';
-import { principalKey } from './ports.ts';
+import { type Decision, principalKey } from './ports.ts';
 import type { McpRecord } from './record.ts';
 import { endMessageSpans, startMessageSpans } from './trace.ts';
 
@@ -145,7 +145,7 @@ export const authorize: Stage = (ex) => {
   const { policy, config } = ex.runtime;
   const principal = ex.principal;
   if (principal === undefined) return refuse('INTERNAL', 'no principal', idsOf(ex));
-  let denied: { index: number; rule: string | undefined; reason: string } | undefined;
+  let denied: { index: number; rule: string | undefined; reason: string; data: Decision['data'] } | undefined;
   for (const [index, { msg, record }] of ex.messages.entries()) {
     if (msg.kind === 'response') continue; // answers to the server's own requests (sampling, roots)
     const decision = policy.decide(principal, {
@@ -156,15 +156,15 @@ export const authorize: Stage = (ex) => {
     });
     // Keys in canonical order, so the audit seals the decision without a sorted copy.
     const d: NonNullable<McpRecord['decision']> = { effect: decision.effect };
-    if (decision.policy !== undefined) d.policy = decision.policy;
+    if (decision.rule !== undefined) d.policy = decision.rule.policy;
     d.reason = decision.reason;
-    if (decision.rule !== undefined) d.rule = decision.rule;
+    if (decision.rule !== undefined) d.rule = decision.rule.name;
     record.decision = d;
     if (decision.effect === 'deny') {
       record.outcome = 'denied';
       record.errorCode = 'POLICY_DENIED';
       record.reason = decision.reason;
-      denied ??= { index, rule: decision.rule, reason: decision.reason };
+      denied ??= { index, rule: decision.rule?.name, reason: decision.reason, data: decision.data };
     } else if (msg.kind === 'request' && policy.filtersReplies(msg.method)) {
       ex.filterIds ??= new Map();
       ex.filterIds.set(msg.id, msg.method);
@@ -185,6 +185,7 @@ export const authorize: Stage = (ex) => {
         ? { reason: record.decision?.reason ?? denied.reason }
         : { reason: `batch refused: element ${denied.index} is not allowed` };
     if (record.decision?.rule !== undefined) data.rule = record.decision.rule;
+    if (index === denied.index && denied.data !== undefined) Object.assign(data, denied.data);
     responses.push(jsonRpcError('POLICY_DENIED', msg.id, data));
   }
   const body = ex.batch ? responses : (responses[0] ?? undefined);

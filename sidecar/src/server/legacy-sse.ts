@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../authn/principal.ts';
 import { jsonRpcError } from '../errors.ts';
-import { type Exchange, forwardedBody, type Refusal } from '../pipeline/exchange.ts';
+import { type Exchange, forwardedBody, newExchange, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
 import { exchangeReplyContext, inspectEvent, type ReplyContext } from '../pipeline/reply.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
@@ -16,6 +16,7 @@ import {
   sendRefusal,
   type TransportBinding,
 } from '../pipeline/stages.ts';
+import { upstreamFailure } from '../pipeline/upstream-failure.ts';
 import { formatEvent } from '../transport/sse.ts';
 import {
   clientResponseHeaders,
@@ -25,7 +26,7 @@ import {
 } from '../upstream/headers.ts';
 import type { UpstreamResponse } from '../upstream/http.ts';
 import { pipeBody, relaySse } from './relay.ts';
-import { newExchange, upstreamFailure } from './streamable.ts';
+import { addUpstreamCredential } from './upstream-credential.ts';
 
 // The legacy HTTP+SSE transport (2024-11-05): GET opens an event stream whose first event names the
 // URL to POST messages to; replies arrive on the stream, not in the POST response. The endpoint URL
@@ -64,15 +65,15 @@ export function legacySseHandlers(paths: LegacyPaths) {
     async forward(ex: Exchange) {
       const { runtime } = ex;
       const principal = ex.principal as Principal;
+      const headers = {
+        ...upstreamRequestHeaders(ex.req.headers, runtime.upstreamHeaders),
+        accept: 'text/event-stream',
+      };
+      const noCredential = await addUpstreamCredential(ex, headers);
+      if (noCredential !== undefined) return upstreamFailure(ex, noCredential);
       let up: UpstreamResponse;
       try {
-        up = await runtime.upstream.request({
-          method: 'GET',
-          headers: {
-            ...upstreamRequestHeaders(ex.req.headers, runtime.upstreamHeaders),
-            accept: 'text/event-stream',
-          },
-        });
+        up = await runtime.upstream.request({ method: 'GET', headers });
       } catch (err) {
         return upstreamFailure(ex, err);
       }
@@ -158,6 +159,12 @@ export function legacySseHandlers(paths: LegacyPaths) {
       const forget = () => {
         for (const [id] of lists) session.outstanding.delete(id);
       };
+      const headers = upstreamMessageHeaders(ex.req.headers, ex.runtime.upstreamHeaders);
+      const noCredential = await addUpstreamCredential(ex, headers);
+      if (noCredential !== undefined) {
+        forget();
+        return upstreamFailure(ex, noCredential);
+      }
       const t0 = performance.now();
       ex.upstreamWait.start();
       let up: UpstreamResponse;
@@ -165,7 +172,7 @@ export function legacySseHandlers(paths: LegacyPaths) {
         up = await ex.runtime.upstream.request({
           method: 'POST',
           path: session.upstreamPath,
-          headers: upstreamMessageHeaders(ex.req.headers, ex.runtime.upstreamHeaders),
+          headers,
           body: forwardedBody(ex),
         });
       } catch (err) {

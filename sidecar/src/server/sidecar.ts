@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -6,6 +7,8 @@ import { type Auditor, createAuditor } from '../audit/auditor.ts';
 import { createAuditRecorder } from '../audit/recorder.ts';
 import { type ConfigResult, type EffectiveConfig, formatIssues } from '../config/load.ts';
 import { type ConfigWatcher, watchConfigFile } from '../config/watch.ts';
+import type { PinStore } from '../pinning/book.ts';
+import { startPinning } from '../pinning/runtime.ts';
 import { fanOut, type Recorder } from '../pipeline/record.ts';
 import { SessionBindings } from '../pipeline/sessions.ts';
 import { createRuleLabels, createToolLabels, RULE_LABEL_LIMIT } from '../telemetry/labels.ts';
@@ -13,6 +16,8 @@ import { createSidecarMetrics, type SidecarMetrics } from '../telemetry/metrics.
 import { createMetricsRecorder } from '../telemetry/metrics-recorder.ts';
 import { createMcpTracing, sdkInstalled } from '../telemetry/tracing.ts';
 import { createParamHeaderCatalog } from '../transport/param-headers.ts';
+import { type CredentialSource, createCredentialSource } from '../upstream/credentials/index.ts';
+import { resolveInjectedHeaders } from '../upstream/headers.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/http.ts';
 import { type StdioBridge, startStdioBridge } from '../upstream/stdio-bridge.ts';
 import { createAdminApp } from './admin.ts';
@@ -27,6 +32,8 @@ export interface SidecarOptions {
   readonly digest?: string;
   readonly configFile?: string;
   readonly logger?: Logger;
+  /** Where pins trusted on first use are kept, instead of the configured store (the cluster's; tests). */
+  readonly pinStore?: PinStore;
   /** An extra observer of every record (tests, embedding), after audit and metrics. */
   readonly recorder?: Recorder;
   /** 'off' only for tests that assert on records themselves; the default audits per config. */
@@ -106,8 +113,21 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       url,
       connectTimeoutMs: cfg.upstream.connectTimeoutMs,
       requestTimeoutMs: cfg.upstream.requestTimeoutMs,
+      ...(cfg.upstream.tls ? { tls: upstreamTls(cfg.upstream.tls) } : {}),
+      breaker: cfg.upstream.circuitBreaker,
     });
   let upstream = newUpstream(upstreamUrl as string, config);
+  const newCredentials = (cfg: EffectiveConfig): CredentialSource | undefined =>
+    cfg.upstream.auth === undefined
+      ? undefined
+      : createCredentialSource(cfg.upstream.auth, {
+          ...(opts.fetch ? { fetch: opts.fetch } : {}),
+          onFileError: (err) =>
+            logger?.error({ err }, 'upstream credential file refused, keeping the last good one'),
+          onResult: (mode, result) =>
+            metrics.upstreamCredentials.inc({ server: config.server.name, mode, result }),
+        });
+  let credentials = newCredentials(config);
 
   const paramHeaders = createParamHeaderCatalog();
   const onToolList = (result: unknown) => {
@@ -117,6 +137,19 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   // main.ts starts the SDK first; without one, spans would cost CPU on every call and record nothing.
   const tracing = sdkInstalled() ? createMcpTracing() : undefined;
   const ownUpstreamHeaders = bridge?.headers;
+  const pinning =
+    config.pinning === undefined || config.pinning.mode === 'Off'
+      ? undefined
+      : await startPinning(config.pinning, {
+          server: config.server,
+          upstreamUrl: upstreamUrl as string,
+          upstreamHeaders: { ...resolveInjectedHeaders(config, env), ...ownUpstreamHeaders },
+          metrics,
+          logger,
+          audit: auditor === undefined ? undefined : (input) => auditor.record(input),
+          store: opts.pinStore,
+          firstReadMs: config.upstream.connectTimeoutMs,
+        });
   const built = buildRuntime(config, {
     sessions,
     paramHeaders,
@@ -128,6 +161,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     onToolList,
     tracing,
     ownUpstreamHeaders,
+    credentials,
+    pins: pinning?.book,
   });
   void built.authenticator.warm();
   const holder: RuntimeHolder = { runtime: built.runtime, authenticator: built.authenticator };
@@ -135,13 +170,21 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   let closing: Promise<void> | undefined;
 
   const app = createApp({ holder });
-  const admin = createAdminApp({ registry, ready: () => ready });
+  // Through the launcher, the MCP server's container must be up too: no socket, no session.
+  const admin = createAdminApp({ registry, ready: () => ready && (bridge?.ready ?? true) });
   try {
     await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
     await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });
   } catch (err) {
     // A port in use must not leave the stdio servers (the warm pool) running.
-    await Promise.allSettled([app.close(), admin.close(), upstream.close(), bridge?.close()]);
+    credentials?.close();
+    await Promise.allSettled([
+      app.close(),
+      admin.close(),
+      upstream.close(),
+      bridge?.close(),
+      pinning?.close(),
+    ]);
     throw err;
   }
   ready = true;
@@ -175,13 +218,20 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
         'listen, upstream.transport and the stdio command and processes take effect at the next restart',
       );
     }
+    let pendingCredentials: CredentialSource | undefined;
     try {
       const sameUpstream =
         bridge !== undefined ||
         (next.upstream.url === old.upstream.url &&
           next.upstream.connectTimeoutMs === old.upstream.connectTimeoutMs &&
-          next.upstream.requestTimeoutMs === old.upstream.requestTimeoutMs);
+          next.upstream.requestTimeoutMs === old.upstream.requestTimeoutMs &&
+          JSON.stringify(next.upstream.tls) === JSON.stringify(old.upstream.tls) &&
+          JSON.stringify(next.upstream.circuitBreaker) === JSON.stringify(old.upstream.circuitBreaker));
       const nextUpstream = sameUpstream ? upstream : newUpstream(next.upstream.url as string, next);
+      // An unchanged upstream.auth keeps its source, and with it the cached tokens.
+      const sameCredentials = JSON.stringify(next.upstream.auth) === JSON.stringify(old.upstream.auth);
+      const nextCredentials = sameCredentials ? credentials : newCredentials(next);
+      if (!sameCredentials) pendingCredentials = nextCredentials;
       const rebuilt = buildRuntime(next, {
         sessions,
         paramHeaders,
@@ -193,7 +243,12 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
         onToolList,
         tracing,
         ownUpstreamHeaders,
+        credentials: nextCredentials,
+        pins: pinning?.book,
       });
+      if (pinning !== undefined) pinning.reconfigure(next.pinning ?? { mode: 'Off' });
+      else if (next.pinning !== undefined && next.pinning.mode !== 'Off')
+        logger?.warn('pinning switched on takes effect at the next restart');
       ruleLabels.observe(next.authorization.rules);
       toolLabels.observe(knownTools(next));
       const previous = holder.authenticator;
@@ -202,12 +257,17 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
       holder.authenticator = rebuilt.authenticator;
       void rebuilt.authenticator.warm();
       previous.close();
+      if (!sameCredentials) {
+        credentials?.close();
+        credentials = nextCredentials;
+      }
       if (!sameUpstream) {
         upstream = nextUpstream;
         // in-flight streams on the old pool finish; new requests use the new one
         void previousUpstream.close().catch(() => {});
       }
     } catch (err) {
+      pendingCredentials?.close();
       metrics.configReloads.inc({ result: 'failure' });
       metrics.configLastReloadSuccess.set(0);
       logger?.error({ err }, `configuration refused, keeping the last good one: ${(err as Error).message}`);
@@ -254,9 +314,22 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     watcher?.close();
     await app.close();
     await admin.close();
+    await pinning?.close();
     holder.authenticator.close();
+    credentials?.close();
     await upstream.close().catch(() => {});
     await bridge?.close();
     await auditor?.close();
   }
+}
+
+/** The upstream's TLS settings with the CA bundle read (at start-up or reload: a bad path refuses the configuration). */
+function upstreamTls(tls: NonNullable<EffectiveConfig['upstream']['tls']>): {
+  ca?: string;
+  serverName?: string;
+} {
+  return {
+    ...(tls.caFile !== undefined ? { ca: readFileSync(tls.caFile, 'utf8') } : {}),
+    ...(tls.serverName !== undefined ? { serverName: tls.serverName } : {}),
+  };
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERROR_SPECS, jsonRpcError, ProxyError } from '../errors.ts';
-import { type Exchange, forwardedBody, header, idsOf, type Refusal } from '../pipeline/exchange.ts';
+import { ProxyError } from '../errors.ts';
+import { type Exchange, forwardedBody, header, newExchange, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';
 import { exchangeReplyContext, inspectEvent, inspectReply } from '../pipeline/reply.ts';
 import type { Runtime } from '../pipeline/runtime.ts';
@@ -13,7 +13,7 @@ import {
   type TransportBinding,
 } from '../pipeline/stages.ts';
 import { traceUpstream } from '../pipeline/trace.ts';
-import { UpstreamWait } from '../pipeline/upstream-wait.ts';
+import { upstreamFailure } from '../pipeline/upstream-failure.ts';
 import {
   clientResponseHeaders,
   clientStatus,
@@ -22,60 +22,12 @@ import {
 } from '../upstream/headers.ts';
 import type { UpstreamResponse } from '../upstream/http.ts';
 import { pipeBody, readAll, relaySse } from './relay.ts';
+import { addUpstreamCredential } from './upstream-credential.ts';
 
 // The Streamable HTTP transport (2025-03-26 .. 2026-07-28) in front of a Streamable HTTP upstream:
 // POST carries messages (JSON or SSE replies), GET opens the server's stream, DELETE ends a session.
 
 const MAX_JSON_REPLY_BYTES = 64 * 1024 * 1024;
-
-export function newExchange(
-  runtime: Runtime,
-  req: IncomingMessage,
-  res: ServerResponse,
-  transport: Exchange['transport'],
-): Exchange {
-  return {
-    startedAt: Date.now(),
-    startedHr: performance.now(),
-    runtime,
-    req,
-    res,
-    transport,
-    body: undefined,
-    parsed: undefined,
-    batch: false,
-    messages: [],
-    principal: undefined,
-    sessionId: undefined,
-    protocolVersion: undefined,
-    filterIds: undefined,
-    refusal: undefined,
-    trace: undefined,
-    upstreamWait: new UpstreamWait(),
-  };
-}
-
-/** Answers an upstream failure with a JSON-RPC error per request, carrying each request's id. */
-export function upstreamFailure(ex: Exchange, err: unknown): void {
-  ex.upstreamWait.stop();
-  const e = err instanceof ProxyError ? err : new ProxyError('UPSTREAM_UNAVAILABLE', (err as Error).message);
-  const requests = ex.messages.filter((m) => m.msg.kind === 'request');
-  // Notifications get no JSON-RPC answer, only the HTTP status.
-  const body =
-    requests.length === 0 && ex.messages.length > 0
-      ? undefined
-      : ex.batch
-        ? requests.map((m) => jsonRpcError(e.code, m.msg.kind === 'request' ? m.msg.id : null))
-        : jsonRpcError(e.code, idsOf(ex));
-  ex.refusal = {
-    code: e.code,
-    httpStatus: ERROR_SPECS[e.code].httpStatus,
-    outcome: 'failed',
-    reason: e.message,
-    body,
-  };
-  sendRefusal(ex, ex.refusal);
-}
 
 /**
  * Aborts the upstream call when the client goes away first. undici takes an EventEmitter as the
@@ -139,6 +91,8 @@ export function streamableBinding(): TransportBinding {
         headers,
         runtime.paramHeaders.derive(ex.messages.length === 1 ? ex.messages[0]?.msg : undefined),
       );
+      const noCredential = await addUpstreamCredential(ex, headers);
+      if (noCredential !== undefined) return upstreamFailure(ex, noCredential);
       const span =
         ex.trace && runtime.tracing ? traceUpstream(ex, runtime.tracing, ex.trace, headers) : undefined;
       const t0 = performance.now();
@@ -194,12 +148,15 @@ export function streamableControlBinding(method: 'GET' | 'DELETE'): TransportBin
     sessionOptional: () => false,
     async forward(ex: Exchange) {
       const { runtime } = ex;
+      const headers = upstreamRequestHeaders(ex.req.headers, runtime.upstreamHeaders);
+      const noCredential = await addUpstreamCredential(ex, headers);
+      if (noCredential !== undefined) return upstreamFailure(ex, noCredential);
       let up: UpstreamResponse;
       ex.upstreamWait.start();
       try {
         up = await runtime.upstream.request({
           method,
-          headers: upstreamRequestHeaders(ex.req.headers, runtime.upstreamHeaders),
+          headers,
           signal: abortOnClientClose(ex),
         });
       } catch (err) {

@@ -36,6 +36,8 @@ export interface SidecarMetrics {
   readonly configLastReloadSuccess: Gauge;
   readonly configLastReloadSuccessTimestamp: Gauge;
   readonly upstreamErrors: Counter<'server' | 'method'>;
+  /** Upstream credentials obtained per mode: issued, cache_hit, resolved, or why none (CredentialResult). */
+  readonly upstreamCredentials: Counter<'server' | 'mode' | 'result'>;
   readonly activeSessions: Gauge<'server'>;
   readonly stdioProcesses: Gauge<'server' | 'state'>;
   readonly stdioProcessesStarted: Counter<'server'>;
@@ -43,6 +45,10 @@ export interface SidecarMetrics {
   readonly stdioProcessesReclaimed: Counter<'server' | 'reason'>;
   readonly stdioSessionsRefused: Counter<'server'>;
   readonly stdioStartupDuration: Histogram<'server' | 'pool'>;
+  /** Pinned definitions (tools, prompts, templates, instructions) by state: pinned, held, observed. */
+  readonly definitions: Gauge<'server' | 'kind' | 'state'>;
+  /** Definitions newly held (or, in Observe mode, seen drifting), by kind and reason. */
+  readonly definitionDrift: Counter<'server' | 'kind' | 'reason' | 'effect'>;
   /** Constant 1 naming the McpServer: joined on `instance` to filter server-less metrics by server. */
   readonly info: Gauge<'server'>;
 }
@@ -154,6 +160,12 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       labelNames: ['server', 'method'],
       registers,
     }),
+    upstreamCredentials: new Counter({
+      name: `${PREFIX}upstream_credentials_total`,
+      help: 'Upstream credentials per mode (upstream.auth), by result: issued (a token endpoint call), cache_hit, resolved (from a Secret), no_mapping, no_subject_token, refused, unavailable.',
+      labelNames: ['server', 'mode', 'result'],
+      registers,
+    }),
     activeSessions: new Gauge({
       name: `${PREFIX}active_sessions`,
       help: 'MCP sessions open through this sidecar.',
@@ -188,6 +200,18 @@ export function createSidecarMetrics(registry: Registry): SidecarMetrics {
       name: `${PREFIX}stdio_sessions_refused_total`,
       help: 'New MCP sessions refused because maxProcesses stdio server processes were alive.',
       labelNames: ['server'],
+      registers,
+    }),
+    definitions: new Gauge({
+      name: `${PREFIX}pinned_definitions`,
+      help: 'Definitions the server shows, by kind and pin state (pinned, held, observed).',
+      labelNames: ['server', 'kind', 'state'],
+      registers,
+    }),
+    definitionDrift: new Counter({
+      name: `${PREFIX}definition_drift_total`,
+      help: 'Definitions newly held (effect held) or seen drifting in Observe mode (effect observed), by reason.',
+      labelNames: ['server', 'kind', 'reason', 'effect'],
       registers,
     }),
     stdioStartupDuration: new Histogram({

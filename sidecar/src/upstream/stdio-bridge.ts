@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -9,6 +10,8 @@ import type { EffectiveConfig } from '../config/load.ts';
 import { ERROR_SPECS, type JsonRpcId, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
 import type { SidecarMetrics, StdioReclaimReason } from '../telemetry/metrics.ts';
 import { readBody } from '../transport/body.ts';
+import { LauncherProcess } from './launcher-process.ts';
+import type { ServerProcess } from './server-process.ts';
 import { StdioPool } from './stdio-pool.ts';
 import { findSetpriv, StdioProcess } from './stdio-process.ts';
 
@@ -28,6 +31,8 @@ export interface StdioBridge {
   /** What the sidecar sends with every request: the bridge answers no one else. */
   readonly headers: Readonly<Record<string, string>>;
   readonly sessions: number;
+  /** Whether a new session can get a process: always, unless the launcher's socket is not there yet. */
+  readonly ready: boolean;
   /** Ends a session and stops its process (the sidecar forgot the session: expiry, eviction). */
   endSession(id: string, reason: StdioReclaimReason): void;
   close(): Promise<void>;
@@ -46,7 +51,7 @@ export interface StdioBridgeDeps {
 
 interface BridgedSession {
   readonly http: StreamableHTTPServerTransport;
-  readonly process: StdioProcess;
+  readonly process: ServerProcess;
   /** POSTs whose reply is still open. */
   inflight: number;
   lastActive: number;
@@ -64,22 +69,26 @@ export async function startStdioBridge(
   deps: StdioBridgeDeps = {},
 ): Promise<StdioBridge> {
   const limits = upstream.processes;
-  if (upstream.command === undefined || limits === undefined) {
+  const launcher = upstream.launcher;
+  if ((upstream.command === undefined && launcher === undefined) || limits === undefined) {
     throw new Error(
-      'the stdio bridge needs a validated configuration (upstream.command, upstream.processes)',
+      'the stdio bridge needs a validated configuration (upstream.command or launcher, upstream.processes)',
     );
   }
   const { logger, metrics } = deps;
   const server = deps.server ?? 'stdio';
   const command = {
-    command: upstream.command,
+    command: upstream.command ?? '',
     args: upstream.args ?? [],
     // The SDK's short list (PATH, HOME, USER, ...): the sidecar's own secrets stay with the sidecar.
     env: { ...getDefaultEnvironment(), ...upstream.env },
   };
   const setpriv = 'setpriv' in deps ? deps.setpriv : findSetpriv();
   const pool = new StdioPool(limits, {
-    spawn: () => new StdioProcess(command, { logger, pdeathsig: setpriv }),
+    spawn:
+      launcher !== undefined
+        ? () => new LauncherProcess(launcher.socket, { logger, graceMs: limits.stopGraceMs })
+        : () => new StdioProcess(command, { logger, pdeathsig: setpriv }),
     metrics,
     server,
     logger,
@@ -232,6 +241,9 @@ export async function startStdioBridge(
     headers: { authorization: `Bearer ${token}` },
     get sessions() {
       return live.size;
+    },
+    get ready() {
+      return launcher === undefined || existsSync(launcher.socket);
     },
     endSession(id, reason) {
       const s = live.get(id);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { StdioProcessesConfig } from '../config/load.ts';
 import type { SidecarMetrics, StdioProcessState, StdioReclaimReason } from '../telemetry/metrics.ts';
-import type { StdioProcess } from './stdio-process.ts';
+import type { ServerProcess } from './server-process.ts';
 
 // The stdio server processes of one sidecar: at most maxProcesses alive at once (warm, serving a
 // session, or stopping: a process counts until its group is gone), a warm pool kept full while
@@ -9,14 +9,14 @@ import type { StdioProcess } from './stdio-process.ts';
 // failing is refilled with a growing delay, so a broken command does not spin.
 
 export interface StdioPoolDeps {
-  readonly spawn: () => StdioProcess;
+  readonly spawn: () => ServerProcess;
   readonly metrics?: SidecarMetrics | undefined;
   readonly server: string;
   readonly logger?: Logger | undefined;
 }
 
 export interface Taken {
-  readonly process: StdioProcess;
+  readonly process: ServerProcess;
   /** Whether it was started ahead (its start-up is already behind it). */
   readonly warm: boolean;
 }
@@ -26,8 +26,8 @@ const MAX_REFILL_DELAY_MS = 30_000;
 export class StdioPool {
   readonly #limits: StdioProcessesConfig;
   readonly #deps: StdioPoolDeps;
-  readonly #live = new Map<StdioProcess, StdioProcessState>();
-  readonly #stopping = new Map<StdioProcess, Promise<void>>();
+  readonly #live = new Map<ServerProcess, StdioProcessState>();
+  readonly #stopping = new Map<ServerProcess, Promise<void>>();
   #failures = 0;
   #refillTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -73,7 +73,7 @@ export class StdioPool {
   }
 
   /** Stops a process and its group; resolves when they are gone. Idempotent. */
-  reclaim(p: StdioProcess, reason: StdioReclaimReason): Promise<void> {
+  reclaim(p: ServerProcess, reason: StdioReclaimReason): Promise<void> {
     const stopping = this.#stopping.get(p);
     if (stopping !== undefined) return stopping;
     if (!this.#live.has(p)) return Promise.resolve();
@@ -97,7 +97,7 @@ export class StdioPool {
     for (const p of this.#live.keys()) p.killNow();
   }
 
-  #start(): StdioProcess {
+  #start(): ServerProcess {
     const p = this.#deps.spawn();
     const labels = { server: this.#deps.server };
     this.#deps.metrics?.stdioProcessesStarted.inc(labels);

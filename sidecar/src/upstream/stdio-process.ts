@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { messageReader, type ServerProcess } from './server-process.ts';
 import { createLineLog } from './stderr-log.ts';
 
 // One stdio MCP server process, in its own process group, so that stopping it also stops what it
@@ -32,16 +33,14 @@ export interface ProcessExit {
   readonly answered: boolean;
 }
 
-/** Largest message a server may write on stdout; larger ones are dropped (with an error log). */
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How often a stopping group is checked for members left behind by its leader. */
 const GROUP_POLL_MS = 50;
 /** How long a group whose leader ended is given to empty after SIGKILL (zombies may linger in PID 1). */
 const GROUP_REAP_MS = 5_000;
 
-export class StdioProcess {
+export class StdioProcess implements ServerProcess {
   readonly #child: ChildProcess;
-  readonly #buffer = new ReadBuffer({ maxBufferSize: MAX_MESSAGE_BYTES });
+  readonly #read: (chunk: Buffer) => void;
   readonly #logger: Logger | undefined;
   #requested = false;
   #answered = false;
@@ -56,6 +55,14 @@ export class StdioProcess {
 
   constructor(cmd: StdioCommand, deps: { logger?: Logger | undefined; pdeathsig?: string | undefined }) {
     this.#logger = deps.logger;
+    this.#read = messageReader(
+      (msg) => {
+        this.#answered = true;
+        this.onmessage?.(msg);
+      },
+      this.#logger,
+      () => ({ pid: this.pid, session: this.session }),
+    );
     const [file, args] =
       deps.pdeathsig !== undefined
         ? [deps.pdeathsig, ['--pdeathsig', 'KILL', '--', cmd.command, ...cmd.args]]
@@ -159,33 +166,6 @@ export class StdioProcess {
       process.kill(-pgid, signal);
     } catch {
       // ESRCH: the group is empty already.
-    }
-  }
-
-  #read(chunk: Buffer): void {
-    try {
-      this.#buffer.append(chunk);
-    } catch (err) {
-      this.#logger?.error(
-        { err, stdio: { pid: this.pid, session: this.session } },
-        'stdio server message dropped',
-      );
-      return;
-    }
-    for (;;) {
-      let msg: JSONRPCMessage | null;
-      try {
-        msg = this.#buffer.readMessage();
-      } catch (err) {
-        this.#logger?.warn(
-          { err, stdio: { pid: this.pid, session: this.session } },
-          'stdio server wrote a line that is not a JSON-RPC message',
-        );
-        continue;
-      }
-      if (msg === null) return;
-      this.#answered = true;
-      this.onmessage?.(msg);
     }
   }
 }

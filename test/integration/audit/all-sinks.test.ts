@@ -15,9 +15,9 @@ import {
   startHecReceiver,
   startOtlpLogsReceiver,
 } from '../../support/audit-receivers.ts';
+import { everySink } from '../../support/every-sink.ts';
+import { type Rsyslog, startRsyslog } from '../../support/rsyslog.ts';
 import { callInput } from '../../unit/sidecar/audit/builders.ts';
-import { everySink } from './every-sink.ts';
-import { type Rsyslog, startRsyslog } from './rsyslog.ts';
 
 // 10,000 mixed calls (allowed and denied) through one auditor into every kind of sink at once: each
 // sink must hold exactly 10,000 events, contiguous from seq 1, and the chain must verify. Then the

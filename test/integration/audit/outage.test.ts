@@ -9,8 +9,8 @@ import { AuditUnavailableError } from '../../../sidecar/src/audit/errors.ts';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
 import { createSidecarMetrics } from '../../../sidecar/src/telemetry/metrics.ts';
 import { type Receiver, startHecReceiver } from '../../support/audit-receivers.ts';
+import { type Rsyslog, startRsyslog } from '../../support/rsyslog.ts';
 import { callInput } from '../../unit/sidecar/audit/builders.ts';
-import { type Rsyslog, startRsyslog } from './rsyslog.ts';
 
 // A sink that goes away for a while and comes back: with room in the queue nothing is lost; beyond the
 // queue, what could not be held is counted; with failureMode closed, calls are refused meanwhile.

@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../../sidecar/src/audit/event.ts';
 import { AUDIT_SCHEMA_FILE } from '../../../sidecar/src/audit/json-schema.ts';
 import { type Receiver, startHecReceiver, startOtlpLogsReceiver } from '../../support/audit-receivers.ts';
-import { type EchoUpstream, startEchoUpstream } from '../sidecar/support/echo-upstream.ts';
-import { allow, initializeBody, KEYS, post } from '../sidecar/support/harness.ts';
-import { everySink } from './every-sink.ts';
-import { type Rsyslog, startRsyslog } from './rsyslog.ts';
-import { type AuditedSidecar, startAuditedSidecar } from './through-sidecar-process.ts';
+import { type AuditedSidecar, startAuditedSidecar } from '../../support/audit-through-sidecar-process.ts';
+import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
+import { everySink } from '../../support/every-sink.ts';
+import { allow, initializeBody, KEYS, post } from '../../support/harness.ts';
+import { type Rsyslog, startRsyslog } from '../../support/rsyslog.ts';
 
 // Real events from the sidecar as deployed (a child process with server.namespace set, as the operator
 // renders it) into every kind of sink: each event must validate against the published JSON Schema

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
 import { ERROR_SPECS } from '../../../sidecar/src/errors.ts';
-import { KEYS } from '../sidecar/support/harness.ts';
-import { createLoadClient, sleep, until } from './through-sidecar-client.ts';
-import { fastRetry, type HecSidecar, startHecSidecar } from './through-sidecar-hec.ts';
+import { createLoadClient, sleep, until } from '../../support/audit-through-sidecar-client.ts';
+import { fastRetry, type HecSidecar, startHecSidecar } from '../../support/audit-through-sidecar-hec.ts';
+import { KEYS } from '../../support/harness.ts';
 
 // Issue #5, "done when", through the real sidecar, failureMode closed: while the only sink is down,
 // tools/call is refused with the AUDIT_UNAVAILABLE JSON-RPC error and never reaches the upstream; the

@@ -7,12 +7,12 @@ import type { AuditEvent } from '../../../sidecar/src/audit/event.ts';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
 import { ERROR_SPECS } from '../../../sidecar/src/errors.ts';
 import { type Receiver, startHecReceiver, startOtlpLogsReceiver } from '../../support/audit-receivers.ts';
-import { type EchoUpstream, startEchoUpstream } from '../sidecar/support/echo-upstream.ts';
-import { allow, KEYS } from '../sidecar/support/harness.ts';
-import { everySink } from './every-sink.ts';
-import { type Rsyslog, startRsyslog } from './rsyslog.ts';
-import { createLoadClient, until } from './through-sidecar-client.ts';
-import { type AuditedSidecar, startAuditedSidecar } from './through-sidecar-process.ts';
+import { createLoadClient, until } from '../../support/audit-through-sidecar-client.ts';
+import { type AuditedSidecar, startAuditedSidecar } from '../../support/audit-through-sidecar-process.ts';
+import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
+import { everySink } from '../../support/every-sink.ts';
+import { allow, KEYS } from '../../support/harness.ts';
+import { type Rsyslog, startRsyslog } from '../../support/rsyslog.ts';
 
 // Issue #5, "done when", through the real sidecar: 10,000 mixed tools/call (alice's allowed, bob's
 // denied by policy), 32 in flight over 4 sessions, through ONE sidecar process whose config has every

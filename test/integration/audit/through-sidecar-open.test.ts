@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
 import type { Receiver } from '../../support/audit-receivers.ts';
-import { KEYS } from '../sidecar/support/harness.ts';
-import { createLoadClient, sleep, until } from './through-sidecar-client.ts';
-import { fastRetry, type HecSidecar, startHecSidecar } from './through-sidecar-hec.ts';
+import { createLoadClient, sleep, until } from '../../support/audit-through-sidecar-client.ts';
+import { fastRetry, type HecSidecar, startHecSidecar } from '../../support/audit-through-sidecar-hec.ts';
+import { KEYS } from '../../support/harness.ts';
 
 // Issue #5, "done when", through the real sidecar: the HTTP (HEC) receiver goes away for 10 s and
 // comes back while calls keep flowing, failureMode open. Every call succeeds; afterwards the sidecar's

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
-import { fastRetry, type HecSidecar, startHecSidecar } from './through-sidecar-hec.ts';
+import { fastRetry, type HecSidecar, startHecSidecar } from '../../support/audit-through-sidecar-hec.ts';
 
 // The attack of issue #12: requests without credentials whose fields are 4 MB each, while the only
 // audit sink (HTTP) is down. The sidecar (a child process, default limits) must stay under a memory

@@ -104,9 +104,9 @@ function section(help: string, title: string): string[] {
 }
 
 describe('help lists what the code reads', () => {
-  it('operator: every flag of controller/options.ts and every variable it or the kube client reads', async () => {
+  it('operator: every flag of manager/options.ts and every variable it or the kube client reads', async () => {
     const { stdout } = await run('operator', ['--help']);
-    const options = readFileSync(join(ROOT, 'operator/src/controller/options.ts'), 'utf8');
+    const options = readFileSync(join(ROOT, 'operator/src/manager/options.ts'), 'utf8');
     const block = options.slice(options.indexOf('options: {'), options.indexOf('},\n  });'));
     const flags = [...block.matchAll(/^\s+'?([a-z][a-z-]*)'?: \{ type:/gm)].map((m) => m[1]);
     expect(flags.length).toBeGreaterThan(10);

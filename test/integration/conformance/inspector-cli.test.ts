@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
-import { type HeaderRelay, startHeaderRelay } from './support/header-relay.ts';
-import { rule, type SidecarProcess, startSidecarProcess } from './support/sidecar-process.ts';
+import { type HeaderRelay, startHeaderRelay } from '../../support/header-relay.ts';
+import { rule, type SidecarProcess, startSidecarProcess } from '../../support/sidecar-process.ts';
 
 // The MCP Inspector in CLI mode (`mcp-inspector --cli URL --method ...`) through the sidecar in front
 // of the everything server (streamableHttp). Inspector 0.15 cannot send request headers, so an API

@@ -1,8 +1,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ReferenceServer, startReferenceServer } from './support/reference-server.ts';
-import { rule, type SidecarProcess, startSidecarProcess } from './support/sidecar-process.ts';
+import { type ReferenceServer, startReferenceServer } from '../../support/reference-server.ts';
+import { rule, type SidecarProcess, startSidecarProcess } from '../../support/sidecar-process.ts';
 
 // SEP-1699 stream resumption through the sidecar. The suite's server-sse-polling scenario declares
 // protocol 2025-03-26 on its POST, for which the SDK server sends no priming event and never closes

@@ -9,14 +9,14 @@ import {
   runServerSuite,
   type SuiteResult,
 } from '../../support/conformance.ts';
-import { startHeaderRelay } from './support/header-relay.ts';
-import { startReferenceServer } from './support/reference-server.ts';
+import { startHeaderRelay } from '../../support/header-relay.ts';
+import { startReferenceServer } from '../../support/reference-server.ts';
 import {
   rule,
   type SidecarProcessInput,
   startSidecarProcess,
   type UpstreamInput,
-} from './support/sidecar-process.ts';
+} from '../../support/sidecar-process.ts';
 
 // Issue #4: the MCP conformance suite run through the sidecar passes every scenario (and every
 // check) that it passes against the same server directly. Two servers measured directly: the

@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { readCompleteLines } from '../../support/ndjson.ts';
 import {
   allow,
   config,
@@ -12,7 +11,8 @@ import {
   MCP_HEADERS,
   type Rule,
   sidecarFor,
-} from '../sidecar/support/harness.ts';
+} from '../../support/harness.ts';
+import { readCompleteLines } from '../../support/ndjson.ts';
 import type { CorpusEntry, Reply, Step } from './corpus.ts';
 import type { AuditEvent, Executed } from './invariant.ts';
 import type { DemoUpstream } from './upstreams.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { promtool } from './prometheus.ts';
+import { promtool } from '../../support/prometheus.ts';
 
 // The alert rules (charts/portcullis/rules/portcullis-alerts.yaml, also the chart's PrometheusRule)
 // checked by Debian's promtool, and their unit tests (alerts.promtool.yaml) run by it: each alert
@@ -29,7 +29,7 @@ const alertNames = async () =>
 describe('Portcullis alerts', () => {
   it('pass promtool check rules', async () => {
     const result = await promtool(['check', 'rules', RULES]);
-    expect(result.output).toMatch(/SUCCESS: 29 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 31 rules found/);
     expect(result.ok).toBe(true);
   });
 
@@ -49,6 +49,8 @@ describe('Portcullis alerts', () => {
       'PortcullisOperatorNoLeader',
       'PortcullisReconcileErrors',
       'PortcullisSidecarDown',
+      'PortcullisToolDefinitionDrift',
+      'PortcullisToolDefinitionHeld',
     ]);
   });
 

@@ -3,20 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { dashboardQueries, metricNames } from '../../../charts/scripts/dashboard-queries.ts';
 import { type HealthServer, startHealthServer } from '../../../operator/src/health/server.ts';
 import { createMetrics } from '../../../operator/src/metrics/metrics.ts';
 import { validateConfig } from '../../../sidecar/src/config/load.ts';
+import { definitionOf } from '../../../sidecar/src/pinning/definitions.ts';
 import {
   type EverythingServer,
   freePort,
   startEverything,
 } from '../../../sidecar/src/quickstart/everything.ts';
 import { type RunningSidecar, startSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { allow, deny, KEYS, rawConfig } from '../sidecar/support/harness.ts';
-import { exposedNames, type RunningPrometheus, startPrometheus } from './prometheus.ts';
+import { allow, deny, KEYS, rawConfig } from '../../support/harness.ts';
+import { exposedNames, type RunningPrometheus, startPrometheus } from '../../support/prometheus.ts';
 
 // The Grafana dashboards against real parts: two running sidecars (one in front of the everything
 // server, one whose upstream is down) and the operator's metrics endpoint, scraped every second by
@@ -66,7 +68,7 @@ async function sidecar(name: string, upstreamUrl: string, deadSinkPort: number):
     },
   });
   raw.server.name = name;
-  const result = validateConfig(raw);
+  const result = validateConfig({ ...raw, pinning: { mode: 'TrustOnFirstUse' } });
   if (!result.ok) throw new Error(`config: ${JSON.stringify(result.issues)}`);
   const running = await startSidecar({
     config: result.config,
@@ -139,7 +141,9 @@ beforeAll(async () => {
     // seen the counters at 0, so that the increase is visible.
     if (round === 1) {
       await waitForQuery('count(portcullis_sidecar_config_reloads_total) >= 4');
-      expect(healthy.reload(configs.get(healthy) as ReturnType<typeof validateConfig>)).toBe(true);
+      // The good reload approves only the tools the traffic calls, under Enforce: the others are
+      // held (pinning panels), the calls still pass.
+      expect(healthy.reload(await enforcing(configs.get(healthy), ['echo', 'get-sum']))).toBe(true);
       expect(broken.reload({ ok: false, issues: [{ path: '/x', message: 'test' }], digest: 'x' })).toBe(
         false,
       );
@@ -148,6 +152,23 @@ beforeAll(async () => {
   }
   await waitForScrapes(3);
 }, 120_000);
+
+/** The configuration with pinning Enforce and pins for the named tools as the upstream shows them. */
+async function enforcing(result: ReturnType<typeof validateConfig> | undefined, tools: string[]) {
+  if (result === undefined || !result.ok) throw new Error('no healthy config');
+  const client = new Client({ name: 'dashboard-pins', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(everything.url)));
+  const listed = (await client.request({ method: 'tools/list', params: {} }, ResultSchema)) as {
+    tools: unknown[];
+  };
+  await client.close();
+  const pins = listed.tools
+    .map((t) => definitionOf('tool', t))
+    .filter((d) => d !== undefined && tools.includes(d.name))
+    .map((d) => ({ kind: 'tool' as const, name: d?.name as string, digest: d?.digest as string }));
+  expect(pins.length).toBe(tools.length);
+  return validateConfig({ ...result.config, pinning: { mode: 'Enforce', pins } });
+}
 
 /** Waits until a query returns a sample. */
 async function waitForQuery(promql: string) {

@@ -4,7 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { config, KEYS, sidecarFor } from './support/harness.ts';
+import { config, KEYS, sidecarFor } from '../../support/harness.ts';
 
 // portcullis_sidecar_active_sessions as Prometheus reads it from the admin port, while real SDK
 // clients open and end sessions through the sidecar: Streamable HTTP (initialize opens, DELETE ends)

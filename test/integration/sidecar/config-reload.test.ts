@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfigFile } from '../../../sidecar/src/config/load.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { type EchoUpstream, startEchoUpstream } from './support/echo-upstream.ts';
-import { allow, KEYS, rawConfig, sidecarFor } from './support/harness.ts';
+import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
+import { allow, KEYS, rawConfig, sidecarFor } from '../../support/harness.ts';
 
 // The configuration file is watched the way Kubernetes updates a ConfigMap mount (a `..data`
 // symlink swapped to a new directory): a valid change applies without dropping the open session,

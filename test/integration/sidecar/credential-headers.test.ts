@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toAuditInput } from '../../../sidecar/src/audit/recorder.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { type EchoUpstream, startEchoUpstream } from './support/echo-upstream.ts';
+import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import {
   collectRecords,
   config,
@@ -10,7 +10,7 @@ import {
   KEYS,
   type Recorded,
   sidecarFor,
-} from './support/harness.ts';
+} from '../../support/harness.ts';
 
 // A credential header sent twice is refused (400, audited), not resolved by whichever copy Node keeps;
 // and the audit reason of a refusal names its code once and no part of the credential.

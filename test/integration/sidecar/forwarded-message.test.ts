@@ -6,7 +6,7 @@ import {
   PUBLIC_URI,
   SECRET_URI,
   startExpressUpstream,
-} from './support/express-upstream.ts';
+} from '../../support/express-upstream.ts';
 import {
   allow,
   collectRecords,
@@ -19,7 +19,7 @@ import {
   post,
   type Recorded,
   sidecarFor,
-} from './support/harness.ts';
+} from '../../support/harness.ts';
 
 // What reaches the upstream is exactly the message that was authorized and audited, rebuilt from
 // the values the sidecar decided on, in a form every parser reads alike. Each case is an input that

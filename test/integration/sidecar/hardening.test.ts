@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { type EchoUpstream, startEchoUpstream } from './support/echo-upstream.ts';
+import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import {
   collectRecords,
   config,
@@ -12,7 +12,7 @@ import {
   post,
   type Recorded,
   sidecarFor,
-} from './support/harness.ts';
+} from '../../support/harness.ts';
 
 // Hostile and broken input gets a precise HTTP status and JSON-RPC error, and the sidecar keeps
 // serving; a dead or silent upstream gets a quick JSON-RPC error carrying the request id.

@@ -21,7 +21,7 @@ import {
   legacySseTransport,
   type Recorded,
   sidecarFor,
-} from './support/harness.ts';
+} from '../../support/harness.ts';
 
 // The legacy HTTP+SSE transport (everything server in sse mode) and a stdio upstream bridged to
 // Streamable HTTP, each with SDK v1 and v2 clients: initialize, tools/list (filtered), tools/call.

@@ -14,7 +14,7 @@ import {
   legacySseTransport,
   type Recorded,
   sidecarFor,
-} from './support/harness.ts';
+} from '../../support/harness.ts';
 
 // The legacy HTTP+SSE transport: every message on the stream filtered and audited, whatever the
 // upstream's endpoint looks like. A Python SDK server (whose endpoint uses ?session_id=), the

@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { type EchoUpstream, startEchoUpstream } from './support/echo-upstream.ts';
+import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';
 import {
   allow,
   collectRecords,
@@ -13,7 +13,7 @@ import {
   post,
   type Recorded,
   sidecarFor,
-} from './support/harness.ts';
+} from '../../support/harness.ts';
 
 // Behaviour only an instrumented upstream can show: what reaches the server (no caller credentials,
 // injected upstream credentials), list filtering across pages, sessions bound to their principal,

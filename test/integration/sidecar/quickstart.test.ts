@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
-import { initializeBody, messageOf, post } from './support/harness.ts';
+import { initializeBody, messageOf, post } from '../../support/harness.ts';
 
 // `npm start` as a user runs it: the quick start process (everything server + sidecar + a local
 // key), the README's three calls (allowed, denied, unauthenticated), and a clean SIGTERM. The

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { collectRecords, config, type Recorded, sidecarFor } from './support/harness.ts';
+import { collectRecords, config, type Recorded, sidecarFor } from '../../support/harness.ts';
 
 // Requests Node's HTTP parser or fastify's router refuse before the pipeline sees them: each is answered with a
 // JSON-RPC error and recorded exactly once, with no byte of what the caller sent. Raw sockets,

@@ -18,7 +18,7 @@ import {
   MCP_HEADERS,
   type Recorded,
   sidecarFor,
-} from './support/harness.ts';
+} from '../../support/harness.ts';
 
 // Every server-to-client message on every Streamable HTTP stream passes the same filter and gets its
 // own audit event: a stream resumed with Last-Event-ID, progress notifications and the server's own

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningSidecar, startSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { createSidecarMetrics } from '../../../sidecar/src/telemetry/metrics.ts';
 import { type StdioBridge, startStdioBridge } from '../../../sidecar/src/upstream/stdio-bridge.ts';
-import { collectRecords, config, KEYS, MCP_HEADERS, messageOf } from './support/harness.ts';
+import { collectRecords, config, KEYS, MCP_HEADERS, messageOf } from '../../support/harness.ts';
 import {
   connect,
   expectIsolated,
@@ -17,7 +17,7 @@ import {
   type Processes,
   stateServerUpstream,
   waitForMarked,
-} from './support/stdio-fixture.ts';
+} from '../../support/stdio-fixture.ts';
 
 // The stdio upstream's process limits, with a real stdio MCP server (the state server fixture, one
 // process per session) behind the sidecar and real SDK clients: isolation, the cap, idle reclaim,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { config, KEYS, MCP_HEADERS, sidecarFor } from './support/harness.ts';
-import { PYTHON_STATE_SERVER, pythonForStateServer } from './support/python-venv.ts';
-import { expectIsolated, INITIALIZE, MARKER, marked, processes } from './support/stdio-fixture.ts';
+import { config, KEYS, MCP_HEADERS, sidecarFor } from '../../support/harness.ts';
+import { PYTHON_STATE_SERVER, pythonForStateServer } from '../../support/python-venv.ts';
+import { expectIsolated, INITIALIZE, MARKER, marked, processes } from '../../support/stdio-fixture.ts';
 
 // The stdio upstream with a server on the Python MCP SDK (`mcp`, in a venv made on first use):
 // one process per caller, the cap, and every process gone when the sidecar closes.

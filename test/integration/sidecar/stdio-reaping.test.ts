@@ -7,14 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
 import { waitUntilServing } from '../../support/child-process.ts';
-import { rawConfig } from './support/harness.ts';
+import { rawConfig } from '../../support/harness.ts';
 import {
   connect,
   marked,
   type Processes,
   stateServerUpstream,
   waitForMarked,
-} from './support/stdio-fixture.ts';
+} from '../../support/stdio-fixture.ts';
 
 // The sidecar as a user runs it (`node sidecar/src/main.ts --config FILE`) with a stdio upstream, then
 // stopped: by SIGTERM it stops every process group (servers and what they started) before it exits;

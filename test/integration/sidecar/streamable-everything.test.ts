@@ -7,7 +7,15 @@ import { StreamableHTTPClientTransport as StreamableV1 } from '@modelcontextprot
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { allow, collectRecords, config, deny, KEYS, type Recorded, sidecarFor } from './support/harness.ts';
+import {
+  allow,
+  collectRecords,
+  config,
+  deny,
+  KEYS,
+  type Recorded,
+  sidecarFor,
+} from '../../support/harness.ts';
 
 // SDK v1 and v2 clients through the sidecar to the real everything server (streamableHttp).
 

@@ -16,7 +16,7 @@ import {
   post,
   type Recorded,
   sidecarFor,
-} from '../sidecar/support/harness.ts';
+} from '../../support/harness.ts';
 
 // The sidecar's own time per message (portcullis_sidecar_own_duration_seconds) against a real SDK
 // upstream whose `slow` tool first sends a log notification (so an SSE reply's headers and first

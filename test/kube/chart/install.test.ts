@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { parseOptions } from '../../../operator/src/controller/options.ts';
-import { type RunningOperator, runOperator } from '../../../operator/src/controller/run.ts';
+import { parseOptions } from '../../../operator/src/manager/options.ts';
+import { type RunningOperator, runOperator } from '../../../operator/src/manager/run.ts';
 import { createNamespace, eventually, kubectl, kubectlJson } from '../../support/kube.ts';
 import { CHART, canI, helm, uniqueName, valuesFile } from './chart.ts';
 

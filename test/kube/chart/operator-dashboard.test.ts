@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dashboardQueries } from '../../../charts/scripts/dashboard-queries.ts';
-import { parseOptions } from '../../../operator/src/controller/options.ts';
-import { type RunningOperator, runOperator } from '../../../operator/src/controller/run.ts';
+import { parseOptions } from '../../../operator/src/manager/options.ts';
+import { type RunningOperator, runOperator } from '../../../operator/src/manager/run.ts';
 import { type EverythingServer, startEverything } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
-import { type RunningPrometheus, startPrometheus } from '../../integration/monitoring/prometheus.ts';
-import { config, sidecarFor } from '../../integration/sidecar/support/harness.ts';
+import { config, sidecarFor } from '../../support/harness.ts';
 import { createNamespace, eventually, kubectl } from '../../support/kube.ts';
+import { type RunningPrometheus, startPrometheus } from '../../support/prometheus.ts';
 import { applyCrds } from '../operator/harness.ts';
 
 // The operator dashboard against real parts: the operator reconciling the examples on the control

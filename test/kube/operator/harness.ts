@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { inject } from 'vitest';
-import { parseOptions } from '../../../operator/src/controller/options.ts';
-import { type RunningOperator, runOperator } from '../../../operator/src/controller/run.ts';
+import { parseOptions } from '../../../operator/src/manager/options.ts';
+import { type RunningOperator, runOperator } from '../../../operator/src/manager/run.ts';
 import { eventually, kubectl, kubectlJson } from '../../support/kube.ts';
 
 // Running the operator against the test control plane: in-process (fast, inspectable) or as a child

@@ -1,11 +1,11 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Informer } from '../../../operator/src/controller/informer.ts';
-import type { StoreEvent } from '../../../operator/src/controller/store.ts';
 import { KubeClient } from '../../../operator/src/kube/client.ts';
 import { loadConnection } from '../../../operator/src/kube/connection.ts';
+import { Informer } from '../../../operator/src/kube/informer.ts';
 import type { KubeObject } from '../../../operator/src/kube/object.ts';
 import { Resources } from '../../../operator/src/kube/resources.ts';
+import type { StoreEvent } from '../../../operator/src/kube/store.ts';
 import { createNamespace, eventually, kubectl } from '../../support/kube.ts';
 
 // The informer against the real API server: a paged initial list, then watch events into the

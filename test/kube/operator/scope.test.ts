@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseOptions } from '../../../operator/src/controller/options.ts';
-import { runOperator } from '../../../operator/src/controller/run.ts';
+import { parseOptions } from '../../../operator/src/manager/options.ts';
+import { runOperator } from '../../../operator/src/manager/run.ts';
 import { createNamespace } from '../../support/kube.ts';
 import { applyCrds, applyManifest, exists, hostedServer, SIDECAR_IMAGE, serverReady } from './harness.ts';
 

@@ -1,9 +1,9 @@
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
 import { type KubeObject, keyOf } from '../../kube/object.ts';
-import { selects } from '../../render/policy-selection.ts';
-import type { StoreEvent } from '../store.ts';
-import { mayGovern } from './accepted.ts';
+import type { StoreEvent } from '../../kube/store.ts';
+import { mayGovern } from '../../policy/accepted.ts';
+import { selects } from '../../policy/selection.ts';
 
 // Which keys a policy event concerns: the McpServers it may govern before or after (so a server
 // that leaves the selection loses the rules too), and the policy itself.

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
+import type { InformerGroup } from '../../kube/informer-group.ts';
 import { keyOf } from '../../kube/object.ts';
+import { WorkQueue } from '../../kube/queue.ts';
+import type { RateLimiter } from '../../kube/rate-limiter.ts';
 import type { OperatorMetrics } from '../../metrics/metrics.ts';
 import { Controller } from '../controller.ts';
-import type { InformerGroup } from '../informer-group.ts';
 import { serverEventMatters } from '../mcpserver/checks.ts';
-import { WorkQueue } from '../queue.ts';
-import type { RateLimiter } from '../rate-limiter.ts';
 import { policyEventMatters, policyKeysForServerEvent } from './checks.ts';
 import { type PolicySyncDeps, syncPolicy } from './sync.ts';
 

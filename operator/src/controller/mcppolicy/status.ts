@@ -1,9 +1,9 @@
 import { PolicyCondition } from '../../api/conditions.ts';
 import type { McpPolicy, McpPolicyStatus } from '../../api/mcp-policy.ts';
+import { canonicalJson } from '../../kube/json.ts';
+import { acceptedSpecOf } from '../../policy/accepted.ts';
+import type { PolicyCheck } from '../../policy/checker.ts';
 import { type Condition, setConditions } from '../conditions.ts';
-import { canonicalJson } from '../json.ts';
-import { acceptedSpecOf } from './accepted.ts';
-import type { PolicyCheck } from './policy-checker.ts';
 
 // The McpPolicy status, pure: Accepted with the compile result and what is in force instead, the
 // last accepted spec (kept while a later one is not accepted), and the servers it selects.

@@ -3,13 +3,13 @@ import { PolicyCondition } from '../../api/conditions.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
 import type { KubeClient } from '../../kube/client.ts';
+import type { EventRecorder } from '../../kube/events.ts';
+import { deepEqual } from '../../kube/json.ts';
 import { splitKey } from '../../kube/object.ts';
+import type { Store } from '../../kube/store.ts';
+import type { PolicyChecker } from '../../policy/checker.ts';
 import type { ReconcileOutcome } from '../controller.ts';
-import type { EventRecorder } from '../events.ts';
-import { deepEqual } from '../json.ts';
-import type { Store } from '../store.ts';
 import { selectedServers } from './checks.ts';
-import type { PolicyChecker } from './policy-checker.ts';
 import { policyStatus } from './status.ts';
 
 // Reconcile of one McpPolicy: compile it, list the servers it selects, write the status (with the

@@ -1,7 +1,7 @@
 import { API_VERSION } from '../../api/group.ts';
 import { MCP_SERVER_KIND } from '../../api/mcp-server.ts';
 import { type KubeObject, keyOf } from '../../kube/object.ts';
-import type { StoreEvent } from '../store.ts';
+import type { StoreEvent } from '../../kube/store.ts';
 
 // Which McpServer keys an event concerns. Small pure predicates, each saying why, so the wiring
 // only forwards keys and the tests can name every case.

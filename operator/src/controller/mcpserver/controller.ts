@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
+import type { InformerGroup } from '../../kube/informer-group.ts';
 import type { KubeObject } from '../../kube/object.ts';
+import { WorkQueue } from '../../kube/queue.ts';
+import type { RateLimiter } from '../../kube/rate-limiter.ts';
 import type { OperatorMetrics } from '../../metrics/metrics.ts';
 import { Controller } from '../controller.ts';
-import type { InformerGroup } from '../informer-group.ts';
 import { policyVersionChanged, serverKeysForPolicyEvent } from '../mcppolicy/checks.ts';
-import { WorkQueue } from '../queue.ts';
-import type { RateLimiter } from '../rate-limiter.ts';
 import { serverEventMatters, serverKeyOf, serverKeysForChildEvent } from './checks.ts';
 import { type PodView, podEventMatters } from './pod-health.ts';
 import type { PodIndex } from './pod-index.ts';

@@ -1,7 +1,7 @@
 import { LABELS } from '../../api/group.ts';
 import type { KubeObject } from '../../kube/object.ts';
+import type { StoreEvent } from '../../kube/store.ts';
 import { APP_NAME } from '../../render/meta.ts';
-import type { StoreEvent } from '../store.ts';
 
 // Why a server's pods are not available, read from the pods themselves (the kubelet's waiting
 // reasons in the container statuses, the scheduler's PodScheduled condition, an evicted pod's

@@ -1,4 +1,4 @@
-import type { StoreEvent } from '../store.ts';
+import type { StoreEvent } from '../../kube/store.ts';
 import { type PodView, serverKeyOfPod } from './pod-health.ts';
 
 // The pods of each McpServer, kept from the pod informer's events, so a reconcile finds a server's

@@ -1,12 +1,12 @@
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
-import { selects } from '../../render/policy-selection.ts';
-import { policyInForce } from '../mcppolicy/accepted.ts';
-import type { PolicyChecker } from '../mcppolicy/policy-checker.ts';
+import { policyInForce } from '../../policy/accepted.ts';
+import type { PolicyChecker } from '../../policy/checker.ts';
+import { selects } from '../../policy/selection.ts';
 import type { PolicyResolution } from './sync.ts';
 
 // Which policies go into a server's sidecar configuration, each at the version in force (see
-// mcppolicy/accepted.ts): accepted ones as they are, others at the version recorded in their own
+// policy/accepted.ts): accepted ones as they are, others at the version recorded in their own
 // status, or failing closed. Nothing is read back from the server's children, so a server whose
 // ConfigMap is gone, or a new one, gets the same rules as every other.
 

@@ -130,7 +130,7 @@ function readyCondition(o: ServerObservation, rollout: Rollout, gen: number): Co
   );
 }
 
-/** What a server enforces for a policy that is not accepted (mcppolicy/accepted.ts). */
+/** What a server enforces for a policy that is not accepted (policy/accepted.ts). */
 function inForceInstead(p: { keptGeneration?: number }): string {
   return p.keptGeneration === undefined
     ? 'never accepted: every call is denied'

@@ -18,9 +18,11 @@ describe('McpServer admission', () => {
     { name: 'a hosted streamable-http server', object: server() },
     { name: 'an sse server with its path', object: server({ hosted: { transport: 'sse', path: '/sse' } }) },
     {
-      name: 'a stdio server without port and path',
+      name: 'a stdio server with its command and limits, without port and path',
       object: withSpec((s) => {
         hosted(s).transport = 'stdio';
+        hosted(s).command = ['npx', '-y', '@modelcontextprotocol/server-everything', 'stdio'];
+        hosted(s).stdio = { maxProcesses: 8, warm: 2, idleTimeoutSeconds: 60, stopGraceSeconds: 5 };
         delete hosted(s).port;
       }),
     },
@@ -90,6 +92,31 @@ describe('McpServer admission', () => {
       name: 'streamable-http without a port',
       object: withSpec((s) => delete hosted(s).port),
       error: 'port is required for the streamable-http and sse transports',
+    },
+    {
+      name: 'stdio without a command',
+      object: withSpec((s) => {
+        hosted(s).transport = 'stdio';
+        delete hosted(s).port;
+      }),
+      error: 'command is required for the stdio transport',
+    },
+    {
+      name: 'a warm pool larger than maxProcesses',
+      object: withSpec((s) => {
+        hosted(s).transport = 'stdio';
+        hosted(s).command = ['server'];
+        hosted(s).stdio = { maxProcesses: 2, warm: 3, idleTimeoutSeconds: 60, stopGraceSeconds: 5 };
+        delete hosted(s).port;
+      }),
+      error: 'warm must not exceed maxProcesses',
+    },
+    {
+      name: 'stdio limits on an HTTP server',
+      object: withSpec((s) => {
+        hosted(s).stdio = { maxProcesses: 2, warm: 0, idleTimeoutSeconds: 60, stopGraceSeconds: 5 };
+      }),
+      error: 'stdio applies only to the stdio transport',
     },
     {
       name: 'stdio with a port',

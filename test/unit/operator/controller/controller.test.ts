@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Controller } from '../../../../operator/src/controller/controller.ts';
-import { WorkQueue } from '../../../../operator/src/controller/queue.ts';
-import { ExponentialRateLimiter } from '../../../../operator/src/controller/rate-limiter.ts';
 import { KubeError } from '../../../../operator/src/kube/errors.ts';
+import { WorkQueue } from '../../../../operator/src/kube/queue.ts';
+import { ExponentialRateLimiter } from '../../../../operator/src/kube/rate-limiter.ts';
 import { createMetrics } from '../../../../operator/src/metrics/metrics.ts';
 
 const tick = () => new Promise((r) => setTimeout(r, 1));

@@ -44,13 +44,17 @@ const cases = [
       },
     }),
   },
+  {
+    name: 'a stdio server',
+    object: server({ hosted: { transport: 'stdio', port: undefined, command: ['python', '-m', 'server'] } }),
+  },
 ];
 
 describe('renderDeployment', () => {
   it.each(cases)('hardens every container of $name', ({ object }) => {
     const dep = deployment(object);
     expect(pod(dep).securityContext).toMatchObject({ runAsNonRoot: true });
-    for (const c of pod(dep).containers) {
+    for (const c of [...pod(dep).containers, ...(pod(dep).initContainers ?? [])]) {
       expect(c.securityContext, c.name).toMatchObject({
         runAsNonRoot: true,
         readOnlyRootFilesystem: true,

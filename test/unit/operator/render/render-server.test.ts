@@ -12,13 +12,13 @@ const without = (patch: (s: McpServer) => void) => {
 describe('renderServer', () => {
   it.each([
     {
-      name: 'stdio transport',
+      name: 'a stdio server without a command',
       object: without((s) => {
         if (s.spec.hosted) s.spec.hosted.transport = 'stdio';
         delete s.spec.hosted?.port;
       }),
-      code: 'RENDER_UNSUPPORTED_TRANSPORT',
-      reason: 'Unsupported',
+      code: 'RENDER_MISSING_FIELD',
+      reason: 'InvalidSpec',
     },
     {
       name: 'an external source',

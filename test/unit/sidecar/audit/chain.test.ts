@@ -206,11 +206,22 @@ describe('sealing', () => {
       callInput({
         protocolVersion: '2025-06-18',
         toolDigest: 'sha256:abc',
+        drift: {
+          kind: 'tool',
+          name: 'add',
+          effect: 'held',
+          reason: 'changed',
+          pinned: 'sha256:a',
+          observed: 'sha256:b',
+          changes: [{ path: '/description', change: 'changed', before: 'x', after: { z: 1, a: 2 } }],
+          suspicious: [{ path: '/description', class: 'tag', codePoint: 'U+E0041', count: 1 }],
+        },
         direction: 'server-to-client',
         httpMethod: 'GET',
         httpStatus: 200,
         reason: 'r'.repeat(2000), // cut: truncatedFields
         upstreamLatencyMs: 0.5,
+        upstreamCredential: { mode: 'perPrincipal', id: 'alice-prefect' },
         trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) },
         arguments: { numbers: [Number('333333333.33333329'), 1e30, 4.5, 2e-3, 1e-27], z: { b: 1, a: 2 } },
       }),

@@ -37,6 +37,12 @@ describe('parseConfig', () => {
     });
   });
 
+  it('accepts a stdio upstream through the launcher without a command of its own', () => {
+    const upstream = { transport: 'stdio', launcher: { socket: '/run/portcullis/launcher.sock' } };
+    const r = parseConfig(stringify({ ...base(), upstream }));
+    expect(r.ok ? r.config.upstream.launcher : r.issues).toEqual({ socket: '/run/portcullis/launcher.sock' });
+  });
+
   it('reads JSON as well as YAML', () => {
     expect(parseConfig(JSON.stringify(base())).ok).toBe(true);
   });
@@ -75,6 +81,24 @@ describe('parseConfig', () => {
       '/upstream/processes/maxProcesses',
     ],
     [
+      'a launcher and a command of the sidecar',
+      (c) =>
+        Object.assign(c, {
+          upstream: { transport: 'stdio', command: 'x', launcher: { socket: '/run/l.sock' } },
+        }),
+      '/upstream/launcher',
+    ],
+    [
+      'a launcher socket that is not an absolute path',
+      (c) => Object.assign(c, { upstream: { transport: 'stdio', launcher: { socket: 'l.sock' } } }),
+      '/upstream/launcher/socket',
+    ],
+    [
+      'a launcher on an HTTP upstream',
+      (c) => Object.assign(c.upstream, { launcher: { socket: '/run/l.sock' } }),
+      '/upstream/launcher',
+    ],
+    [
       'process limits on an HTTP upstream',
       (c) => Object.assign(c.upstream, { processes: { maxProcesses: 4 } }),
       '/upstream/processes',
@@ -83,6 +107,40 @@ describe('parseConfig', () => {
       'injecting Host',
       (c) => Object.assign(c.upstream, { headers: [{ name: 'Host', valueFrom: { env: 'X' } }] }),
       '/upstream/headers/0/name',
+    ],
+    [
+      'upstream credentials for a stdio server',
+      (c) =>
+        Object.assign(c, {
+          upstream: { transport: 'stdio', command: 'x', auth: { mode: 'perPrincipal', file: '/f' } },
+        }),
+      '/upstream/auth',
+    ],
+    [
+      'an upstream credential in Content-Length',
+      (c) =>
+        Object.assign(c.upstream, {
+          auth: { mode: 'headers', id: 'k', headers: [{ name: 'Content-Length', file: '/f' }] },
+        }),
+      '/upstream/auth/headers/0/name',
+    ],
+    [
+      "callers' tokens sent for exchange in clear text to another host",
+      (c) =>
+        Object.assign(c.upstream, {
+          auth: {
+            mode: 'tokenExchange',
+            tokenEndpoint: 'http://idp.example.com/token',
+            clientId: 'gw',
+            audience: 'https://up.example.com',
+          },
+        }),
+      '/upstream/auth/tokenEndpoint',
+    ],
+    [
+      'an upstream credential mode that does not exist',
+      (c) => Object.assign(c.upstream, { auth: { mode: 'passthrough' } }),
+      '/upstream/auth/mode',
     ],
     [
       'bad rule action',

@@ -40,8 +40,10 @@ describe('sidecar metrics', () => {
       'portcullis_sidecar_config_last_reload_success_timestamp_seconds',
       'portcullis_sidecar_config_reloads_total',
       'portcullis_sidecar_decisions_total',
+      'portcullis_sidecar_definition_drift_total',
       'portcullis_sidecar_info',
       'portcullis_sidecar_own_duration_seconds',
+      'portcullis_sidecar_pinned_definitions',
       'portcullis_sidecar_request_duration_seconds',
       'portcullis_sidecar_requests_total',
       'portcullis_sidecar_stdio_processes',
@@ -50,6 +52,7 @@ describe('sidecar metrics', () => {
       'portcullis_sidecar_stdio_processes_started_total',
       'portcullis_sidecar_stdio_sessions_refused_total',
       'portcullis_sidecar_stdio_startup_duration_seconds',
+      'portcullis_sidecar_upstream_credentials_total',
       'portcullis_sidecar_upstream_duration_seconds',
       'portcullis_sidecar_upstream_errors_total',
     ]);
@@ -71,6 +74,9 @@ describe('sidecar metrics', () => {
       'state',
       'phase',
       'pool',
+      'mode',
+      'kind', // tool, prompt, resourceTemplate, instructions
+      'effect', // held, observed
     ]);
     // The process metrics' labels describe the runtime (GC kind, heap space, Node version).
     const runtime = /^portcullis_sidecar_(process|nodejs)_/;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { McpPolicy } from '../../../../../operator/src/api/mcp-policy.ts';
-import { acceptedSpecOf } from '../../../../../operator/src/controller/mcppolicy/accepted.ts';
 import {
   policyEventMatters,
   policyKeysForServerEvent,
@@ -11,6 +10,7 @@ import {
   serverEventMatters,
   serverKeysForChildEvent,
 } from '../../../../../operator/src/controller/mcpserver/checks.ts';
+import { acceptedSpecOf } from '../../../../../operator/src/policy/accepted.ts';
 import { child, policy, server } from '../builders.ts';
 
 describe('serverKeysForChildEvent', () => {

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { McpPolicy } from '../../../../../operator/src/api/mcp-policy.ts';
-import {
-  acceptedSpecOf,
-  FAIL_CLOSED_RULE,
-} from '../../../../../operator/src/controller/mcppolicy/accepted.ts';
-import { PolicyChecker } from '../../../../../operator/src/controller/mcppolicy/policy-checker.ts';
 import { resolvePolicies } from '../../../../../operator/src/controller/mcpserver/policies.ts';
-import { checkPolicy } from '../../../../../operator/src/controller/operator.ts';
+import { checkPolicy } from '../../../../../operator/src/manager/operator.ts';
+import { acceptedSpecOf, FAIL_CLOSED_RULE } from '../../../../../operator/src/policy/accepted.ts';
+import { PolicyChecker } from '../../../../../operator/src/policy/checker.ts';
 import { policy, server } from '../builders.ts';
 
 const rule = (name: string, tools: string[], when?: string) => ({

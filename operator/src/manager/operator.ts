@@ -1,0 +1,243 @@
+import type { Logger } from 'pino';
+import { FIELD_MANAGER } from '../api/group.ts';
+import type { McpPolicy } from '../api/mcp-policy.ts';
+import type { McpServer } from '../api/mcp-server.ts';
+import type { OperatorDefaults } from '../api/operator-defaults.ts';
+import type { Controller } from '../controller/controller.ts';
+import { trimManagedFields } from '../controller/drift.ts';
+import { createPolicyController } from '../controller/mcppolicy/controller.ts';
+import { createServerController } from '../controller/mcpserver/controller.ts';
+import { type PodView, trimPod } from '../controller/mcpserver/pod-health.ts';
+import { PodIndex } from '../controller/mcpserver/pod-index.ts';
+import { resolvePolicies } from '../controller/mcpserver/policies.ts';
+import type { Rendered } from '../controller/mcpserver/sync.ts';
+import { MANAGED_SELECTOR } from '../controller/ownership.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { EventRecorder } from '../kube/events.ts';
+import { InformerGroup } from '../kube/informer-group.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { Resources, type ResourceType } from '../kube/resources.ts';
+import type { OperatorMetrics } from '../metrics/metrics.ts';
+import { type PolicyCheck, PolicyChecker } from '../policy/checker.ts';
+import { acceptedCondition, validatePolicy } from '../render/policy-validation.ts';
+import { renderServer } from '../render/render-server.ts';
+
+// The operator while it leads: informers for McpServer, McpPolicy and the owned children, and the
+// two controllers reading from their caches. Started when this replica becomes leader, stopped
+// (in-flight reconciles finished) when it stops leading or shuts down.
+
+export const CHILD_RESOURCES: readonly ResourceType[] = [
+  Resources.ServiceAccount,
+  Resources.ConfigMap,
+  Resources.Deployment,
+  Resources.Service,
+  Resources.NetworkPolicy,
+  Resources.PodDisruptionBudget,
+];
+
+export interface OperatorDeps {
+  client: KubeClient;
+  defaults: OperatorDefaults;
+  /** undefined: every namespace. */
+  namespaces: readonly string[] | undefined;
+  identity: string;
+  workers: number;
+  resyncSeconds: number;
+  log: Logger;
+  metrics: OperatorMetrics;
+  now?: () => Date;
+}
+
+/** managedFields are only compared on children; dropping them elsewhere keeps the caches small. */
+function withoutManagedFields<T extends KubeObject>(object: T): T {
+  if (!object.metadata.managedFields) return object;
+  const { managedFields: _m, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
+
+/** On children only our own apply entry and others' claims on a pod template matter (see drift.ts). */
+function withOwnManagedFields<T extends KubeObject>(object: T): T {
+  const entries = object.metadata.managedFields;
+  if (!entries) return object;
+  const managedFields = trimManagedFields(entries, FIELD_MANAGER);
+  return { ...object, metadata: { ...object.metadata, managedFields } };
+}
+
+export function renderFor(defaults: OperatorDefaults) {
+  return (server: McpServer, policies: readonly McpPolicy[]): Rendered => {
+    const result = renderServer({ server, policies, defaults });
+    if (!result.ok) return { ok: false, reason: result.error.reason, message: result.error.message };
+    const c = result.children;
+    // Apply order: what the pods mount and run as first, then the pods, then the ways in.
+    const objects = [
+      c.serviceAccount,
+      c.configMap,
+      c.deployment,
+      c.service,
+      c.networkPolicy,
+      c.podDisruptionBudget,
+    ];
+    return {
+      ok: true,
+      objects: objects.filter((o) => o !== undefined) as KubeObject[],
+      url: result.url,
+      replicas: server.spec.hosted?.replicas ?? 1,
+    };
+  };
+}
+
+export function checkPolicy(policy: McpPolicy): PolicyCheck {
+  const accepted = acceptedCondition(validatePolicy(policy));
+  return { accepted: accepted.status === 'True', reason: accepted.reason, message: accepted.message };
+}
+
+export class Operator {
+  readonly servers: InformerGroup<McpServer>;
+  readonly policies: InformerGroup<McpPolicy>;
+  readonly children: Map<string, InformerGroup<KubeObject>>;
+  readonly pods: InformerGroup<PodView>;
+  readonly serverController: Controller;
+  readonly policyController: Controller;
+  readonly #deps: OperatorDeps;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #running = false;
+
+  constructor(deps: OperatorDeps) {
+    this.#deps = deps;
+    const { client, log, metrics, namespaces } = deps;
+    const now = deps.now ?? (() => new Date());
+    const informerLog = log.child({ component: 'informer' });
+    this.servers = new InformerGroup<McpServer>(
+      { client, resource: Resources.McpServer, log: informerLog, transform: withoutManagedFields },
+      namespaces,
+    );
+    this.policies = new InformerGroup<McpPolicy>(
+      { client, resource: Resources.McpPolicy, log: informerLog, transform: withoutManagedFields },
+      namespaces,
+    );
+    this.children = new Map(
+      CHILD_RESOURCES.map((resource) => [
+        resource.kind,
+        new InformerGroup<KubeObject>(
+          {
+            client,
+            resource,
+            labelSelector: MANAGED_SELECTOR,
+            log: informerLog,
+            transform: withOwnManagedFields,
+          },
+          namespaces,
+        ),
+      ]),
+    );
+    // Only the pods the operator rendered (by label), trimmed to what status reads: watching every
+    // pod of the cluster would cost memory in proportion to everything else that runs there.
+    this.pods = new InformerGroup<PodView>(
+      {
+        client,
+        resource: Resources.Pod,
+        labelSelector: MANAGED_SELECTOR,
+        log: informerLog,
+        transform: trimPod,
+      },
+      namespaces,
+    );
+    const podIndex = new PodIndex();
+    const events = new EventRecorder({ client, log, instance: deps.identity, now });
+    const checker = new PolicyChecker(checkPolicy);
+    const render = renderFor(deps.defaults);
+    const childStores = new Map([...this.children].map(([kind, group]) => [kind, group.store]));
+
+    this.serverController = createServerController({
+      servers: this.servers,
+      policies: this.policies,
+      children: [...this.children.values()],
+      pods: this.pods,
+      podIndex,
+      workers: deps.workers,
+      log: log.child({ controller: 'mcpserver' }),
+      metrics,
+      sync: {
+        client,
+        fieldManager: FIELD_MANAGER,
+        servers: this.servers.store,
+        children: childStores,
+        resolvePolicies: (server) =>
+          resolvePolicies(server, this.policies.store.list(server.metadata.namespace), checker),
+        render,
+        pods: (key) => podIndex.podsOf(key),
+        events,
+        log: log.child({ controller: 'mcpserver' }),
+        now,
+      },
+    });
+    this.policyController = createPolicyController({
+      servers: this.servers,
+      policies: this.policies,
+      workers: Math.max(1, Math.ceil(deps.workers / 4)),
+      log: log.child({ controller: 'mcppolicy' }),
+      metrics,
+      sync: {
+        client,
+        fieldManager: FIELD_MANAGER,
+        policies: this.policies.store,
+        servers: this.servers.store,
+        checker,
+        events,
+        log: log.child({ controller: 'mcppolicy' }),
+        now,
+      },
+    });
+    metrics.servers = () =>
+      this.servers.store.list().map((s) => ({
+        namespace: s.metadata.namespace ?? '',
+        name: s.metadata.name,
+        phase: s.status?.phase ?? 'Pending',
+        replicas: s.spec.hosted?.replicas ?? 0,
+      }));
+  }
+
+  get #groups(): InformerGroup<KubeObject>[] {
+    return [this.servers, this.policies, this.pods, ...this.children.values()] as InformerGroup<KubeObject>[];
+  }
+
+  hasSynced(): boolean {
+    return this.#groups.every((g) => g.hasSynced());
+  }
+
+  /** Start informers, wait for the caches, then start the workers and the periodic resync. */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    for (const g of this.#groups) g.start();
+    await Promise.all(this.#groups.map((g) => g.synced()));
+    if (!this.#running) return;
+    this.#deps.log.info(
+      { servers: this.servers.store.size, policies: this.policies.store.size },
+      'caches synced; starting workers',
+    );
+    this.serverController.start();
+    this.policyController.start();
+    if (this.#deps.resyncSeconds > 0) {
+      this.#resyncTimer = setInterval(() => this.resync(), this.#deps.resyncSeconds * 1000);
+      this.#resyncTimer.unref();
+    }
+  }
+
+  /** Queue every server and policy, as after a restart; an unchanged cluster makes no writes. */
+  resync(): void {
+    for (const s of this.servers.store.list())
+      this.serverController.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);
+    for (const p of this.policies.store.list())
+      this.policyController.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+  }
+
+  /** Stop taking work, finish the reconciles in flight, stop watching. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    clearInterval(this.#resyncTimer);
+    await Promise.all([this.serverController.stop(), this.policyController.stop()]);
+    await Promise.all(this.#groups.map((g) => g.stop()));
+  }
+}

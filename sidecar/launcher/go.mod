@@ -1,0 +1,3 @@
+module portcullis.dev/launcher
+
+go 1.24
