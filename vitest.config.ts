@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 // Four projects: pure unit tests; integration tests with real MCP servers, identity providers and
 // sinks but no Kubernetes; tests against the real local control plane, started once for all of
-// them by the global setup; and real containers (kubelet).
+// them by the global setup; and real containers (kubelet: root only, `npm run test:kubelet`, not
+// part of `npm test`; test/run.sh runs it).
 export default defineConfig({
   test: {
     projects: [
@@ -32,6 +33,8 @@ export default defineConfig({
         test: {
           name: 'kubelet',
           include: ['test/kubelet/**/*.test.ts'],
+          // One real node per machine: its address and pod range are fixed, so files take turns.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 1_800_000,
         },

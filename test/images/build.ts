@@ -73,7 +73,8 @@ async function buildContextFiles(): Promise<string[]> {
   const files = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) =>
     join(ROOT, f),
   );
-  for (const dir of ['operator/src', 'sidecar/src']) files.push(...(await filesUnder(join(ROOT, dir))));
+  for (const dir of ['operator/src', 'sidecar/src', 'sidecar/launcher'])
+    files.push(...(await filesUnder(join(ROOT, dir))));
   files.push(join(ROOT, '.dockerignore'));
   return files;
 }

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { formatIssues, validateConfig } from '../../sidecar/src/config/load.ts';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
 import { type BuiltImages, buildImages, imageEntrypoint } from '../images/build.ts';
-import { KEYS, rawConfig } from '../integration/sidecar/support/harness.ts';
+import { KEYS, rawConfig } from '../support/harness.ts';
 
 // Every image the real-node tests use, run in a real runtime before any kubelet: Debian's containerd
 // (its own root, state and socket in a temporary folder) running each container hardened as the

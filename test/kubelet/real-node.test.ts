@@ -133,6 +133,15 @@ describe('the real node', () => {
       if (cmd.includes('portcullis-node-')) survivors.push(cmd.replaceAll('\0', ' '));
     }
     expect(survivors).toEqual([]);
+    // Nor the containers' own processes (they hold the pod's network namespace, its veth and the
+    // host route to its address, which the next pod with that address would collide with).
+    const cgroups = await readdir('/sys/fs/cgroup/pids/k8s.io').catch(() => [] as string[]);
+    const inContainers = await Promise.all(
+      cgroups.map((d) => readFile(`/sys/fs/cgroup/pids/k8s.io/${d}/cgroup.procs`, 'utf8').catch(() => '')),
+    );
+    expect(inContainers.join('').trim()).toBe('');
+    const routes = (await promisify(execFile)('ip', ['-4', 'route', 'show'])).stdout;
+    expect(routes).not.toMatch(/^10\.213\./m);
     // Neither kube-proxy's Service rules nor the kubelet's chains stay in the host's iptables.
     const { stdout } = await promisify(execFile)('iptables-save');
     expect(stdout).not.toMatch(/KUBE-|PORTCULLIS-NODE/);
