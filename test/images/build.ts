@@ -106,6 +106,15 @@ class Buildah {
     return stdout.trim();
   }
 
+  /**
+   * Empties the storage: the archives are the cache, and with vfs every build step is a full copy
+   * of its root filesystem (tens of GB after a few builds). Bases load back from their archives.
+   */
+  async clear(): Promise<void> {
+    await this.run(['rm', '--all']);
+    await this.run(['rmi', '--all', '--force']);
+  }
+
   async push(ref: string, archive: string): Promise<void> {
     const partial = `${archive}.partial-${process.pid}`;
     await rm(partial, { force: true });
@@ -329,11 +338,18 @@ async function buildContainerfile(
 }
 
 /** The image's ENTRYPOINT, for runtimes (like ctr run) whose arguments replace it rather than follow it. */
-export async function imageEntrypoint(ref: string, cacheDir = imagesCacheDir()): Promise<string[]> {
-  const buildah = new Buildah(join(cacheDir, 'storage'), () => undefined);
-  const format = '{{json .OCIv1.Config.Entrypoint}}';
-  return (JSON.parse(await buildah.run(['inspect', '--type', 'image', '--format', format, ref])) ??
-    []) as string[];
+export async function imageEntrypoint(image: BuiltImage): Promise<string[]> {
+  // Read from the archive (index -> manifest -> config): buildah's storage is emptied after builds.
+  const read = async (path: string) =>
+    JSON.parse((await run('tar', ['-xOf', image.archive, path], { maxBuffer: 16 << 20 })).stdout) as {
+      manifests?: { digest: string }[];
+      config?: { digest?: string; Entrypoint?: string[] | null };
+    };
+  const blob = (digest = '') => `blobs/${digest.replace(':', '/')}`;
+  const index = await read('index.json');
+  const manifest = await read(blob(index.manifests?.[0]?.digest));
+  const config = await read(blob(manifest.config?.digest));
+  return config.config?.Entrypoint ?? [];
 }
 
 /** Builds (or finds in the cache) every image the real-node tests run. */
@@ -376,6 +392,7 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuiltImages>
     inputs: await filesUnder(join(HERE, 'python')),
     buildArgs: { PYTHON_IMAGE: (await pythonBase(buildah, cache, log)).ref },
   });
+  await buildah.clear();
   return { node, go, sidecar, operator, everything, python };
 }
 

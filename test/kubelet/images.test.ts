@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { formatIssues, validateConfig } from '../../sidecar/src/config/load.ts';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
-import { type BuiltImages, buildImages, imageEntrypoint } from '../images/build.ts';
+import { type BuiltImage, type BuiltImages, buildImages, imageEntrypoint } from '../images/build.ts';
 import { KEYS, rawConfig } from '../support/harness.ts';
 
 // Every image the real-node tests use, run in a real runtime before any kubelet: Debian's containerd
@@ -62,7 +62,7 @@ async function expectHardened(container: Container) {
 }
 
 async function start(
-  image: string,
+  image: BuiltImage,
   args: string[] = [],
   opts: { env?: Record<string, string>; mounts?: string[] } = {},
 ): Promise<Container> {
@@ -87,7 +87,7 @@ async function start(
   const entrypoint = await imageEntrypoint(image);
   const client = spawn(
     'ctr',
-    ['--address', socket, '--namespace', NS, 'run', ...flags, image, id, ...entrypoint, ...args],
+    ['--address', socket, '--namespace', NS, 'run', ...flags, image.ref, id, ...entrypoint, ...args],
     { stdio: 'ignore' },
   );
   const exited = new Promise<number>((resolve, reject) => {
@@ -189,7 +189,7 @@ describe('images in a hardened container runtime', () => {
 
   it('the everything server serves Streamable HTTP', async () => {
     everythingPort = await freePort();
-    everything = await start(images.everything.ref, [], { env: { PORT: String(everythingPort) } });
+    everything = await start(images.everything, [], { env: { PORT: String(everythingPort) } });
     const res = await waitFor(`http://127.0.0.1:${everythingPort}/mcp`, everything, initialize());
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('"serverInfo"');
@@ -213,7 +213,7 @@ describe('images in a hardened container runtime', () => {
     const configDir = join(dir, 'sidecar-config');
     await run('mkdir', ['-p', configDir]);
     await writeFile(join(configDir, 'sidecar.yaml'), stringify(config));
-    const sidecar = await start(images.sidecar.ref, ['--config', '/etc/portcullis/sidecar.yaml'], {
+    const sidecar = await start(images.sidecar, ['--config', '/etc/portcullis/sidecar.yaml'], {
       mounts: [`type=bind,src=${configDir},dst=/etc/portcullis,options=rbind:ro`],
     });
     const health = await waitFor(`http://127.0.0.1:${adminPort}/healthz`, sidecar);
@@ -235,14 +235,14 @@ describe('images in a hardened container runtime', () => {
   });
 
   it('the operator image starts its main and says clearly that it has no cluster to reach', async () => {
-    const operator = await start(images.operator.ref, ['--sidecar-image', images.sidecar.ref]);
+    const operator = await start(images.operator, ['--sidecar-image', images.sidecar.ref]);
     expect(await operator.exited).not.toBe(0);
     expect(await operator.log()).toContain('no kubeconfig given and not running in a cluster');
   });
 
   it('the Python server serves Streamable HTTP and its image holds no Node', async () => {
     const port = await freePort();
-    const python = await start(images.python.ref, [], { env: { PORT: String(port) } });
+    const python = await start(images.python, [], { env: { PORT: String(port) } });
     const res = await waitFor(`http://127.0.0.1:${port}/mcp`, python, initialize());
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('"serverInfo"');
