@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -423,5 +425,104 @@ describe('the chart and examples on a real node', () => {
       "console.log(require('node:fs').readdirSync('/var/run/secrets/portcullis/serviceaccount').join(','))",
     );
     expect(sidecarFiles.trim().split(',')).toContain('token');
+  });
+
+  it('rolling update: a client calling in a loop sees no failed call; SIGTERM drains a call in flight and flushes its audit', async () => {
+    const old = await serverPod();
+    // A second name for the same image: changing spec.hosted.image rolls the pods.
+    const rolled = `${c.images.everything.ref}-rolled`;
+    await promisify(execFile)('ctr', [
+      '--address',
+      c.node.containerdSocket,
+      '-n',
+      'k8s.io',
+      'images',
+      'tag',
+      c.images.everything.ref,
+      rolled,
+    ]);
+    const bearer = await token();
+    let looping = true;
+    let calls = 0;
+    const failures: string[] = [];
+    const loop = (async () => {
+      while (looping) {
+        try {
+          const client = await connect(bearer);
+          const r = await longRunning(client, 0.1);
+          if (r.isError) throw new Error(JSON.stringify(r.content));
+          await client.close();
+          calls++;
+        } catch (err) {
+          failures.push(String(err));
+        }
+      }
+    })();
+    // The old sidecar's whole log, until its container exits.
+    const oldLog = c.kubectl(['-n', DEMO, 'logs', '-f', old.metadata.name, '-c', SIDECAR_CONTAINER]);
+
+    await c.kubectl([
+      '-n',
+      DEMO,
+      'patch',
+      'mcpserver',
+      'everything',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { hosted: { image: rolled } } }),
+    ]);
+    // Once the old pod is terminating, a call straight to it (not through the Service) is in flight
+    // when its sidecar gets SIGTERM (after the 5 s preStop delay).
+    await eventually(
+      'the old pod terminating',
+      async () =>
+        (await c.kubectl([
+          '-n',
+          DEMO,
+          'get',
+          'pod',
+          old.metadata.name,
+          '-o',
+          'jsonpath={.metadata.deletionTimestamp}',
+        ])) || undefined,
+      { timeoutMs: 240_000, intervalMs: 250 },
+    );
+    const direct = new Client({ name: 'drain', version: '1' });
+    const transport = new StreamableHTTPClientTransport(new URL(`http://${old.status.podIP}:8080/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${bearer}` } },
+    });
+    await direct.connect(transport);
+    const session = transport.sessionId as string;
+    const inFlight = await longRunning(direct, 8);
+    expect(inFlight.isError ?? false).toBe(false);
+    await direct.close().catch(() => undefined);
+
+    const log = await oldLog;
+    const lines = log.split('\n');
+    const stopAt = lines.findIndex((l) => l.includes('"msg":"shutting down"'));
+    expect(stopAt).toBeGreaterThan(-1);
+    expect(log).toContain('draining calls in flight');
+    // The drained call's audit event was written after SIGTERM, before the process exited.
+    const audited = lines
+      .slice(stopAt)
+      .some(
+        (l) =>
+          l.includes('"schema":"portcullis.dev/audit/') &&
+          l.includes(session) &&
+          l.includes('trigger-long-running-operation'),
+      );
+    expect(audited).toBe(true);
+
+    const next = await eventually('the rolled pod serving alone', async () => {
+      const pod = await serverPod().catch(() => undefined);
+      return pod && pod.metadata.uid !== old.metadata.uid ? pod : undefined;
+    });
+    expect(next.spec.containers.find((x) => x.name === MCP_CONTAINER)?.image).toBe(rolled);
+    await new Promise((r) => setTimeout(r, 2_000)); // a few calls on the new pod alone
+    looping = false;
+    await loop;
+    console.log(`[rollout] ${calls} calls through the Service during the rollout, ${failures.length} failed`);
+    expect(failures).toEqual([]);
+    expect(calls).toBeGreaterThan(10);
   });
 });
