@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createAuditor } from '../../sidecar/src/audit/auditor.ts';
-import type { AuditConfig, AuditSinkConfig } from '../../sidecar/src/audit/config.ts';
+import type { AuditConfig, AuditSinkConfig } from '../../sidecar/src/contract/audit.ts';
 import { createSidecarMetrics } from '../../sidecar/src/telemetry/metrics.ts';
 import {
   startHecReceiver,

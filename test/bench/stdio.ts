@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { stringify } from 'yaml';
-import type { SidecarConfig } from '../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../sidecar/src/contract/config.ts';
 import { everythingEntry, freePort, startEverything } from '../../sidecar/src/quickstart/everything.ts';
 import { stopChild, waitUntilServing } from '../support/child-process.ts';
 import { allow, KEYS, rawConfig } from '../support/harness.ts';

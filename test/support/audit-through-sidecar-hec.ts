@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditConfig } from '../../sidecar/src/audit/config.ts';
 import type { AuditEvent } from '../../sidecar/src/audit/event.ts';
+import type { AuditConfig } from '../../sidecar/src/contract/audit.ts';
 import { type Receiver, startHecReceiver } from './audit-receivers.ts';
 import { type AuditedSidecar, startAuditedSidecar } from './audit-through-sidecar-process.ts';
 import { type EchoUpstream, startEchoUpstream } from './echo-upstream.ts';

@@ -1,4 +1,4 @@
-import type { AuditSinkConfig } from '../../sidecar/src/audit/config.ts';
+import type { AuditSinkConfig } from '../../sidecar/src/contract/audit.ts';
 import type { Rsyslog } from './rsyslog.ts';
 
 // One sink of every kind, pointed at the tests' real receivers. The HEC token comes from

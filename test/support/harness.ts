@@ -1,7 +1,7 @@
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { hashApiKey } from '../../sidecar/src/authn/index.ts';
 import { type EffectiveConfig, validateConfig } from '../../sidecar/src/config/load.ts';
-import { CONFIG_API_VERSION, type SidecarConfig } from '../../sidecar/src/config/schema.ts';
+import { CONFIG_API_VERSION, type SidecarConfig } from '../../sidecar/src/contract/config.ts';
 import type { PinStore } from '../../sidecar/src/pinning/book.ts';
 import type { McpRecord, Recorder } from '../../sidecar/src/pipeline/record.ts';
 import { type RunningSidecar, startSidecar } from '../../sidecar/src/server/sidecar.ts';

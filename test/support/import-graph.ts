@@ -86,3 +86,22 @@ export function folderCycles(graph: ReadonlyMap<string, ReadonlySet<string>>): s
   for (const v of graph.keys()) if (!index.has(v)) visit(v);
   return cycles;
 }
+
+// Type-only imports are erased by the compiler, so they need no package at run time.
+const TYPE_ONLY = /^\s*(?:import|export)\s+type\s[^;]*;/gm;
+const PACKAGE_SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^.'"][^'"]*)['"]/gm;
+
+/** npm packages the files under `dirs` import, by package name (`node:` builtins aside), sorted. */
+export function packageImports(dirs: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const file of dirs.flatMap(sourceFiles)) {
+    const text = readFileSync(join(REPO_ROOT, file), 'utf8').replace(TYPE_ONLY, '');
+    for (const match of text.matchAll(PACKAGE_SPECIFIER)) {
+      const specifier = match[1] as string;
+      if (specifier.startsWith('node:')) continue;
+      const parts = specifier.split('/');
+      names.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string));
+    }
+  }
+  return [...names].sort();
+}

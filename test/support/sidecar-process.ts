@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { formatIssues, validateConfig } from '../../sidecar/src/config/load.ts';
-import { CONFIG_API_VERSION, type SidecarConfig } from '../../sidecar/src/config/schema.ts';
+import { CONFIG_API_VERSION, type SidecarConfig } from '../../sidecar/src/contract/config.ts';
 import { freePort } from '../../sidecar/src/quickstart/everything.ts';
 import { stopChild, waitUntilServing } from './child-process.ts';
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { expect } from 'vitest';
-import type { SidecarConfig } from '../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../sidecar/src/contract/config.ts';
 import { KEYS } from './harness.ts';
 
 // The stdio upstream's tests: the state server fixture as a stdio upstream, every process it starts

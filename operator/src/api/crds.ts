@@ -1,5 +1,11 @@
 import type { TSchema } from 'typebox';
 import { stringify } from 'yaml';
+import {
+  CLUSTER_MCP_POLICY_KIND,
+  ClusterMcpPolicySpec,
+  ClusterMcpPolicyStatus,
+  ClusterMcpPolicy as ClusterPolicySchema,
+} from './cluster-mcp-policy.ts';
 import { type JsonSchema, toCrdSchema } from './crd-schema.ts';
 import { CATEGORY, GROUP, VERSION } from './group.ts';
 import { MCP_POLICY_KIND, McpPolicySpec, McpPolicyStatus, McpPolicy as PolicySchema } from './mcp-policy.ts';
@@ -15,6 +21,7 @@ type KindDefinition = {
   plural: string;
   singular: string;
   shortNames: string[];
+  scope: 'Namespaced' | 'Cluster';
   root: TSchema;
   spec: TSchema;
   status: TSchema;
@@ -40,6 +47,7 @@ const KINDS: KindDefinition[] = [
     plural: 'mcpservers',
     singular: 'mcpserver',
     shortNames: ['mcps'],
+    scope: 'Namespaced',
     root: ServerSchema,
     spec: McpServerSpec,
     status: McpServerStatus,
@@ -78,9 +86,25 @@ const KINDS: KindDefinition[] = [
     plural: 'mcppolicies',
     singular: 'mcppolicy',
     shortNames: ['mcpp'],
+    scope: 'Namespaced',
     root: PolicySchema,
     spec: McpPolicySpec,
     status: McpPolicyStatus,
+    printerColumns: [
+      readyColumn('Accepted'),
+      { name: 'SERVERS', type: 'string', jsonPath: '.status.servers', description: 'McpServers selected.' },
+      ageColumn,
+    ],
+  },
+  {
+    kind: CLUSTER_MCP_POLICY_KIND,
+    plural: 'clustermcppolicies',
+    singular: 'clustermcppolicy',
+    shortNames: ['cmcpp'],
+    scope: 'Cluster',
+    root: ClusterPolicySchema,
+    spec: ClusterMcpPolicySpec,
+    status: ClusterMcpPolicyStatus,
     printerColumns: [
       readyColumn('Accepted'),
       { name: 'SERVERS', type: 'string', jsonPath: '.status.servers', description: 'McpServers selected.' },
@@ -134,7 +158,7 @@ export function customResourceDefinitions(): object[] {
         shortNames: def.shortNames,
         categories: [CATEGORY],
       },
-      scope: 'Namespaced',
+      scope: def.scope,
       versions: [
         {
           name: VERSION,

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { PolicyRule } from '../../../sidecar/src/config/policy-rule.ts';
+import { PolicyRule } from '../../../sidecar/src/contract/index.ts';
 import { API_VERSION } from './group.ts';
 import { Conditions, LabelSelector, ObjectMeta } from './kube-types.ts';
 

@@ -1,6 +1,5 @@
 import Type from 'typebox';
-import type { CaptureLevel } from '../../../sidecar/src/audit/config.ts';
-import { Pin, PinningMode } from '../../../sidecar/src/pinning/config.ts';
+import { type CaptureLevel, Pin, PinningMode } from '../../../sidecar/src/contract/index.ts';
 import { API_VERSION } from './group.ts';
 import { HostedSource } from './hosted-source.ts';
 import { Conditions, ObjectMeta, text } from './kube-types.ts';

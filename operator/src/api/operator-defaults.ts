@@ -1,8 +1,6 @@
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
-import { AuditConfig } from '../../../sidecar/src/audit/config.ts';
-import { Authentication, Limits } from '../../../sidecar/src/config/schema.ts';
-import { TelemetryConfig } from '../../../sidecar/src/telemetry/config.ts';
+import { AuditConfig, Authentication, Limits, TelemetryConfig } from '../../../sidecar/src/contract/index.ts';
 import { Quantity } from './kube-types.ts';
 
 // OperatorDefaults: the settings the cluster owns (Helm values / operator flags), not namespace owners:

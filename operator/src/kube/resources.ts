@@ -18,6 +18,7 @@ const rt = (apiVersion: string, kind: string, plural: string, namespaced = true)
 export const Resources = {
   McpServer: rt('portcullis.dev/v1alpha1', 'McpServer', 'mcpservers'),
   McpPolicy: rt('portcullis.dev/v1alpha1', 'McpPolicy', 'mcppolicies'),
+  ClusterMcpPolicy: rt('portcullis.dev/v1alpha1', 'ClusterMcpPolicy', 'clustermcppolicies', false),
   Deployment: rt('apps/v1', 'Deployment', 'deployments'),
   Service: rt('v1', 'Service', 'services'),
   ConfigMap: rt('v1', 'ConfigMap', 'configmaps'),

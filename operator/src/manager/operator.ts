@@ -1,25 +1,27 @@
 import type { Logger } from 'pino';
+import type { ClusterMcpPolicy } from '../api/cluster-mcp-policy.ts';
 import { FIELD_MANAGER } from '../api/group.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
-import type { Controller } from '../controller/controller.ts';
-import { trimManagedFields } from '../controller/drift.ts';
+import { createClusterPolicyController } from '../controller/clustermcppolicy/controller.ts';
 import { createPolicyController } from '../controller/mcppolicy/controller.ts';
 import { createServerController } from '../controller/mcpserver/controller.ts';
 import { type PodView, trimPod } from '../controller/mcpserver/pod-health.ts';
 import { PodIndex } from '../controller/mcpserver/pod-index.ts';
-import { resolvePolicies } from '../controller/mcpserver/policies.ts';
+import { resolvePolicies, withClusterPolicies } from '../controller/mcpserver/policies.ts';
 import type { Rendered } from '../controller/mcpserver/sync.ts';
-import { MANAGED_SELECTOR } from '../controller/ownership.ts';
 import type { KubeClient } from '../kube/client.ts';
+import type { Controller } from '../kube/controller.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { InformerGroup } from '../kube/informer-group.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
 import type { OperatorMetrics } from '../metrics/metrics.ts';
-import { type PolicyCheck, PolicyChecker } from '../policy/checker.ts';
-import { acceptedCondition, validatePolicy } from '../render/policy-validation.ts';
+import { PolicyChecker } from '../policy/checker.ts';
+import { checkClusterPolicy, checkPolicy } from '../policy/validation.ts';
+import { trimManagedFields } from '../reconcile/drift.ts';
+import { MANAGED_SELECTOR } from '../reconcile/ownership.ts';
 import { renderServer } from '../render/render-server.ts';
 
 // The operator while it leads: informers for McpServer, McpPolicy and the owned children, and the
@@ -55,7 +57,7 @@ function withoutManagedFields<T extends KubeObject>(object: T): T {
   return { ...object, metadata };
 }
 
-/** On children only our own apply entry and others' claims on a pod template matter (see drift.ts). */
+/** On children only our own apply entry and others' claims on a pod template matter (see reconcile/drift.ts). */
 function withOwnManagedFields<T extends KubeObject>(object: T): T {
   const entries = object.metadata.managedFields;
   if (!entries) return object;
@@ -64,8 +66,12 @@ function withOwnManagedFields<T extends KubeObject>(object: T): T {
 }
 
 export function renderFor(defaults: OperatorDefaults) {
-  return (server: McpServer, policies: readonly McpPolicy[]): Rendered => {
-    const result = renderServer({ server, policies, defaults });
+  return (
+    server: McpServer,
+    policies: readonly McpPolicy[],
+    clusterPolicies: readonly ClusterMcpPolicy[],
+  ): Rendered => {
+    const result = renderServer({ server, policies, clusterPolicies, defaults });
     if (!result.ok) return { ok: false, reason: result.error.reason, message: result.error.message };
     const c = result.children;
     // Apply order: what the pods mount and run as first, then the pods, then the ways in.
@@ -86,18 +92,27 @@ export function renderFor(defaults: OperatorDefaults) {
   };
 }
 
-export function checkPolicy(policy: McpPolicy): PolicyCheck {
-  const accepted = acceptedCondition(validatePolicy(policy));
-  return { accepted: accepted.status === 'True', reason: accepted.reason, message: accepted.message };
+/** A Namespace as the cache keeps it: what a cluster policy's selector reads, and its version. */
+function trimNamespace(ns: KubeObject): KubeObject {
+  const { name, labels, resourceVersion } = ns.metadata;
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, resourceVersion, ...(labels ? { labels } : {}) },
+  };
 }
 
 export class Operator {
   readonly servers: InformerGroup<McpServer>;
   readonly policies: InformerGroup<McpPolicy>;
+  /** Cluster-scoped, watched cluster-wide whatever the namespaces of the operator. */
+  readonly clusterPolicies: InformerGroup<ClusterMcpPolicy>;
+  readonly namespaces: InformerGroup<KubeObject>;
   readonly children: Map<string, InformerGroup<KubeObject>>;
   readonly pods: InformerGroup<PodView>;
   readonly serverController: Controller;
   readonly policyController: Controller;
+  readonly clusterPolicyController: Controller;
   readonly #deps: OperatorDeps;
   #resyncTimer: NodeJS.Timeout | undefined;
   #running = false;
@@ -114,6 +129,14 @@ export class Operator {
     this.policies = new InformerGroup<McpPolicy>(
       { client, resource: Resources.McpPolicy, log: informerLog, transform: withoutManagedFields },
       namespaces,
+    );
+    this.clusterPolicies = new InformerGroup<ClusterMcpPolicy>(
+      { client, resource: Resources.ClusterMcpPolicy, log: informerLog, transform: withoutManagedFields },
+      undefined,
+    );
+    this.namespaces = new InformerGroup<KubeObject>(
+      { client, resource: Resources.Namespace, log: informerLog, transform: trimNamespace },
+      undefined,
     );
     this.children = new Map(
       CHILD_RESOURCES.map((resource) => [
@@ -145,12 +168,16 @@ export class Operator {
     const podIndex = new PodIndex();
     const events = new EventRecorder({ client, log, instance: deps.identity, now });
     const checker = new PolicyChecker(checkPolicy);
+    const clusterChecker = new PolicyChecker<ClusterMcpPolicy>(checkClusterPolicy);
+    const namespaceLabels = (name: string) => this.namespaces.store.get(undefined, name)?.metadata.labels;
     const render = renderFor(deps.defaults);
     const childStores = new Map([...this.children].map(([kind, group]) => [kind, group.store]));
 
     this.serverController = createServerController({
       servers: this.servers,
       policies: this.policies,
+      clusterPolicies: this.clusterPolicies,
+      namespaces: this.namespaces,
       children: [...this.children.values()],
       pods: this.pods,
       podIndex,
@@ -163,7 +190,15 @@ export class Operator {
         servers: this.servers.store,
         children: childStores,
         resolvePolicies: (server) =>
-          resolvePolicies(server, this.policies.store.list(server.metadata.namespace), checker),
+          withClusterPolicies(
+            resolvePolicies(server, this.policies.store.list(server.metadata.namespace), checker),
+            server,
+            {
+              policies: this.clusterPolicies.store.list(),
+              namespaceLabels: namespaceLabels(server.metadata.namespace ?? ''),
+              checker: clusterChecker,
+            },
+          ),
         render,
         pods: (key) => podIndex.podsOf(key),
         events,
@@ -188,6 +223,25 @@ export class Operator {
         now,
       },
     });
+    this.clusterPolicyController = createClusterPolicyController({
+      servers: this.servers,
+      namespaces: this.namespaces,
+      policies: this.clusterPolicies,
+      workers: 1,
+      log: log.child({ controller: 'clustermcppolicy' }),
+      metrics,
+      sync: {
+        client,
+        fieldManager: FIELD_MANAGER,
+        policies: this.clusterPolicies.store,
+        servers: this.servers.store,
+        namespaceLabels,
+        checker: clusterChecker,
+        events,
+        log: log.child({ controller: 'clustermcppolicy' }),
+        now,
+      },
+    });
     metrics.servers = () =>
       this.servers.store.list().map((s) => ({
         namespace: s.metadata.namespace ?? '',
@@ -198,7 +252,14 @@ export class Operator {
   }
 
   get #groups(): InformerGroup<KubeObject>[] {
-    return [this.servers, this.policies, this.pods, ...this.children.values()] as InformerGroup<KubeObject>[];
+    return [
+      this.servers,
+      this.policies,
+      this.clusterPolicies,
+      this.namespaces,
+      this.pods,
+      ...this.children.values(),
+    ] as InformerGroup<KubeObject>[];
   }
 
   hasSynced(): boolean {
@@ -218,6 +279,7 @@ export class Operator {
     );
     this.serverController.start();
     this.policyController.start();
+    this.clusterPolicyController.start();
     if (this.#deps.resyncSeconds > 0) {
       this.#resyncTimer = setInterval(() => this.resync(), this.#deps.resyncSeconds * 1000);
       this.#resyncTimer.unref();
@@ -230,6 +292,8 @@ export class Operator {
       this.serverController.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);
     for (const p of this.policies.store.list())
       this.policyController.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+    for (const p of this.clusterPolicies.store.list())
+      this.clusterPolicyController.queue.add(p.metadata.name);
   }
 
   /** Stop taking work, finish the reconciles in flight, stop watching. */
@@ -237,7 +301,11 @@ export class Operator {
     if (!this.#running) return;
     this.#running = false;
     clearInterval(this.#resyncTimer);
-    await Promise.all([this.serverController.stop(), this.policyController.stop()]);
+    await Promise.all([
+      this.serverController.stop(),
+      this.policyController.stop(),
+      this.clusterPolicyController.stop(),
+    ]);
     await Promise.all(this.#groups.map((g) => g.stop()));
   }
 }

@@ -1,4 +1,4 @@
-import { UNAUTHENTICATED_GROUP } from '../../../sidecar/src/authn/principal.ts';
+import { UNAUTHENTICATED_GROUP } from '../../../sidecar/src/contract/index.ts';
 import type { LabelSelector } from '../api/kube-types.ts';
 import type { AcceptedSpec, McpPolicy } from '../api/mcp-policy.ts';
 import { sha256Of } from '../kube/json.ts';

@@ -9,19 +9,22 @@ export interface PolicyCheck {
   message: string;
 }
 
-/** Key of a policy's memo entry; the recorded version of a policy has `${id}@lastAccepted`. */
-export const memoId = (policy: McpPolicy): string =>
-  policy.metadata.uid ?? `${policy.metadata.namespace}/${policy.metadata.name}`;
+type Checked = Pick<McpPolicy, 'metadata'>;
 
-export class PolicyChecker {
-  readonly #check: (policy: McpPolicy) => PolicyCheck;
+/** Key of a policy's memo entry; the recorded version of a policy has `${id}@lastAccepted`. */
+export const memoId = (policy: Checked): string =>
+  policy.metadata.uid ?? `${policy.metadata.namespace ?? ''}/${policy.metadata.name}`;
+
+/** One per kind (McpPolicy, ClusterMcpPolicy). */
+export class PolicyChecker<P extends Checked = McpPolicy> {
+  readonly #check: (policy: P) => PolicyCheck;
   readonly #memo = new Map<string, { generation: number | undefined; result: PolicyCheck }>();
 
-  constructor(check: (policy: McpPolicy) => PolicyCheck) {
+  constructor(check: (policy: P) => PolicyCheck) {
     this.#check = check;
   }
 
-  check(policy: McpPolicy): PolicyCheck {
+  check(policy: P): PolicyCheck {
     const id = memoId(policy);
     const hit = this.#memo.get(id);
     if (hit && hit.generation === policy.metadata.generation && policy.metadata.generation !== undefined) {
@@ -33,7 +36,7 @@ export class PolicyChecker {
   }
 
   /** Drops what is kept for a deleted policy, its recorded version's check included (accepted.ts). */
-  forget(policy: McpPolicy): void {
+  forget(policy: P): void {
     const id = memoId(policy);
     this.#memo.delete(id);
     this.#memo.delete(`${id}@lastAccepted`);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import type { SidecarConfig } from '../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../../sidecar/src/contract/index.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import { CONFIG_FILE } from './layout.ts';
 import { childMeta } from './meta.ts';

@@ -7,7 +7,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import type { SidecarConfig } from '../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../../sidecar/src/contract/index.ts';
 import type { HostedSource } from '../api/hosted-source.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';

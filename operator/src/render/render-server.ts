@@ -5,7 +5,8 @@ import type {
   V1Service,
   V1ServiceAccount,
 } from '@kubernetes/client-node';
-import type { SidecarConfig } from '../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../../sidecar/src/contract/index.ts';
+import type { ClusterMcpPolicy } from '../api/cluster-mcp-policy.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
@@ -26,6 +27,8 @@ export type RenderInput = {
   server: McpServer;
   /** The selected policies, each at the version in force (an invalid edit must not reach pods). */
   policies: readonly McpPolicy[];
+  /** The selected ClusterMcpPolicies, each at the version in force. */
+  clusterPolicies?: readonly ClusterMcpPolicy[];
   defaults: OperatorDefaults;
 };
 
@@ -57,7 +60,12 @@ const fail = (code: ConstructorParameters<typeof RenderError>[0], message: strin
   error: new RenderError(code, message),
 });
 
-export function renderServer({ server, policies, defaults }: RenderInput): RenderResult {
+export function renderServer({
+  server,
+  policies,
+  clusterPolicies = [],
+  defaults,
+}: RenderInput): RenderResult {
   const { name, namespace, uid } = server.metadata;
   if (!namespace || !uid) {
     return fail(
@@ -87,7 +95,7 @@ export function renderServer({ server, policies, defaults }: RenderInput): Rende
   }
 
   const endpoint = hostedEndpoint(server, hosted, defaults);
-  const config = buildSidecarConfig(server, hosted, policies, defaults, endpoint);
+  const config = buildSidecarConfig(server, hosted, policies, defaults, endpoint, clusterPolicies);
   return {
     ok: true,
     config,

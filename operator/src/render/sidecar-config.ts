@@ -1,22 +1,25 @@
 import Value from 'typebox/value';
-import type { CaptureLevel } from '../../../sidecar/src/audit/config.ts';
-import type { ConfiguredRule } from '../../../sidecar/src/authz/policy.ts';
 import {
   Authentication,
+  type CaptureLevel,
   CONFIG_API_VERSION,
+  type ConfiguredRule,
   type SidecarConfig,
   Upstream,
-} from '../../../sidecar/src/config/schema.ts';
+} from '../../../sidecar/src/contract/index.ts';
+import type { ClusterMcpPolicy } from '../api/cluster-mcp-policy.ts';
 import type { HostedSource } from '../api/hosted-source.ts';
 import type { McpPolicy } from '../api/mcp-policy.ts';
 import { CAPTURE_LEVELS, type McpServer } from '../api/mcp-server.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
+import { clusterPolicyRef } from '../policy/cluster.ts';
+import { policyRef } from '../policy/ref.ts';
 import { API_KEYS_DIR, CA_FILE, type Endpoint, TOKEN_FILE } from './layout.ts';
 import { stdioUpstream } from './stdio.ts';
 import { toolsAllowListRule } from './tools-allow-list.ts';
 import { renderUpstreamAuth } from './upstream-auth.ts';
 
-// The sidecar's configuration (the contract sidecar/src/config/schema.ts owns), built from the
+// The sidecar's configuration (the contract sidecar/src/contract/ owns), built from the
 // McpServer, the McpPolicies that select it and the cluster's defaults. Pure and deterministic:
 // the same inputs give the same text, so an unchanged cluster renders an unchanged ConfigMap.
 
@@ -25,16 +28,27 @@ const OidcSchema = Authentication.properties.oidc.items;
 
 const unique = (items: readonly string[]) => [...new Set(items)];
 
-/** Policy reference written into each rule, as the sidecar's audit events and denials show it. */
-export const policyRef = (policy: McpPolicy) => `${policy.metadata.namespace}/${policy.metadata.name}`;
+const byName = <T extends { metadata: { name: string } }>(items: readonly T[]) =>
+  [...items].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 
-/** Rules in a fixed order: the server's allow list, then policies by name, each in its own order. */
-export function configuredRules(server: McpServer, policies: readonly McpPolicy[]): ConfiguredRule[] {
-  const sorted = [...policies].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+/**
+ * Rules in a fixed order: the server's allow list, then ClusterMcpPolicies by name, then McpPolicies
+ * by name, each in its own order. A matching deny wins wherever it is; among matching denies (and
+ * among allows) the first in this order is the one that decides and is named, so a cluster
+ * guardrail is reported as the reason even when a namespaced rule denies too.
+ */
+export function configuredRules(
+  server: McpServer,
+  policies: readonly McpPolicy[],
+  clusterPolicies: readonly ClusterMcpPolicy[] = [],
+): ConfiguredRule[] {
   const allowList = toolsAllowListRule(server);
   return [
     ...(allowList ? [allowList] : []),
-    ...sorted.flatMap((p) => p.spec.rules.map((rule) => ({ ...rule, policy: policyRef(p) }))),
+    ...byName(clusterPolicies).flatMap((p) =>
+      p.spec.rules.map((rule) => ({ ...rule, policy: clusterPolicyRef(p) })),
+    ),
+    ...byName(policies).flatMap((p) => p.spec.rules.map((rule) => ({ ...rule, policy: policyRef(p) }))),
   ];
 }
 
@@ -89,6 +103,7 @@ export function buildSidecarConfig(
   policies: readonly McpPolicy[],
   defaults: OperatorDefaults,
   endpoint: Endpoint,
+  clusterPolicies: readonly ClusterMcpPolicy[] = [],
 ): SidecarConfig {
   const upstream =
     hosted.transport === 'stdio'
@@ -111,7 +126,7 @@ export function buildSidecarConfig(
     upstream,
     ...(defaults.limits ? { limits: defaults.limits } : {}),
     authentication: authentication(server, endpoint, defaults),
-    authorization: { rules: configuredRules(server, policies) },
+    authorization: { rules: configuredRules(server, policies, clusterPolicies) },
     audit: {
       ...defaults.audit,
       payloads: { ...defaults.audit.payloads, capture: capture(server, defaults) },

@@ -1,6 +1,6 @@
 import type { V1Container, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import Value from 'typebox/value';
-import type { SidecarConfig } from '../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../../sidecar/src/contract/index.ts';
 import { type HostedSource, StdioSettings } from '../api/hosted-source.ts';
 import type { OperatorDefaults } from '../api/operator-defaults.ts';
 

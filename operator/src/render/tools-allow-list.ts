@@ -1,5 +1,4 @@
-import { UNAUTHENTICATED_GROUP } from '../../../sidecar/src/authn/principal.ts';
-import type { ConfiguredRule } from '../../../sidecar/src/authz/policy.ts';
+import { type ConfiguredRule, UNAUTHENTICATED_GROUP } from '../../../sidecar/src/contract/index.ts';
 import type { McpServer } from '../api/mcp-server.ts';
 
 // spec.tools.allow as a sidecar rule. The configuration has no allow-list section, but it has what

@@ -1,5 +1,5 @@
 import type { V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { UpstreamAuth } from '../../../sidecar/src/config/upstream-auth.ts';
+import type { UpstreamAuth } from '../../../sidecar/src/contract/index.ts';
 import type { SecretKeyRef, UpstreamAuthSpec } from '../api/upstream-auth.ts';
 
 // Pure: `spec.upstreamAuth` → the sidecar's `upstream.auth` section, and one projected volume of

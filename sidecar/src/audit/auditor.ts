@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditConfig } from '../contract/audit.ts';
 import type { SidecarMetrics } from '../telemetry/metrics.ts';
 import { DEFAULT_MAX_FIELD_BYTES } from './bounds.ts';
 import { buildEvent } from './build-event.ts';
 import { createChain, escapeLineSeparators } from './chain.ts';
-import type { AuditConfig } from './config.ts';
 import { createDeliveryQueue, type DeliveryAck, type DeliveryQueue } from './delivery-queue.ts';
 import { AuditError, AuditUnavailableError } from './errors.ts';
 import type { AuditInput } from './event.ts';

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { CaptureLevel } from './config.ts';
+import { CaptureLevel } from '../contract/audit.ts';
 
 // The audit event, version 1: the published contract with SIEMs. The JSON Schema file
 // sidecar/audit-event.v1.schema.json is generated from this definition (npm run audit:schema) and a

@@ -1,6 +1,7 @@
 // The audit component's public surface; re-exports only.
+
+export { AuditConfig, type AuditSinkConfig, CaptureLevel } from '../contract/audit.ts';
 export { type Auditor, type AuditorDeps, createAuditor, defaultInstanceId } from './auditor.ts';
-export { AuditConfig, type AuditSinkConfig, CaptureLevel } from './config.ts';
 export { AuditError, type AuditErrorCode, AuditUnavailableError } from './errors.ts';
 export {
   AUDIT_SCHEMA_ID,

@@ -1,5 +1,5 @@
+import type { CaptureLevel, Payloads } from '../contract/audit.ts';
 import { truncateUtf8 } from './bounds.ts';
-import type { CaptureLevel, Payloads } from './config.ts';
 import type { AuditEvent } from './event.ts';
 
 // Payload capture: decides how much of a message's arguments reaches the audit trail. Compiled once

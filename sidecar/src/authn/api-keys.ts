@@ -1,5 +1,5 @@
 import { hash, timingSafeEqual } from 'node:crypto';
-import type { Principal } from './principal.ts';
+import type { Principal } from '../contract/principal.ts';
 
 // API keys are configured as hex SHA-256 digests; the key itself is never stored. A presented key is
 // hashed once and compared against every configured digest in constant time, with no early exit, so

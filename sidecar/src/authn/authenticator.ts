@@ -1,13 +1,13 @@
 import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
-import type { SidecarConfig } from '../config/schema.ts';
+import { missingScopes, oidcPrincipal, serviceAccountPrincipal } from '../contract/claims.ts';
+import type { SidecarConfig } from '../contract/config.ts';
+import { ANONYMOUS_PRINCIPAL, type Principal } from '../contract/principal.ts';
 import { readApiKeyFile, watchApiKeyFile } from './api-key-file.ts';
 import { compileApiKeys } from './api-keys.ts';
-import { missingScopes, oidcPrincipal, serviceAccountPrincipal } from './claims.ts';
 import { readCredential } from './credentials.ts';
 import { AuthnError, type AuthnErrorCode, createChallenge } from './errors.ts';
 import { DEFAULT_JWKS_TUNING, type JwksTuning } from './jwt-verifier.ts';
-import { ANONYMOUS_PRINCIPAL, type Principal } from './principal.ts';
 import {
   metadataLocation,
   type ProtectedResourceMetadata,

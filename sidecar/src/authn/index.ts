@@ -1,3 +1,4 @@
+export { ANONYMOUS_PRINCIPAL, type AuthMethod, type Principal } from '../contract/principal.ts';
 export { hashApiKey } from './api-keys.ts';
 export {
   type Authenticator,
@@ -8,7 +9,6 @@ export {
 } from './authenticator.ts';
 export { MAX_TOKEN_BYTES } from './credentials.ts';
 export { AuthnConfigError, AuthnError, type AuthnErrorCode, type AuthnHttpStatus } from './errors.ts';
-export { ANONYMOUS_PRINCIPAL, type AuthMethod, type Principal } from './principal.ts';
 export {
   type MetadataLocation,
   metadataLocation,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Principal } from './principal.ts';
+import type { Principal } from '../contract/principal.ts';
 
 // Verified tokens, remembered briefly so a client that sends the same bearer on every MCP message
 // pays for one signature check, not one per message. Keyed by a SHA-256 of the whole token (never a

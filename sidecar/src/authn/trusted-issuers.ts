@@ -1,4 +1,4 @@
-import type { SidecarConfig } from '../config/schema.ts';
+import type { SidecarConfig } from '../contract/config.ts';
 import { AuthnConfigError } from './errors.ts';
 import { bearerFromFile, issuerFetch } from './issuer-fetch.ts';
 import { createIssuerVerifier, type IssuerVerifier, type JwksTuning } from './jwt-verifier.ts';

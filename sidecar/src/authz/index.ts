@@ -1,12 +1,13 @@
-export { type AuthzRequest, decide, decideTarget } from './decide.ts';
-export type { Decision } from './decision.ts';
-export { PolicyCompileError, type PolicyCompileErrorCode } from './errors.ts';
-export { filterListResult } from './filter-list.ts';
+export type { ConfiguredRule } from '../contract/config.ts';
+export { type AuthzRequest, decide, decideTarget } from '../contract/decide.ts';
+export type { Decision } from '../contract/decision.ts';
+export { PolicyCompileError, type PolicyCompileErrorCode } from '../contract/errors.ts';
+export { filterListResult } from '../contract/filter-list.ts';
 export {
   classifyMethod,
   type MessageTarget,
   type MethodClass,
   type TargetKind,
   targetOf,
-} from './methods.ts';
-export { type CompiledPolicy, type ConfiguredRule, compilePolicy } from './policy.ts';
+} from '../contract/methods.ts';
+export { type CompiledPolicy, compilePolicy } from '../contract/policy.ts';

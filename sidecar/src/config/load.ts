@@ -4,8 +4,9 @@ import type Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 import { parseDocument } from 'yaml';
-import { type Limits, SidecarConfig, type StdioProcesses } from './schema.ts';
-import type { UpstreamAuth } from './upstream-auth.ts';
+import { type Limits, SidecarConfig } from '../contract/config.ts';
+import type { StdioProcesses } from '../contract/upstream.ts';
+import type { UpstreamAuth } from '../contract/upstream-auth.ts';
 
 // Reads a configuration file (YAML or JSON: YAML is a superset), applies the schema's defaults and
 // validates it. Every fault is reported with the JSON path of the offending value, so an operator

@@ -1,6 +1,6 @@
 import { parseDocument } from 'yaml';
+import type { Pin } from '../contract/pinning.ts';
 import type { Observation } from './book.ts';
-import type { Pin } from './config.ts';
 
 // What an approval writes: a pin per observed definition. Definitions flagged for hidden Unicode are
 // left out unless asked for by name of the flag, so approving "everything" never approves text the

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { AuditInput } from '../audit/event.ts';
+import { DEFAULT_REFRESH_MS, type PinningConfig } from '../contract/pinning.ts';
 import type { SidecarMetrics } from '../telemetry/metrics.ts';
 import { type DriftEvent, memoryPinStore, PinBook, type PinStore } from './book.ts';
-import { DEFAULT_REFRESH_MS, type PinningConfig } from './config.ts';
 import { configMapPinStore } from './configmap-store.ts';
 import { LIST_FIELDS, pinKey } from './definitions.ts';
 import { filePinStore } from './store.ts';

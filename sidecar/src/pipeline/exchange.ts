@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthnErrorCode } from '../authn/errors.ts';
-import type { Principal } from '../authn/principal.ts';
-import { targetOf } from '../authz/methods.ts';
+import { targetOf } from '../contract/methods.ts';
+import type { Principal } from '../contract/principal.ts';
 import type { JsonRpcId, ProxyErrorCode } from '../errors.ts';
 import type { ClientMessage } from '../transport/jsonrpc.ts';
 import type { McpRecord } from './record.ts';

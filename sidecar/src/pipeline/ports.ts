@@ -1,7 +1,7 @@
 import type { AuthnError } from '../authn/errors.ts';
-import type { Principal } from '../authn/principal.ts';
-import type { AuthzRequest } from '../authz/decide.ts';
-import type { Decision } from '../authz/decision.ts';
+import type { AuthzRequest } from '../contract/decide.ts';
+import type { Decision } from '../contract/decision.ts';
+import type { Principal } from '../contract/principal.ts';
 
 // The pipeline's view of authentication and authorization: narrow ports the runtime fills from the
 // authn and authz modules, so the proxy never depends on how they decide.
@@ -18,9 +18,9 @@ export interface AuthenticatorPort {
   authenticate(input: CredentialInput): Promise<AuthnResult>;
 }
 
-export type { AuthzRequest } from '../authz/decide.ts';
+export type { AuthzRequest } from '../contract/decide.ts';
 
-export type { Decision } from '../authz/decision.ts';
+export type { Decision } from '../contract/decision.ts';
 
 export interface PolicyPort {
   decide(principal: Principal, request: AuthzRequest): Decision;

@@ -1,4 +1,4 @@
-import type { Principal } from '../authn/principal.ts';
+import type { Principal } from '../contract/principal.ts';
 import type { JsonRpcId, ProxyErrorCode } from '../errors.ts';
 
 // One record per MCP message (or per refused HTTP request when no message could be read): the single

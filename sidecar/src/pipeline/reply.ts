@@ -1,5 +1,5 @@
-import type { Principal } from '../authn/principal.ts';
-import { listMethodsOfResult } from '../authz/methods.ts';
+import { listMethodsOfResult } from '../contract/methods.ts';
+import type { Principal } from '../contract/principal.ts';
 import type { JsonRpcId } from '../errors.ts';
 import { formatEvent, type SseEvent } from '../transport/sse.ts';
 import { type Exchange, serverMessageRecord } from './exchange.ts';

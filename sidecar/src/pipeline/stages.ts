@@ -1,5 +1,5 @@
 import { repeatedCredentialHeader } from '../authn/credentials.ts';
-import { normalizeTargetUris } from '../authz/methods.ts';
+import { normalizeTargetUris } from '../contract/methods.ts';
 import { ERROR_SPECS, jsonRpcError, type ProxyErrorCode } from '../errors.ts';
 import { readBody } from '../transport/body.ts';
 import {

@@ -1,5 +1,5 @@
 import { hashApiKey } from '../authn/index.ts';
-import { CONFIG_API_VERSION, type SidecarConfig } from '../config/schema.ts';
+import { CONFIG_API_VERSION, type SidecarConfig } from '../contract/config.ts';
 
 // The quick start's built-in configuration: one local API key, a policy that allows every tool of
 // the everything server except get-env (it would print the server's environment), and every

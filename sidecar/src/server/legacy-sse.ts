@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Principal } from '../authn/principal.ts';
+import type { Principal } from '../contract/principal.ts';
 import { jsonRpcError } from '../errors.ts';
 import { type Exchange, forwardedBody, newExchange, type Refusal } from '../pipeline/exchange.ts';
 import { principalKey } from '../pipeline/ports.ts';

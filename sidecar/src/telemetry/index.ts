@@ -1,5 +1,5 @@
 // The telemetry component's public surface; re-exports only.
-export { TelemetryConfig } from './config.ts';
+export { TelemetryConfig } from '../contract/telemetry.ts';
 export {
   createRuleLabels,
   createToolLabels,

@@ -1,5 +1,5 @@
 import { AUTHN_ERROR_CODES } from '../authn/errors.ts';
-import { classifyMethod } from '../authz/methods.ts';
+import { classifyMethod } from '../contract/methods.ts';
 
 // Bounded label values. Metric labels come only from these functions, so a caller can never create a
 // new series by sending a new tool name, method or session: unknown values fold into "other".

@@ -1,6 +1,6 @@
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import type { TelemetryConfig } from './config.ts';
+import type { TelemetryConfig } from '../contract/telemetry.ts';
 
 // The OpenTelemetry SDK for traces, configured the standard way: exporter, endpoint, protocol,
 // sampler and resource attributes come from OTEL_* environment variables (OTEL_TRACES_EXPORTER=none

@@ -6,8 +6,8 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditor } from '../../../sidecar/src/audit/auditor.ts';
-import type { AuditConfig } from '../../../sidecar/src/audit/config.ts';
 import { verifyText } from '../../../sidecar/src/audit/verify.ts';
+import type { AuditConfig } from '../../../sidecar/src/contract/audit.ts';
 import { createSidecarMetrics } from '../../../sidecar/src/telemetry/metrics.ts';
 import {
   type OtlpLogRecord,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SidecarConfig } from '../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../../sidecar/src/contract/config.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { generatePki, type Pki } from '../../cluster/pki.ts';
 import { type EchoUpstream, startEchoUpstream } from '../../support/echo-upstream.ts';

@@ -8,7 +8,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadConfigFile, validateConfig } from '../../../sidecar/src/config/load.ts';
-import type { PinningConfig } from '../../../sidecar/src/pinning/config.ts';
+import type { PinningConfig } from '../../../sidecar/src/contract/pinning.ts';
 import { definitionOf } from '../../../sidecar/src/pinning/definitions.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { allow, KEYS, type Rule, rawConfig, sidecarFor } from '../../support/harness.ts';

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SidecarConfig } from '../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../../sidecar/src/contract/config.ts';
 import { freePort } from '../../../sidecar/src/quickstart/everything.ts';
 import type { RunningSidecar } from '../../../sidecar/src/server/sidecar.ts';
 import { config, initializeBody, KEYS, messageOf, post, sidecarFor } from '../../support/harness.ts';

@@ -89,6 +89,79 @@ describe('aggregated roles for McpServer and McpPolicy', () => {
     }
   });
 
+  describe('ClusterMcpPolicy: guardrails a namespace cannot remove', () => {
+    const CLUSTER = 'clustermcppolicies.portcullis.dev';
+    const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+    const guard = uniqueName('guard');
+
+    beforeAll(async () => {
+      // The strongest namespace roles, granted cluster-wide too: still no write on cluster policies.
+      for (const role of ['edit', 'admin']) {
+        await kubectl([
+          'create',
+          'clusterrolebinding',
+          `${release}-${role}-everywhere`,
+          `--clusterrole=${role}`,
+          `--user=${role}-everywhere-user`,
+        ]);
+      }
+      await kubectl([
+        'create',
+        'clusterrolebinding',
+        `${release}-policy-admin`,
+        `--clusterrole=${release}-portcullis-cluster-policy-admin`,
+        '--user=guardrail-owner',
+      ]);
+      await kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'portcullis.dev/v1alpha1',
+          kind: 'ClusterMcpPolicy',
+          metadata: { name: guard },
+          spec: {
+            servers: {},
+            rules: [
+              { name: 'no-exec', action: 'deny', subjects: [{ anyAuthenticated: true }], tools: ['exec'] },
+            ],
+          },
+        }),
+      );
+    });
+    afterAll(async () => {
+      for (const name of [
+        `${release}-edit-everywhere`,
+        `${release}-admin-everywhere`,
+        `${release}-policy-admin`,
+      ])
+        await kubectl(['delete', 'clusterrolebinding', name, '--ignore-not-found']);
+      await kubectl(['delete', 'clustermcppolicy', guard, '--ignore-not-found']);
+    });
+
+    const users = ['edit-user', 'admin-user', 'edit-everywhere-user', 'admin-everywhere-user'];
+    it.each(users.flatMap((user) => WRITE.map((verb) => ({ user, verb }))))(
+      '$user may not $verb clustermcppolicies (SubjectAccessReview)',
+      async ({ user, verb }) => {
+        expect(await canI({ user }, verb, CLUSTER, '')).toBe(false);
+        // Asked inside the namespace where the user is an editor, the answer is the same.
+        expect(await canI({ user }, verb, CLUSTER, team.name)).toBe(false);
+      },
+    );
+
+    it.each(users)('%s: a real delete, impersonated, is refused by the API server', async (user) => {
+      const attempt = kubectl(['delete', 'clustermcppolicy', guard, `--as=${user}`]);
+      await expect(attempt).rejects.toMatchObject({ stderr: expect.stringMatching(/forbidden/i) });
+      expect((await kubectl(['get', 'clustermcppolicy', guard, '-o', 'name'])).trim()).toBe(
+        `clustermcppolicy.portcullis.dev/${guard}`,
+      );
+    });
+
+    it('the dedicated ClusterRole may write them, but not their status', async () => {
+      for (const verb of WRITE) expect(await canI({ user: 'guardrail-owner' }, verb, CLUSTER, '')).toBe(true);
+      expect(await canI({ user: 'guardrail-owner' }, 'patch', `${CLUSTER}/status`, '')).toBe(false);
+      await kubectl(['label', 'clustermcppolicy', guard, 'reviewed=yes', '--as=guardrail-owner']);
+    });
+  });
+
   it('lets view read status but not the operator-only verbs of edit', async () => {
     expect(await canI({ user: 'view-user' }, 'get', 'mcpservers.portcullis.dev/status', team.name)).toBe(
       true,

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Principal } from '../../../sidecar/src/authn/principal.ts';
 import { type ConfiguredRule, compilePolicy, decide } from '../../../sidecar/src/authz/index.ts';
+import type { Principal } from '../../../sidecar/src/contract/principal.ts';
 import { createNamespace, eventually, kubectl, kubectlJson } from '../../support/kube.ts';
 import {
   applyCrds,

@@ -20,7 +20,11 @@ export async function applyCrds(): Promise<void> {
   await kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(ROOT, 'crds')]);
   // Right after creation a CRD has no conditions yet, and `kubectl wait` fails instead of waiting.
   await eventually('CRDs established', async () => {
-    const crds = ['crd/mcpservers.portcullis.dev', 'crd/mcppolicies.portcullis.dev'];
+    const crds = [
+      'crd/mcpservers.portcullis.dev',
+      'crd/mcppolicies.portcullis.dev',
+      'crd/clustermcppolicies.portcullis.dev',
+    ];
     await kubectl(['wait', '--for=condition=Established', '--timeout=30s', ...crds]);
     return true;
   });

@@ -1,6 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { packageImports } from '../../support/import-graph.ts';
 
 // The facts that matter, read from the Dockerfiles (test/images/build.ts builds and runs them):
 // a Node 24 base taken as a build argument, a runtime stage with production dependencies only, a numeric
@@ -109,4 +112,87 @@ describe('.dockerignore', () => {
     expect(lines.slice(1).every((l) => l.startsWith('!'))).toBe(true);
     expect(lines.slice(1).some((l) => /node_modules|dist|test|\.env/.test(l))).toBe(false);
   });
+});
+
+describe('Dockerfile.operator: the operator with the sidecar contract only', () => {
+  const { stages: all } = stages('Dockerfile.operator');
+  const build = all.find((s) => s.name === 'build') as Stage;
+  const runtime = all.at(-1) as Stage;
+  /** A COPY's sources and destination; `from` names the stage it copies out of. */
+  const copies = (s: Stage) =>
+    s.lines
+      .filter((l) => l.toUpperCase().startsWith('COPY '))
+      .map((l) => {
+        const words = l.split(/\s+/).slice(1);
+        const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
+        const paths = words.filter((w) => !w.startsWith('--'));
+        return { from, sources: paths.slice(0, -1), dest: paths.at(-1) as string };
+      });
+
+  it('copies only sidecar/src/contract of the sidecar, and ships only its compiled form', () => {
+    const sidecarSources = copies(build)
+      .flatMap((c) => c.sources)
+      .filter((p) => p.startsWith('sidecar'));
+    expect(sidecarSources).toEqual(['sidecar/src/contract']);
+    const shipped = copies(runtime)
+      .filter((c) => c.from === 'build')
+      .flatMap((c) => c.sources);
+    expect(shipped.filter((p) => p.includes('sidecar'))).toEqual(['/src/dist/sidecar/src/contract']);
+  });
+
+  it('installs only the packages the operator and the contract import', () => {
+    const deps = all.find((s) => s.name === 'deps') as Stage;
+    const arg = deps.lines.map((l) => /^ARG OPERATOR_PACKAGES="([^"]*)"$/.exec(l)?.[1]).find(Boolean) ?? '';
+    expect(arg.split(' ').sort()).toEqual(packageImports(['operator/src', 'sidecar/src/contract']));
+    const run = deps.lines.find((l) => l.startsWith('RUN npm ci')) ?? '';
+    expect(run).toMatch(/\$OPERATOR_PACKAGES\s+&& npm prune --omit=dev\b/);
+  });
+
+  /** Runs node in `cwd`; a failure carries the program's output (tsc writes its errors to stdout). */
+  const node = (cwd: string, ...args: string[]): string => {
+    try {
+      return execFileSync(process.execPath, args, { cwd, encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      const { stdout, stderr } = e as { stdout?: string; stderr?: string };
+      throw new Error(`node ${args.join(' ')} (in ${cwd}) failed:\n${stdout ?? ''}${stderr ?? ''}`);
+    }
+  };
+
+  it('builds and starts from a tree laid out as the image lays it out', () => {
+    // The build stage's context (its COPY lines, into WORKDIR /src), compiled as `npm run build` does,
+    // then the runtime stage's COPY --from=build lines into /app; node_modules is the project's own.
+    const tmp = mkdtempSync(join(tmpdir(), 'operator-image-'));
+    try {
+      const layOut = (
+        workdir: string,
+        from: (source: string) => string,
+        stage: Stage,
+        stageFrom?: string,
+      ) => {
+        for (const { from: f, sources, dest } of copies(stage)) {
+          if (f !== stageFrom) continue;
+          const into = join(workdir, dest);
+          for (const source of sources) {
+            const target = dest.endsWith('/') ? join(into, basename(source)) : into;
+            cpSync(from(source), target, { recursive: true });
+          }
+        }
+      };
+      const src = join(tmp, 'src');
+      const app = join(tmp, 'app');
+      layOut(src, (p) => join(ROOT, p), build);
+      symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
+      node(src, join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json');
+      layOut(app, (p) => join(src, p.replace(/^\/src\//, '')), runtime, 'build');
+      symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
+
+      const entry = runtime.lines.find((l) => l.startsWith('ENTRYPOINT ')) ?? '';
+      const entrypoint = JSON.parse(entry.slice('ENTRYPOINT '.length)) as string[];
+      const help = node(app, ...entrypoint.slice(1), '--help');
+      expect(help).toMatch(/^Usage: /);
+      expect(readdirSync(join(app, 'dist/sidecar/src'))).toEqual(['contract']);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

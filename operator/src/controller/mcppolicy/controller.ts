@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
+import { specChanged, specLabelsOrDeletionChanged } from '../../kube/changes.ts';
+import { Controller } from '../../kube/controller.ts';
 import type { InformerGroup } from '../../kube/informer-group.ts';
 import { keyOf } from '../../kube/object.ts';
 import { WorkQueue } from '../../kube/queue.ts';
 import type { RateLimiter } from '../../kube/rate-limiter.ts';
 import type { OperatorMetrics } from '../../metrics/metrics.ts';
-import { Controller } from '../controller.ts';
-import { serverEventMatters } from '../mcpserver/checks.ts';
-import { policyEventMatters, policyKeysForServerEvent } from './checks.ts';
+import { policyKeysForServerEvent } from './checks.ts';
 import { type PolicySyncDeps, syncPolicy } from './sync.ts';
 
 // Wiring of the McpPolicy controller: a policy's own changes, and servers coming, going or changing
@@ -33,10 +33,10 @@ export function createPolicyController(o: PolicyControllerOptions): Controller {
   });
   o.policies.on((event) => {
     if (event.type === 'delete') o.sync.checker.forget(event.object);
-    if (policyEventMatters(event)) queue.add(keyOf(event.object.metadata));
+    if (specChanged(event)) queue.add(keyOf(event.object.metadata));
   });
   o.servers.on((event) => {
-    if (event.type === 'update' && !serverEventMatters(event)) return;
+    if (!specLabelsOrDeletionChanged(event)) return;
     for (const key of policyKeysForServerEvent(
       event,
       o.policies.store.list(event.object.metadata.namespace),

@@ -1,25 +1,10 @@
-import { PolicyCondition } from '../../api/conditions.ts';
 import type { McpPolicy, McpPolicyStatus } from '../../api/mcp-policy.ts';
-import { canonicalJson } from '../../kube/json.ts';
 import { acceptedSpecOf } from '../../policy/accepted.ts';
 import type { PolicyCheck } from '../../policy/checker.ts';
-import { type Condition, setConditions } from '../conditions.ts';
+import { statusOf } from '../../policy/status.ts';
 
 // The McpPolicy status, pure: Accepted with the compile result and what is in force instead, the
 // last accepted spec (kept while a later one is not accepted), and the servers it selects.
-
-/** What the servers enforce while the spec is not accepted, for the Accepted=False message. */
-export function notAcceptedConsequence(keptGeneration: number | undefined): string {
-  return keptGeneration === undefined
-    ? 'No accepted version of this policy is recorded, so the servers it selects deny every call until it is fixed.'
-    : `The servers keep its last accepted version (generation ${keptGeneration}, status.lastAccepted); fix it and apply again.`;
-}
-
-/**
- * Status shares the object's 1.5 MiB etcd limit with the spec: a larger record would make every
- * status write fail, so it is not kept (an invalid edit then fails closed, and the message says so).
- */
-export const MAX_RECORD_BYTES = 512 * 1024;
 
 export function policyStatus(
   policy: McpPolicy,
@@ -27,32 +12,5 @@ export function policyStatus(
   servers: readonly string[],
   now: Date,
 ): McpPolicyStatus {
-  const previous = policy.status;
-  const generation = policy.metadata.generation ?? 0;
-  const record = check.accepted ? acceptedSpecOf(policy) : previous?.lastAccepted;
-  const tooLarge = check.accepted && canonicalJson(record).length > MAX_RECORD_BYTES;
-  const lastAccepted = tooLarge ? undefined : record;
-  const message = !check.accepted
-    ? `${check.message}. ${notAcceptedConsequence(lastAccepted?.generation)}`
-    : tooLarge
-      ? `${check.message} Its spec is too large to record in status.lastAccepted (over ${MAX_RECORD_BYTES / 1024} KiB), so an invalid edit would make its servers deny every call.`
-      : check.message;
-  return {
-    observedGeneration: generation,
-    conditions: setConditions(
-      (previous?.conditions ?? []) as Condition[],
-      [
-        {
-          type: PolicyCondition.Accepted,
-          status: check.accepted ? 'True' : 'False',
-          reason: check.reason,
-          message,
-          observedGeneration: generation,
-        },
-      ],
-      now,
-    ),
-    ...(lastAccepted ? { lastAccepted } : {}),
-    servers: [...servers].sort(),
-  };
+  return statusOf(policy, check, servers, now, () => acceptedSpecOf(policy));
 }

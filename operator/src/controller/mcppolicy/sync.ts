@@ -3,13 +3,13 @@ import { PolicyCondition } from '../../api/conditions.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
 import type { KubeClient } from '../../kube/client.ts';
+import type { ReconcileOutcome } from '../../kube/controller.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import { deepEqual } from '../../kube/json.ts';
 import { splitKey } from '../../kube/object.ts';
 import type { Store } from '../../kube/store.ts';
 import type { PolicyChecker } from '../../policy/checker.ts';
-import type { ReconcileOutcome } from '../controller.ts';
-import { selectedServers } from './checks.ts';
+import { serversForPolicy } from '../../policy/selection.ts';
 import { policyStatus } from './status.ts';
 
 // Reconcile of one McpPolicy: compile it, list the servers it selects, write the status (with the
@@ -32,7 +32,7 @@ export async function syncPolicy(deps: PolicySyncDeps, key: string): Promise<Rec
   if (!policy || policy.metadata.deletionTimestamp) return undefined;
 
   const check = deps.checker.check(policy);
-  const servers = selectedServers(policy, deps.servers.list(namespace)).map((s) => s.metadata.name);
+  const servers = serversForPolicy(policy, deps.servers.list(namespace));
   const status = policyStatus(policy, check, servers, deps.now());
   if (deepEqual(status, policy.status ?? {})) return undefined;
 

@@ -3,7 +3,7 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { resourceOf } from '../../kube/resources.ts';
 import type { Store } from '../../kube/store.ts';
-import { controllerOf, isControlledBy } from '../ownership.ts';
+import { controllerOf, isControlledBy } from '../../reconcile/ownership.ts';
 
 // The operator never takes over an object it did not create. A child it is about to create may
 // already exist under that name (a user's ConfigMap, the namespace's `default` ServiceAccount, a

@@ -1,14 +1,21 @@
 import type { Logger } from 'pino';
+import type { ClusterMcpPolicy } from '../../api/cluster-mcp-policy.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer } from '../../api/mcp-server.ts';
+import { specLabelsOrDeletionChanged } from '../../kube/changes.ts';
+import { Controller } from '../../kube/controller.ts';
 import type { InformerGroup } from '../../kube/informer-group.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { WorkQueue } from '../../kube/queue.ts';
 import type { RateLimiter } from '../../kube/rate-limiter.ts';
 import type { OperatorMetrics } from '../../metrics/metrics.ts';
-import { Controller } from '../controller.ts';
-import { policyVersionChanged, serverKeysForPolicyEvent } from '../mcppolicy/checks.ts';
-import { serverEventMatters, serverKeyOf, serverKeysForChildEvent } from './checks.ts';
+import { clusterMayGovern } from '../../policy/cluster.ts';
+import {
+  policyVersionChanged,
+  serverKeyOf,
+  serverKeysForChildEvent,
+  serverKeysForPolicyEvent,
+} from './checks.ts';
 import { type PodView, podEventMatters } from './pod-health.ts';
 import type { PodIndex } from './pod-index.ts';
 import { type ServerSyncDeps, syncServer } from './sync.ts';
@@ -21,6 +28,9 @@ export const SERVER_KIND = 'McpServer';
 export interface ServerControllerOptions {
   servers: InformerGroup<McpServer>;
   policies: InformerGroup<McpPolicy>;
+  clusterPolicies: InformerGroup<ClusterMcpPolicy>;
+  /** Namespaces (name and labels): ClusterMcpPolicies select servers by their namespace's labels. */
+  namespaces: InformerGroup<KubeObject>;
   children: readonly InformerGroup<KubeObject>[];
   /** The rendered pods, by label; their events feed the index that status reads. */
   pods: InformerGroup<PodView>;
@@ -38,7 +48,7 @@ export function createServerController(o: ServerControllerOptions): Controller {
     onDepth: (depth) => o.metrics.queueDepth.set({ kind: SERVER_KIND }, depth),
   });
   o.servers.on((event) => {
-    if (serverEventMatters(event)) queue.add(serverKeyOf(event.object));
+    if (specLabelsOrDeletionChanged(event)) queue.add(serverKeyOf(event.object));
   });
   for (const group of o.children) {
     group.on((event) => {
@@ -53,6 +63,21 @@ export function createServerController(o: ServerControllerOptions): Controller {
     if (!policyVersionChanged(event)) return;
     const ns = event.object.metadata.namespace;
     for (const key of serverKeysForPolicyEvent(event, o.servers.store.list(ns))) queue.add(key);
+  });
+  o.clusterPolicies.on((event) => {
+    if (!policyVersionChanged(event)) return;
+    const versions = event.type === 'update' ? [event.object, event.old] : [event.object];
+    for (const s of o.servers.store.list()) {
+      const labels = o.namespaces.store.get(undefined, s.metadata.namespace ?? '')?.metadata.labels;
+      if (versions.some((p) => clusterMayGovern(p, s, labels))) queue.add(serverKeyOf(s));
+    }
+  });
+  o.namespaces.on((event) => {
+    const { old, object } = event.type === 'update' ? event : { old: undefined, object: event.object };
+    if (old && JSON.stringify(old.metadata.labels ?? {}) === JSON.stringify(object.metadata.labels ?? {}))
+      return;
+    if (o.clusterPolicies.store.size === 0) return;
+    for (const s of o.servers.store.list(object.metadata.name)) queue.add(serverKeyOf(s));
   });
   return new Controller({
     kind: SERVER_KIND,

@@ -1,6 +1,6 @@
 import { ServerCondition, ServerReason } from '../../api/conditions.ts';
 import type { McpServerStatus, ServerPhase } from '../../api/mcp-server.ts';
-import { type Condition, type ConditionUpdate, setConditions } from '../conditions.ts';
+import { type Condition, type ConditionUpdate, setConditions } from '../../reconcile/conditions.ts';
 import { describeProblems, type PodProblem } from './pod-health.ts';
 
 // The McpServer status, computed purely from what the reconcile observed: checks in a fixed order

@@ -1,19 +1,20 @@
 import type { Logger } from 'pino';
+import type { ClusterMcpPolicy } from '../../api/cluster-mcp-policy.ts';
 import { ServerCondition, ServerReason } from '../../api/conditions.ts';
 import type { McpPolicy } from '../../api/mcp-policy.ts';
 import type { McpServer, McpServerStatus } from '../../api/mcp-server.ts';
 import type { KubeClient } from '../../kube/client.ts';
+import type { ReconcileOutcome } from '../../kube/controller.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import { deepEqual } from '../../kube/json.ts';
 import { type KubeObject, splitKey } from '../../kube/object.ts';
 import { Resources, resourceOf } from '../../kube/resources.ts';
 import type { Store } from '../../kube/store.ts';
-import { applyDecision, withAppliedHash } from '../apply-decision.ts';
-import { applyFailureMessage, isPassing } from '../apply-failure.ts';
-import { isTrue } from '../conditions.ts';
-import type { ReconcileOutcome } from '../controller.ts';
-import { foreignTemplateField, templateReplacement } from '../drift.ts';
-import { isControlledBy, withOwnership } from '../ownership.ts';
+import { applyDecision, withAppliedHash } from '../../reconcile/apply-decision.ts';
+import { applyFailureMessage, isPassing } from '../../reconcile/apply-failure.ts';
+import { isTrue } from '../../reconcile/conditions.ts';
+import { foreignTemplateField, templateReplacement } from '../../reconcile/drift.ts';
+import { isControlledBy, withOwnership } from '../../reconcile/ownership.ts';
 import { creationConflict } from './conflicts.ts';
 import { type PodView, podProblems } from './pod-health.ts';
 import { type DeploymentState, serverStatus } from './status.ts';
@@ -28,6 +29,8 @@ const CONFLICT_RECHECK_MS = 30_000;
 export interface PolicyResolution {
   /** Policies to render: accepted ones as they are, rejected ones at their last accepted version or failing closed. */
   render: McpPolicy[];
+  /** Selected ClusterMcpPolicies, at the version in force the same way. */
+  cluster: ClusterMcpPolicy[];
   inForce: string[];
   /** keptGeneration: the accepted generation in force; absent: none, every call is denied. */
   rejected: { name: string; message: string; keptGeneration?: number }[];
@@ -46,7 +49,11 @@ export interface ServerSyncDeps {
   /** Selected policies of a server, each at the version in force. */
   resolvePolicies: (server: McpServer) => PolicyResolution;
   /** Pure renderer: the children in apply order, or why the spec cannot be rendered. */
-  render: (server: McpServer, policies: readonly McpPolicy[]) => Rendered;
+  render: (
+    server: McpServer,
+    policies: readonly McpPolicy[],
+    clusterPolicies: readonly ClusterMcpPolicy[],
+  ) => Rendered;
   /** The server's pods as last seen, for why they are unavailable. */
   pods: (serverKey: string) => readonly PodView[];
   events: EventRecorder;
@@ -74,7 +81,7 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
   const live = liveChildrenOf(deps, server);
   const policies = deps.resolvePolicies(server);
 
-  const result = deps.render(server, policies.render);
+  const result = deps.render(server, policies.render, policies.cluster);
   const rendered = result.ok ? result : undefined;
   const renderError = result.ok ? undefined : { reason: result.reason, message: result.message };
 
@@ -169,7 +176,7 @@ export async function syncServer(deps: ServerSyncDeps, key: string): Promise<Rec
   return conflict ? { requeueAfterMs: CONFLICT_RECHECK_MS } : undefined;
 }
 
-/** Replaces a pod template that another writer added to (drift.ts); returns the Deployment as now stored. */
+/** Replaces a pod template that another writer added to (reconcile/drift.ts); returns the Deployment as now stored. */
 async function revertTemplateAdditions(
   deps: ServerSyncDeps,
   desired: KubeObject,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import type { AuditSinkConfig, SecretRef } from '../config.ts';
+import type { AuditSinkConfig, SecretRef } from '../../contract/audit.ts';
 import { AuditError } from '../errors.ts';
 import { createFileSink } from './file.ts';
 import { createHttpSink, type FetchLike } from './http.ts';

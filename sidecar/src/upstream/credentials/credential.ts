@@ -1,4 +1,4 @@
-import type { Principal } from '../../authn/principal.ts';
+import type { Principal } from '../../contract/principal.ts';
 
 // One question for every mode: which credential does this caller's request carry upstream?
 // The answer names the credential (for the audit event) and holds the headers to send; the

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
-import type { Principal } from '../../authn/principal.ts';
 import { HOP_OR_PROTOCOL_HEADERS } from '../../config/load.ts';
+import type { Principal } from '../../contract/principal.ts';
 import { CredentialError, type CredentialSource, type UpstreamCredential } from './credential.ts';
 import { watchSecretFile } from './secret-file.ts';
 

@@ -1,5 +1,5 @@
 import Value from 'typebox/value';
-import { OutboundResilience, type UpstreamAuth } from '../../config/upstream-auth.ts';
+import { OutboundResilience, type UpstreamAuth } from '../../contract/upstream-auth.ts';
 import { clientCredentialsSource } from './client-credentials.ts';
 import { CredentialError, type CredentialErrorCode, type CredentialSource } from './credential.ts';
 import { perPrincipalSource } from './per-principal.ts';

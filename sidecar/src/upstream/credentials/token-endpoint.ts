@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { issuerFetch } from '../../authn/issuer-fetch.ts';
-import type { OutboundResilience } from '../../config/upstream-auth.ts';
+import type { OutboundResilience } from '../../contract/upstream-auth.ts';
 import { type CircuitBreaker, circuitBreaker } from '../circuit-breaker.ts';
 import { CredentialError } from './credential.ts';
 import { parseHeaderValue, type SecretFile, watchSecretFile } from './secret-file.ts';

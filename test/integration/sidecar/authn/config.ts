@@ -1,4 +1,4 @@
-import type { SidecarConfig } from '../../../../sidecar/src/config/schema.ts';
+import type { SidecarConfig } from '../../../../sidecar/src/contract/config.ts';
 
 // Builders for the authentication section, with the schema's defaults filled in.
 

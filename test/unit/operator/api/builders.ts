@@ -5,7 +5,7 @@ import {
   type OperatorDefaults,
   parseOperatorDefaults,
 } from '../../../../operator/src/api/operator-defaults.ts';
-import type { PolicyRule } from '../../../../sidecar/src/config/policy-rule.ts';
+import type { PolicyRule } from '../../../../sidecar/src/contract/policy-rule.ts';
 
 // Small builders for test objects: a valid object by default, overridden where a case needs it.
 

@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import type { McpPolicy } from '../../../../operator/src/api/mcp-policy.ts';
 import type { McpServer } from '../../../../operator/src/api/mcp-server.ts';
 import { policiesForServer } from '../../../../operator/src/policy/selection.ts';
-import { validatePolicy } from '../../../../operator/src/render/policy-validation.ts';
+import { validatePolicy } from '../../../../operator/src/policy/validation.ts';
 import { renderServer } from '../../../../operator/src/render/render-server.ts';
 import { validateConfig } from '../../../../sidecar/src/config/load.ts';
 import { defaults } from './builders.ts';

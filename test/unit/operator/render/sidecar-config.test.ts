@@ -4,9 +4,9 @@ import type { McpServer } from '../../../../operator/src/api/mcp-server.ts';
 import type { OperatorDefaults } from '../../../../operator/src/api/operator-defaults.ts';
 import { CONFIG_FILE } from '../../../../operator/src/render/layout.ts';
 import { renderServer } from '../../../../operator/src/render/render-server.ts';
-import type { Principal } from '../../../../sidecar/src/authn/principal.ts';
 import { compilePolicy, decide } from '../../../../sidecar/src/authz/index.ts';
 import { validateConfig } from '../../../../sidecar/src/config/load.ts';
+import type { Principal } from '../../../../sidecar/src/contract/principal.ts';
 import { defaults, policy, rule, server } from '../api/builders.ts';
 
 // The ConfigMap holds a configuration the sidecar itself accepts: each case goes through the

@@ -1,7 +1,7 @@
 import { Compile } from 'typebox/compile';
 import { describe, expect, it } from 'vitest';
-import { AuditConfig } from '../../../../sidecar/src/audit/config.ts';
 import { createSinks } from '../../../../sidecar/src/audit/sinks/index.ts';
+import { AuditConfig } from '../../../../sidecar/src/contract/audit.ts';
 
 const check = Compile(AuditConfig);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Payloads } from '../../../../sidecar/src/audit/config.ts';
 import { compilePayloadCapture, REDACTED } from '../../../../sidecar/src/audit/payload.ts';
+import type { Payloads } from '../../../../sidecar/src/contract/audit.ts';
 
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----';
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ';

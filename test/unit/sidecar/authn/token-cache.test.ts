@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ANONYMOUS_PRINCIPAL, type Principal } from '../../../../sidecar/src/authn/principal.ts';
 import { createTokenCache } from '../../../../sidecar/src/authn/token-cache.ts';
+import { ANONYMOUS_PRINCIPAL, type Principal } from '../../../../sidecar/src/contract/principal.ts';
 
 const p = (subject: string): Principal => ({ ...ANONYMOUS_PRINCIPAL, subject, method: 'oidc' });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Principal } from '../../../../sidecar/src/authn/principal.ts';
+import type { Principal } from '../../../../sidecar/src/contract/principal.ts';
 import type { PolicyPort } from '../../../../sidecar/src/pipeline/ports.ts';
 import {
   inspectReply,

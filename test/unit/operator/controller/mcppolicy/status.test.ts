@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { McpPolicy } from '../../../../../operator/src/api/mcp-policy.ts';
-import { MAX_RECORD_BYTES, policyStatus } from '../../../../../operator/src/controller/mcppolicy/status.ts';
+import { policyStatus } from '../../../../../operator/src/controller/mcppolicy/status.ts';
 import { acceptedSpecOf } from '../../../../../operator/src/policy/accepted.ts';
+import { MAX_RECORD_BYTES } from '../../../../../operator/src/policy/status.ts';
 import { policy } from '../builders.ts';
 
 const now = new Date('2026-03-01T12:00:00Z');

@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { McpPolicy } from '../../../../../operator/src/api/mcp-policy.ts';
 import {
-  policyEventMatters,
-  policyKeysForServerEvent,
   policyVersionChanged,
-  serverKeysForPolicyEvent,
-} from '../../../../../operator/src/controller/mcppolicy/checks.ts';
-import {
-  serverEventMatters,
   serverKeysForChildEvent,
+  serverKeysForPolicyEvent,
 } from '../../../../../operator/src/controller/mcpserver/checks.ts';
 import { acceptedSpecOf } from '../../../../../operator/src/policy/accepted.ts';
 import { child, policy, server } from '../builders.ts';
@@ -35,34 +30,6 @@ describe('serverKeysForChildEvent', () => {
   ])('$name', ({ object, type, keys }) => {
     const event = type === 'delete' ? { type, object } : { type: 'add' as const, object };
     expect(serverKeysForChildEvent(event)).toEqual(keys);
-  });
-});
-
-describe('serverEventMatters', () => {
-  it.each([
-    { name: 'a new server', event: { type: 'add' as const, object: server('a') }, matters: true },
-    { name: 'a deleted server', event: { type: 'delete' as const, object: server('a') }, matters: true },
-    {
-      name: 'a spec change (generation)',
-      event: { type: 'update' as const, old: server('a'), object: server('a', {}, 2) },
-      matters: true,
-    },
-    {
-      name: 'a label change (policy selection)',
-      event: { type: 'update' as const, old: server('a'), object: server('a', { team: 'x' }) },
-      matters: true,
-    },
-    {
-      name: 'our own status write',
-      event: {
-        type: 'update' as const,
-        old: server('a'),
-        object: { ...server('a'), status: { phase: 'Ready' as const } },
-      },
-      matters: false,
-    },
-  ])('$name: $matters', ({ event, matters }) => {
-    expect(serverEventMatters(event)).toBe(matters);
   });
 });
 
@@ -122,22 +89,6 @@ describe('policy events', () => {
 
   it.each([
     {
-      name: 'spec change',
-      event: { type: 'update' as const, old: policy('p', {}), object: policy('p', {}, 2) },
-      matters: true,
-    },
-    {
-      name: 'status-only change',
-      event: { type: 'update' as const, old: policy('p', {}), object: policy('p', {}) },
-      matters: false,
-    },
-    { name: 'creation', event: { type: 'add' as const, object: policy('p', {}) }, matters: true },
-  ])('policyEventMatters: $name', ({ event, matters }) => {
-    expect(policyEventMatters(event)).toBe(matters);
-  });
-
-  it.each([
-    {
       name: 'a newly recorded accepted version',
       event: { type: 'update' as const, old: policy('p', {}), object: recorded(policy('p', {}), {}) },
       changed: true,
@@ -153,14 +104,6 @@ describe('policy events', () => {
     },
   ])('policyVersionChanged: $name', ({ event, changed }) => {
     expect(policyVersionChanged(event)).toBe(changed);
-  });
-
-  it('a server event queues the policies of its namespace only', () => {
-    const policies = [policy('a', {}), policy('b', {}), policy('c', {}, 1, [], 'other')];
-    expect(policyKeysForServerEvent({ type: 'add', object: server('s') }, policies)).toEqual([
-      'team/a',
-      'team/b',
-    ]);
   });
 });
 

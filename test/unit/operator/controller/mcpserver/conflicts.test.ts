@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conflictWith } from '../../../../../operator/src/controller/mcpserver/conflicts.ts';
-import { ownerReferenceTo } from '../../../../../operator/src/controller/ownership.ts';
+import { ownerReferenceTo } from '../../../../../operator/src/reconcile/ownership.ts';
 import { child, server } from '../builders.ts';
 
 describe('conflictWith', () => {

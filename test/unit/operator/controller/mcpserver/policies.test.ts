@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { McpPolicy } from '../../../../../operator/src/api/mcp-policy.ts';
 import { resolvePolicies } from '../../../../../operator/src/controller/mcpserver/policies.ts';
-import { checkPolicy } from '../../../../../operator/src/manager/operator.ts';
 import { acceptedSpecOf, FAIL_CLOSED_RULE } from '../../../../../operator/src/policy/accepted.ts';
 import { PolicyChecker } from '../../../../../operator/src/policy/checker.ts';
+import { checkPolicy } from '../../../../../operator/src/policy/validation.ts';
 import { policy, server } from '../builders.ts';
 
 const rule = (name: string, tools: string[], when?: string) => ({
@@ -117,6 +117,21 @@ describe('resolvePolicies', () => {
     const last = p.status?.lastAccepted;
     if (!last) throw new Error('no record');
     p.status = { lastAccepted: { ...last, rules: [rule('no-env', ['get-env'], BROKEN)] } };
+    const r = resolvePolicies(s, [p], checker());
+    expect(r.render[0]?.spec.rules.map((x) => x.name)).toEqual([FAIL_CLOSED_RULE]);
+    expect(r.rejected[0]?.keptGeneration).toBeUndefined();
+  });
+
+  it("does not trust a recorded rule that is not the contract's rule shape: it fails closed", () => {
+    const p = edited('forged', { team: 'payments' }, [rule('x', ['*'], BROKEN)]);
+    const last = p.status?.lastAccepted;
+    if (!last) throw new Error('no record');
+    // An action the sidecar does not know; read back through the contract's PolicyRule schema.
+    const unknownAction = {
+      ...rule('no-env', ['get-env']),
+      action: 'audit',
+    } as unknown as (typeof last.rules)[number];
+    p.status = { lastAccepted: { ...last, rules: [unknownAction] } };
     const r = resolvePolicies(s, [p], checker());
     expect(r.render[0]?.spec.rules.map((x) => x.name)).toEqual([FAIL_CLOSED_RULE]);
     expect(r.rejected[0]?.keptGeneration).toBeUndefined();

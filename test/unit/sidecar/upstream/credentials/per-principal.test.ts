@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Principal } from '../../../../../sidecar/src/authn/principal.ts';
-import { ANONYMOUS_PRINCIPAL } from '../../../../../sidecar/src/authn/principal.ts';
+import type { Principal } from '../../../../../sidecar/src/contract/principal.ts';
+import { ANONYMOUS_PRINCIPAL } from '../../../../../sidecar/src/contract/principal.ts';
 import {
   credentialOf,
   parsePrincipalCredentials,
