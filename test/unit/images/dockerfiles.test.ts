@@ -52,7 +52,7 @@ describe.each(images)('$file', ({ file, entry, source }) => {
     s.lines.filter((l) => l.toUpperCase().startsWith(`${keyword} `));
 
   // The sidecar's static launcher compiles in a Go stage (GO_IMAGE); every other stage is Node's.
-  const goStages = all.filter((s) => s.rawFrom === '${GO_IMAGE}');
+  const goStages = all.filter((s) => s.rawFrom === `\${GO_IMAGE}`);
   const nodeStages = all.filter((s) => !goStages.includes(s));
 
   it('is multi-stage on Node 24 images', () => {
