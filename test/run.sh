@@ -49,7 +49,9 @@ phase_done "typecheck, lint, tests"
 # The kubelet tier (real pods on a real node, images built from the Dockerfiles; needs root). Only
 # the files listed here run: a file joins the list once it is green, so the default run never ships
 # red. PORTCULLIS_KUBELET_TESTS overrides the list (empty: skip the tier; "all": every file).
-KUBELET_GREEN=(test/kubelet/images.test.ts test/kubelet/real-node.test.ts test/kubelet/chart.test.ts)
+# Empty for now: none of test/kubelet/ has been seen green since the images and the node changed
+# (docs/real-node.md, "Status").
+KUBELET_GREEN=()
 kubelet_tests=${PORTCULLIS_KUBELET_TESTS-${KUBELET_GREEN[*]}}
 if [ "$kubelet_tests" = all ]; then kubelet_tests=test/kubelet; fi
 if [ -n "$kubelet_tests" ]; then
