@@ -317,7 +317,8 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
     if (kubelet) {
       await waitFor(
         'pods on the real node gone',
-        async () => (await ctr(['containers', 'ls', '-q']).then((r) => r.stdout.trim())) === '',
+        // Tasks, not containers: the kubelet keeps exited containers until its garbage collection.
+        async () => (await ctr(['tasks', 'ls', '-q']).then((r) => r.stdout.trim())) === '',
         30_000,
         [],
       ).catch((e) => log(String(e)));
@@ -345,12 +346,7 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
         `--config=${join(workDir, 'kube-proxy.yaml')}`,
       ]).catch((e) => log(`kube-proxy --cleanup: ${e}`));
     }
-    if (procs.some((p) => p.name === 'kube-router')) {
-      await sh(join(plane.binDir, 'kube-router'), [
-        ...kubeRouterArgs(plane.kubeconfig),
-        '--cleanup-config',
-      ]).catch((e) => log(`kube-router --cleanup-config: ${e}`));
-    }
+    if (procs.some((p) => p.name === 'kube-router')) await removeKubeRouterRules();
     await removeKubeletChains();
 
     for (const m of await mountsUnder(workDir)) {
@@ -438,16 +434,6 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
         workDir,
       ),
     );
-    // NetworkPolicy: kube-router's firewall alone (no routing, no service proxy, no CNI of its own);
-    // it filters traffic to and from the node's pods with iptables chains and ipsets.
-    procs.push(
-      startProcess(
-        'kube-router',
-        join(plane.binDir, 'kube-router'),
-        [...kubeRouterArgs(plane.kubeconfig), '--iptables-sync-period=30s'],
-        workDir,
-      ),
-    );
     await waitFor(
       `node ${REAL_NODE} Ready`,
       async () =>
@@ -459,6 +445,24 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
           'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
         ])) === 'True',
       120_000,
+      procs,
+    );
+    // NetworkPolicy: kube-router's firewall alone (no routing, no service proxy, no CNI of its own);
+    // it filters traffic to and from the node's pods with iptables chains and ipsets. It looks its
+    // node up at start, so it starts once the node is registered.
+    procs.push(
+      startProcess(
+        'kube-router',
+        join(plane.binDir, 'kube-router'),
+        [...kubeRouterArgs(plane.kubeconfig), '--iptables-sync-period=30s'],
+        workDir,
+      ),
+    );
+    await waitFor(
+      'kube-router filtering',
+      async () =>
+        (await sh('iptables', ['-S', 'KUBE-ROUTER-FORWARD'])).stdout.includes('-N KUBE-ROUTER-FORWARD'),
+      60_000,
       procs,
     );
     log(`real node ${REAL_NODE} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -527,6 +531,39 @@ async function killContainerCgroups(ids: string[]) {
   for (const h of hierarchies) {
     for (const id of ids) await rmdir(`/sys/fs/cgroup/${h}/k8s.io/${id}`).catch(() => {});
   }
+}
+
+/**
+ * kube-router's own `--cleanup-config` panics in v2.1.0 when its service proxy never ran (nil pointer
+ * in the hairpin cleanup), so its chains (KUBE-ROUTER-*, KUBE-NWPLCY-*, KUBE-POD-FW-*) and ipsets are
+ * removed here: unhooked from the built-in chains, flushed, deleted.
+ */
+async function removeKubeRouterRules() {
+  const ours = /^(KUBE-ROUTER-|KUBE-NWPLCY-|KUBE-POD-FW-|KUBE-SRC-|KUBE-DST-)/;
+  for (const table of ['filter', 'nat', 'mangle']) {
+    const rules = (await sh('iptables-save', ['-t', table]).catch(() => ({ stdout: '' }))).stdout.split('\n');
+    const chains = rules.filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0] as string);
+    for (const rule of rules) {
+      const m = /^-A (INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) (.*-j (\S+).*)$/.exec(rule);
+      if (m && ours.test(m[3] as string)) {
+        await sh('iptables', ['-t', table, '-D', m[1] as string, ...splitRule(m[2] as string)]).catch(
+          () => {},
+        );
+      }
+    }
+    const mine = chains.filter((c) => ours.test(c));
+    for (const chain of mine) await sh('iptables', ['-t', table, '-F', chain]).catch(() => {});
+    for (const chain of mine) await sh('iptables', ['-t', table, '-X', chain]).catch(() => {});
+  }
+  const sets = (await sh('ipset', ['list', '-n']).catch(() => ({ stdout: '' }))).stdout.split('\n');
+  for (const set of sets.filter((n) => /^(KUBE-|kube-router-)/.test(n))) {
+    await sh('ipset', ['destroy', set]).catch(() => {});
+  }
+}
+
+/** An iptables-save rule's arguments (a quoted comment stays one argument). */
+function splitRule(rule: string): string[] {
+  return [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => (m[1] ?? m[2]) as string);
 }
 
 async function shimPids(socket: string): Promise<number[]> {
