@@ -530,6 +530,7 @@ async function killContainerCgroups(ids: string[]) {
   if (ids.length > 0) await new Promise((r) => setTimeout(r, 200)); // the kernel reaps them
   for (const h of hierarchies) {
     for (const id of ids) await rmdir(`/sys/fs/cgroup/${h}/k8s.io/${id}`).catch(() => {});
+    await rmdir(`/sys/fs/cgroup/${h}/k8s.io`).catch(() => {}); // the parent, once empty
   }
 }
 
