@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: pure unit tests; integration tests with real MCP servers, identity providers and
-// sinks but no Kubernetes; and tests against the real local control plane, started once for all
-// of them by the global setup.
+// Four projects: pure unit tests; integration tests with real MCP servers, identity providers and
+// sinks but no Kubernetes; tests against the real local control plane, started once for all of
+// them by the global setup; and real containers (kubelet: root only, `npm run test:kubelet`, not
+// part of `npm test`; test/run.sh runs it).
 export default defineConfig({
   test: {
     projects: [
@@ -24,6 +25,18 @@ export default defineConfig({
           globalSetup: ['test/cluster/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
+        },
+      },
+      {
+        // Real containers: images built from the Dockerfiles (test/images/build.ts), run under
+        // containerd and, with the real-node tier, a kubelet. Needs root, buildah and containerd.
+        test: {
+          name: 'kubelet',
+          include: ['test/kubelet/**/*.test.ts'],
+          // One real node per machine: its address and pod range are fixed, so files take turns.
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 1_800_000,
         },
       },
     ],

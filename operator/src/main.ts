@@ -27,6 +27,8 @@ try {
 }
 
 const log = pino({ level: options.logLevel, name: 'portcullis-operator' });
+// A start that cannot succeed (no cluster to reach, credentials refused) is one fatal line and a
+// non-zero exit, not a stack trace: the pod's log says why it restarts.
 const running = await runOperator(options, {
   log,
   onLostLeadership: () => {
@@ -34,6 +36,9 @@ const running = await runOperator(options, {
     process.exit(1);
   },
   onFatal: () => process.exit(1),
+}).catch((err: unknown) => {
+  log.fatal({ err }, 'cannot start');
+  process.exit(1);
 });
 
 process.on('SIGHUP', () => {

@@ -1,5 +1,6 @@
-// Builds the control-plane binaries the Kubernetes tests run (etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler, kubectl, kwok, helm) from the Go module proxy, with the
+// Builds the cluster binaries the Kubernetes tests run (etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler, kubectl, kwok, helm; kubelet, kube-proxy and kube-router
+// for the real node) from the Go module proxy, with the
 // versions pinned by the go.mod files beside this script, into a cache folder keyed by those
 // versions. Only what is missing is built. `PORTCULLIS_CLUSTER_BIN` or `KUBEBUILDER_ASSETS` (the
 // setup-envtest layout) may name a folder of prebuilt binaries; whatever it holds is used as is.
@@ -20,7 +21,10 @@ export type BinaryName =
   | 'kube-scheduler'
   | 'kubectl'
   | 'kwok'
-  | 'helm';
+  | 'helm'
+  | 'kubelet'
+  | 'kube-proxy'
+  | 'kube-router';
 
 interface GoModule {
   dir: string; // folder beside this file holding the go.mod
@@ -48,6 +52,8 @@ const MODULES: readonly GoModule[] = [
       'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
       'kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
       kubectl: 'k8s.io/kubernetes/cmd/kubectl',
+      kubelet: 'k8s.io/kubernetes/cmd/kubelet',
+      'kube-proxy': 'k8s.io/kubernetes/cmd/kube-proxy',
     },
     ldflags: kubeVersionFlags,
   },
@@ -69,6 +75,13 @@ const MODULES: readonly GoModule[] = [
     module: 'helm.sh/helm/v4',
     binaries: { helm: 'helm.sh/helm/v4/cmd/helm' },
     ldflags: (v) => [`-X helm.sh/helm/v4/internal/version.version=${v}`],
+  },
+  // The real node's NetworkPolicy firewall (kube-router/go.mod says why this one).
+  {
+    dir: 'kube-router',
+    module: 'github.com/cloudnativelabs/kube-router/v2',
+    binaries: { 'kube-router': 'github.com/cloudnativelabs/kube-router/v2/cmd/kube-router' },
+    ldflags: (v) => [`-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${v}`],
   },
 ];
 

@@ -31,6 +31,11 @@ export interface ControlPlaneOptions {
   keepWorkDir?: boolean;
   /** More kube-apiserver flags (e.g. a short --etcd-compaction-interval, so old watches expire). */
   apiServerArgs?: string[];
+  /**
+   * The address the `kubernetes` Service points pods at (default 127.0.0.1, which no pod can reach).
+   * The real node passes its node address and forwards it to the loopback port (startRealNode).
+   */
+  advertiseAddress?: string;
 }
 
 export const FAKE_NODE = 'kwok-node-0';
@@ -133,7 +138,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const apiServerArgs = [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
       '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--advertise-address=${opts.advertiseAddress ?? '127.0.0.1'}`,
       `--secure-port=${apiPort}`,
       `--tls-cert-file=${pki.servingCert}`,
       `--tls-private-key-file=${pki.servingKey}`,
@@ -146,6 +151,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       `--cert-dir=${join(workDir, 'apiserver-certs')}`,
       '--enable-priority-and-fairness=false',
       '--profiling=false',
+      // For logs, exec and port-forward on the real node: the apiserver authenticates to kubelets.
+      `--kubelet-client-certificate=${pki.adminCert}`,
+      `--kubelet-client-key=${pki.adminKey}`,
+      '--kubelet-preferred-address-types=InternalIP',
       ...(opts.apiServerArgs ?? []),
     ];
     const startApiServer = async () => {

@@ -49,12 +49,13 @@ export async function generatePki(dir: string): Promise<Pki> {
     dir,
   );
   await Promise.all([
+    // 10.96.0.1: the `kubernetes` Service's ClusterIP, which pods on the real node dial.
     issue(
       dir,
       'apiserver',
       '/CN=kube-apiserver',
       '2',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n' +
+      'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n' +
         'extendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n',
     ),
     issue(

@@ -95,9 +95,19 @@ function mcpContainer(
     ...(hosted.port === undefined
       ? {}
       : { readinessProbe: { tcpSocket: { port: hosted.port }, periodSeconds: 5 } }),
+    // Outlives the sidecar's drain: calls in flight at shutdown still reach their server.
+    lifecycle: { preStop: { sleep: { seconds: SHUTDOWN.mcpServerDelaySeconds } } },
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
 }
+
+/**
+ * Pod shutdown, in order: the sidecar keeps serving for sidecarDelaySeconds (preStop sleep) while
+ * endpoints and kube-proxy drop the pod, then on SIGTERM lets calls in flight finish (its drain,
+ * at most 20 s) and flushes audit; the MCP server gets SIGTERM only after mcpServerDelaySeconds, so
+ * the calls being drained still reach it. The grace period covers both.
+ */
+const SHUTDOWN = { sidecarDelaySeconds: 5, mcpServerDelaySeconds: 15, gracePeriodSeconds: 30 } as const;
 
 function sidecarEnv(server: McpServer, defaults: OperatorDefaults): V1EnvVar[] {
   const otlp = defaults.telemetry.otlpEndpoint;
@@ -146,6 +156,8 @@ export function sidecarContainer(
     startupProbe: { ...probe('/healthz'), periodSeconds: 1, failureThreshold: 60 },
     livenessProbe: { ...probe('/healthz'), periodSeconds: 10, failureThreshold: 3 },
     readinessProbe: { ...probe('/readyz'), periodSeconds: 5, failureThreshold: 2 },
+    // Keeps serving while the Service drops the terminating pod, so no new call meets a closed port.
+    lifecycle: { preStop: { sleep: { seconds: SHUTDOWN.sidecarDelaySeconds } } },
     terminationMessagePolicy: 'FallbackToLogsOnError',
   };
 }
@@ -225,6 +237,7 @@ export function renderDeployment(
           serviceAccountName: server.metadata.name,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
+          terminationGracePeriodSeconds: SHUTDOWN.gracePeriodSeconds,
           securityContext: { runAsNonRoot: true, seccompProfile: seccomp, ...ids, ...fsGroup },
           ...(stdio ? { initContainers: [stdio.initContainer] } : {}),
           containers: [

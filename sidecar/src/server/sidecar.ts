@@ -26,6 +26,7 @@ import { tlsFetch } from '../upstream/tls-fetch.ts';
 import { createAdminApp } from './admin.ts';
 import { createApp, type RuntimeHolder } from './app.ts';
 import { createReload, watchAndReload } from './hot-reload.ts';
+import { trackInflightCalls } from './inflight.ts';
 import { buildRuntime, toolNames } from './runtime.ts';
 
 // Assembles a running sidecar from a validated configuration: upstream (HTTP pool, or a stdio
@@ -60,6 +61,9 @@ export interface RunningSidecar {
   reload(result: ConfigResult): boolean;
   close(): Promise<void>;
 }
+
+/** How long SIGTERM waits for calls in flight: within the pod's 30 s grace, after its 5 s preStop delay. */
+const DRAIN_MS = 20_000;
 
 const SILENT = { info() {}, warn() {}, error() {} };
 
@@ -208,6 +212,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   let closing: Promise<void> | undefined;
 
   const app = createApp({ holder });
+  const inflight = trackInflightCalls(app.server);
   // Through the launcher, the MCP server's container must be up too: no socket, no session.
   const admin = createAdminApp({ registry, ready: () => ready && (bridge?.ready ?? true) });
   // Before listening: a report that cannot be set up (no API server address) fails the start cleanly.
@@ -277,6 +282,17 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
     probeLoop?.close();
     clearInterval(sweeper);
     watcher?.close();
+    // Calls already admitted finish (and are audited) before connections close; by now Kubernetes
+    // has taken the pod out of its Service (the rendered preStop delay), so few new ones arrive.
+    if (inflight.size > 0) {
+      logger?.info({ inflight: inflight.size }, 'draining calls in flight');
+      if (!(await inflight.drained(DRAIN_MS))) {
+        logger?.warn(
+          { inflight: inflight.size, drainMs: DRAIN_MS },
+          'calls still in flight after the drain; closing',
+        );
+      }
+    }
     await app.close();
     await admin.close();
     await pinning?.close();

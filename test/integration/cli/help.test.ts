@@ -145,3 +145,17 @@ describe('help lists what the code reads', () => {
       expect(section(stdout, 'Flags').filter((l) => l.includes(flag))).toHaveLength(1);
   });
 });
+
+describe('operator that cannot reach a cluster', () => {
+  it('logs one fatal line saying why and exits 1, without a stack trace on stderr', async () => {
+    const r = await run('operator', ['--sidecar-image', 'sidecar:1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0] ?? '') as { level: number; msg: string; err: { message: string } };
+    expect(line.level).toBe(60);
+    expect(line.msg).toBe('cannot start');
+    expect(line.err.message).toContain('no-such-kubeconfig');
+  });
+});

@@ -5,14 +5,17 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageImports } from '../../support/import-graph.ts';
 
-// The images cannot be built here (no container engine), so the facts that matter are read from
-// the Dockerfiles: Node 24 bases, a runtime stage with production dependencies only, a numeric
+// The facts that matter, read from the Dockerfiles (test/images/build.ts builds and runs them):
+// a Node 24 base taken as a build argument, a runtime stage with production dependencies only, a numeric
 // non-root user, and an entry point that the build (tsconfig.build.json) actually produces.
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
 interface Stage {
+  /** The base image with the build arguments' defaults substituted. */
   from: string;
+  /** The base image as written. */
+  rawFrom: string;
   name: string | undefined;
   lines: string[];
 }
@@ -27,7 +30,7 @@ function stages(dockerfile: string): { args: Map<string, string>; stages: Stage[
     const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
     if (from) {
       const image = (from[1] ?? '').replace(/\$\{(\w+)\}/g, (_m, k: string) => args.get(k) ?? '');
-      out.push({ from: image, name: from[2], lines: [] });
+      out.push({ from: image, rawFrom: from[1] ?? '', name: from[2], lines: [] });
       continue;
     }
     const arg = /^ARG\s+(\w+)=(\S+)/i.exec(line);
@@ -43,14 +46,26 @@ const images = [
 ];
 
 describe.each(images)('$file', ({ file, entry, source }) => {
-  const { stages: all } = stages(file);
+  const { args, stages: all } = stages(file);
   const runtime = all.at(-1) as Stage;
   const instr = (s: Stage, keyword: string) =>
     s.lines.filter((l) => l.toUpperCase().startsWith(`${keyword} `));
 
+  // The sidecar's static launcher compiles in a Go stage (GO_IMAGE); every other stage is Node's.
+  const goStages = all.filter((s) => s.rawFrom === `\${GO_IMAGE}`);
+  const nodeStages = all.filter((s) => !goStages.includes(s));
+
   it('is multi-stage on Node 24 images', () => {
-    expect(all.length).toBeGreaterThanOrEqual(2);
-    for (const s of all) expect(s.from).toMatch(/^node:24(-|$)/);
+    expect(nodeStages.length).toBeGreaterThanOrEqual(2);
+    for (const s of nodeStages) expect(s.from).toMatch(/^node:24(-|$)/);
+    expect(nodeStages).toContain(runtime);
+    for (const s of goStages) expect(s.from).toMatch(/^golang:/);
+  });
+
+  it('takes its base image as the NODE_IMAGE build argument, the Node 24 image by default', () => {
+    // Builds without a registry (test/images/build.ts) pass a local base; every stage must follow it.
+    expect(args.get('NODE_IMAGE')).toMatch(/^node:24(-|$)/);
+    for (const s of nodeStages) expect(s.rawFrom).toBe(`\${NODE_IMAGE}`);
   });
 
   it('builds with npm ci and npm run build', () => {

@@ -122,6 +122,19 @@ describe('renderDeployment', () => {
     expect(sidecar.args).toEqual(['--config', '/etc/portcullis/config/sidecar.json']);
   });
 
+  it.each(cases)(
+    'shuts $name down in order: the sidecar serves on while the Service drops the pod, the MCP server outlives its drain',
+    ({ object }) => {
+      const dep = deployment(object);
+      const delay = (name: string) => container(dep, name).lifecycle?.preStop?.sleep?.seconds ?? 0;
+      expect(delay(SIDECAR_CONTAINER)).toBeGreaterThan(0);
+      // The sidecar's drain (20 s at most) runs after its delay; the MCP server gets SIGTERM later.
+      expect(delay(MCP_CONTAINER)).toBeGreaterThan(delay(SIDECAR_CONTAINER));
+      expect(pod(dep).terminationGracePeriodSeconds).toBeGreaterThanOrEqual(delay(SIDECAR_CONTAINER) + 20);
+      expect(pod(dep).terminationGracePeriodSeconds).toBeGreaterThan(delay(MCP_CONTAINER));
+    },
+  );
+
   it('runs the MCP container as written: image, args, env; replicas on the Deployment', () => {
     const dep = deployment(cases[1]?.object as McpServer);
     const mcp = container(dep, MCP_CONTAINER);
