@@ -13,9 +13,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { lock } from './binaries.ts';
-import { type ControlPlane, freePort, runKubectl } from './control-plane.ts';
-import { type Managed, startProcess, stopProcess } from './processes.ts';
+import { freePort } from '../../sidecar/src/quickstart/everything.ts';
+import { lock } from '../support/cache.ts';
+import { type Child, startChild } from '../support/child-process.ts';
+import { type ControlPlane, runKubectl } from './control-plane.ts';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -63,13 +64,19 @@ const exists = (p: string) =>
     () => false,
   );
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, procs: Managed[]) {
+/** A node process logging to `<dir>/<name>.log`, as the control plane's do. */
+function startNodeProcess(name: string, command: string, args: string[], dir: string): Child {
+  const log = { file: join(dir, `${name}.log`) };
+  return startChild(name, command, args, { stdout: log, stderr: log });
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, procs: Child[]) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const p of procs) {
-      if (p.child.exitCode !== null) {
-        const tail = (await readFile(p.logFile, 'utf8').catch(() => '')).split('\n').slice(-20).join('\n');
-        throw new Error(`${p.name} exited (${p.child.exitCode}) while waiting for ${what}:\n${tail}`);
+      if (p.process.exitCode !== null) {
+        const tail = p.output().split('\n').slice(-20).join('\n');
+        throw new Error(`${p.name} exited (${p.process.exitCode}) while waiting for ${what}:\n${tail}`);
       }
     }
     if (await probe().catch(() => false)) return;
@@ -292,7 +299,7 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
   const socket = join(ctrdDir, 'containerd.sock');
   const netnsBefore = new Set(await readdir('/run/netns').catch(() => [] as string[]));
   const forwardBefore = (await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim();
-  const procs: Managed[] = [];
+  const procs: Child[] = [];
   const kubectl = (args: string[], input?: string) =>
     runKubectl(join(plane.binDir, 'kubectl'), plane.kubeconfig, args, input);
   const ctr = (args: string[]) => sh('ctr', ['--address', socket, '-n', 'k8s.io', ...args]);
@@ -328,7 +335,7 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
       // Containers the kubelet did not remove: kill their tasks while containerd still answers (killing
       // a shim alone leaves the container's processes running, reparented to init).
       if (p.name === 'containerd') containerIds = await killTasks(ctr, log);
-      await stopProcess(p);
+      await p.stop();
     }
     // Whatever survived: kill the shims (each names our socket on its command line) and the processes
     // left in the containers' cgroups.
@@ -384,7 +391,9 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
 
     const pause = await pauseArchive(plane.binDir, workDir, log);
-    procs.push(startProcess('containerd', 'containerd', ['--config', join(ctrdDir, 'config.toml')], workDir));
+    procs.push(
+      startNodeProcess('containerd', 'containerd', ['--config', join(ctrdDir, 'config.toml')], workDir),
+    );
     await waitFor('containerd', () => ctr(['version']).then(() => true), 30_000, procs);
     // A plain import names the image after the archive's org.opencontainers.image.ref.name (buildah
     // writes it on push); `--index-name` fails on these archives with ctr 1.6.
@@ -407,7 +416,7 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
       }),
     );
     procs.push(
-      startProcess(
+      startNodeProcess(
         'kubelet',
         join(plane.binDir, 'kubelet'),
         [
@@ -427,7 +436,7 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
       kubeProxyConfig(plane.kubeconfig, proxyHealthz, proxyMetrics),
     );
     procs.push(
-      startProcess(
+      startNodeProcess(
         'kube-proxy',
         join(plane.binDir, 'kube-proxy'),
         [`--config=${join(workDir, 'kube-proxy.yaml')}`],
@@ -451,7 +460,7 @@ export async function startRealNode(plane: ControlPlane, opts: RealNodeOptions =
     // it filters traffic to and from the node's pods with iptables chains and ipsets. It looks its
     // node up at start, so it starts once the node is registered.
     procs.push(
-      startProcess(
+      startNodeProcess(
         'kube-router',
         join(plane.binDir, 'kube-router'),
         [...kubeRouterArgs(plane.kubeconfig), '--iptables-sync-period=30s'],

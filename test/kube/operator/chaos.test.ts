@@ -56,12 +56,13 @@ async function killLeader(): Promise<string> {
 
 type ConfigMap = KubeObject & { data?: Record<string, string> };
 
+// The sidecar configurations only: each server's `<server>-pins` ConfigMap is its trust store.
 const renderedConfigMaps = async () =>
   (
     await client.list<ConfigMap>(Resources.ConfigMap, NS, {
       labelSelector: 'app.kubernetes.io/managed-by=portcullis',
     })
-  ).items;
+  ).items.filter((cm) => !cm.metadata?.name?.endsWith('-pins'));
 
 /** The rules of our policy in a rendered sidecar configuration. */
 function policyRules(cm: ConfigMap): { policy?: string; tools?: string[] }[] {
