@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { createAuthenticator } from '../authn/authenticator.ts';
 import type { Authenticator } from '../authn/index.ts';
-import { compilePolicy, decide, decideDryRun, filterListResult } from '../authz/index.ts';
 import type { EffectiveConfig } from '../config/load.ts';
 import type { Decision } from '../contract/decision.ts';
+import { compilePolicy, decide, decideDryRun, filterListResult } from '../contract/index.ts';
 import { classifyMethod } from '../contract/methods.ts';
 import type { PinBook } from '../pinning/book.ts';
 import type { PolicyPort } from '../pipeline/ports.ts';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type ConfiguredRule, compilePolicy, decide } from '../../../sidecar/src/authz/index.ts';
+import { type ConfiguredRule, compilePolicy, decide } from '../../../sidecar/src/contract/index.ts';
 import type { Principal } from '../../../sidecar/src/contract/principal.ts';
 import { eventually, kubectl, kubectlJson } from '../../support/kube.ts';
 import {

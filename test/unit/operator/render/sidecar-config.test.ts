@@ -4,8 +4,8 @@ import type { McpServer } from '../../../../operator/src/api/mcp-server.ts';
 import type { OperatorDefaults } from '../../../../operator/src/api/operator-defaults.ts';
 import { CONFIG_FILE } from '../../../../operator/src/render/layout.ts';
 import { renderServer } from '../../../../operator/src/render/render-server.ts';
-import { compilePolicy, decide } from '../../../../sidecar/src/authz/index.ts';
 import { validateConfig } from '../../../../sidecar/src/config/load.ts';
+import { compilePolicy, decide } from '../../../../sidecar/src/contract/index.ts';
 import type { Principal } from '../../../../sidecar/src/contract/principal.ts';
 import { defaults, policy, rule, server } from '../api/builders.ts';
 
