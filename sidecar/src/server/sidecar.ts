@@ -19,8 +19,7 @@ import { createParamHeaderCatalog } from '../transport/param-headers.ts';
 import { type CredentialSource, createCredentialSource } from '../upstream/credentials/index.ts';
 import { resolveInjectedHeaders } from '../upstream/headers.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/http.ts';
-import { type ProbeLoop, startProbeLoop } from '../upstream/probe-loop.ts';
-import { mcpServerStatusReporter } from '../upstream/status-report.ts';
+import type { ProbeLoop } from '../upstream/probe-loop.ts';
 import type { StdioBridge } from '../upstream/stdio-bridge.ts';
 import { tlsFetch } from '../upstream/tls-fetch.ts';
 import { createAdminApp } from './admin.ts';
@@ -217,7 +216,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   const admin = createAdminApp({ registry, ready: () => ready && (bridge?.ready ?? true) });
   // Before listening: a report that cannot be set up (no API server address) fails the start cleanly.
   try {
-    probeLoop = startUpstreamProbe(config, holder, { env, metrics, logger });
+    probeLoop = await startUpstreamProbe(config, holder, { env, metrics, logger });
     await app.listen({ host: config.listen.host, port: opts.portOverride ?? config.listen.port });
     await admin.listen({ host: config.admin.host, port: opts.adminPortOverride ?? config.admin.port });
   } catch (err) {
@@ -305,8 +304,11 @@ export async function startSidecar(opts: SidecarOptions): Promise<RunningSidecar
   }
 }
 
-/** upstream.probe of an HTTP upstream, on the configuration in force at each probe. */
-function startUpstreamProbe(
+/**
+ * upstream.probe of an HTTP upstream, on the configuration in force at each probe. Loaded only when
+ * configured: the probe's MCP client and the status reporter's Kubernetes client cost memory.
+ */
+async function startUpstreamProbe(
   config: EffectiveConfig,
   holder: RuntimeHolder,
   deps: {
@@ -314,10 +316,14 @@ function startUpstreamProbe(
     metrics: SidecarMetrics;
     logger: Logger | undefined;
   },
-): ProbeLoop | undefined {
+): Promise<ProbeLoop | undefined> {
   const settings = config.upstream.probe;
   if (settings === undefined || config.upstream.transport === 'stdio') return undefined;
   const server = config.server.name;
+  const [{ startProbeLoop }, { mcpServerStatusReporter }] = await Promise.all([
+    import('../upstream/probe-loop.ts'),
+    import('../upstream/status-report.ts'),
+  ]);
   return startProbeLoop(settings, {
     async target() {
       const { config: cfg, credentials, upstreamHeaders } = holder.runtime;

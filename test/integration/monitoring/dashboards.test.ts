@@ -57,6 +57,8 @@ async function sidecar(name: string, upstreamUrl: string, deadSinkPort: number):
         tools: ['echo', 'get-sum', 'get-env'],
       }),
       deny('no-env', { tools: ['get-env'] }),
+      // Evaluated, audited and counted, enforced never: the dry-run panel's data.
+      deny('no-sum-yet', { tools: ['get-sum'], enforcement: 'DryRun' }),
     ],
     audit: {
       // One sink that works and one whose receiver is down with room for one event: drops.
