@@ -5,18 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { stillGood } from '../../../../operator/src/webhook/certificates.ts';
-import { issueWebhookCertificates } from '../../../../operator/src/webhook/x509.ts';
+import { issueWebhookCertificates, stillGood } from '../../../../operator/src/webhook/certificates.ts';
 
-// The webhook's hand-written certificates are what X.509 verifiers accept: Node's X509Certificate and
-// OpenSSL's `verify` with the purpose the API server checks (sslserver), for DNS names and IPs.
+// The webhook's certificates (issued with @peculiar/x509) are what X.509 verifiers accept: Node's
+// X509Certificate and OpenSSL's `verify` with the purpose the API server checks (sslserver), for DNS
+// names and IPv4 and IPv6 addresses.
 
 const NOW = new Date('2026-12-05T08:00:00Z');
-const HOSTS = ['portcullis-webhook.portcullis-system.svc', '127.0.0.1'];
+const HOSTS = ['portcullis-webhook.portcullis-system.svc', '127.0.0.1', '::1'];
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-describe('issueWebhookCertificates', () => {
-  const { ca, serving } = issueWebhookCertificates(HOSTS, NOW, 365);
+describe('issueWebhookCertificates', async () => {
+  const { ca, serving } = await issueWebhookCertificates(HOSTS, NOW, 365);
   const caCert = new X509Certificate(ca.certPem);
   const cert = new X509Certificate(serving.certPem);
 
@@ -27,6 +27,7 @@ describe('issueWebhookCertificates', () => {
     expect(cert.verify(caCert.publicKey)).toBe(true);
     expect(cert.checkHost(HOSTS[0] ?? '')).toBe(HOSTS[0]);
     expect(cert.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(cert.checkIP('::1')).toBe('::1');
     expect(cert.checkHost('other.example.com')).toBeUndefined();
     expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
     expect(new Date(cert.validTo).getTime() - NOW.getTime()).toBe(365 * 86_400_000);
@@ -54,8 +55,8 @@ describe('issueWebhookCertificates', () => {
   });
 });
 
-describe('stillGood', () => {
-  const { ca, serving } = issueWebhookCertificates(HOSTS, NOW, 365);
+describe('stillGood', async () => {
+  const { ca, serving } = await issueWebhookCertificates(HOSTS, NOW, 365);
   const data = { 'ca.crt': b64(ca.certPem), 'tls.crt': b64(serving.certPem), 'tls.key': b64(serving.keyPem) };
   it.each([
     { name: 'fresh, for the same hosts', data, hosts: HOSTS, now: NOW, good: true },
