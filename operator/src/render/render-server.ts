@@ -116,24 +116,11 @@ export function renderServer({
   const endpoint = hostedEndpoint(server, hosted, defaults);
   const upstream = hostedUpstream(server, hosted, endpoint);
   const config = buildSidecarConfig(server, upstream, policies, defaults, endpoint, clusterPolicies);
-  const pins = config.pinning?.mode === 'Off' ? undefined : renderPins(server);
-  return {
-    ok: true,
-    config,
-    url: endpoint.url,
-    policies: policies.map((p) => p.metadata.name).sort(),
-    children: {
-      serviceAccount: renderServiceAccount(server),
-      configMap: renderConfigMap(server, config),
-      deployment: renderDeployment(server, hosted, defaults, config),
-      service: renderService(server, defaults),
-      networkPolicy: renderNetworkPolicy(server, defaults),
-      podDisruptionBudget: renderPodDisruptionBudget(server, hosted.replicas),
-      pinsConfigMap: pins?.configMap,
-      pinsRole: pins?.role,
-      pinsRoleBinding: pins?.roleBinding,
-    },
-  };
+  return rendered(server, config, endpoint.url, policies, defaults, {
+    deployment: renderDeployment(server, hosted, defaults, config),
+    networkPolicy: renderNetworkPolicy(server, defaults),
+    podDisruptionBudget: renderPodDisruptionBudget(server, hosted.replicas),
+  });
 }
 
 /** An external server: a gateway of the sidecar alone, its egress limited to what its configuration names. */
@@ -147,24 +134,39 @@ function renderExternal(
   const endpoint = externalEndpoint(server, external, defaults);
   const upstream = externalUpstream(server, external);
   const config = buildSidecarConfig(server, upstream, policies, defaults, endpoint, clusterPolicies);
+  return rendered(server, config, endpoint.url, policies, defaults, {
+    deployment: renderGatewayDeployment(server, external, defaults, config),
+    networkPolicy: renderNetworkPolicy(server, defaults, gatewayEgressPorts(config, defaults)),
+    podDisruptionBudget: renderPodDisruptionBudget(server, external.replicas),
+    gatewayRole: renderGatewayRole(server),
+    gatewayRoleBinding: renderGatewayRoleBinding(server),
+  });
+}
+
+/** The children every server has (its ServiceAccount, configuration, Service, pins), beside its own. */
+function rendered(
+  server: McpServer,
+  config: SidecarConfig,
+  url: string,
+  policies: readonly McpPolicy[],
+  defaults: OperatorDefaults,
+  own: Pick<RenderedChildren, 'deployment' | 'networkPolicy' | 'podDisruptionBudget'> &
+    Partial<RenderedChildren>,
+): RenderResult {
   const pins = config.pinning?.mode === 'Off' ? undefined : renderPins(server);
   return {
     ok: true,
     config,
-    url: endpoint.url,
+    url,
     policies: policies.map((p) => p.metadata.name).sort(),
     children: {
       serviceAccount: renderServiceAccount(server),
       configMap: renderConfigMap(server, config),
-      deployment: renderGatewayDeployment(server, external, defaults, config),
       service: renderService(server, defaults),
-      networkPolicy: renderNetworkPolicy(server, defaults, gatewayEgressPorts(config, defaults)),
-      podDisruptionBudget: renderPodDisruptionBudget(server, external.replicas),
       pinsConfigMap: pins?.configMap,
       pinsRole: pins?.role,
       pinsRoleBinding: pins?.roleBinding,
-      gatewayRole: renderGatewayRole(server),
-      gatewayRoleBinding: renderGatewayRoleBinding(server),
+      ...own,
     },
   };
 }
